@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The command layer: one file per subcommand (cmd_NAME.c). A command parses its own options,
+ * runs the library code, prints results and errors, and returns the process exit status
+ * (DESIGN.md §6). Nothing below this layer prints.
+ */
+#pragma once
+
+#include "error.h"
+
+struct cairn_command {
+        const char *name;
+        int (*run)(int argc, char **argv);
+        const char *summary;
+};
+
+int cmd_check(int argc, char **argv);
+int cmd_build(int argc, char **argv);
+int cmd_enforce(int argc, char **argv);
+
+/* Prints err to stderr and returns its exit status. */
+int cmd_fail(struct cairn_error *err);
+
+/* Prints "cairn COMMAND: MESSAGE\nTry 'cairn COMMAND --help'." and returns CAIRN_EXIT_USAGE. */
+int cmd_usage_error(const char *command, const char *fmt, ...) _printf_(2, 3);

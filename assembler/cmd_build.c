@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cairn build RECIPE [-o OUT] [--variant V] [--epoch N] [--cache DIR] ... */
+#include <getopt.h>
+#include <inttypes.h>
+
+#include "build.h"
+#include "cmd.h"
+
+static void build_help(FILE *f)
+{
+        fprintf(f,
+                "Usage: cairn build RECIPE [OPTIONS]\n\n"
+                "Assemble every variant of RECIPE (default: dev and prod) and write, under OUT:\n"
+                "  NAME-V/           OCI image layout\n"
+                "  NAME-V.tar        the rootfs as one uncompressed tar\n"
+                "  NAME-V.spdx.json  SPDX 2.3 SBOM\n"
+                "The enforcer runs before anything is written; a failed build leaves OUT as it "
+                "was.\n\n"
+                "Options:\n"
+                "  -o, --output OUT       output directory (default: out)\n"
+                "      --variant V        build only variant V (default: all)\n"
+                "      --epoch N          mtime of every entry; overrides SOURCE_DATE_EPOCH and\n"
+                "                         the recipe's epoch\n"
+                "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
+                "      --locked           fail when the lock file is missing or stale\n"
+                "      --offline          use only the cache, never the network\n"
+                "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
+                "      --compression ALG  layer compression: gzip (default) or zstd\n"
+                "  -q, --quiet            no progress output\n"
+                "  -h, --help             show this help\n");
+}
+
+static void print_summary(const struct build *b)
+{
+        for (size_t i = 0; i < b->n_variants; i++) {
+                const struct build_variant *v = &b->variants[i];
+                if (!v->selected)
+                        continue;
+                const struct build_emit_result *e = &v->emit;
+                printf("%s-%s\n", b->recipe->name, v->name);
+                printf("  image     %s\n", e->manifest_digest);
+                printf("  rootfs    %s\n", e->tar_digest);
+                for (size_t l = 0; l < e->n_layers; l++)
+                        printf("  layer     %-5s diff_id %s\n", e->layers[l].name,
+                               e->layers[l].diff_id);
+                printf("  size      %" PRIu64 "\n", e->tar_size);
+                printf("  entries   %zu\n", e->n_entries);
+                printf("  enforcer  %s\n", v->verdict.summary ? v->verdict.summary : "not run");
+        }
+        if (b->pkg_with_scripts && b->pkg_with_scripts[0]) {
+                printf("maintainer scripts not run:");
+                for (char **p = b->pkg_with_scripts; *p; p++)
+                        printf(" %s", *p);
+                printf("\n");
+        }
+}
+
+int cmd_build(int argc, char **argv)
+{
+        enum {
+                OPT_VARIANT = 256,
+                OPT_EPOCH,
+                OPT_CACHE,
+                OPT_LOCKED,
+                OPT_OFFLINE,
+                OPT_INIT,
+                OPT_COMPRESSION
+        };
+        static const struct option options[] = {
+                { "output", required_argument, NULL, 'o' },
+                { "variant", required_argument, NULL, OPT_VARIANT },
+                { "epoch", required_argument, NULL, OPT_EPOCH },
+                { "cache", required_argument, NULL, OPT_CACHE },
+                { "locked", no_argument, NULL, OPT_LOCKED },
+                { "offline", no_argument, NULL, OPT_OFFLINE },
+                { "init-binary", required_argument, NULL, OPT_INIT },
+                { "compression", required_argument, NULL, OPT_COMPRESSION },
+                { "quiet", no_argument, NULL, 'q' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct build_options opts = {
+                .out_dir = "out",
+                .epoch = -1,
+                .compression = "gzip",
+        };
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "o:qh", options, NULL)) >= 0) {
+                switch (c) {
+                case 'o':
+                        opts.out_dir = optarg;
+                        break;
+                case OPT_VARIANT:
+                        opts.only_variant = optarg;
+                        break;
+                case OPT_EPOCH: {
+                        char *end;
+                        errno = 0;
+                        long long v = strtoll(optarg, &end, 10);
+                        if (errno || *end || end == optarg || v < 0)
+                                return cmd_usage_error("build",
+                                                       "--epoch %s: not a number of "
+                                                       "seconds since 1970",
+                                                       optarg);
+                        opts.epoch = v;
+                        break;
+                }
+                case OPT_CACHE:
+                        opts.cache_dir = optarg;
+                        break;
+                case OPT_LOCKED:
+                        opts.locked = true;
+                        break;
+                case OPT_OFFLINE:
+                        opts.offline = true;
+                        break;
+                case OPT_INIT:
+                        opts.init_binary = optarg;
+                        break;
+                case OPT_COMPRESSION:
+                        if (!streq(optarg, "gzip") && !streq(optarg, "zstd"))
+                                return cmd_usage_error("build",
+                                                       "--compression %s: use gzip or "
+                                                       "zstd",
+                                                       optarg);
+                        opts.compression = optarg;
+                        break;
+                case 'q':
+                        opts.quiet = true;
+                        break;
+                case 'h':
+                        build_help(stdout);
+                        return CAIRN_EXIT_OK;
+                default:
+                        return cmd_usage_error("build", "unknown option");
+                }
+        }
+        if (optind != argc - 1)
+                return cmd_usage_error("build", "expected exactly one RECIPE");
+        opts.recipe_path = argv[optind];
+
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        _cleanup_build_ struct build *b = NULL;
+        int r = build_new(&opts, &b, &err);
+        if (r >= 0)
+                r = build_layout(b, &err);
+        if (r >= 0)
+                r = build_enforce(b, &err);
+        if (r < 0 && b && cairn_error_exit_status(&err) == CAIRN_EXIT_POLICY)
+                for (size_t i = 0; i < b->n_variants; i++)
+                        if (b->variants[i].verdict.report)
+                                fputs(b->variants[i].verdict.report, stderr);
+        if (r >= 0)
+                r = build_emit(b, &err);
+        if (r < 0)
+                return cmd_fail(&err);
+        print_summary(b);
+        return CAIRN_EXIT_OK;
+}

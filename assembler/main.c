@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cairn: argument dispatch through the command table; everything else lives in libcairn. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "version.h"
+
+static const struct cairn_command commands[] = {
+        { "check", cmd_check, "validate a recipe and show what each variant contains" },
+        { "build", cmd_build, "assemble a recipe into OCI layouts, rootfs tars and SBOMs" },
+        { "enforce", cmd_enforce, "check a directory, rootfs tar or OCI layout against a policy" },
+};
+
+static void usage(FILE *f)
+{
+        fprintf(f, "Usage: cairn [--version] [--help] COMMAND [ARGS...]\n\n"
+                   "Assemble minimal, reproducible root filesystems from a YAML recipe.\n\n"
+                   "Commands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "\nRun 'cairn COMMAND --help' for a command's options.\n"
+                   "Exit status: 0 success, 1 policy violation, 2 usage or recipe error,\n"
+                   "3 source/network/verification failure, 4 I/O error.\n");
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2) {
+                usage(stderr);
+                return CAIRN_EXIT_USAGE;
+        }
+        const char *name = argv[1];
+        if (streq(name, "--help") || streq(name, "-h") || streq(name, "help")) {
+                usage(stdout);
+                return CAIRN_EXIT_OK;
+        }
+        if (streq(name, "--version") || streq(name, "-V")) {
+                printf("cairn %s\n", CAIRN_VERSION);
+                return CAIRN_EXIT_OK;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                if (streq(commands[i].name, name))
+                        return commands[i].run(argc - 1, argv + 1);
+        fprintf(stderr, "cairn: unknown command '%s'\nTry 'cairn --help'.\n", name);
+        return CAIRN_EXIT_USAGE;
+}

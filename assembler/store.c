@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <xxhash.h>
+
+struct store {
+        char *dir; /* owned */
+        int dirfd; /* owned */
+};
+
+struct store_writer {
+        struct store *store; /* borrowed */
+        int fd;              /* owned; the temporary file */
+        char *tmpname;       /* owned; name of the temporary file inside the store */
+        XXH3_state_t *hash;  /* owned */
+        uint64_t size, max_size;
+};
+
+int store_open(const char *dir, struct store **ret, struct cairn_error *err)
+{
+        int r = mkdir_p(dir, 0755);
+        if (r < 0)
+                return cairn_error_errno(err, r, "%s: cannot create store: %s", dir, strerror(-r));
+        _cleanup_free_ struct store *s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->dir = strdup(dir);
+        if (!s->dir)
+                return -ENOMEM;
+        s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->dirfd < 0) {
+                r = -errno;
+                free(s->dir);
+                return cairn_error_errno(err, r, "%s: cannot open store: %s", dir, strerror(-r));
+        }
+        *ret = steal_pointer(&s);
+        return 0;
+}
+
+void store_free(struct store *s)
+{
+        if (!s)
+                return;
+        if (s->dirfd >= 0)
+                close(s->dirfd);
+        free(s->dir);
+        free(s);
+}
+
+const char *store_dir(const struct store *s)
+{
+        return s->dir;
+}
+
+void store_key_hex(const struct store_key *key, char out[STORE_KEY_HEX_LEN + 1])
+{
+        hex_encode(key->bytes, sizeof(key->bytes), out);
+}
+
+int store_key_cmp(const struct store_key *a, const struct store_key *b)
+{
+        return memcmp(a->bytes, b->bytes, sizeof(a->bytes));
+}
+
+/* "xx/yyyy..." relative to the store directory. */
+static void object_name(const struct store_key *key, char out[STORE_KEY_HEX_LEN + 2])
+{
+        char hex[STORE_KEY_HEX_LEN + 1];
+        store_key_hex(key, hex);
+        out[0] = hex[0];
+        out[1] = hex[1];
+        out[2] = '/';
+        memcpy(out + 3, hex + 2, STORE_KEY_HEX_LEN - 2 + 1);
+}
+
+int store_writer_new(struct store *s, uint64_t max_size, struct store_writer **ret,
+                     struct cairn_error *err)
+{
+        _cleanup_store_writer_ struct store_writer *w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        w->fd = -1;
+        w->store = s;
+        w->max_size = max_size;
+        w->hash = XXH3_createState();
+        if (!w->hash || XXH3_128bits_reset(w->hash) != XXH_OK)
+                return -ENOMEM;
+        if (asprintf(&w->tmpname, ".tmp-%d-XXXXXX", (int)getpid()) < 0) {
+                w->tmpname = NULL;
+                return -ENOMEM;
+        }
+        _cleanup_free_ char *full = NULL;
+        if (asprintf(&full, "%s/%s", s->dir, w->tmpname) < 0)
+                return -ENOMEM;
+        w->fd = mkostemp(full, O_CLOEXEC);
+        if (w->fd < 0)
+                return cairn_error_errno(err, -errno, "%s: cannot create object: %m", s->dir);
+        free(w->tmpname);
+        w->tmpname = strdup(full + strlen(s->dir) + 1);
+        if (!w->tmpname)
+                return -ENOMEM;
+        *ret = steal_pointer(&w);
+        return 0;
+}
+
+int store_writer_write(struct store_writer *w, const void *buf, size_t len, struct cairn_error *err)
+{
+        if (len > w->max_size - w->size || w->size + len > w->max_size)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EFBIG,
+                                       "object larger than the limit of %llu bytes",
+                                       (unsigned long long)w->max_size);
+        if (XXH3_128bits_update(w->hash, buf, len) != XXH_OK)
+                return -EIO;
+        int r = write_all(w->fd, buf, len);
+        if (r < 0)
+                return cairn_error_errno(err, r, "%s: writing object: %s", w->store->dir,
+                                         strerror(-r));
+        w->size += len;
+        return 0;
+}
+
+int store_writer_commit(struct store_writer *w, struct store_key *ret_key, uint64_t *ret_size,
+                        struct cairn_error *err)
+{
+        _cleanup_store_writer_ struct store_writer *owned = w;
+        XXH128_hash_t h = XXH3_128bits_digest(w->hash);
+        XXH128_canonical_t c;
+        XXH128_canonicalFromHash(&c, h);
+        struct store_key key;
+        memcpy(key.bytes, c.digest, sizeof(key.bytes));
+
+        char name[STORE_KEY_HEX_LEN + 2];
+        object_name(&key, name);
+        name[2] = '\0';
+        if (mkdirat(w->store->dirfd, name, 0755) < 0 && errno != EEXIST)
+                return cairn_error_errno(err, -errno, "%s/%s: %m", w->store->dir, name);
+        name[2] = '/';
+
+        struct stat st;
+        if (fstatat(w->store->dirfd, name, &st, 0) == 0 && (uint64_t)st.st_size == w->size) {
+                /* Already stored: content addressing makes the existing object identical. */
+        } else {
+                if (fchmod(w->fd, 0444) < 0)
+                        return cairn_error_errno(err, -errno, "%s: %m", w->store->dir);
+                if (renameat(w->store->dirfd, w->tmpname, w->store->dirfd, name) < 0)
+                        return cairn_error_errno(err, -errno, "%s/%s: %m", w->store->dir, name);
+                free(w->tmpname);
+                w->tmpname = NULL;
+        }
+        *ret_key = key;
+        if (ret_size)
+                *ret_size = w->size;
+        return 0;
+}
+
+void store_writer_free(struct store_writer *w)
+{
+        if (!w)
+                return;
+        int saved = errno;
+        if (w->fd >= 0)
+                close(w->fd);
+        if (w->tmpname)
+                (void)unlinkat(w->store->dirfd, w->tmpname, 0);
+        free(w->tmpname);
+        if (w->hash)
+                XXH3_freeState(w->hash);
+        free(w);
+        errno = saved;
+}
+
+int store_put_fd(struct store *s, int fd, uint64_t max_size, struct store_key *ret_key,
+                 uint64_t *ret_size, struct cairn_error *err)
+{
+        _cleanup_store_writer_ struct store_writer *w = NULL;
+        int r = store_writer_new(s, max_size, &w, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ uint8_t *buf = malloc(128 * 1024);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, buf, 128 * 1024);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return cairn_error_errno(err, -errno, "reading: %m");
+                }
+                if (n == 0)
+                        break;
+                r = store_writer_write(w, buf, (size_t)n, err);
+                if (r < 0)
+                        return r;
+        }
+        return store_writer_commit(steal_pointer(&w), ret_key, ret_size, err);
+}
+
+int store_put_buf(struct store *s, const void *buf, size_t len, struct store_key *ret_key,
+                  struct cairn_error *err)
+{
+        _cleanup_store_writer_ struct store_writer *w = NULL;
+        int r = store_writer_new(s, len, &w, err);
+        if (r < 0)
+                return r;
+        r = store_writer_write(w, buf, len, err);
+        if (r < 0)
+                return r;
+        return store_writer_commit(steal_pointer(&w), ret_key, NULL, err);
+}
+
+int store_open_key(const struct store *s, const struct store_key *key)
+{
+        char name[STORE_KEY_HEX_LEN + 2];
+        object_name(key, name);
+        int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        return fd < 0 ? -errno : fd;
+}

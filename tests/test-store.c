@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "store.h"
+
+static char *make_tmpdir(void)
+{
+        char *d = strdup("/tmp/cairn-test-store-XXXXXX");
+        assert_non_null(mkdtemp(d));
+        return d;
+}
+
+static size_t count_tmp_files(const char *dir)
+{
+        DIR *d = opendir(dir);
+        assert_non_null(d);
+        size_t n = 0;
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (startswith(de->d_name, ".tmp-"))
+                        n++;
+        closedir(d);
+        return n;
+}
+
+static void test_put_and_read_back(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *dir = make_tmpdir();
+        _cleanup_store_ struct store *s = NULL;
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        assert_int_equal(store_open(dir, &s, &err), 0);
+
+        struct store_key a, b, c;
+        assert_int_equal(store_put_buf(s, "hello", 5, &a, &err), 0);
+        assert_int_equal(store_put_buf(s, "hello", 5, &b, &err), 0);
+        assert_int_equal(store_put_buf(s, "hellp", 5, &c, &err), 0);
+        assert_int_equal(store_key_cmp(&a, &b), 0);
+        assert_int_not_equal(store_key_cmp(&a, &c), 0);
+
+        _cleanup_close_ int fd = store_open_key(s, &a);
+        assert_true(fd >= 0);
+        char buf[16] = { 0 };
+        assert_int_equal(read(fd, buf, sizeof(buf)), 5);
+        assert_string_equal(buf, "hello");
+        struct stat st;
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0444);
+        assert_int_equal(count_tmp_files(dir), 0);
+        assert_int_equal(rm_rf(dir), 0);
+}
+
+static void test_limit_and_abort_leave_nothing(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *dir = make_tmpdir();
+        _cleanup_store_ struct store *s = NULL;
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        assert_int_equal(store_open(dir, &s, &err), 0);
+        struct store_writer *w = NULL;
+        assert_int_equal(store_writer_new(s, 4, &w, &err), 0);
+        assert_int_equal(store_writer_write(w, "abc", 3, &err), 0);
+        assert_int_equal(store_writer_write(w, "de", 2, &err), -EFBIG);
+        assert_int_equal(count_tmp_files(dir), 1);
+        store_writer_free(w);
+        assert_int_equal(count_tmp_files(dir), 0);
+        assert_int_equal(rm_rf(dir), 0);
+}
+
+static void test_key_is_location_independent(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *d1 = make_tmpdir(), *d2 = make_tmpdir();
+        _cleanup_store_ struct store *s1 = NULL, *s2 = NULL;
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        assert_int_equal(store_open(d1, &s1, &err), 0);
+        assert_int_equal(store_open(d2, &s2, &err), 0);
+        struct store_key a, b;
+        assert_int_equal(store_put_buf(s1, "", 0, &a, &err), 0);
+        assert_int_equal(store_put_buf(s2, "", 0, &b, &err), 0);
+        assert_int_equal(store_key_cmp(&a, &b), 0);
+        char hex[STORE_KEY_HEX_LEN + 1];
+        store_key_hex(&a, hex);
+        /* XXH3-128 of the empty input, canonical (big-endian) form. */
+        assert_string_equal(hex, "99aa06d3014798d86001c324468d497f");
+        assert_int_equal(rm_rf(d1), 0);
+        assert_int_equal(rm_rf(d2), 0);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_put_and_read_back),
+                cmocka_unit_test(test_limit_and_abort_leave_nothing),
+                cmocka_unit_test(test_key_is_location_independent),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
