@@ -189,7 +189,7 @@ static _Noreturn void child_exec(const struct init_options *o, const sigset_t *s
  * Reaps every exited child. Sets *child_done and *ret_status when `child` is among them.
  * SIGCHLD coalesces, so one signal may stand for many exits: loop until nothing is left.
  */
-static void children_reap(pid_t child, bool *child_done, int *ret_status)
+static void children_reap(pid_t child, const char *name, bool *child_done, int *ret_status)
 {
         for (;;) {
                 int st;
@@ -199,7 +199,7 @@ static void children_reap(pid_t child, bool *child_done, int *ret_status)
                 if (pid == child) {
                         *child_done = true;
                         *ret_status = init_exit_status_from_wait(st);
-                        debug("PROGRAM (pid %d) ended, exit status %d", (int)pid, *ret_status);
+                        debug("%s (pid %d) ended, exit status %d", name, (int)pid, *ret_status);
                 } else {
                         debug("reaped orphan pid %d", (int)pid);
                 }
@@ -290,7 +290,7 @@ static int supervise(const struct init_options *o)
                         return INIT_EXIT_REFUSED;
                 }
                 if (si.ssi_signo == SIGCHLD) {
-                        children_reap(child, &child_done, &status);
+                        children_reap(child, o->argv[0], &child_done, &status);
                         continue;
                 }
                 debug("forwarding signal %d to %s %d", (int)si.ssi_signo,

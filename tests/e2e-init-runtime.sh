@@ -10,7 +10,7 @@ set -euo pipefail
 t=$(mktemp -d)
 state=$t/state
 cleanup() {
-        if [[ ${RT:-} == runc ]]; then
+        if [[ -d $state ]]; then
                 for id in $(runc --root "$state" list -q 2>/dev/null); do
                         runc --root "$state" kill "$id" KILL 2>/dev/null || true
                         runc --root "$state" delete --force "$id" 2>/dev/null || true
@@ -22,8 +22,8 @@ trap cleanup EXIT
 fails=0
 n=0
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+ok() { n=$((n + 1)); echo "ok $n - ${RT:+$RT: }$1"; }
+not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - ${RT:+$RT: }$1"; }
 not_running() { ! runc --root "$state" state "$1" >/dev/null 2>&1; }
 check() { # check DESC COMMAND... : passes when COMMAND succeeds
         local desc=$1
@@ -108,9 +108,9 @@ rt_kill() {
         bwrap)
                 # timeout -> bwrap -> (pid namespace) PID 1
                 local bw pid1
-                bw=$(cat "/proc/$JOB/task/$JOB/children")
-                pid1=$(cat "/proc/$bw/task/$bw/children")
-                kill "-$1" $pid1
+                read -r bw _ <"/proc/$JOB/task/$JOB/children" || true
+                read -r pid1 _ <"/proc/$bw/task/$bw/children" || true
+                kill "-$1" "$pid1"
                 ;;
         esac
 }
@@ -127,92 +127,101 @@ try_runtime() {
         reasons+=("$1: exit $rc: $(head -c 300 "$t/err" | tr '\n' ' ')")
         return 1
 }
-RT=
+runtimes=()
 if [[ $(id -u) != 0 ]]; then
         reasons+=("runc: not root")
 elif ! command -v runc >/dev/null; then
         reasons+=("runc: not installed")
-else
-        try_runtime runc || RT=
+elif try_runtime runc; then
+        runtimes+=(runc)
 fi
-if [[ -z $RT ]]; then
-        if command -v bwrap >/dev/null; then
-                try_runtime bwrap || RT=
-        else
-                reasons+=("bwrap: not installed")
-        fi
+if ! command -v bwrap >/dev/null; then
+        reasons+=("bwrap: not installed")
+elif try_runtime bwrap; then
+        runtimes+=(bwrap)
 fi
-if [[ -z $RT ]]; then
+if ((${#runtimes[@]} == 0)); then
         echo "SKIP: no OCI runtime can start containers here: ${reasons[*]}"
         exit 77
 fi
-echo "# runtime: $RT"
+for reason in "${reasons[@]}"; do
+        echo "# not tested with $reason"
+done
 
-I=/sbin/cairn-init
-P=/app/probe
+suite() {
+        I=/sbin/cairn-init
+        P=/app/probe
 
-# ---- output and exit status
-rc=$(rt_run 1 '[]' $I -- $P exit 7 hello-from-pid1)
-check "exit code 7 propagates out of the container" test "$rc" = 7
-check "program output arrives" grep -qx hello-from-pid1 "$t/out"
-check "cairn-init is silent in normal operation" test ! -s "$t/err"
-rc=$(rt_run 1 '[]' $I -- /app/missing)
-check "missing PROGRAM: container exits 127" test "$rc" = 127
-check "missing PROGRAM: message" grep -qx "cairn-init: /app/missing: not found" "$t/err"
+        # ---- output and exit status
+        rc=$(rt_run 1 '[]' $I -- $P exit 7 hello-from-pid1)
+        check "exit code 7 propagates out of the container" test "$rc" = 7
+        check "program output arrives" grep -qx hello-from-pid1 "$t/out"
+        check "cairn-init is silent in normal operation" test ! -s "$t/err"
+        rc=$(rt_run 1 '[]' $I -- /app/missing)
+        check "missing PROGRAM: container exits 127" test "$rc" = 127
+        check "missing PROGRAM: message" grep -qx "cairn-init: /app/missing: not found" "$t/err"
 
-# ---- SIGTERM to the container reaches the program (and cairn-init is PID 1)
-mkfifo "$t/fifo"
-OUT=$t/fifo rt_start 1 '[]' $I -- $P wait-signal
-exec 8<"$t/fifo"
-if read -r -t 30 line <&8 && [[ $line == ready* ]]; then
-        check "the program's parent is PID 1 (cairn-init)" test "$line" = "ready 1"
-        rt_kill TERM
-        cat <&8 >"$t/out"
-        rc=0
-        wait "$JOB" || rc=$?
-        check "SIGTERM: container exits 143" test "$rc" = 143
-        check "SIGTERM reached the program" grep -qx "probe got SIGTERM" "$t/out"
-        if [[ $RT == runc ]]; then
-                check "SIGTERM: the container is gone" not_running "$CID"
+        # ---- SIGTERM to the container reaches the program (and cairn-init is PID 1)
+        local line
+        rm -f "$t/fifo"
+        mkfifo "$t/fifo"
+        OUT=$t/fifo rt_start 1 '[]' $I -- $P wait-signal
+        exec 8<"$t/fifo"
+        if read -r -t 30 line <&8 && [[ $line == ready* ]]; then
+                check "the program's parent is PID 1 (cairn-init)" test "$line" = "ready 1"
+                rt_kill TERM
+                cat <&8 >"$t/out"
+                rc=0
+                wait "$JOB" || rc=$?
+                check "SIGTERM: container exits 143" test "$rc" = 143
+                check "SIGTERM reached the program" grep -qx "probe got SIGTERM" "$t/out"
+                if [[ $RT == runc ]]; then
+                        check "SIGTERM: the container is gone" not_running "$CID"
+                fi
+        else
+                not_ok "SIGTERM: the program never reported ready"
+                kill -KILL "$JOB" 2>/dev/null || true
         fi
-else
-        not_ok "SIGTERM: the program never reported ready"
-        kill -KILL "$JOB" 2>/dev/null || true
-fi
-exec 8<&-
+        exec 8<&-
 
-# ---- orphaned grandchildren are reaped; the control runs the probe as PID 1 without init
-rc=$(rt_run 1 '[]' $I -- $P orphans 4)
-check "orphans: program ran" test "$rc" = 0
-check "orphans reaped by cairn-init as PID 1" grep -qx "zombies=0" "$t/out"
-rc=$(rt_run 1 '[]' $P orphans 4)
-check "control: without cairn-init the 4 orphans stay zombies" grep -qx "zombies=4" "$t/out"
+        # ---- orphaned grandchildren are reaped; the control runs the probe as PID 1 without init
+        rc=$(rt_run 1 '[]' $I -- $P orphans 4)
+        check "orphans: program ran" test "$rc" = 0
+        check "orphans reaped by cairn-init as PID 1" grep -qx "zombies=0" "$t/out"
+        rc=$(rt_run 1 '[]' $P orphans 4)
+        check "control: without cairn-init the 4 orphans stay zombies" grep -qx "zombies=4" "$t/out"
 
-# ---- required environment
-rc=$(rt_run 1 '[]' $I --require-env HELLO_TOKEN -- $P exit 0 started)
-check "missing HELLO_TOKEN: container exits 1" test "$rc" = 1
-check "missing HELLO_TOKEN: message" \
-        grep -qx "cairn-init: HELLO_TOKEN is required but not set" "$t/err"
-check "missing HELLO_TOKEN: program not started" test ! -s "$t/out"
-rc=$(rt_run 1 '["HELLO_TOKEN=s3cret"]' $I --require-env HELLO_TOKEN -- $P exit 0 started)
-check "HELLO_TOKEN set: program starts" test "$rc" = 0
-check "HELLO_TOKEN set: output" grep -qx started "$t/out"
+        # ---- required environment
+        rc=$(rt_run 1 '[]' $I --require-env HELLO_TOKEN -- $P exit 0 started)
+        check "missing HELLO_TOKEN: container exits 1" test "$rc" = 1
+        check "missing HELLO_TOKEN: message" \
+                grep -qx "cairn-init: HELLO_TOKEN is required but not set" "$t/err"
+        check "missing HELLO_TOKEN: program not started" test ! -s "$t/out"
+        rc=$(rt_run 1 '["HELLO_TOKEN=s3cret"]' $I --require-env HELLO_TOKEN -- $P exit 0 started)
+        check "HELLO_TOKEN set: program starts" test "$rc" = 0
+        check "HELLO_TOKEN set: output" grep -qx started "$t/out"
 
-# ---- read-only root, writable tmpfs paths
-rc=$(rt_run 1 '[]' $I --enforce-read-only --writable /tmp --writable /data -- \
-        $P write / /tmp /data /app)
-check "read-only root with writable paths: starts" test "$rc" = 0
-check "writing to / fails" grep -qx "write /: failed (Read-only file system)" "$t/out"
-check "writing to /app fails" grep -qx "write /app: failed (Read-only file system)" "$t/out"
-check "writing to /tmp works" grep -qx "write /tmp: ok" "$t/out"
-check "writing to /data works" grep -qx "write /data: ok" "$t/out"
-rc=$(rt_run 1 '[]' $I --writable /app -- $P exit 0 started)
-check "--writable on the read-only root refuses" test "$rc" = 1
-check "--writable on the read-only root: message" \
-        grep -qx "cairn-init: writable path /app is on a read-only mount" "$t/err"
-rc=$(rt_run 0 '[]' $I --enforce-read-only -- $P exit 0 started)
-check "--enforce-read-only with a writable root refuses" test "$rc" = 1
-check "--enforce-read-only: message" grep -q "cairn-init: / is mounted writable" "$t/err"
+        # ---- read-only root, writable tmpfs paths
+        rc=$(rt_run 1 '[]' $I --enforce-read-only --writable /tmp --writable /data -- \
+                $P write / /tmp /data /app)
+        check "read-only root with writable paths: starts" test "$rc" = 0
+        check "writing to / fails" grep -qx "write /: failed (Read-only file system)" "$t/out"
+        check "writing to /app fails" grep -qx "write /app: failed (Read-only file system)" "$t/out"
+        check "writing to /tmp works" grep -qx "write /tmp: ok" "$t/out"
+        check "writing to /data works" grep -qx "write /data: ok" "$t/out"
+        rc=$(rt_run 1 '[]' $I --writable /app -- $P exit 0 started)
+        check "--writable on the read-only root refuses" test "$rc" = 1
+        check "--writable on the read-only root: message" \
+                grep -qx "cairn-init: writable path /app is on a read-only mount" "$t/err"
+        rc=$(rt_run 0 '[]' $I --enforce-read-only -- $P exit 0 started)
+        check "--enforce-read-only with a writable root refuses" test "$rc" = 1
+        check "--enforce-read-only: message" grep -q "cairn-init: / is mounted writable" "$t/err"
+}
+
+for RT in "${runtimes[@]}"; do
+        echo "# runtime: $RT"
+        suite
+done
 
 echo "1..$n"
 ((fails == 0))
