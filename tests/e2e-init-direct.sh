@@ -28,7 +28,7 @@ I=$CAIRN_INIT
 # run STATUS_VAR ARGS...: runs cairn-init with ARGS (bounded), stdout in $t/out, stderr $t/err
 run() {
         local rc=0
-        timeout 30 "$I" "$@" >"$t/out" 2>"$t/err" </dev/null || rc=$?
+        timeout -k 5 30 "$I" "$@" >"$t/out" 2>"$t/err" </dev/null || rc=$?
         echo "$rc"
 }
 
@@ -119,10 +119,10 @@ check "PROGRAM leads its own process group" grep -qx "pgid_is_pid: 1" "$t/out"
 forward() { # forward OPTS SIGNAL MODE EXPECTED_STATUS EXPECTED_LINE...
         local opts=$1 sig=$2 mode=$3 want=$4
         shift 4
-        local fifo=$t/fifo-$n line ppid rc=0
+        local fifo=$t/fifo-$n line l ppid pid rc=0
         mkfifo "$fifo"
         # shellcheck disable=SC2086
-        timeout 30 "$I" $opts -- "$P" "$mode" >"$fifo" 2>"$t/err" &
+        timeout -k 5 30 "$I" $opts -- "$P" "$mode" >"$fifo" 2>"$t/err" &
         local job=$!
         exec 8<"$fifo"
         if ! read -r -t 20 line <&8 || [[ $line != ready* ]]; then
@@ -131,10 +131,16 @@ forward() { # forward OPTS SIGNAL MODE EXPECTED_STATUS EXPECTED_LINE...
                 exec 8<&-
                 return
         fi
-        ppid=${line#ready }
+        read -r _ ppid pid <<<"$line"
         kill "-$sig" "$ppid"
-        cat <&8 >"$t/out"
+        : >"$t/out"
+        # Until EOF: every writer (init, probe, its child) has exited; bounded.
+        while IFS= read -r -t 10 l <&8; do
+                echo "$l" >>"$t/out"
+        done
         exec 8<&-
+        # A program that missed the signal still runs: end its group so the test fails fast.
+        kill -KILL -- "-$pid" 2>/dev/null || true
         wait "$job" || rc=$?
         check "$sig forwarded ($mode $opts): exit $want" test "$rc" = "$want"
         for l in "$@"; do

@@ -67,7 +67,7 @@ static int wait_signal(void)
 
         waited_block(&set);
         /* The parent's pid lets a test signal cairn-init itself rather than a wrapper. */
-        printf("ready %d\n", (int)getppid());
+        printf("ready %d %d\n", (int)getppid(), (int)getpid());
         fflush(stdout);
         return waited_wait(&set, "probe");
 }
@@ -93,7 +93,7 @@ static int group_signal(void)
         close(p[1]);
         if (read(p[0], &c, 1) != 1)
                 return 1;
-        printf("ready %d\n", (int)getppid());
+        printf("ready %d %d\n", (int)getppid(), (int)getpid());
         fflush(stdout);
         r = waited_wait(&set, "probe");
         waitpid(pid, NULL, 0);
