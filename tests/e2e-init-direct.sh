@@ -115,6 +115,15 @@ check "signal dispositions reset" grep -qP "^SigIgn:\t0+$" "$t/out"
 check "signal mask restored" grep -qP "^SigBlk:\t0+$" "$t/out"
 check "PROGRAM leads its own process group" grep -qx "pgid_is_pid: 1" "$t/out"
 
+# ---- the terminal goes to PROGRAM's process group (script(1) provides a pty)
+if command -v script >/dev/null; then
+        timeout -k 5 30 script -qec "$(printf '%q -- %q tty' "$I" "$P")" /dev/null </dev/null |
+                tr -d '\r' >"$t/out" || true
+        check "PROGRAM's process group owns the terminal" grep -qx "foreground: 1" "$t/out"
+else
+        echo "# script(1) missing: terminal hand-over not tested"
+fi
+
 # ---- signal forwarding: wait for "ready PPID" on a fifo, signal cairn-init, check the status
 forward() { # forward OPTS SIGNAL MODE EXPECTED_STATUS EXPECTED_LINE...
         local opts=$1 sig=$2 mode=$3 want=$4

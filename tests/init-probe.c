@@ -11,6 +11,7 @@
  *   orphans N         make N orphaned grandchildren that exit, print "zombies=K": the orphans
  *                     still unreaped after up to 3 s (0 under a working init)
  *   write PATH...     try to create a file in each PATH, print "write PATH: ok|failed (...)"
+ *   tty               print "foreground: 1" when its process group owns the terminal
  *   status            print no_new_privs, umask, blocked/ignored signals, open fds above 2
  */
 #include <dirent.h>
@@ -231,6 +232,16 @@ static int status(void)
         return 0;
 }
 
+static int tty(void)
+{
+        pid_t fg = tcgetpgrp(STDIN_FILENO);
+
+        printf("foreground: %d\n", fg >= 0 && fg == getpgrp());
+        printf("pgid_is_pid: %d\n", getpgrp() == getpid());
+        fflush(stdout);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         if (argc >= 4 && !strcmp(argv[1], "exit")) {
@@ -245,6 +256,8 @@ int main(int argc, char **argv)
                 return orphans(atoi(argv[2]));
         if (argc >= 2 && !strcmp(argv[1], "write"))
                 return write_paths(argc - 2, argv + 2);
+        if (argc == 2 && !strcmp(argv[1], "tty"))
+                return tty();
         if (argc == 2 && !strcmp(argv[1], "status"))
                 return status();
         fprintf(stderr, "init-probe: unknown mode\n");
