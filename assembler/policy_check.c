@@ -777,7 +777,9 @@ int policy_check(const struct tree *t, const struct store *s, const struct polic
                                        POLICY_MAX_FINDINGS);
         if (r < 0)
                 return r;
-        qsort(c.report->findings, c.report->n_findings, sizeof(*c.report->findings), finding_cmp);
+        if (c.report->n_findings > 0)
+                qsort(c.report->findings, c.report->n_findings, sizeof(*c.report->findings),
+                      finding_cmp);
         *ret = steal_pointer(&c.report);
         return 0;
 }
