@@ -237,12 +237,10 @@ static int tar_read(const char *file, struct store *store, struct tree *t,
                 }
                 struct tree_entry e = {
                         .path = path,
-                        .mode = archive_entry_perm(ae) & 07777,
+                        .mode = archive_entry_mode(ae) & 07777, /* with setuid/sticky */
                         .uid = (uint32_t)archive_entry_uid(ae),
                         .gid = (uint32_t)archive_entry_gid(ae),
                 };
-                /* archive_entry_perm masks 0777; the special bits come from the mode. */
-                e.mode = archive_entry_mode(ae) & 07777;
                 _cleanup_free_ char *target = NULL;
                 const char *hardlink = archive_entry_hardlink(ae);
                 if (hardlink) {

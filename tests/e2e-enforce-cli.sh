@@ -98,4 +98,33 @@ PY
 chmod 0755 root/app/sh
 run 0 root --profile dev
 
+# Tars made member by member: hardlinks share content, special bits and device nodes survive,
+# a member climbing out with '..' is refused.
+python3 - "$tmp/hello" <<'PY'
+import io, tarfile, sys
+data = open(sys.argv[1], "rb").read()
+def add(t, name, **kw):
+    ti = tarfile.TarInfo(name)
+    for k, v in kw.items():
+        setattr(ti, k, v)
+    t.addfile(ti, io.BytesIO(data) if ti.type == tarfile.REGTYPE else None)
+with tarfile.open("crafted.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    add(t, "./app/", type=tarfile.DIRTYPE, mode=0o755)
+    add(t, "./app/hello", size=len(data), mode=0o4755)
+    add(t, "./bin/sh", type=tarfile.LNKTYPE, linkname="./app/hello", mode=0o755)
+    add(t, "./dev/null", type=tarfile.CHRTYPE, devmajor=1, devminor=3, mode=0o666)
+with tarfile.open("evil.tar", "w") as t:
+    add(t, "app/../../etc/passwd", size=len(data), mode=0o644)
+PY
+run 1 crafted.tar --allow '/*' --format json
+python3 - <<'PY' || fail "crafted tar: $(cat out.txt)"
+import json
+d = json.load(open("out.txt"))
+got = {(f["rule"], f["path"]) for f in d["findings"]}
+want = {("CAIRN-SETUID", "/app/hello"), ("CAIRN-SHELL", "/bin/sh"), ("CAIRN-DEVICE", "/dev/null")}
+assert want <= got, got
+PY
+run 2 evil.tar
+grep -q "'..'" err.txt || fail "evil tar: $(cat err.txt)"
+
 echo "e2e-enforce-cli: ok"
