@@ -94,6 +94,25 @@ echo "renamed busybox: $v"
 v=$(verdict bad --profile dev)
 [[ $v == *"CAIRN-BUSYBOX:/app/helper"* ]] || fail "dev profile misses BusyBox: $v"
 
+# 1b. Re-bannered: every "BusyBox"/"busybox" string rewritten, plus a symlink farm. The applet
+# name table still gives it away, and the links lead to a forbidden file.
+mkdir -p rebranded/app rebranded/bin
+python3 - pkg/busybox-static/bin/busybox rebranded/app/helper <<'PY'
+import re, sys
+data = open(sys.argv[1], "rb").read()
+data = re.sub(rb"(?i)busybox", lambda m: b"Xoolbox"[: len(m.group(0))], data)
+assert b"BusyBox" not in data and b"busybox" not in data
+open(sys.argv[2], "wb").write(data)
+PY
+chmod 0755 rebranded/app/helper
+for applet in ls cat sh; do ln -s /app/helper "rebranded/bin/$applet"; done
+v=$(same_verdict rebranded --allow '/app/*')
+echo "re-bannered busybox: $v"
+[[ $v == *"CAIRN-BUSYBOX:/app/helper"* ]] || fail "re-bannered BusyBox not caught: $v"
+[[ $v == *"CAIRN-SYMLINK-FORBIDDEN:/bin/ls"* ]] || fail "symlink farm not caught: $v"
+"$CAIRN" enforce rebranded --allow '/app/*' >report.txt || true
+grep -q 'applet name table' report.txt || fail "evidence lacks the applet table: $(cat report.txt)"
+
 # 2. tini-static and catatonit pass strict.
 mkdir -p good/sbin
 cp pkg/tini/usr/bin/tini-static good/sbin/tini
