@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# cairn enforce on real Debian binaries: a renamed BusyBox is caught, tini-static and
-# catatonit pass strict, dumb-init is caught as dynamic; a directory, its tar (plain and
-# gzip) and an equivalent OCI layout get the same verdict. OCI whiteouts are honoured.
+# cairn enforce on real Debian binaries: a renamed BusyBox is caught (also re-bannered), so are
+# toybox and uutils coreutils; tini-static and catatonit pass strict, dumb-init is caught as
+# dynamic; a directory, its tar (plain and gzip) and an equivalent OCI layout get the same
+# verdict. OCI whiteouts are honoured.
 set -euo pipefail
 : "${CAIRN:?CAIRN must point at the cairn binary}"
 
@@ -9,7 +10,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 
-if ! timeout 180 apt-get download busybox-static tini catatonit dumb-init >download.log 2>&1; then
+if ! timeout 180 apt-get download busybox-static tini catatonit dumb-init toybox rust-coreutils \
+  >download.log 2>&1; then
   echo "SKIP: mirror unreachable ($(grep -m1 -E '^(E|W):' download.log || tail -n1 download.log))"
   exit 77
 fi
@@ -112,6 +114,16 @@ echo "re-bannered busybox: $v"
 [[ $v == *"CAIRN-SYMLINK-FORBIDDEN:/bin/ls"* ]] || fail "symlink farm not caught: $v"
 "$CAIRN" enforce rebranded --allow '/app/*' >report.txt || true
 grep -q 'applet name table' report.txt || fail "evidence lacks the applet table: $(cat report.txt)"
+
+# 1c. The other multi-call toolboxes, renamed.
+mkdir -p toolboxes/opt
+cp pkg/toybox/bin/toybox toolboxes/opt/t1
+cp pkg/rust-coreutils/usr/bin/coreutils toolboxes/opt/t2
+v=$(verdict toolboxes --allow '/opt/*')
+echo "toolboxes: $v"
+[[ $v == *"CAIRN-MULTICALL:/opt/t1"* ]] || fail "toybox not caught: $v"
+[[ $v == *"CAIRN-MULTICALL:/opt/t2"* ]] || fail "uutils coreutils not caught: $v"
+[[ $v != *"CAIRN-BUSYBOX"* ]] || fail "toolbox taken for BusyBox: $v"
 
 # 2. tini-static and catatonit pass strict.
 mkdir -p good/sbin
