@@ -27,14 +27,14 @@ enum {
         M_DASH,
         M_MKSH,
         M_PDKSH,
+        M_LKSH,
         M_KSH93,
         M_ZSH_VERSION,
         M_ZSH_PATCHLEVEL,
         M_SASH,
         M_YASH,
         M_POSH,
-        M_FISH_GREETING,
-        M_FISH_PATHS,
+        M_FISH,
         M_TCSH,
         M_DPKG,
         M_APK,
@@ -58,16 +58,16 @@ static const struct marker markers[] = {
         { "EOF in backquote substitution", M_DASH },
         { "@(#)MIRBSD KSH", M_MKSH },
         { "@(#)PD KSH", M_PDKSH },
+        { "@(#)LEGACY KSH", M_LKSH },
         { "@(#)$Id: Version A", M_KSH93 },
         { "ZSH_VERSION", M_ZSH_VERSION },
         { "ZSH_PATCHLEVEL", M_ZSH_PATCHLEVEL },
         { "Stand-alone shell", M_SASH },
         { "Yet another shell", M_YASH },
-        { "Policy-compliant Ordinary SHell", M_POSH },
-        { "fish_greeting", M_FISH_GREETING },
-        { "fish_user_paths", M_FISH_PATHS },
-        { "tcsh %d.%02d.%02d", M_TCSH },
-        { "Debian 'dpkg' package management program", M_DPKG },
+        { "posh_builtin_getopts", M_POSH },
+        { "this indicates a bug in fish", M_FISH },
+        { "tcsh %d.%.2d.%.2d", M_TCSH },
+        { "' package management program version %s.", M_DPKG },
         { "apk-tools ", M_APK },
         { "RPM version %s", M_RPM },
         { "pip._internal", M_PIP },
@@ -414,6 +414,8 @@ static void scanner_finish(struct scanner *s, struct content_scan *ret)
                 r->shell = "bash";
         else if (HIT(M_MKSH))
                 r->shell = "mksh";
+        else if (HIT(M_LKSH))
+                r->shell = "lksh";
         else if (HIT(M_PDKSH))
                 r->shell = "pdksh";
         else if (HIT(M_KSH93))
@@ -426,7 +428,7 @@ static void scanner_finish(struct scanner *s, struct content_scan *ret)
                 r->shell = "yash";
         else if (HIT(M_POSH))
                 r->shell = "posh";
-        else if (HIT(M_FISH_GREETING) && HIT(M_FISH_PATHS))
+        else if (HIT(M_FISH))
                 r->shell = "fish";
         else if (HIT(M_TCSH))
                 r->shell = "tcsh";

@@ -152,6 +152,12 @@ static int shebang_parse(const uint8_t *buf, size_t n, struct file_class *fc)
         return 0;
 }
 
+/* A program (executable or PIE), as opposed to a plain shared library. */
+static bool elf_is_program(const struct elf_info *elf)
+{
+        return elf->type == ET_EXEC || elf->interp || elf->pie;
+}
+
 static int classify(struct checker *c, size_t idx, struct cairn_error *err)
 {
         struct file_class *fc = &c->classes[idx];
@@ -189,7 +195,11 @@ static int classify(struct checker *c, size_t idx, struct cairn_error *err)
                 if (r < 0)
                         return cairn_error_errno(err, r, "%s: %s", e->path, strerror(-r));
         }
-        if (fc->is_elf) {
+        /* A library linking librpm (libsolvext does) or carrying rpm's strings is no
+         * package manager: only programs are. */
+        if (fc->is_elf && !elf_is_program(&fc->elf))
+                fc->scan.package_manager = NULL;
+        else if (fc->is_elf) {
                 for (size_t i = 0; i < fc->elf.n_needed && !fc->scan.package_manager; i++) {
                         if (startswith(fc->elf.needed[i], "libapt-pkg.so") ||
                             startswith(fc->elf.needed[i], "libapt-private.so"))
@@ -501,8 +511,7 @@ static int check_elf(struct checker *c, const struct tree_entry *e, struct file_
                 }
         }
         /* A program (not a plain shared library) that needs the dynamic loader. */
-        bool program = elf->type == ET_EXEC || elf->interp || elf->pie;
-        if (elf->link == ELF_LINK_DYNAMIC && program) {
+        if (elf->link == ELF_LINK_DYNAMIC && elf_is_program(elf)) {
                 r = finding_add(c, "CAIRN-DYNAMIC", e->path, "PT_INTERP %s, %zu DT_NEEDED%s%s",
                                 elf->interp ? elf->interp : "(none)", elf->n_needed,
                                 elf->n_needed ? ", first " : "",

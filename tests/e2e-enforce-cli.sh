@@ -127,4 +127,16 @@ PY
 run 2 evil.tar
 grep -q "'..'" err.txt || fail "evil tar: $(cat err.txt)"
 
+# The host's own shells (dash and bash are essential on Debian), renamed, are shells by content.
+mkdir -p shells/opt
+cp "$(readlink -f /bin/dash)" shells/opt/a
+cp "$(readlink -f /bin/bash)" shells/opt/b
+run 1 shells --allow '/opt/*' --format json
+python3 - <<'PY' || fail "renamed shells: $(cat out.txt)"
+import json
+d = json.load(open("out.txt"))
+got = {(f["rule"], f["path"]) for f in d["findings"]}
+assert {("CAIRN-SHELL", "/opt/a"), ("CAIRN-SHELL", "/opt/b")} <= got, got
+PY
+
 echo "e2e-enforce-cli: ok"

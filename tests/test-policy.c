@@ -38,7 +38,10 @@ static int setup(void **state)
         bool have_static =
                 compile("hello", "-static", "puts(\"hello\");") &&
                 compile("mentions", "-static", "puts(\"replaces busybox; see BusyBox docs\");");
-        return have_static && compile("dyn", "", "puts(\"hello\");") ? 0 : -1;
+        return have_static && compile("dyn", "", "puts(\"hello\");") &&
+                               compile("lib.so", "-shared -fPIC", "puts(\"lib\");")
+                       ? 0
+                       : -1;
 }
 
 static int teardown(void **state)
@@ -232,7 +235,7 @@ static void test_toolboxes_shells_pkg_managers_packers(void **state)
         static const char toybox[] = "\0Toybox 0.8.9 multicall binary\0";
         static const char uutils[] = "\0coreutils 0.0.17 (multi-call binary)\0src/uu/ls/ls.rs";
         static const char bash[] = "\0GNU bash, version %s-(%s)\0";
-        static const char dpkg[] = "\0Debian 'dpkg' package management program version %s.\0";
+        static const char dpkg[] = "\0Debian '%s' package management program version %s.\0";
         static const char upx[] = "\0$Info: This file is packed with the UPX executable packer";
         fx_prog(&x, "/opt/tb", "hello", toybox, sizeof(toybox), 0755);
         fx_prog(&x, "/opt/uu", "hello", uutils, sizeof(uutils), 0755);
@@ -240,6 +243,11 @@ static void test_toolboxes_shells_pkg_managers_packers(void **state)
         fx_prog(&x, "/opt/d", "hello", dpkg, sizeof(dpkg), 0755);
         fx_prog(&x, "/opt/packed", "hello", upx, sizeof(upx), 0755);
         fx_prog(&x, "/app/packed-ok", "hello", upx, sizeof(upx), 0755);
+        /* rpm's strings in a shared library (librpm, or libsolvext linking it) are no package
+         * manager; in a program they are. */
+        static const char rpm[] = "\0RPM version %s\0";
+        fx_prog(&x, "/usr/lib/librpm.so.9", "lib.so", rpm, sizeof(rpm), 0644);
+        fx_prog(&x, "/usr/bin/rpm", "dyn", rpm, sizeof(rpm), 0755);
         fx_text(&x, "/bin/sh", "not even ELF, but executable and named sh\n", 0755);
         fx_text(&x, "/usr/bin/pip", "#!/usr/bin/python3\nfrom pip._internal.cli import main\n",
                 0755);
@@ -250,6 +258,8 @@ static void test_toolboxes_shells_pkg_managers_packers(void **state)
         assert_true(has(r, "CAIRN-SHELL", "/bin/sh"));
         assert_true(has(r, "CAIRN-PKG-MANAGER", "/opt/d"));
         assert_true(has(r, "CAIRN-PKG-MANAGER", "/usr/bin/pip"));
+        assert_true(has(r, "CAIRN-PKG-MANAGER", "/usr/bin/rpm"));
+        assert_false(has(r, "CAIRN-PKG-MANAGER", "/usr/lib/librpm.so.9"));
         assert_true(has(r, "CAIRN-PACKED", "/opt/packed"));
         assert_false(has(r, "CAIRN-PACKED", "/app/packed-ok"));
         assert_false(has(r, "CAIRN-SHELL", "/opt/tb"));
