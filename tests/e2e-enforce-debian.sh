@@ -73,13 +73,15 @@ same_verdict() {
   tar --numeric-owner -C "$root" -cf "$root.tar" .
   gzip -9nc "$root.tar" >"$root.tar.gz"
   make_oci "$root.oci" "$root.tar"
-  local a b c d
+  make_oci "$root.ocigz" "$root.tar.gz"
+  local a b c d e
   a=$(verdict "$root" "$@")
   b=$(verdict "$root.tar" "$@")
   c=$(verdict "$root.tar.gz" "$@")
   d=$(verdict "$root.oci" "$@")
-  [[ "$a" == "$b" && "$a" == "$c" && "$a" == "$d" ]] ||
-    fail "verdicts differ for $root: dir[$a] tar[$b] tgz[$c] oci[$d]"
+  e=$(verdict "$root.ocigz" "$@")
+  [[ "$a" == "$b" && "$a" == "$c" && "$a" == "$d" && "$a" == "$e" ]] ||
+    fail "verdicts differ for $root: dir[$a] tar[$b] tgz[$c] oci[$d] oci-gzip[$e]"
   echo "$a"
 }
 

@@ -39,7 +39,11 @@ static int setup(void **state)
                 compile("hello", "-static", "puts(\"hello\");") &&
                 compile("mentions", "-static", "puts(\"replaces busybox; see BusyBox docs\");");
         return have_static && compile("dyn", "", "puts(\"hello\");") &&
-                               compile("lib.so", "-shared -fPIC", "puts(\"lib\");")
+                               compile("lib.so", "-shared -fPIC", "puts(\"lib\");") &&
+                               compile("runpath", "-Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib'",
+                                       "puts(\"r\");") &&
+                               compile("rpath", "-Wl,--disable-new-dtags,-rpath,'$ORIGIN/../lib'",
+                                       "puts(\"r\");")
                        ? 0
                        : -1;
 }
@@ -300,6 +304,25 @@ static void test_dynamic_and_libraries(void **state)
         assert_true(has(r, "CAIRN-DYNAMIC", "/app/dyn"));
         assert_false(has(r, "CAIRN-NEEDED-MISSING", "/app/dyn"));
         assert_false(has(r, "CAIRN-INTERP-MISSING", "/app/dyn"));
+        policy_report_free(r);
+
+        /* $ORIGIN in RUNPATH (new dtags) and RPATH (old dtags). */
+        fx_prog(&x, "/app/bin/runpath", "runpath", NULL, 0, 0755);
+        fx_prog(&x, "/app/bin/rpath", "rpath", NULL, 0, 0755);
+        r = check(&x, POLICY_STRICT, "/*");
+        assert_false(has(r, "CAIRN-NEEDED-MISSING", "/app/bin/runpath"));
+        assert_false(has(r, "CAIRN-NEEDED-MISSING", "/app/bin/rpath"));
+        policy_report_free(r);
+        assert_int_equal(tree_remove(x.t, "/opt/glibc"), 0);
+        r = check(&x, POLICY_STRICT, "/*");
+        assert_true(has(r, "CAIRN-NEEDED-MISSING", "/app/bin/runpath"));
+        assert_true(has(r, "CAIRN-NEEDED-MISSING", "/app/bin/rpath"));
+        policy_report_free(r);
+        fx_text(&x, "/app/lib/libc.so.6", "libc", 0644);
+        r = check(&x, POLICY_STRICT, "/*");
+        assert_false(has(r, "CAIRN-NEEDED-MISSING", "/app/bin/runpath"));
+        assert_false(has(r, "CAIRN-NEEDED-MISSING", "/app/bin/rpath"));
+        assert_true(has(r, "CAIRN-NEEDED-MISSING", "/app/dyn")); /* /app/lib is not searched */
         policy_report_free(r);
 
         /* Wrong architecture. */
