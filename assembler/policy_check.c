@@ -8,16 +8,13 @@
 #include <elf.h>
 #include <fnmatch.h>
 #include <stdarg.h>
-#include <libgen.h>
 
 #include "content_scan.h"
 #include "elf_reader.h"
+#include "ld_search.h"
 #include "policy.h"
 
-#define SHEBANG_MAX     256 /* what the kernel reads of a #! line */
-#define LDCONF_MAX      (64 * 1024)
-#define LDCONF_MAX_DIRS 256
-#define LDCONF_DEPTH    8
+#define SHEBANG_MAX 256 /* what the kernel reads of a #! line */
 
 struct file_class {
         bool classified;
@@ -41,8 +38,7 @@ struct checker {
         struct file_class *classes; /* owned; one per tree index */
         char **named;               /* owned; named paths and what they resolve to */
         size_t n_named, cap_named;
-        char **ldconf; /* owned; library dirs from /etc/ld.so.conf, in order */
-        size_t n_ldconf, cap_ldconf;
+        struct ld_search *libs; /* owned */
         struct policy_report *report;
         size_t cap_findings;
 };
@@ -294,182 +290,6 @@ static int named_setup(struct checker *c)
         return 0;
 }
 
-static int ldconf_add(struct checker *c, const char *dir)
-{
-        if (c->n_ldconf >= LDCONF_MAX_DIRS)
-                return 0; /* the rest cannot matter more than the first 256 */
-        if (GROW(c->ldconf, c->cap_ldconf, c->n_ldconf + 1) < 0)
-                return -ENOMEM;
-        c->ldconf[c->n_ldconf] = strdup(dir);
-        if (!c->ldconf[c->n_ldconf])
-                return -ENOMEM;
-        c->n_ldconf++;
-        return 0;
-}
-
-/* Reads one ld.so.conf-style file of the image; `include GLOB` lines pull in the matching
- * files in sorted order, relative patterns taken from the including file's directory. */
-static int ldconf_read(struct checker *c, const char *path, unsigned depth)
-{
-        if (depth > LDCONF_DEPTH)
-                return 0;
-        _cleanup_free_ char *resolved = NULL;
-        const struct tree_entry *e = NULL;
-        if (tree_resolve(c->t, path, 0, &resolved, &e) < 0 || !e || e->type != TREE_REG)
-                return 0;
-        _cleanup_close_ int fd = store_open_key(c->s, &e->key);
-        if (fd < 0)
-                return 0;
-        _cleanup_free_ char *buf = malloc(LDCONF_MAX + 1);
-        if (!buf)
-                return -ENOMEM;
-        ssize_t n = pread(fd, buf, LDCONF_MAX, 0);
-        if (n < 0)
-                return 0;
-        buf[n] = 0;
-        _cleanup_free_ char *dircopy = strdup(resolved);
-        if (!dircopy)
-                return -ENOMEM;
-        const char *dir = dirname(dircopy);
-
-        char *save = NULL;
-        for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *hash = strchr(line, '#');
-                if (hash)
-                        *hash = 0;
-                line += strspn(line, " \t");
-                size_t len = strlen(line);
-                while (len > 0 && strchr(" \t\r", line[len - 1]))
-                        line[--len] = 0;
-                if (len == 0)
-                        continue;
-                if (startswith(line, "include") && (line[7] == ' ' || line[7] == '\t')) {
-                        const char *pat = line + 8 + strspn(line + 8, " \t");
-                        _cleanup_free_ char *full = NULL;
-                        if (pat[0] == '/')
-                                full = strdup(pat);
-                        else if (asprintf(&full, "%s/%s", dir, pat) < 0)
-                                full = NULL;
-                        if (!full)
-                                return -ENOMEM;
-                        /* The tree is in strcmp order, which is glob(3)'s sorted order in
-                         * the C locale. */
-                        for (size_t i = 0; i < tree_count(c->t); i++) {
-                                const struct tree_entry *x = tree_at(c->t, i);
-                                if (x->type != TREE_DIR &&
-                                    fnmatch(full, x->path, FNM_PATHNAME) == 0) {
-                                        int r = ldconf_read(c, x->path, depth + 1);
-                                        if (r < 0)
-                                                return r;
-                                }
-                        }
-                } else if (line[0] == '/' && !startswith(line, "hwcap")) {
-                        int r = ldconf_add(c, line);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        return 0;
-}
-
-static const char *multiarch_triplet(const struct elf_info *elf)
-{
-        static const struct {
-                const char *arch, *triplet;
-        } triplets[] = {
-                { "amd64", "x86_64-linux-gnu" },        { "i386", "i386-linux-gnu" },
-                { "arm64", "aarch64-linux-gnu" },       { "armhf", "arm-linux-gnueabihf" },
-                { "ppc64el", "powerpc64le-linux-gnu" }, { "s390x", "s390x-linux-gnu" },
-                { "riscv64", "riscv64-linux-gnu" },     { "mips64el", "mips64el-linux-gnuabi64" },
-                { "mipsel", "mipsel-linux-gnu" },       { "loong64", "loongarch64-linux-gnu" },
-        };
-        const char *arch = elf_debian_arch(elf->machine, elf->elf_class, elf->big_endian);
-        for (size_t i = 0; arch && i < ELEMENTSOF(triplets); i++)
-                if (streq(triplets[i].arch, arch))
-                        return triplets[i].triplet;
-        return NULL;
-}
-
-/* True when dir/name resolves to a regular file inside the image. */
-static bool lib_exists(const struct checker *c, const char *dir, size_t dir_len, const char *name)
-{
-        _cleanup_free_ char *p = NULL;
-        if (asprintf(&p, "%.*s/%s", (int)dir_len, dir, name) < 0)
-                return false;
-        const struct tree_entry *e = NULL;
-        _cleanup_free_ char *resolved = NULL;
-        if (tree_resolve(c->t, p, 0, &resolved, &e) < 0 || !e)
-                return false;
-        return e->type == TREE_REG || e->type == TREE_HARDLINK;
-}
-
-/* Searches a colon-separated RPATH/RUNPATH, expanding $ORIGIN to origin. */
-static bool lib_in_path_list(const struct checker *c, const char *list, const char *origin,
-                             const char *name)
-{
-        for (const char *p = list; *p;) {
-                size_t n = strcspn(p, ":");
-                _cleanup_free_ char *dir = strndup(p, n);
-                p += n + (p[n] == ':');
-                if (!dir)
-                        return false;
-                _cleanup_free_ char *expanded = NULL;
-                const char *d = dir;
-                if (startswith(dir, "$ORIGIN") || startswith(dir, "${ORIGIN}")) {
-                        const char *rest = dir + (dir[1] == '{' ? 9 : 7);
-                        if (asprintf(&expanded, "%s%s", origin, rest) < 0)
-                                return false;
-                        d = expanded;
-                }
-                if (d[0] != '/')
-                        continue; /* relative to the cwd at run time: unknowable */
-                if (lib_exists(c, d, strlen(d), name))
-                        return true;
-        }
-        return false;
-}
-
-/* Whether DT_NEEDED `name` of the ELF file at `path` (resolved) is found the way ld.so would. */
-static bool needed_resolves(const struct checker *c, const char *path, const struct elf_info *elf,
-                            const char *name)
-{
-        if (strchr(name, '/'))
-                return lib_exists(c, "", 0, name[0] == '/' ? name + 1 : name);
-        _cleanup_free_ char *copy = strdup(path);
-        if (!copy)
-                return false;
-        const char *origin = dirname(copy);
-        /* RPATH only counts when there is no RUNPATH. */
-        if (elf->rpath && !elf->runpath && lib_in_path_list(c, elf->rpath, origin, name))
-                return true;
-        if (elf->runpath && lib_in_path_list(c, elf->runpath, origin, name))
-                return true;
-        for (size_t i = 0; i < c->n_ldconf; i++)
-                if (lib_exists(c, c->ldconf[i], strlen(c->ldconf[i]), name))
-                        return true;
-        const char *triplet = multiarch_triplet(elf);
-        const char *std[] = { "/lib", "/usr/lib", elf->elf_class == 64 ? "/lib64" : "/lib32",
-                              elf->elf_class == 64 ? "/usr/lib64" : "/usr/lib32" };
-        for (size_t i = 0; i < ELEMENTSOF(std); i++) {
-                if (lib_exists(c, std[i], strlen(std[i]), name))
-                        return true;
-                if (triplet) {
-                        _cleanup_free_ char *d = NULL;
-                        if (asprintf(&d, "%s/%s", std[i], triplet) >= 0 &&
-                            lib_exists(c, d, strlen(d), name))
-                                return true;
-                }
-        }
-        if (elf->interp) {
-                _cleanup_free_ char *resolved = NULL;
-                if (tree_resolve(c->t, elf->interp, 0, &resolved, NULL) >= 0) {
-                        const char *slash = strrchr(resolved, '/');
-                        if (slash && lib_exists(c, resolved, (size_t)(slash - resolved), name))
-                                return true;
-                }
-        }
-        return false;
-}
 /* A relative symlink target that climbs above "/" from the link's directory. */
 static bool symlink_escapes(const char *path, const char *target)
 {
@@ -537,7 +357,7 @@ static int check_elf(struct checker *c, const struct tree_entry *e, struct file_
                 if (!f)
                         return -ENOMEM;
                 for (size_t i = 0; i < elf->n_needed; i++)
-                        if (!needed_resolves(c, e->path, elf, elf->needed[i]))
+                        if (!ld_search_find(c->libs, e->path, elf, elf->needed[i]))
                                 fprintf(f, "%s%s", n_missing++ ? ", " : "", elf->needed[i]);
                 if (fclose(f) != 0)
                         return -ENOMEM;
@@ -741,9 +561,7 @@ static void checker_done(struct checker *c)
         for (size_t i = 0; i < c->n_named; i++)
                 free(c->named[i]);
         free(c->named);
-        for (size_t i = 0; i < c->n_ldconf; i++)
-                free(c->ldconf[i]);
-        free(c->ldconf);
+        ld_search_free(c->libs);
         policy_report_free(c->report);
 }
 
@@ -777,7 +595,7 @@ int policy_check(const struct tree *t, const struct store *s, const struct polic
 
         int r = named_setup(&c);
         if (r >= 0)
-                r = ldconf_read(&c, "/etc/ld.so.conf", 0);
+                r = ld_search_new(t, s, &c.libs);
         for (size_t i = 0; r >= 0 && i < tree_count(t); i++)
                 r = check_entry(&c, i, err);
         if (r == -E2BIG && !cairn_error_isset(err))
