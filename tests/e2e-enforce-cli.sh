@@ -4,6 +4,7 @@
 # data file that starts with the ELF magic.
 set -euo pipefail
 : "${CAIRN:?CAIRN must point at the cairn binary}"
+here=$(cd "$(dirname "$0")" && pwd)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -137,6 +138,23 @@ import json
 d = json.load(open("out.txt"))
 got = {(f["rule"], f["path"]) for f in d["findings"]}
 assert {("CAIRN-SHELL", "/opt/a"), ("CAIRN-SHELL", "/opt/b")} <= got, got
+PY
+
+# OCI layers: an opaque directory hides the lower layer's content but not its own layer's.
+source "$here/oci-layout.sh"
+mkdir -p lower/app upper/app
+cp hello lower/app/old
+cp hello upper/app/new
+: >upper/app/.wh..wh..opq
+tar --numeric-owner -C lower -cf lower.tar .
+tar --numeric-owner -C upper -cf upper.tar .
+make_oci layered lower.tar upper.tar
+run 1 layered --format json
+python3 - <<'PY' || fail "opaque layer: $(cat out.txt)"
+import json
+d = json.load(open("out.txt"))
+paths = {f["path"] for f in d["findings"] if f["rule"] == "CAIRN-EXEC-UNLISTED"}
+assert paths == {"/app/new"}, paths
 PY
 
 echo "e2e-enforce-cli: ok"
