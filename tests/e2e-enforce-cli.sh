@@ -49,6 +49,14 @@ grep -q 'CAIRN-EXEC-UNLISTED' out.txt || fail "unlisted executable: $(cat out.tx
 run 0 root --allow '/app/*'
 grep -q 'pass (strict)' out.txt || fail "text headline: $(cat out.txt)"
 run 0 root --disable CAIRN-EXEC-UNLISTED
+# Any compression libarchive reads gives the same verdict as the directory.
+for z in gzip xz zstd bzip2; do
+  if command -v "$z" >/dev/null; then
+    tar --numeric-owner -C root -cf - . | "$z" -c >"root.tar.$z"
+    run 0 "root.tar.$z" --allow '/app/*'
+    run 1 "root.tar.$z"
+  fi
+done
 
 # Findings in every format.
 cp hello root/app/sh          # a shell by name
