@@ -205,8 +205,11 @@ int cmd_enforce(int argc, char **argv)
                         r = recipe_view_new(recipe, variant, &view, &err);
                 if (r < 0)
                         return cmd_fail(&err);
-                if (!profile_arg && view->policy)
-                        profile_name = view->policy;
+                /* Same default as the build: strict for prod, dev for the others. */
+                if (!profile_arg)
+                        profile_name = view->policy             ? view->policy
+                                       : streq(variant, "prod") ? "strict"
+                                                                : "dev";
                 if (!arch)
                         arch = recipe->arch ? recipe->arch : recipe_host_arch();
                 const struct recipe_policy *t = view->policy_tuning;
