@@ -1,0 +1,612 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The checks behind policy_check(). Two passes over the tree: first every regular file is
+ * classified by content (ELF headers, toolbox/shell/packer markers, #! line), then each entry
+ * is checked, using the classes of whatever its symlinks, scripts and libraries lead to.
+ */
+#include <assert.h>
+#include <elf.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+
+#include "content_scan.h"
+#include "elf_reader.h"
+#include "ld_search.h"
+#include "policy.h"
+
+#define SHEBANG_MAX 256 /* what the kernel reads of a #! line */
+
+struct file_class {
+        bool classified;
+        bool elf_magic;
+        bool is_elf; /* parsed */
+        struct elf_info elf;
+        struct content_scan scan;
+        bool script;
+        char *interp;          /* owned; #! interpreter */
+        char *interp_arg;      /* owned; the rest of the #! line, or NULL */
+        const char *forbidden; /* static: why it is forbidden ("BusyBox", "shell bash"), or NULL */
+};
+
+struct checker {
+        const struct tree *t;
+        const struct store *s;
+        const struct policy_options *o;
+        bool enabled[64];
+        const struct policy_rule *rules;
+        size_t n_rules;
+        struct file_class *classes; /* owned; one per tree index */
+        char **named;               /* owned; named paths and what they resolve to */
+        size_t n_named, cap_named;
+        struct ld_search *libs; /* owned */
+        struct policy_report *report;
+        size_t cap_findings;
+};
+
+static const char *const shell_names[] = {
+        "ash",   "bash", "csh",   "dash", "fish", "ksh",  "ksh93", "lksh", "mksh",
+        "pdksh", "posh", "rbash", "sash", "sh",   "tcsh", "yash",  "zsh",
+};
+
+static bool is_shell_name(const char *path)
+{
+        const char *b = strrchr(path, '/');
+        b = b ? b + 1 : path;
+        for (size_t i = 0; i < ELEMENTSOF(shell_names); i++)
+                if (streq(b, shell_names[i]))
+                        return true;
+        return false;
+}
+
+/* Index of path in the tree (which is sorted by strcmp), or -1. */
+static ssize_t tree_index(const struct tree *t, const char *path)
+{
+        size_t lo = 0, hi = tree_count(t);
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(tree_at(t, mid)->path, path);
+                if (c == 0)
+                        return (ssize_t)mid;
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return -1;
+}
+
+static _printf_(4, 5) int finding_add(struct checker *c, const char *id, const char *path,
+                                      const char *fmt, ...)
+{
+        const struct policy_rule *rule = policy_rule_find(id);
+        assert(rule);
+        if (!c->enabled[rule - c->rules])
+                return 0;
+        struct policy_report *r = c->report;
+        if (r->n_findings >= POLICY_MAX_FINDINGS)
+                return -E2BIG;
+        if (GROW(r->findings, c->cap_findings, r->n_findings + 1) < 0)
+                return -ENOMEM;
+        struct policy_finding *x = &r->findings[r->n_findings];
+        *x = (struct policy_finding){ .rule = rule };
+        x->path = strdup(path);
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vasprintf(&x->evidence, fmt, ap);
+        va_end(ap);
+        if (!x->path || n < 0) {
+                free(x->path);
+                if (n >= 0)
+                        free(x->evidence);
+                return -ENOMEM;
+        }
+        r->n_findings++;
+        if (rule->severity == POLICY_ERROR)
+                r->n_errors++;
+        else
+                r->n_warnings++;
+        return 0;
+}
+
+/* The regular file behind e (e itself, or a hardlink's target), or NULL. */
+static const struct tree_entry *content_entry(const struct checker *c, const struct tree_entry *e)
+{
+        if (e->type == TREE_REG)
+                return e;
+        if (e->type == TREE_HARDLINK && e->target) {
+                const struct tree_entry *x = tree_lookup(c->t, e->target);
+                return x && x->type == TREE_REG ? x : NULL;
+        }
+        return NULL;
+}
+
+/* Parses a #! line: interpreter and the optional single argument (the rest of the line). */
+static int shebang_parse(const uint8_t *buf, size_t n, struct file_class *fc)
+{
+        size_t i = 2, end;
+        while (i < n && (buf[i] == ' ' || buf[i] == '\t'))
+                i++;
+        for (end = i; end < n && buf[end] != '\n'; end++)
+                ;
+        size_t s = i;
+        while (i < end && buf[i] != ' ' && buf[i] != '\t')
+                i++;
+        fc->script = true;
+        fc->interp = strndup((const char *)buf + s, i - s);
+        if (!fc->interp)
+                return -ENOMEM;
+        while (i < end && (buf[i] == ' ' || buf[i] == '\t'))
+                i++;
+        size_t e = end;
+        while (e > i && (buf[e - 1] == ' ' || buf[e - 1] == '\t' || buf[e - 1] == '\r'))
+                e--;
+        if (e > i) {
+                fc->interp_arg = strndup((const char *)buf + i, e - i);
+                if (!fc->interp_arg)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* A program (executable or PIE), as opposed to a plain shared library. */
+static bool elf_is_program(const struct elf_info *elf)
+{
+        return elf->type == ET_EXEC || elf->interp || elf->pie;
+}
+
+static int classify(struct checker *c, size_t idx, struct cairn_error *err)
+{
+        struct file_class *fc = &c->classes[idx];
+        if (fc->classified)
+                return 0;
+        fc->classified = true;
+        const struct tree_entry *e = content_entry(c, tree_at(c->t, idx));
+        if (!e)
+                return 0;
+        const struct tree_entry *self = tree_at(c->t, idx);
+        _cleanup_close_ int fd = store_open_key(c->s, &e->key);
+        if (fd < 0)
+                return cairn_error_errno(err, fd, "%s: cannot open its content: %s", e->path,
+                                         strerror(-fd));
+        uint8_t head[SHEBANG_MAX];
+        ssize_t n = pread(fd, head, sizeof(head), 0);
+        if (n < 0)
+                return cairn_error_errno(err, -errno, "%s: %m", e->path);
+        bool exec_bit = self->mode & 0111;
+
+        if (elf_has_magic(head, (size_t)n)) {
+                fc->elf_magic = true;
+                _cleanup_cairn_error_ struct cairn_error ignore = CAIRN_ERROR_INIT;
+                int r = elf_read_fd(fd, &fc->elf, &ignore);
+                if (r == -ENOMEM)
+                        return r;
+                fc->is_elf = r >= 0;
+        } else if (n >= 2 && head[0] == '#' && head[1] == '!' && exec_bit) {
+                int r = shebang_parse(head, (size_t)n, fc);
+                if (r < 0)
+                        return r;
+        }
+        if (fc->is_elf || fc->script) {
+                int r = content_scan_fd(fd, &fc->scan);
+                if (r < 0)
+                        return cairn_error_errno(err, r, "%s: %s", e->path, strerror(-r));
+        }
+        /* A library linking librpm (libsolvext does) or carrying rpm's strings is no
+         * package manager: only programs are. */
+        if (fc->is_elf && !elf_is_program(&fc->elf))
+                fc->scan.package_manager = NULL;
+        else if (fc->is_elf) {
+                for (size_t i = 0; i < fc->elf.n_needed && !fc->scan.package_manager; i++) {
+                        if (startswith(fc->elf.needed[i], "libapt-pkg.so") ||
+                            startswith(fc->elf.needed[i], "libapt-private.so"))
+                                fc->scan.package_manager = "apt";
+                        else if (startswith(fc->elf.needed[i], "librpm.so"))
+                                fc->scan.package_manager = "rpm";
+                }
+        }
+        if (content_is_busybox(&fc->scan))
+                fc->forbidden = "BusyBox";
+        else if (content_toolbox(&fc->scan))
+                fc->forbidden = content_toolbox(&fc->scan);
+        else if (fc->is_elf && fc->scan.shell)
+                fc->forbidden = "a shell";
+        else if ((fc->is_elf || exec_bit) && is_shell_name(self->path))
+                fc->forbidden = "a shell (by name)";
+        else if (fc->scan.package_manager)
+                fc->forbidden = "a package manager";
+        return 0;
+}
+
+/* The class of what path resolves to inside the image, or NULL (missing, not a file). */
+static int class_of_path(struct checker *c, const char *path, char **ret_resolved,
+                         struct file_class **ret, struct cairn_error *err)
+{
+        _cleanup_free_ char *resolved = NULL;
+        const struct tree_entry *e = NULL;
+        if (tree_resolve(c->t, path, 0, &resolved, &e) < 0 || !e) {
+                *ret = NULL;
+                return 0;
+        }
+        ssize_t idx = tree_index(c->t, resolved);
+        if (idx < 0 || !content_entry(c, e)) {
+                *ret = NULL;
+                return 0;
+        }
+        int r = classify(c, (size_t)idx, err);
+        if (r < 0)
+                return r;
+        *ret = &c->classes[idx];
+        if (ret_resolved)
+                *ret_resolved = steal_pointer(&resolved);
+        return 0;
+}
+
+static bool is_allowed(const struct checker *c, const struct tree_entry *e)
+{
+        if (e->flags & TREE_ENTRY_NAMED)
+                return true;
+        for (size_t i = 0; i < c->n_named; i++)
+                if (streq(c->named[i], e->path))
+                        return true;
+        for (size_t i = 0; i < c->o->n_allow; i++)
+                if (fnmatch(c->o->allow[i], e->path, 0) == 0)
+                        return true;
+        return false;
+}
+
+static int named_add(struct checker *c, const char *path)
+{
+        if (GROW(c->named, c->cap_named, c->n_named + 1) < 0)
+                return -ENOMEM;
+        c->named[c->n_named] = strdup(path);
+        if (!c->named[c->n_named])
+                return -ENOMEM;
+        c->n_named++;
+        return 0;
+}
+
+/* Named paths count as themselves and as what they resolve to (an entrypoint symlink names
+ * its target). */
+static int named_setup(struct checker *c)
+{
+        for (size_t i = 0; i < c->o->n_named + tree_count(c->t); i++) {
+                const char *p;
+                if (i < c->o->n_named)
+                        p = c->o->named[i];
+                else if (tree_at(c->t, i - c->o->n_named)->flags & TREE_ENTRY_NAMED)
+                        p = tree_at(c->t, i - c->o->n_named)->path;
+                else
+                        continue;
+                int r = named_add(c, p);
+                if (r < 0)
+                        return r;
+                _cleanup_free_ char *resolved = NULL;
+                if (tree_resolve(c->t, p, 0, &resolved, NULL) >= 0) {
+                        r = named_add(c, resolved);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* A relative symlink target that climbs above "/" from the link's directory. */
+static bool symlink_escapes(const char *path, const char *target)
+{
+        if (target[0] == '/')
+                return false;
+        long depth = 0;
+        for (const char *p = path; *p; p++)
+                if (*p == '/')
+                        depth++;
+        depth--; /* components of the link's directory */
+        for (const char *p = target; *p;) {
+                size_t n = strcspn(p, "/");
+                if (n == 2 && p[0] == '.' && p[1] == '.') {
+                        if (--depth < 0)
+                                return true;
+                } else if (n > 0 && !(n == 1 && p[0] == '.'))
+                        depth++;
+                p += n + (p[n] == '/');
+        }
+        return false;
+}
+
+static int check_elf(struct checker *c, const struct tree_entry *e, struct file_class *fc)
+{
+        const struct elf_info *elf = &fc->elf;
+        int r = 0;
+        if (c->o->arch) {
+                int m = elf_matches_arch(elf, c->o->arch);
+                if (m == 0) {
+                        const char *a =
+                                elf_debian_arch(elf->machine, elf->elf_class, elf->big_endian);
+                        r = finding_add(c, "CAIRN-ARCH", e->path,
+                                        "e_machine %u, %u-bit %s (%s); the image is %s",
+                                        elf->machine, elf->elf_class,
+                                        elf->big_endian ? "big-endian" : "little-endian",
+                                        a ? a : "unknown", c->o->arch);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        /* A program (not a plain shared library) that needs the dynamic loader. */
+        if (elf->link == ELF_LINK_DYNAMIC && elf_is_program(elf)) {
+                r = finding_add(c, "CAIRN-DYNAMIC", e->path, "PT_INTERP %s, %zu DT_NEEDED%s%s",
+                                elf->interp ? elf->interp : "(none)", elf->n_needed,
+                                elf->n_needed ? ", first " : "",
+                                elf->n_needed ? elf->needed[0] : "");
+                if (r < 0)
+                        return r;
+        }
+        if (elf->interp) {
+                _cleanup_free_ char *resolved = NULL;
+                const struct tree_entry *x = NULL;
+                if (tree_resolve(c->t, elf->interp, 0, &resolved, &x) < 0 || !x ||
+                    !content_entry(c, x)) {
+                        r = finding_add(c, "CAIRN-INTERP-MISSING", e->path,
+                                        "PT_INTERP %s is not a file in the image", elf->interp);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (elf->n_needed > 0) {
+                char *missing = NULL;
+                size_t size = 0, n_missing = 0;
+                FILE *f = open_memstream(&missing, &size);
+                if (!f)
+                        return -ENOMEM;
+                for (size_t i = 0; i < elf->n_needed; i++)
+                        if (!ld_search_find(c->libs, e->path, elf, elf->needed[i]))
+                                fprintf(f, "%s%s", n_missing++ ? ", " : "", elf->needed[i]);
+                if (fclose(f) != 0)
+                        return -ENOMEM;
+                if (n_missing > 0)
+                        r = finding_add(c, "CAIRN-NEEDED-MISSING", e->path, "not found: %s%s%s",
+                                        missing, elf->runpath ? "; RUNPATH " : "",
+                                        elf->runpath ? elf->runpath : "");
+                free(missing);
+        }
+        return r;
+}
+
+static int check_script(struct checker *c, const struct tree_entry *e, struct file_class *fc,
+                        struct cairn_error *err)
+{
+        if (fc->interp[0] != '/')
+                return finding_add(c, "CAIRN-SCRIPT-INTERP", e->path,
+                                   "#!%s is not an absolute path", fc->interp);
+        struct file_class *ic = NULL;
+        _cleanup_free_ char *resolved = NULL;
+        int r = class_of_path(c, fc->interp, &resolved, &ic, err);
+        if (r < 0)
+                return r;
+        if (!ic)
+                return finding_add(c, "CAIRN-SCRIPT-INTERP", e->path,
+                                   "#!%s is not a file in the image", fc->interp);
+        if (ic->forbidden || is_shell_name(fc->interp))
+                return finding_add(c, "CAIRN-SCRIPT-FORBIDDEN", e->path, "#!%s is %s", fc->interp,
+                                   ic->forbidden ? ic->forbidden : "a shell (by name)");
+
+        /* #!/usr/bin/env PROG: PROG is looked up in the default PATH. */
+        const char *b = strrchr(resolved, '/');
+        if (b && streq(b + 1, "env") && fc->interp_arg && fc->interp_arg[0] != '-') {
+                size_t n = strcspn(fc->interp_arg, " \t");
+                _cleanup_free_ char *prog = strndup(fc->interp_arg, n);
+                if (!prog)
+                        return -ENOMEM;
+                static const char *const path_dirs[] = { "/usr/local/sbin", "/usr/local/bin",
+                                                         "/usr/sbin",       "/usr/bin",
+                                                         "/sbin",           "/bin" };
+                struct file_class *pc = NULL;
+                for (size_t i = 0; i < ELEMENTSOF(path_dirs) && !pc && !strchr(prog, '/'); i++) {
+                        _cleanup_free_ char *p = NULL;
+                        if (asprintf(&p, "%s/%s", path_dirs[i], prog) < 0)
+                                return -ENOMEM;
+                        r = class_of_path(c, p, NULL, &pc, err);
+                        if (r < 0)
+                                return r;
+                }
+                if (!pc)
+                        return finding_add(c, "CAIRN-SCRIPT-INTERP", e->path,
+                                           "#!%s %s: %s is not in the image's PATH", fc->interp,
+                                           fc->interp_arg, prog);
+                if (pc->forbidden || is_shell_name(prog))
+                        return finding_add(c, "CAIRN-SCRIPT-FORBIDDEN", e->path, "#!%s %s runs %s",
+                                           fc->interp, fc->interp_arg,
+                                           pc->forbidden ? pc->forbidden : "a shell (by name)");
+        }
+        return 0;
+}
+
+static int check_file(struct checker *c, size_t idx, struct cairn_error *err)
+{
+        const struct tree_entry *e = tree_at(c->t, idx);
+        struct file_class *fc = &c->classes[idx];
+        int r = classify(c, idx, err);
+        if (r < 0)
+                return r;
+        if (e->mode & 06000) {
+                r = finding_add(c, "CAIRN-SETUID", e->path, "mode %04o", e->mode);
+                if (r < 0)
+                        return r;
+        }
+        if (e->mode & 0002) {
+                r = finding_add(c, "CAIRN-WORLD-WRITABLE", e->path, "mode %04o", e->mode);
+                if (r < 0)
+                        return r;
+        }
+        bool executable = (e->mode & 0111) || fc->is_elf;
+        bool allowed = is_allowed(c, e);
+
+        if (content_is_busybox(&fc->scan)) {
+                _cleanup_free_ char *ev = content_evidence(&fc->scan);
+                r = finding_add(c, "CAIRN-BUSYBOX", e->path, "%s", ev ? ev : "");
+        } else if (content_toolbox(&fc->scan)) {
+                _cleanup_free_ char *ev = content_evidence(&fc->scan);
+                r = finding_add(c, "CAIRN-MULTICALL", e->path, "%s: %s", content_toolbox(&fc->scan),
+                                ev ? ev : "");
+        } else if (fc->is_elf && fc->scan.shell)
+                r = finding_add(c, "CAIRN-SHELL", e->path, "content marker of %s%s", fc->scan.shell,
+                                is_shell_name(e->path) ? ", and its name" : "");
+        else if (executable && is_shell_name(e->path))
+                r = finding_add(c, "CAIRN-SHELL", e->path, "executable named like a shell");
+        if (r < 0)
+                return r;
+        if (fc->scan.package_manager) {
+                r = finding_add(c, "CAIRN-PKG-MANAGER", e->path, "%s", fc->scan.package_manager);
+                if (r < 0)
+                        return r;
+        }
+        if (content_is_packed(&fc->scan) && !allowed) {
+                _cleanup_free_ char *ev = content_evidence(&fc->scan);
+                r = finding_add(c, "CAIRN-PACKED", e->path, "%s", ev ? ev : "UPX");
+                if (r < 0)
+                        return r;
+        }
+        if (fc->is_elf) {
+                r = check_elf(c, e, fc);
+                if (r < 0)
+                        return r;
+        } else if (fc->elf_magic && (e->mode & 0111)) {
+                r = finding_add(c, "CAIRN-ELF-MALFORMED", e->path,
+                                "ELF magic, but the headers do not parse");
+                if (r < 0)
+                        return r;
+        }
+        if (fc->script) {
+                r = check_script(c, e, fc, err);
+                if (r < 0)
+                        return r;
+        }
+        if (executable && !allowed) {
+                r = finding_add(c, "CAIRN-EXEC-UNLISTED", e->path, "%s, mode %04o",
+                                fc->is_elf   ? elf_link_name(fc->elf.link)
+                                : fc->script ? "script"
+                                             : "executable file",
+                                e->mode);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int check_symlink(struct checker *c, const struct tree_entry *e, struct cairn_error *err)
+{
+        const char *target = e->target ? e->target : "";
+        if (symlink_escapes(e->path, target))
+                return finding_add(c, "CAIRN-SYMLINK-ESCAPE", e->path, "-> %s", target);
+        _cleanup_free_ char *resolved = NULL;
+        const struct tree_entry *x = NULL;
+        int r = tree_resolve(c->t, e->path, 0, &resolved, &x);
+        if (r < 0 || !x)
+                return finding_add(c, "CAIRN-SYMLINK-DANGLING", e->path, "-> %s: %s", target,
+                                   r == -ELOOP ? "symlink loop" : "nothing there");
+        struct file_class *fc = NULL;
+        r = class_of_path(c, e->path, NULL, &fc, err);
+        if (r < 0)
+                return r;
+        if (fc && fc->forbidden)
+                return finding_add(c, "CAIRN-SYMLINK-FORBIDDEN", e->path, "-> %s, which is %s",
+                                   resolved, fc->forbidden);
+        if (fc && is_shell_name(e->path) && ((x->mode & 0111) || fc->is_elf))
+                return finding_add(c, "CAIRN-SHELL", e->path, "symlink named like a shell -> %s",
+                                   resolved);
+        return 0;
+}
+
+static int check_entry(struct checker *c, size_t idx, struct cairn_error *err)
+{
+        const struct tree_entry *e = tree_at(c->t, idx);
+        switch (e->type) {
+        case TREE_REG:
+        case TREE_HARDLINK:
+                return check_file(c, idx, err);
+        case TREE_DIR:
+                if ((e->mode & 0002) && !(e->mode & 01000))
+                        return finding_add(c, "CAIRN-WORLD-WRITABLE", e->path,
+                                           "directory mode %04o without the sticky bit", e->mode);
+                return 0;
+        case TREE_SYMLINK:
+                return check_symlink(c, e, err);
+        case TREE_CHR:
+        case TREE_BLK:
+                return finding_add(c, "CAIRN-DEVICE", e->path, "%s device %u:%u",
+                                   e->type == TREE_CHR ? "character" : "block", e->dev_major,
+                                   e->dev_minor);
+        case TREE_FIFO:
+        case TREE_SOCK:
+                return finding_add(c, "CAIRN-SPECIAL-FILE", e->path, "%s", tree_type_name(e->type));
+        }
+        return 0;
+}
+
+static int finding_cmp(const void *a, const void *b)
+{
+        const struct policy_finding *x = a, *y = b;
+        if (x->rule != y->rule)
+                return x->rule < y->rule ? -1 : 1;
+        int r = strcmp(x->path, y->path);
+        return r ? r : strcmp(x->evidence, y->evidence);
+}
+
+static void checker_done(struct checker *c)
+{
+        for (size_t i = 0; c->classes && i < tree_count(c->t); i++) {
+                elf_info_clear(&c->classes[i].elf);
+                free(c->classes[i].interp);
+                free(c->classes[i].interp_arg);
+        }
+        free(c->classes);
+        for (size_t i = 0; i < c->n_named; i++)
+                free(c->named[i]);
+        free(c->named);
+        ld_search_free(c->libs);
+        policy_report_free(c->report);
+}
+
+int policy_check(const struct tree *t, const struct store *s, const struct policy_options *o,
+                 struct policy_report **ret, struct cairn_error *err)
+{
+        _cleanup_(checker_done) struct checker c = { .t = t, .s = s, .o = o };
+        c.rules = policy_rules(&c.n_rules);
+        assert(c.n_rules <= ELEMENTSOF(c.enabled));
+        for (size_t i = 0; i < c.n_rules; i++)
+                c.enabled[i] = c.rules[i].profiles & o->profile;
+        for (size_t i = 0; i < o->n_disabled; i++) {
+                const struct policy_rule *rule = policy_rule_find(o->disabled[i]);
+                if (!rule)
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                               "policy: unknown rule id '%s' in disable-rules "
+                                               "(see 'cairn enforce --list-rules')",
+                                               o->disabled[i]);
+                c.enabled[rule - c.rules] = false;
+        }
+        if (o->n_allow > POLICY_MAX_GLOBS)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -E2BIG,
+                                       "policy: more than %d allow-executables globs",
+                                       POLICY_MAX_GLOBS);
+        c.report = calloc(1, sizeof(*c.report));
+        c.classes = calloc(tree_count(t) + 1, sizeof(*c.classes));
+        if (!c.report || !c.classes)
+                return -ENOMEM;
+        c.report->profile = o->profile;
+        c.report->n_entries = tree_count(t);
+
+        int r = named_setup(&c);
+        if (r >= 0)
+                r = ld_search_new(t, s, &c.libs);
+        for (size_t i = 0; r >= 0 && i < tree_count(t); i++)
+                r = check_entry(&c, i, err);
+        if (r == -E2BIG && !cairn_error_isset(err))
+                return cairn_error_add(err, CAIRN_EXIT_POLICY, r,
+                                       "policy: more than %d findings; fix the first ones",
+                                       POLICY_MAX_FINDINGS);
+        if (r < 0)
+                return r;
+        if (c.report->n_findings > 0)
+                qsort(c.report->findings, c.report->n_findings, sizeof(*c.report->findings),
+                      finding_cmp);
+        *ret = steal_pointer(&c.report);
+        return 0;
+}

@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Every rule of the enforcer, positive and negative, on trees built here. Programs are
+ * compiled at test time; toolboxes, shells and packers are made by appending their markers to
+ * a real static ELF file, which keeps it a valid ELF executable.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+
+#include "policy.h"
+
+static char *tmpdir;
+
+static bool compile(const char *name, const char *flags, const char *body)
+{
+        _cleanup_free_ char *src = NULL, *cmd = NULL;
+        assert_true(asprintf(&src, "%s/%s.c", tmpdir, name) > 0);
+        FILE *f = fopen(src, "w");
+        assert_non_null(f);
+        fprintf(f, "#include <stdio.h>\nint main(void) { %s return 0; }\n", body);
+        fclose(f);
+        assert_true(asprintf(&cmd, "${CC:-cc} %s -o %s/%s %s 2>/dev/null", flags, tmpdir, name,
+                             src) > 0);
+        return system(cmd) == 0;
+}
+
+static int setup(void **state)
+{
+        (void)state;
+        tmpdir = strdup("/tmp/cairn-test-policy-XXXXXX");
+        if (!mkdtemp(tmpdir))
+                return -1;
+        /* libc6-dev ships libc.a: static linking always works where ci/bootstrap ran. */
+        bool have_static =
+                compile("hello", "-static", "puts(\"hello\");") &&
+                compile("mentions", "-static", "puts(\"replaces busybox; see BusyBox docs\");");
+        return have_static && compile("dyn", "", "puts(\"hello\");") &&
+                               compile("lib.so", "-shared -fPIC", "puts(\"lib\");") &&
+                               compile("runpath", "-Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib'",
+                                       "puts(\"r\");") &&
+                               compile("rpath", "-Wl,--disable-new-dtags,-rpath,'$ORIGIN/../lib'",
+                                       "puts(\"r\");")
+                       ? 0
+                       : -1;
+}
+
+static int teardown(void **state)
+{
+        (void)state;
+        (void)rm_rf(tmpdir);
+        free(tmpdir);
+        return 0;
+}
+
+struct fx {
+        struct store *s;
+        struct tree *t;
+        char *dir;
+};
+
+static void fx_init(struct fx *x)
+{
+        assert_true(asprintf(&x->dir, "%s/store-XXXXXX", tmpdir) > 0);
+        assert_non_null(mkdtemp(x->dir));
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        assert_int_equal(store_open(x->dir, &x->s, &err), 0);
+        assert_int_equal(tree_new(&x->t), 0);
+}
+
+static void fx_done(struct fx *x)
+{
+        tree_free(x->t);
+        store_free(x->s);
+        (void)rm_rf(x->dir);
+        free(x->dir);
+}
+
+static void fx_insert(struct fx *x, struct tree_entry *e)
+{
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        assert_int_equal(tree_insert(x->t, e, TREE_INSERT_REPLACE, &err), 0);
+}
+
+static void fx_buf(struct fx *x, const char *path, const void *buf, size_t len, uint32_t mode)
+{
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        struct tree_entry e = { .path = (char *)path, .type = TREE_REG, .mode = mode, .size = len };
+        assert_int_equal(store_put_buf(x->s, buf, len, &e.key, &err), 0);
+        fx_insert(x, &e);
+}
+
+/* A compiled program from tmpdir, with `extra` (len bytes) appended. */
+static void fx_prog(struct fx *x, const char *path, const char *prog, const void *extra,
+                    size_t extra_len, uint32_t mode)
+{
+        _cleanup_free_ char *p = NULL, *buf = NULL;
+        size_t len;
+        assert_true(asprintf(&p, "%s/%s", tmpdir, prog) > 0);
+        assert_int_equal(read_file_bounded(p, 64 << 20, &buf, &len), 0);
+        char *all = malloc(len + extra_len + 1);
+        assert_non_null(all);
+        memcpy(all, buf, len);
+        if (extra_len)
+                memcpy(all + len, extra, extra_len);
+        fx_buf(x, path, all, len + extra_len, mode);
+        free(all);
+}
+
+static void fx_text(struct fx *x, const char *path, const char *text, uint32_t mode)
+{
+        fx_buf(x, path, text, strlen(text), mode);
+}
+
+static void fx_link(struct fx *x, const char *path, const char *target)
+{
+        struct tree_entry e = {
+                .path = (char *)path, .type = TREE_SYMLINK, .mode = 0777, .target = (char *)target
+        };
+        fx_insert(x, &e);
+}
+
+static void fx_node(struct fx *x, const char *path, enum tree_type type, uint32_t mode)
+{
+        struct tree_entry e = { .path = (char *)path, .type = type, .mode = mode };
+        fx_insert(x, &e);
+}
+
+static void fx_flag_named(struct fx *x, const char *path)
+{
+        struct tree_entry *e = tree_lookup_mut(x->t, path);
+        assert_non_null(e);
+        e->flags |= TREE_ENTRY_NAMED;
+}
+
+static struct policy_report *check(struct fx *x, enum policy_profile profile, const char *allow)
+{
+        const char *globs[] = { allow };
+        struct policy_options o = {
+                .profile = profile,
+                .arch = "amd64",
+                .allow = globs,
+                .n_allow = allow ? 1 : 0,
+        };
+        struct policy_report *r = NULL;
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        assert_int_equal(policy_check(x->t, x->s, &o, &r, &err), 0);
+        return r;
+}
+
+static bool has(const struct policy_report *r, const char *rule, const char *path)
+{
+        for (size_t i = 0; i < r->n_findings; i++)
+                if (streq(r->findings[i].rule->id, rule) && streq(r->findings[i].path, path))
+                        return true;
+        return false;
+}
+
+static void dump(const struct policy_report *r)
+{
+        _cleanup_free_ char *text = NULL;
+        if (policy_report_format(r, POLICY_FORMAT_TEXT, "test", &text) == 0)
+                fprintf(stderr, "%s", text);
+}
+
+#define BB_HELP "BusyBox is a multi-call binary that combines many common Unix utilities"
+static const char applet_table[] = "\0[\0[[\0acpid\0addgroup\0adduser\0ash\0awk\0base64\0"
+                                   "basename\0cat\0chmod\0chown\0cp\0cut\0date\0dd\0df\0"
+                                   "dirname\0echo\0env\0false\0grep\0gzip\0head\0hostname\0"
+                                   "kill\0ln\0ls\0mkdir\0mount\0mv\0ps\0pwd\0rm\0sed\0sh\0";
+
+static void test_clean_static_passes(void **state)
+{
+        (void)state;
+        struct fx x = {};
+        fx_init(&x);
+        fx_prog(&x, "/app/hello", "hello", NULL, 0, 0755);
+        fx_prog(&x, "/app/mentions", "mentions", NULL, 0, 0755);
+        fx_buf(&x, "/data/blob",
+               "\x7f"
+               "ELF but only data",
+               17, 0644);
+        fx_text(&x, "/etc/hello.conf", "port = 8080\n", 0644);
+        fx_node(&x, "/tmp", TREE_DIR, 01777);
+        fx_link(&x, "/usr/local/bin/hello", "/app/hello");
+        fx_link(&x, "/app/rel", "mentions");
+        fx_flag_named(&x, "/app/hello");
+        fx_flag_named(&x, "/app/mentions");
+        struct policy_report *r = check(&x, POLICY_STRICT, NULL);
+        if (r->n_findings)
+                dump(r);
+        assert_int_equal(r->n_findings, 0);
+        assert_true(policy_report_passed(r));
+        policy_report_free(r);
+        fx_done(&x);
+}
+
+static void test_busybox_markers(void **state)
+{
+        (void)state;
+        struct fx x = {};
+        fx_init(&x);
+        /* Renamed, with the full set of markers. */
+        static const char full[] = "\0BusyBox v1.36.1 (Debian)\0" BB_HELP "\0Usage: busybox";
+        fx_prog(&x, "/app/helper", "hello", full, sizeof(full), 0755);
+        /* Re-bannered and help removed: only the applet table is left. */
+        fx_prog(&x, "/app/tool", "hello", applet_table, sizeof(applet_table), 0755);
+        /* Only the banner: a program quoting BusyBox's version is not BusyBox. */
+        static const char banner[] = "\0BusyBox v1.36.1\0";
+        fx_prog(&x, "/app/quotes", "hello", banner, sizeof(banner), 0755);
+        /* The same names, out of order: not the (sorted) applet table. */
+        static const char shuffled[] = "\0sh\0rm\0pwd\0ps\0mv\0mount\0mkdir\0ls\0ln\0kill\0"
+                                       "hostname\0head\0gzip\0grep\0false\0env\0echo\0dirname\0"
+                                       "df\0dd\0date\0cut\0cp\0chown\0chmod\0cat\0basename\0";
+        fx_prog(&x, "/app/names", "hello", shuffled, sizeof(shuffled), 0755);
+        fx_link(&x, "/bin/ls", "/app/helper");
+        for (int i = 0; i < 2; i++) {
+                enum policy_profile p = i ? POLICY_DEV : POLICY_STRICT;
+                struct policy_report *r = check(&x, p, "/app/*");
+                assert_true(has(r, "CAIRN-BUSYBOX", "/app/helper"));
+                assert_true(has(r, "CAIRN-BUSYBOX", "/app/tool"));
+                assert_false(has(r, "CAIRN-BUSYBOX", "/app/quotes"));
+                assert_false(has(r, "CAIRN-BUSYBOX", "/app/names"));
+                assert_int_equal(has(r, "CAIRN-SYMLINK-FORBIDDEN", "/bin/ls"), p == POLICY_STRICT);
+                assert_false(policy_report_passed(r));
+                policy_report_free(r);
+        }
+        fx_done(&x);
+}
+
+static void test_toolboxes_shells_pkg_managers_packers(void **state)
+{
+        (void)state;
+        struct fx x = {};
+        fx_init(&x);
+        static const char toybox[] = "\0Toybox 0.8.9 multicall binary\0";
+        static const char uutils[] = "\0coreutils 0.0.17 (multi-call binary)\0src/uu/ls/ls.rs";
+        static const char bash[] = "\0GNU bash, version %s-(%s)\0";
+        static const char dpkg[] = "\0Debian '%s' package management program version %s.\0";
+        static const char upx[] = "\0$Info: This file is packed with the UPX executable packer";
+        fx_prog(&x, "/opt/tb", "hello", toybox, sizeof(toybox), 0755);
+        fx_prog(&x, "/opt/uu", "hello", uutils, sizeof(uutils), 0755);
+        fx_prog(&x, "/opt/b", "hello", bash, sizeof(bash), 0755);
+        fx_prog(&x, "/opt/d", "hello", dpkg, sizeof(dpkg), 0755);
+        fx_prog(&x, "/opt/packed", "hello", upx, sizeof(upx), 0755);
+        fx_prog(&x, "/app/packed-ok", "hello", upx, sizeof(upx), 0755);
+        /* rpm's strings in a shared library (librpm, or libsolvext linking it) are no package
+         * manager; in a program they are. */
+        static const char rpm[] = "\0RPM version %s\0";
+        fx_prog(&x, "/usr/lib/librpm.so.9", "lib.so", rpm, sizeof(rpm), 0644);
+        fx_prog(&x, "/usr/bin/rpm", "dyn", rpm, sizeof(rpm), 0755);
+        fx_text(&x, "/bin/sh", "not even ELF, but executable and named sh\n", 0755);
+        fx_text(&x, "/usr/bin/pip", "#!/usr/bin/python3\nfrom pip._internal.cli import main\n",
+                0755);
+        struct policy_report *r = check(&x, POLICY_STRICT, "/app/*");
+        assert_true(has(r, "CAIRN-MULTICALL", "/opt/tb"));
+        assert_true(has(r, "CAIRN-MULTICALL", "/opt/uu"));
+        assert_true(has(r, "CAIRN-SHELL", "/opt/b"));
+        assert_true(has(r, "CAIRN-SHELL", "/bin/sh"));
+        assert_true(has(r, "CAIRN-PKG-MANAGER", "/opt/d"));
+        assert_true(has(r, "CAIRN-PKG-MANAGER", "/usr/bin/pip"));
+        assert_true(has(r, "CAIRN-PKG-MANAGER", "/usr/bin/rpm"));
+        assert_false(has(r, "CAIRN-PKG-MANAGER", "/usr/lib/librpm.so.9"));
+        assert_true(has(r, "CAIRN-PACKED", "/opt/packed"));
+        assert_false(has(r, "CAIRN-PACKED", "/app/packed-ok"));
+        assert_false(has(r, "CAIRN-SHELL", "/opt/tb"));
+        policy_report_free(r);
+        /* dev: none of these rules. */
+        r = check(&x, POLICY_DEV, NULL);
+        assert_false(has(r, "CAIRN-MULTICALL", "/opt/tb"));
+        assert_false(has(r, "CAIRN-SHELL", "/opt/b"));
+        assert_false(has(r, "CAIRN-PACKED", "/opt/packed"));
+        policy_report_free(r);
+        fx_done(&x);
+}
+
+static void test_dynamic_and_libraries(void **state)
+{
+        (void)state;
+        struct fx x = {};
+        fx_init(&x);
+        fx_prog(&x, "/app/dyn", "dyn", NULL, 0, 0755);
+        fx_flag_named(&x, "/app/dyn");
+        struct policy_report *r = check(&x, POLICY_STRICT, NULL);
+        assert_true(has(r, "CAIRN-DYNAMIC", "/app/dyn"));
+        assert_true(has(r, "CAIRN-NEEDED-MISSING", "/app/dyn"));
+        assert_true(has(r, "CAIRN-INTERP-MISSING", "/app/dyn"));
+        policy_report_free(r);
+        r = check(&x, POLICY_DEV, NULL);
+        assert_false(has(r, "CAIRN-DYNAMIC", "/app/dyn"));
+        assert_true(has(r, "CAIRN-INTERP-MISSING", "/app/dyn"));
+        policy_report_free(r);
+
+        /* The loader through a symlink, libc found through ld.so.conf's sorted includes. */
+        fx_text(&x, "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "loader", 0755);
+        fx_link(&x, "/lib64", "lib/x86_64-linux-gnu");
+        fx_text(&x, "/opt/glibc/libc.so.6", "libc", 0644);
+        fx_text(&x, "/etc/ld.so.conf", "# comment\ninclude /etc/ld.so.conf.d/*.conf\n", 0644);
+        fx_text(&x, "/etc/ld.so.conf.d/a.conf", "/opt/glibc\n", 0644);
+        r = check(&x, POLICY_STRICT, "/lib/*");
+        assert_true(has(r, "CAIRN-DYNAMIC", "/app/dyn"));
+        assert_false(has(r, "CAIRN-NEEDED-MISSING", "/app/dyn"));
+        assert_false(has(r, "CAIRN-INTERP-MISSING", "/app/dyn"));
+        policy_report_free(r);
+
+        /* $ORIGIN in RUNPATH (new dtags) and RPATH (old dtags). */
+        fx_prog(&x, "/app/bin/runpath", "runpath", NULL, 0, 0755);
+        fx_prog(&x, "/app/bin/rpath", "rpath", NULL, 0, 0755);
+        r = check(&x, POLICY_STRICT, "/*");
+        assert_false(has(r, "CAIRN-NEEDED-MISSING", "/app/bin/runpath"));
+        assert_false(has(r, "CAIRN-NEEDED-MISSING", "/app/bin/rpath"));
+        policy_report_free(r);
+        assert_int_equal(tree_remove(x.t, "/opt/glibc"), 0);
+        r = check(&x, POLICY_STRICT, "/*");
+        assert_true(has(r, "CAIRN-NEEDED-MISSING", "/app/bin/runpath"));
+        assert_true(has(r, "CAIRN-NEEDED-MISSING", "/app/bin/rpath"));
+        policy_report_free(r);
+        fx_text(&x, "/app/lib/libc.so.6", "libc", 0644);
+        r = check(&x, POLICY_STRICT, "/*");
+        assert_false(has(r, "CAIRN-NEEDED-MISSING", "/app/bin/runpath"));
+        assert_false(has(r, "CAIRN-NEEDED-MISSING", "/app/bin/rpath"));
+        assert_true(has(r, "CAIRN-NEEDED-MISSING", "/app/dyn")); /* /app/lib is not searched */
+        policy_report_free(r);
+
+        /* Wrong architecture. */
+        const char *globs[] = { "/*" };
+        struct policy_options o = {
+                .profile = POLICY_STRICT, .arch = "arm64", .allow = globs, .n_allow = 1
+        };
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        assert_int_equal(policy_check(x.t, x.s, &o, &r, &err), 0);
+        assert_true(has(r, "CAIRN-ARCH", "/app/dyn"));
+        policy_report_free(r);
+        fx_done(&x);
+}
+
+static void test_scripts(void **state)
+{
+        (void)state;
+        struct fx x = {};
+        fx_init(&x);
+        static const char bash[] = "\0GNU bash, version %s\0";
+        fx_prog(&x, "/bin/bash", "hello", bash, sizeof(bash), 0755);
+        fx_prog(&x, "/usr/bin/env", "hello", NULL, 0, 0755);
+        fx_text(&x, "/app/missing.py", "#!/usr/bin/python3 -u\nprint(1)\n", 0755);
+        fx_text(&x, "/app/shell.sh", "#! /bin/bash -e\necho hi\n", 0755);
+        fx_text(&x, "/app/env.py", "#!/usr/bin/env python3\nprint(1)\n", 0755);
+        fx_text(&x, "/app/relative", "#!python\n", 0755);
+        fx_text(&x, "/app/not-exec.sh", "#!/nowhere\n", 0644);
+        struct policy_report *r = check(&x, POLICY_STRICT, "/*");
+        assert_true(has(r, "CAIRN-SCRIPT-INTERP", "/app/missing.py"));
+        assert_true(has(r, "CAIRN-SCRIPT-FORBIDDEN", "/app/shell.sh"));
+        assert_true(has(r, "CAIRN-SCRIPT-INTERP", "/app/env.py"));
+        assert_true(has(r, "CAIRN-SCRIPT-INTERP", "/app/relative"));
+        assert_false(has(r, "CAIRN-SCRIPT-INTERP", "/app/not-exec.sh"));
+        policy_report_free(r);
+        fx_prog(&x, "/usr/bin/python3", "hello", NULL, 0, 0755);
+        r = check(&x, POLICY_DEV, NULL);
+        assert_false(has(r, "CAIRN-SCRIPT-INTERP", "/app/missing.py"));
+        assert_false(has(r, "CAIRN-SCRIPT-INTERP", "/app/env.py"));
+        assert_false(has(r, "CAIRN-SCRIPT-FORBIDDEN", "/app/shell.sh")); /* strict only */
+        policy_report_free(r);
+        fx_done(&x);
+}
+
+static void test_symlinks(void **state)
+{
+        (void)state;
+        struct fx x = {};
+        fx_init(&x);
+        fx_text(&x, "/etc/passwd", "root:x:0:0::/:/sbin/nologin\n", 0644);
+        fx_link(&x, "/a/dangling", "/nowhere");
+        fx_link(&x, "/a/escape", "../../etc/passwd");
+        fx_link(&x, "/a/inside", "../etc/passwd");
+        fx_link(&x, "/a/absolute", "/etc/passwd");
+        fx_link(&x, "/a/loop1", "loop2");
+        fx_link(&x, "/a/loop2", "loop1");
+        struct policy_report *r = check(&x, POLICY_STRICT, NULL);
+        assert_true(has(r, "CAIRN-SYMLINK-DANGLING", "/a/dangling"));
+        assert_true(has(r, "CAIRN-SYMLINK-DANGLING", "/a/loop1"));
+        assert_true(has(r, "CAIRN-SYMLINK-ESCAPE", "/a/escape"));
+        assert_false(has(r, "CAIRN-SYMLINK-DANGLING", "/a/escape"));
+        assert_false(has(r, "CAIRN-SYMLINK-ESCAPE", "/a/inside"));
+        assert_false(has(r, "CAIRN-SYMLINK-DANGLING", "/a/inside"));
+        assert_false(has(r, "CAIRN-SYMLINK-DANGLING", "/a/absolute"));
+        assert_int_equal(r->n_errors, 4);
+        policy_report_free(r);
+        r = check(&x, POLICY_DEV, NULL);
+        assert_int_equal(r->n_findings, 0);
+        policy_report_free(r);
+        fx_done(&x);
+}
+
+static void test_allow_list(void **state)
+{
+        (void)state;
+        struct fx x = {};
+        fx_init(&x);
+        fx_prog(&x, "/sbin/init", "dyn", NULL, 0, 0755);
+        fx_prog(&x, "/usr/lib/x/helper", "dyn", NULL, 0, 0644); /* ELF without exec bit */
+        fx_text(&x, "/usr/bin/tool", "just bytes\n", 0700);
+        fx_text(&x, "/usr/share/doc", "text\n", 0644);
+        fx_link(&x, "/entry", "/sbin/init");
+        struct policy_report *r = check(&x, POLICY_STRICT, NULL);
+        assert_true(has(r, "CAIRN-EXEC-UNLISTED", "/sbin/init"));
+        assert_true(has(r, "CAIRN-EXEC-UNLISTED", "/usr/lib/x/helper"));
+        assert_true(has(r, "CAIRN-EXEC-UNLISTED", "/usr/bin/tool"));
+        assert_false(has(r, "CAIRN-EXEC-UNLISTED", "/usr/share/doc"));
+        policy_report_free(r);
+
+        r = check(&x, POLICY_STRICT, "/usr/*");
+        assert_false(has(r, "CAIRN-EXEC-UNLISTED", "/usr/lib/x/helper"));
+        assert_false(has(r, "CAIRN-EXEC-UNLISTED", "/usr/bin/tool"));
+        policy_report_free(r);
+
+        /* Named through a symlink (an entrypoint) and disabled rules. */
+        const char *named[] = { "/entry" };
+        const char *off[] = { "CAIRN-DYNAMIC", "CAIRN-NEEDED-MISSING", "CAIRN-INTERP-MISSING" };
+        struct policy_options o = { .profile = POLICY_STRICT,
+                                    .named = named,
+                                    .n_named = 1,
+                                    .disabled = off,
+                                    .n_disabled = 3 };
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        assert_int_equal(policy_check(x.t, x.s, &o, &r, &err), 0);
+        assert_false(has(r, "CAIRN-EXEC-UNLISTED", "/sbin/init"));
+        assert_false(has(r, "CAIRN-DYNAMIC", "/sbin/init"));
+        policy_report_free(r);
+
+        const char *bad[] = { "CAIRN-NO-SUCH-RULE" };
+        o.disabled = bad;
+        o.n_disabled = 1;
+        r = NULL;
+        assert_int_equal(policy_check(x.t, x.s, &o, &r, &err), -EINVAL);
+        assert_null(r);
+        assert_int_equal(cairn_error_exit_status(&err), CAIRN_EXIT_USAGE);
+        fx_done(&x);
+}
+
+static void test_modes_and_special_files(void **state)
+{
+        (void)state;
+        struct fx x = {};
+        fx_init(&x);
+        fx_text(&x, "/suid", "x", 04644);
+        fx_text(&x, "/sgid", "x", 02644);
+        fx_text(&x, "/ww", "x", 0666);
+        fx_node(&x, "/wwdir", TREE_DIR, 0777);
+        fx_node(&x, "/tmp", TREE_DIR, 01777);
+        fx_node(&x, "/dev/null", TREE_CHR, 0666);
+        fx_node(&x, "/dev/sda", TREE_BLK, 0660);
+        fx_node(&x, "/run/fifo", TREE_FIFO, 0644);
+        fx_node(&x, "/run/sock", TREE_SOCK, 0755);
+        static const char bad_elf[] = "\x7f"
+                                      "ELF\x02\x01\x01 truncated";
+        fx_buf(&x, "/bad-elf", bad_elf, sizeof(bad_elf) - 1, 0644);
+        fx_buf(&x, "/bad-elf-exec", bad_elf, sizeof(bad_elf) - 1, 0755);
+        struct policy_report *r = check(&x, POLICY_STRICT, "/bad-elf-exec");
+        assert_true(has(r, "CAIRN-SETUID", "/suid"));
+        assert_true(has(r, "CAIRN-SETUID", "/sgid"));
+        assert_true(has(r, "CAIRN-WORLD-WRITABLE", "/ww"));
+        assert_true(has(r, "CAIRN-WORLD-WRITABLE", "/wwdir"));
+        assert_false(has(r, "CAIRN-WORLD-WRITABLE", "/tmp"));
+        assert_true(has(r, "CAIRN-DEVICE", "/dev/null"));
+        assert_true(has(r, "CAIRN-DEVICE", "/dev/sda"));
+        assert_true(has(r, "CAIRN-SPECIAL-FILE", "/run/fifo"));
+        assert_true(has(r, "CAIRN-SPECIAL-FILE", "/run/sock"));
+        assert_false(has(r, "CAIRN-ELF-MALFORMED", "/bad-elf"));
+        assert_true(has(r, "CAIRN-ELF-MALFORMED", "/bad-elf-exec"));
+        assert_int_equal(r->n_warnings, 1);
+        policy_report_free(r);
+
+        r = check(&x, POLICY_DEV, NULL);
+        assert_true(has(r, "CAIRN-SETUID", "/suid"));
+        assert_true(has(r, "CAIRN-DEVICE", "/dev/null"));
+        assert_false(has(r, "CAIRN-WORLD-WRITABLE", "/ww"));
+        assert_false(has(r, "CAIRN-SPECIAL-FILE", "/run/fifo"));
+        policy_report_free(r);
+        fx_done(&x);
+}
+
+static void test_report_formats(void **state)
+{
+        (void)state;
+        struct fx x = {};
+        fx_init(&x);
+        fx_text(&x, "/we\"ird\n\xff name", "x", 04644);
+        fx_text(&x, "/ok", "x", 0644);
+        struct policy_report *r = check(&x, POLICY_STRICT, NULL);
+        _cleanup_free_ char *summary = NULL, *text = NULL, *json = NULL, *sarif = NULL;
+        assert_int_equal(policy_report_summary(r, &summary), 0);
+        assert_string_equal(summary, "FAIL (strict): 1 error, 0 warnings");
+        assert_int_equal(policy_report_format(r, POLICY_FORMAT_TEXT, "t", &text), 0);
+        assert_non_null(strstr(text, "CAIRN-SETUID (error)"));
+        assert_int_equal(policy_report_format(r, POLICY_FORMAT_JSON, "t", &json), 0);
+        assert_non_null(strstr(json, "\"path\": \"/we\\\"ird\\n\\ufffd name\""));
+        assert_non_null(strstr(json, "\"passed\": false"));
+        assert_int_equal(policy_report_format(r, POLICY_FORMAT_SARIF, "t", &sarif), 0);
+        assert_non_null(strstr(sarif, "\"version\": \"2.1.0\""));
+        assert_non_null(strstr(sarif, "\"ruleId\": \"CAIRN-SETUID\""));
+        assert_non_null(strstr(sarif, "\"uri\": \"we%22ird%0A%FF%20name\""));
+        policy_report_free(r);
+        fx_done(&x);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_clean_static_passes),
+                cmocka_unit_test(test_busybox_markers),
+                cmocka_unit_test(test_toolboxes_shells_pkg_managers_packers),
+                cmocka_unit_test(test_dynamic_and_libraries),
+                cmocka_unit_test(test_scripts),
+                cmocka_unit_test(test_symlinks),
+                cmocka_unit_test(test_allow_list),
+                cmocka_unit_test(test_modes_and_special_files),
+                cmocka_unit_test(test_report_formats),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
