@@ -254,10 +254,11 @@ int build_layout(struct build *b, struct cairn_error *err)
                 r = stage_unpack(b, v, err);
                 if (r < 0)
                         return r;
-                r = stage_artifacts(b, v, err);
+                /* Base before app: implicit parents take the layer of their first child. */
+                r = stage_configure(b, v, err);
                 if (r < 0)
                         return r;
-                r = stage_configure(b, v, err);
+                r = stage_artifacts(b, v, err);
                 if (r < 0)
                         return r;
         }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The rule table and the three report formats; the checks live in policy_check.c. */
 #include "policy.h"
+#include "json.h"
 
 #include "version.h"
 
@@ -154,50 +155,6 @@ int policy_report_summary(const struct policy_report *r, char **ret)
         return 0;
 }
 
-/*
- * Writes s as a JSON string. Valid UTF-8 passes through; control characters are escaped and
- * each byte of an invalid sequence becomes U+FFFD, so the output is always valid JSON.
- */
-static void json_string(FILE *f, const char *s)
-{
-        const unsigned char *p = (const unsigned char *)(s ? s : "");
-        fputc('"', f);
-        while (*p) {
-                unsigned char c = *p;
-                if (c == '"' || c == '\\') {
-                        fprintf(f, "\\%c", c);
-                        p++;
-                } else if (c == '\n') {
-                        fputs("\\n", f);
-                        p++;
-                } else if (c < 0x20 || c == 0x7f) {
-                        fprintf(f, "\\u%04x", c);
-                        p++;
-                } else if (c < 0x80) {
-                        fputc(c, f);
-                        p++;
-                } else {
-                        size_t n = c >= 0xf0 && c <= 0xf4  ? 4
-                                   : c >= 0xe0             ? 3
-                                   : c >= 0xc2 && c < 0xe0 ? 2
-                                                           : 0;
-                        if (c >= 0xf5)
-                                n = 0;
-                        bool ok = n > 0;
-                        for (size_t i = 1; ok && i < n; i++)
-                                ok = (p[i] & 0xc0) == 0x80;
-                        if (ok) {
-                                fwrite(p, 1, n, f);
-                                p += n;
-                        } else {
-                                fputs("\\ufffd", f);
-                                p++;
-                        }
-                }
-        }
-        fputc('"', f);
-}
-
 /* A relative URI reference for SARIF: the path without its leading '/', percent-encoded. */
 static void uri_string(FILE *f, const char *path)
 {
@@ -235,7 +192,7 @@ static void format_text(FILE *f, const struct policy_report *r, const char *targ
 static void format_json(FILE *f, const struct policy_report *r, const char *target)
 {
         fputs("{\n  \"schema\": \"cairn-enforce/1\",\n  \"target\": ", f);
-        json_string(f, target);
+        json_write_string(f, target);
         fprintf(f,
                 ",\n  \"profile\": \"%s\",\n  \"passed\": %s,\n  \"errors\": %zu,\n"
                 "  \"warnings\": %zu,\n  \"entries\": %zu,\n  \"findings\": [",
@@ -246,11 +203,11 @@ static void format_json(FILE *f, const struct policy_report *r, const char *targ
                 fprintf(f,
                         "%s\n    {\"rule\": \"%s\", \"severity\": \"%s\", \"path\": ", i ? "," : "",
                         x->rule->id, severity_name(x->rule->severity));
-                json_string(f, x->path);
+                json_write_string(f, x->path);
                 fputs(", \"message\": ", f);
-                json_string(f, x->rule->help);
+                json_write_string(f, x->rule->help);
                 fputs(", \"evidence\": ", f);
-                json_string(f, x->evidence);
+                json_write_string(f, x->evidence);
                 fputc('}', f);
         }
         fputs(r->n_findings ? "\n  ]\n}\n" : "]\n}\n", f);
@@ -268,11 +225,11 @@ static void format_sarif(FILE *f, const struct policy_report *r)
               f);
         for (size_t i = 0; i < n_rules; i++) {
                 fprintf(f, "%s\n            {\"id\": \"%s\", \"name\": ", i ? "," : "", all[i].id);
-                json_string(f, all[i].title);
+                json_write_string(f, all[i].title);
                 fputs(", \"shortDescription\": {\"text\": ", f);
-                json_string(f, all[i].title);
+                json_write_string(f, all[i].title);
                 fputs("}, \"fullDescription\": {\"text\": ", f);
-                json_string(f, all[i].help);
+                json_write_string(f, all[i].help);
                 fprintf(f, "}, \"defaultConfiguration\": {\"level\": \"%s\"}}",
                         severity_name(all[i].severity));
         }
@@ -288,7 +245,7 @@ static void format_sarif(FILE *f, const struct policy_report *r)
                         "%s\n        {\"ruleId\": \"%s\", \"ruleIndex\": %td, \"level\": "
                         "\"%s\", \"message\": {\"text\": ",
                         i ? "," : "", x->rule->id, x->rule - all, severity_name(x->rule->severity));
-                json_string(f, text ? text : x->rule->help);
+                json_write_string(f, text ? text : x->rule->help);
                 fputs("}, \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": ",
                       f);
                 uri_string(f, x->path);

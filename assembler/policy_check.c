@@ -58,23 +58,6 @@ static bool is_shell_name(const char *path)
         return false;
 }
 
-/* Index of path in the tree (which is sorted by strcmp), or -1. */
-static ssize_t tree_index(const struct tree *t, const char *path)
-{
-        size_t lo = 0, hi = tree_count(t);
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(tree_at(t, mid)->path, path);
-                if (c == 0)
-                        return (ssize_t)mid;
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return -1;
-}
-
 static _printf_(4, 5) int finding_add(struct checker *c, const char *id, const char *path,
                                       const char *fmt, ...)
 {
@@ -227,12 +210,12 @@ static int class_of_path(struct checker *c, const char *path, char **ret_resolve
                 *ret = NULL;
                 return 0;
         }
-        ssize_t idx = tree_index(c->t, resolved);
-        if (idx < 0 || !content_entry(c, e)) {
+        size_t idx;
+        if (tree_index(c->t, resolved, &idx) < 0 || !content_entry(c, e)) {
                 *ret = NULL;
                 return 0;
         }
-        int r = classify(c, (size_t)idx, err);
+        int r = classify(c, idx, err);
         if (r < 0)
                 return r;
         *ret = &c->classes[idx];

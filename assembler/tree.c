@@ -118,6 +118,15 @@ struct tree_entry *tree_lookup_mut(struct tree *t, const char *path)
         return tree_find(t, path, &i) ? t->entries[i] : NULL;
 }
 
+int tree_index(const struct tree *t, const char *path, size_t *ret_index)
+{
+        size_t i;
+        if (!tree_find(t, path, &i))
+                return -ENOENT;
+        *ret_index = i;
+        return 0;
+}
+
 size_t tree_count(const struct tree *t)
 {
         return t->n;

@@ -84,6 +84,8 @@ struct tree_entry *tree_lookup_mut(struct tree *t, const char *path);
 int tree_remove(struct tree *t, const char *path);
 
 size_t tree_count(const struct tree *t);
+/* Position of path in path order: 0 and *ret_index, or -ENOENT. */
+int tree_index(const struct tree *t, const char *path, size_t *ret_index);
 /* The i-th entry in path order; i < tree_count(t). Valid until the next insert/remove. */
 const struct tree_entry *tree_at(const struct tree *t, size_t i);
 

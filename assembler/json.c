@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "json.h"
+
+#include <inttypes.h>
+#include <time.h>
+
+#include "util.h"
+
+void json_write_string(FILE *f, const char *s)
+{
+        const unsigned char *p = (const unsigned char *)(s ? s : "");
+        fputc('"', f);
+        while (*p) {
+                unsigned char c = *p;
+                if (c == '"' || c == '\\') {
+                        fprintf(f, "\\%c", c);
+                        p++;
+                } else if (c == '\n') {
+                        fputs("\\n", f);
+                        p++;
+                } else if (c < 0x20 || c == 0x7f) {
+                        fprintf(f, "\\u%04x", c);
+                        p++;
+                } else if (c < 0x80) {
+                        fputc(c, f);
+                        p++;
+                } else {
+                        size_t n = c >= 0xf0 && c <= 0xf4  ? 4
+                                   : c >= 0xe0             ? 3
+                                   : c >= 0xc2 && c < 0xe0 ? 2
+                                                           : 0;
+                        if (c >= 0xf5)
+                                n = 0;
+                        bool ok = n > 0;
+                        for (size_t i = 1; ok && i < n; i++)
+                                ok = (p[i] & 0xc0) == 0x80;
+                        if (ok) {
+                                fwrite(p, 1, n, f);
+                                p += n;
+                        } else {
+                                fputs("\\ufffd", f);
+                                p++;
+                        }
+                }
+        }
+        fputc('"', f);
+}
+
+void json_init(struct json *j, FILE *f)
+{
+        *j = (struct json){ .f = f };
+}
+
+/* Comma handling before an item (a value in an array, a key in an object). */
+static void json_item(struct json *j)
+{
+        if (j->after_key) {
+                j->after_key = false;
+                return;
+        }
+        if (j->depth > 0 && j->has_items[j->depth - 1])
+                fputc(',', j->f);
+        if (j->depth > 0)
+                j->has_items[j->depth - 1] = true;
+}
+
+static void json_open(struct json *j, char c)
+{
+        json_item(j);
+        fputc(c, j->f);
+        if (j->depth < JSON_MAX_DEPTH)
+                j->has_items[j->depth] = false;
+        j->depth++;
+}
+
+static void json_close(struct json *j, char c)
+{
+        if (j->depth > 0)
+                j->depth--;
+        fputc(c, j->f);
+}
+
+void json_object_begin(struct json *j)
+{
+        json_open(j, '{');
+}
+
+void json_object_end(struct json *j)
+{
+        json_close(j, '}');
+}
+
+void json_array_begin(struct json *j)
+{
+        json_open(j, '[');
+}
+
+void json_array_end(struct json *j)
+{
+        json_close(j, ']');
+}
+
+void json_key(struct json *j, const char *key)
+{
+        json_item(j);
+        json_write_string(j->f, key);
+        fputc(':', j->f);
+        j->after_key = true;
+}
+
+void json_string(struct json *j, const char *s)
+{
+        json_item(j);
+        json_write_string(j->f, s);
+}
+
+void json_int(struct json *j, int64_t v)
+{
+        json_item(j);
+        fprintf(j->f, "%" PRId64, v);
+}
+
+void json_uint(struct json *j, uint64_t v)
+{
+        json_item(j);
+        fprintf(j->f, "%" PRIu64, v);
+}
+
+void json_bool(struct json *j, bool v)
+{
+        json_item(j);
+        fputs(v ? "true" : "false", j->f);
+}
+
+void json_kv_string(struct json *j, const char *key, const char *s)
+{
+        json_key(j, key);
+        json_string(j, s);
+}
+
+void json_kv_uint(struct json *j, const char *key, uint64_t v)
+{
+        json_key(j, key);
+        json_uint(j, v);
+}
+
+void json_format_time(int64_t epoch, char out[32])
+{
+        time_t t = (time_t)epoch;
+        struct tm tm;
+        if (!gmtime_r(&t, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                snprintf(out, 32, "1970-01-01T00:00:00Z");
+}
