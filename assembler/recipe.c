@@ -92,6 +92,8 @@ void recipe_free(struct recipe *r)
         free(r->policies);
         free(r->path);
         free(r->dir);
+        free(r->name);
+        free(r->arch);
         free(r);
 }
 

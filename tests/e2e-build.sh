@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# cairn build end to end (issues 3 and 6): byte-for-byte reproducibility whatever the host,
+# real consumers (umoci, skopeo, GNU tar), shared dev/prod layers with whiteouts, and failed
+# builds that leave OUT exactly as it was. Needs no network.
+set -euo pipefail
+
+: "${CAIRN:?CAIRN must point at the cairn binary}"
+CAIRN=$(realpath "$CAIRN")
+work=$(mktemp -d /tmp/cairn-e2e-build-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+
+for tool in umoci skopeo tar cc; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (ci/bootstrap installs it)"; exit 77; }
+done
+
+# Inputs: a static program, a data directory, a tarball; made twice in different orders,
+# with different mtimes, under different umasks.
+make_inputs() { # DIR UMASK ORDER
+  local d=$1
+  mkdir -p "$d"
+  (
+    umask "$2"
+    cat >"$d/app.c" <<'EOF'
+#include <stdio.h>
+int main(void) { puts("e2e app"); return 0; }
+EOF
+    cc -static -O1 -o "$d/app" "$d/app.c"
+    mkdir -p "$d/data/sub"
+    if [[ $3 == forward ]]; then
+      echo alpha >"$d/data/a.txt"; echo beta >"$d/data/sub/b.txt"; ln -sf a.txt "$d/data/link"
+    else
+      ln -sf a.txt "$d/data/link"; echo beta >"$d/data/sub/b.txt"; echo alpha >"$d/data/a.txt"
+    fi
+    touch -d "@$4" "$d/app" "$d/data/a.txt" "$d/data/sub/b.txt"
+    mkdir -p "$d/tree/etc"; echo "from tar" >"$d/tree/etc/tarred.conf"
+    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$d/tree" -czf "$d/bundle.tar.gz" .
+    cat >"$d/recipe.yaml" <<'EOF'
+recipe: 1
+name: e2e
+epoch: 1700000000
+artifacts:
+  - { src: app, dest: /app/server }
+  - { src: data, dest: /srv/data }
+  - { src: bundle.tar.gz, dest: /opt/bundle }
+accounts:
+  groups: [{ name: app, gid: 65532 }]
+  users: [{ name: app, uid: 65532, gid: 65532, home: /home/app }]
+files:
+  - { path: /tmp, type: dir, mode: "1777" }
+  - { path: /etc/app.conf, content: "answer = 42\n", mode: "0640", gid: 65532 }
+  - { path: /etc/prod-only, content: "prod\n", variants: [prod] }
+  - { path: /etc/dev-only, content: "dev\n", variants: [dev] }
+  - { path: /usr/bin/server, type: symlink, target: /app/server }
+run:
+  user: app
+  entrypoint: [/app/server]
+  env: { MODE: normal }
+  workdir: /app
+variants:
+  dev: { run: { env: { MODE: debug } } }
+  prod: {}
+EOF
+  )
+}
+
+make_inputs "$work/in1" 022 forward 1000000000
+make_inputs "$work/in2" 077 reverse 1600000000
+# The program is compiled twice; keep the bytes identical so only the host differs.
+cp "$work/in1/app" "$work/in2/app"
+cp "$work/in1/bundle.tar.gz" "$work/in2/bundle.tar.gz"
+
+(cd "$work/in1" && umask 022 && TZ=UTC LANG=C LC_ALL=C "$CAIRN" build recipe.yaml -o "$work/out1" -q) >"$work/sum1"
+(cd / && umask 077 && TZ=Asia/Tokyo LANG=de_DE.UTF-8 LC_ALL=de_DE.UTF-8 \
+  "$CAIRN" build "$work/in2/recipe.yaml" -o "$work/elsewhere/out2" -q) >"$work/sum2"
+
+check "two builds under different hosts settings print the same summary" cmp -s "$work/sum1" "$work/sum2"
+same_tree=1
+for f in e2e-dev.tar e2e-prod.tar; do cmp -s "$work/out1/$f" "$work/elsewhere/out2/$f" || same_tree=0; done
+check "rootfs tars are byte-identical" test $same_tree = 1
+check "OCI layouts are byte-identical" diff -r "$work/out1/e2e-prod" "$work/elsewhere/out2/e2e-prod"
+check "dev OCI layouts are byte-identical" diff -r "$work/out1/e2e-dev" "$work/elsewhere/out2/e2e-dev"
+
+# One input byte changes: digests change.
+cp -r "$work/in1" "$work/in3"
+echo alphb >"$work/in3/data/a.txt"
+"$CAIRN" build "$work/in3/recipe.yaml" -o "$work/out3" -q >"$work/sum3"
+check "one changed input byte changes the rootfs digest" \
+  bash -c "! cmp -s '$work/out1/e2e-prod.tar' '$work/out3/e2e-prod.tar'"
+check "...and the image digest" bash -c "! diff -q '$work/sum1' '$work/sum3' >/dev/null"
+
+# GNU tar lists exactly the expected entries, in order, numeric owners, mtime = epoch.
+tar --numeric-owner -tvf "$work/out1/e2e-prod.tar" --full-time >"$work/list"
+names=$(awk '{print $6}' "$work/list" | tr '\n' ' ')
+expect="app/ app/server etc/ etc/app.conf etc/cairn/ etc/cairn/runtime.json etc/group etc/os-release etc/passwd etc/prod-only opt/ opt/bundle/ opt/bundle/etc/ opt/bundle/etc/tarred.conf srv/ srv/data/ srv/data/a.txt srv/data/link srv/data/sub/ srv/data/sub/b.txt tmp/ usr/ usr/bin/ usr/bin/server "
+check "tar -tv lists the expected entries in byte order" test "$names" = "$expect"
+check "every mtime is the epoch" bash -c "awk '{print \$4, \$5}' '$work/list' | sort -u | grep -qx '2023-11-14 22:13:20' && [ \$(awk '{print \$4}' '$work/list' | sort -u | wc -l) = 1 ]"
+check "etc/app.conf is 0640 0/65532" grep -q -- '^-rw-r----- 0/65532 .* etc/app.conf$' "$work/list"
+check "tmp is 1777" grep -q '^drwxrwxrwt 0/0 .* tmp/$' "$work/list"
+check "modes do not come from the checkout (umask 077 input is 0644)" grep -q '^-rw-r--r-- 0/0 .* srv/data/a.txt$' "$work/list"
+check "an executable artifact is 0755 0/0" grep -q '^-rwxr-xr-x 0/0 .* app/server$' "$work/list"
+
+# umoci unpacks the prod layout into the recipe's tree.
+umoci unpack --image "$work/out1/e2e-prod:prod" "$work/bundle-prod" >/dev/null 2>&1
+r="$work/bundle-prod/rootfs"
+check "umoci: server program is there and runs" bash -c "'$r/app/server' | grep -qx 'e2e app'"
+check "umoci: symlink target kept" test "$(readlink "$r/usr/bin/server")" = /app/server
+check "umoci: archive artifact unpacked" grep -qx "from tar" "$r/opt/bundle/etc/tarred.conf"
+check "umoci: mode 0640 and gid 65532" test "$(stat -c '%a %g' "$r/etc/app.conf")" = "640 65532"
+check "umoci: passwd lists root then app" test "$(cut -d: -f1 "$r/etc/passwd" | tr '\n' ' ')" = "root app "
+
+# skopeo reads the config.
+skopeo inspect --config "oci:$work/out1/e2e-prod:prod" >"$work/config.json"
+check "skopeo: user is 65532:65532" python3 -c "import json,sys; c=json.load(open('$work/config.json'))['config']; sys.exit(c['User']!='65532:65532' or c['Entrypoint']!=['/app/server'] or 'MODE=normal' not in c['Env'])"
+skopeo inspect --config "oci:$work/out1/e2e-dev:dev" >"$work/config-dev.json"
+check "skopeo: dev's run override lands in dev's config" grep -q 'MODE=debug' "$work/config-dev.json"
+
+# Layers: dev = prod's base and app, byte for byte, plus one layer.
+layers() { python3 -c "import json;m=json.load(open('$1/blobs/sha256/'+json.load(open('$1/index.json'))['manifests'][0]['digest'][7:]));print(' '.join(l['digest'] for l in m['layers']))"; }
+lp=$(layers "$work/out1/e2e-prod"); ld=$(layers "$work/out1/e2e-dev")
+check "prod has two layers" test "$(wc -w <<<"$lp")" = 2
+check "dev has exactly one more layer" test "$(wc -w <<<"$ld")" = 3
+check "dev's first two layers are prod's" test "$(cut -d' ' -f1-2 <<<"$ld")" = "$lp"
+devlayer=$(cut -d' ' -f3 <<<"$ld")
+tar -tzf "$work/out1/e2e-dev/blobs/sha256/${devlayer#sha256:}" >"$work/devlayer"
+check "the prod-only file is a whiteout in dev's layer" grep -qx 'etc/.wh.prod-only' "$work/devlayer"
+check "dev's layer adds dev-only" grep -qx 'etc/dev-only' "$work/devlayer"
+umoci unpack --image "$work/out1/e2e-dev:dev" "$work/bundle-dev" >/dev/null 2>&1
+check "unpacked dev has no prod-only file" test ! -e "$work/bundle-dev/rootfs/etc/prod-only"
+check "unpacked dev has dev-only" test -f "$work/bundle-dev/rootfs/etc/dev-only"
+tar -C "$work/bundle-dev/rootfs" -cf - . | tar -tf - | sed 's|^\./||; /^$/d' | sort >"$work/dev-unpacked"
+tar -tf "$work/out1/e2e-dev.tar" | sed 's|/$||' | sort >"$work/dev-flat"
+sed -i 's|/$||' "$work/dev-unpacked"
+check "dev's layers unpacked in order give the flattened dev tree" diff "$work/dev-unpacked" "$work/dev-flat"
+
+# A failed build leaves OUT exactly as it was and no temporary sibling behind.
+snapshot() { (cd "$1" && find . -type f -exec sha256sum {} + | sort); }
+snapshot "$work/out1" >"$work/before"
+sed 's|src: app,|src: missing-app,|' "$work/in1/recipe.yaml" >"$work/in1/broken.yaml"
+set +e
+"$CAIRN" build "$work/in1/broken.yaml" -o "$work/out1" -q 2>"$work/err"
+rc=$?
+set -e
+check "missing artifact: exit 2" test $rc = 2
+check "missing artifact: the message names the recipe position" grep -q 'broken.yaml:[0-9]*:[0-9]*: artifact missing-app' "$work/err"
+snapshot "$work/out1" >"$work/after"
+check "missing artifact: OUT untouched" cmp -s "$work/before" "$work/after"
+check "missing artifact: no temporary sibling left" test -z "$(find "$work" -maxdepth 1 -name '.out1.cairn-*')"
+
+# A policy violation (a shell script in prod) is refused before anything is written.
+printf '#!/bin/sh\necho hi\n' >"$work/in1/run.sh"
+sed 's|  - { src: data, dest: /srv/data }|  - { src: data, dest: /srv/data }\n  - { src: run.sh, dest: /app/run.sh, mode: "0755" }|' \
+  "$work/in1/recipe.yaml" >"$work/in1/shell.yaml"
+set +e
+"$CAIRN" build "$work/in1/shell.yaml" -o "$work/out1" -q >/dev/null 2>"$work/err"
+rc=$?
+set -e
+check "policy violation: exit 1" test $rc = 1
+snapshot "$work/out1" >"$work/after"
+check "policy violation: OUT untouched" cmp -s "$work/before" "$work/after"
+check "policy violation: no temporary sibling left" test -z "$(find "$work" -maxdepth 1 -name '.out1.cairn-*')"
+
+echo "1..$n"
+[ "$fails" = 0 ]
