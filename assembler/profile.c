@@ -51,6 +51,20 @@ static int parent_of(const char *path, char **ret)
         return 0;
 }
 
+/* An array of n strings with holes (NULL entries), freed by count. */
+struct str_holes {
+        char **v;
+        size_t n;
+};
+
+static void str_holes_clear(struct str_holes *h)
+{
+        for (size_t i = 0; h->v && i < h->n; i++)
+                free(h->v[i]);
+        free(h->v);
+        h->v = NULL;
+}
+
 static int str_cmp(const void *a, const void *b)
 {
         return strcmp(*(char *const *)a, *(char *const *)b);
@@ -98,7 +112,11 @@ int profile_suggest(const struct tree *t, const struct store *s, const struct sa
                     char *const *writable, struct profile_suggestion *ret, struct cairn_error *err)
 {
         _cleanup_(profile_suggestion_clear) struct profile_suggestion p = { 0 };
-        _cleanup_strv_free_ char **requested = calloc(res->n_writes + 1, sizeof(char *));
+        _cleanup_(str_holes_clear) struct str_holes req = {
+                .v = calloc(res->n_writes + 1, sizeof(char *)),
+                .n = res->n_writes,
+        };
+        char **requested = req.v;
         p.writes = calloc(res->n_writes ? res->n_writes : 1, sizeof(*p.writes));
         if (!requested || !p.writes)
                 return -ENOMEM;
@@ -127,7 +145,8 @@ int profile_suggest(const struct tree *t, const struct store *s, const struct sa
         for (size_t i = 0; i < res->n_writes; i++)
                 if (requested[i])
                         sorted[n++] = requested[i];
-        qsort(sorted, n, sizeof(*sorted), str_cmp);
+        if (n > 1)
+                qsort(sorted, n, sizeof(*sorted), str_cmp);
         for (size_t i = 0; i < n; i++) {
                 bool below = false;
                 for (size_t j = 0; j < p.n_dirs && !below; j++)

@@ -687,7 +687,8 @@ int sandbox_run(const struct sandbox_options *o, struct sandbox_result *ret,
                 return r;
         }
         ps.res.interrupted |= interrupted;
-        qsort(ps.res.writes, ps.res.n_writes, sizeof(*ps.res.writes), write_cmp);
+        if (ps.res.n_writes > 1)
+                qsort(ps.res.writes, ps.res.n_writes, sizeof(*ps.res.writes), write_cmp);
         *ret = ps.res;
         return 0;
 }
