@@ -82,14 +82,17 @@ int sandbox_check_privileges(struct cairn_error *err)
 
 /* ---- PID 1 of the new namespace ---------------------------------------------------------- */
 
-/* Docker's default capability set: what a container's root keeps. */
+/*
+ * Docker's default capability set without CAP_MKNOD: there is no device cgroup here, so a
+ * device node made inside could reach the host's disks.
+ */
 static bool cap_kept(int cap)
 {
         static const int kept[] = {
-                CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,           CAP_FOWNER,
-                CAP_MKNOD,   CAP_NET_RAW,      CAP_SETGID,           CAP_SETUID,
-                CAP_SETFCAP, CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
-                CAP_KILL,    CAP_AUDIT_WRITE,
+                CAP_CHOWN,       CAP_DAC_OVERRIDE,     CAP_FSETID,     CAP_FOWNER,
+                CAP_NET_RAW,     CAP_SETGID,           CAP_SETUID,     CAP_SETFCAP,
+                CAP_SETPCAP,     CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL,
+                CAP_AUDIT_WRITE,
         };
         for (size_t i = 0; i < ELEMENTSOF(kept); i++)
                 if (kept[i] == cap)

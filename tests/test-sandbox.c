@@ -172,6 +172,21 @@ static void test_delete_image_file(void **state)
         sandbox_result_clear(&res);
 }
 
+static void test_created_then_deleted_marks_the_directory(void **state)
+{
+        SKIP_UNLESS_READY();
+        struct fixture *f = *state;
+        struct sandbox_result res = { 0 };
+        char *argv[] = { "/bin/probe", "churn", NULL };
+        assert_int_equal(run(f, argv, 65532, NULL, 0, &res), 0);
+        assert_int_equal(WEXITSTATUS(res.wait_status), 0);
+        assert_int_equal(res.n_writes, 1);
+        assert_string_equal(res.writes[0].path, "/var/cache/app");
+        assert_int_equal(res.writes[0].op, SANDBOX_MODIFIED);
+        assert_true(res.writes[0].is_dir);
+        sandbox_result_clear(&res);
+}
+
 static void test_forever_is_stopped(void **state)
 {
         SKIP_UNLESS_READY();
@@ -286,6 +301,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_writes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_delete_image_file, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_created_then_deleted_marks_the_directory,
+                                                setup, teardown),
                 cmocka_unit_test_setup_teardown(test_forever_is_stopped, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lingering_children_are_gone, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_user_env_workdir_namespaces, setup, teardown),
