@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/fanotify.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -20,12 +21,14 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 
+#include "readset.h"
 #include "tree.h"
 
 /*
  * Records on the result pipe, child to caller: one tag byte, then a NUL-terminated payload.
  *   'C' 'M' 'D' + 'd'|'f' + PATH   a write (created, modified, deleted; directory or not)
- *   'S' + "STATUS TIMEDOUT KILLED INTERRUPTED"   how the program ended
+ *   'R' + PATH                     a file opened (--reads)
+ *   'S' + "STATUS TIMEDOUT KILLED INTERRUPTED TRUNCATED"   how the program ended
  *   'E' + "ERRNO MESSAGE"          the sandbox could not be built or the program not started
  */
 #define RECORD_MAX (TREE_PATH_MAX + 8)
@@ -179,13 +182,10 @@ _Noreturn static void child_run(const struct sandbox_options *o, const char *scr
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 child_fail(result_fd, errno, "making / private");
 
-        _cleanup_free_ char *merged = NULL, *opts = NULL;
-        if (asprintf(&merged, "%s/merged", scratch) < 0 ||
-            asprintf(&opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", o->rootfs, scratch,
-                     scratch) < 0)
+        /* The overlay is the supervisor's mount, copied into this namespace by unshare. */
+        _cleanup_free_ char *merged = NULL;
+        if (asprintf(&merged, "%s/merged", scratch) < 0)
                 child_fail(result_fd, ENOMEM, "setup");
-        if (mount("overlay", merged, "overlay", 0, opts) < 0)
-                child_fail(result_fd, errno, "mounting the overlay");
 
         _cleanup_close_ int rootfd = open(merged, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (rootfd < 0)
@@ -361,8 +361,15 @@ static size_t walk_upper(struct walk *w, int upfd, int lowfd, const char *path)
         return reported;
 }
 
-static int supervisor_wait(pid_t child, const struct sandbox_options *o, int *ret_status,
-                           bool *timed_out, bool *killed, bool *interrupted)
+struct supervisor_watch {
+        int fan; /* fanotify descriptor, or -1 without --reads */
+        struct readset *reads;
+        const char *prefix; /* the overlay's mount point */
+};
+
+static int supervisor_wait(pid_t child, const struct sandbox_options *o,
+                           const struct supervisor_watch *watch, int *ret_status, bool *timed_out,
+                           bool *killed, bool *interrupted)
 {
         sigset_t set;
         sigemptyset(&set);
@@ -391,12 +398,18 @@ static int supervisor_wait(pid_t child, const struct sandbox_options *o, int *re
                 }
                 if (p < 0 && errno != EINTR)
                         return -errno;
-                struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN },
-                                         { .fd = tfd, .events = POLLIN } };
-                if (poll(pfd, 2, -1) < 0) {
+                struct pollfd pfd[3] = { { .fd = sfd, .events = POLLIN },
+                                         { .fd = tfd, .events = POLLIN },
+                                         { .fd = watch->fan, .events = POLLIN } };
+                if (poll(pfd, watch->fan >= 0 ? 3 : 2, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return -errno;
+                }
+                if (watch->fan >= 0 && (pfd[2].revents & POLLIN)) {
+                        int r = readset_drain_fanotify(watch->reads, watch->fan, watch->prefix);
+                        if (r < 0)
+                                return r;
                 }
                 if (pfd[0].revents & POLLIN) {
                         struct signalfd_siginfo si;
@@ -451,6 +464,26 @@ _Noreturn static void supervisor_run(const struct sandbox_options *o, int result
                 record_error(result_fd, errno, "%s: %m", o->scratch);
                 _exit(1);
         }
+        _cleanup_free_ char *merged = NULL, *opts = NULL;
+        if (asprintf(&merged, "%s/merged", o->scratch) < 0 ||
+            asprintf(&opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", o->rootfs, o->scratch,
+                     o->scratch) < 0)
+                _exit(1);
+        if (mount("overlay", merged, "overlay", 0, opts) < 0) {
+                record_error(result_fd, errno, "mounting the overlay: %m");
+                _exit(1);
+        }
+        /* A superblock mark sees opens through every mount of the overlay, the child's too. */
+        _cleanup_close_ int fan = -1;
+        if (o->record_reads) {
+                fan = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK,
+                                    O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+                if (fan < 0 || fanotify_mark(fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN,
+                                             AT_FDCWD, merged) < 0) {
+                        record_error(result_fd, errno, "--reads: fanotify on the overlay: %m");
+                        _exit(1);
+                }
+        }
         const char *host = o->hostname ? o->hostname : "cairn-profile";
         int r = sethostname(host, strlen(host)) < 0 ? -errno : lo_up();
         if (r < 0) {
@@ -468,7 +501,11 @@ _Noreturn static void supervisor_run(const struct sandbox_options *o, int result
 
         int status = 0;
         bool timed_out = false, killed = false, interrupted = false;
-        r = supervisor_wait(child, o, &status, &timed_out, &killed, &interrupted);
+        struct readset reads = { 0 };
+        struct supervisor_watch watch = { .fan = fan, .reads = &reads, .prefix = merged };
+        r = supervisor_wait(child, o, &watch, &status, &timed_out, &killed, &interrupted);
+        if (r >= 0 && fan >= 0)
+                r = readset_drain_fanotify(&reads, fan, merged);
         if (r < 0) {
                 kill(child, SIGKILL);
                 record_error(result_fd, r, "waiting for the program: %s", strerror(-r));
@@ -488,8 +525,11 @@ _Noreturn static void supervisor_run(const struct sandbox_options *o, int result
                              SANDBOX_MAX_WRITES);
                 _exit(1);
         }
+        for (size_t i = 0; i < reads.n; i++)
+                record_send(result_fd, 'R', reads.paths[i]);
         char st[96];
-        snprintf(st, sizeof(st), "%d %d %d %d", status, timed_out, killed, interrupted);
+        snprintf(st, sizeof(st), "%d %d %d %d %d", status, timed_out, killed, interrupted,
+                 reads.truncated);
         record_send(result_fd, 'S', st);
         _exit(0);
 }
@@ -503,6 +543,9 @@ void sandbox_result_clear(struct sandbox_result *r)
         for (size_t i = 0; i < r->n_writes; i++)
                 free(r->writes[i].path);
         free(r->writes);
+        for (size_t i = 0; i < r->n_reads; i++)
+                free(r->reads[i]);
+        free(r->reads);
         *r = (struct sandbox_result){ 0 };
 }
 
@@ -525,9 +568,14 @@ static int write_cmp(const void *a, const void *b)
                       ((const struct sandbox_write *)b)->path);
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 struct parse_state {
         struct sandbox_result res;
-        size_t cap;
+        size_t cap, reads_cap;
         bool have_status;
         int error_code;
         char *error; /* owned */
@@ -547,15 +595,24 @@ static int record_parse(struct parse_state *ps, const char *rec)
                 return ps->error ? 0 : -ENOMEM;
         }
         if (tag == 'S') {
-                int st, t, k, i;
-                if (sscanf(p, "%d %d %d %d", &st, &t, &k, &i) != 4)
+                int st, t, k, i, tr;
+                if (sscanf(p, "%d %d %d %d %d", &st, &t, &k, &i, &tr) != 5)
                         return -EIO;
+                ps->res.reads_truncated = tr;
                 ps->res.wait_status = st;
                 ps->res.timed_out = t;
                 ps->res.killed = k;
                 ps->res.interrupted = i;
                 ps->have_status = true;
                 return 0;
+        }
+        if (tag == 'R') {
+                if (p[0] != '/' || ps->res.n_reads >= READSET_MAX)
+                        return -EIO;
+                if (GROW(ps->res.reads, ps->reads_cap, ps->res.n_reads + 1) < 0)
+                        return -ENOMEM;
+                ps->res.reads[ps->res.n_reads] = strdup(p);
+                return ps->res.reads[ps->res.n_reads++] ? 0 : -ENOMEM;
         }
         enum sandbox_op op = tag == 'C'   ? SANDBOX_CREATED
                              : tag == 'M' ? SANDBOX_MODIFIED
@@ -692,6 +749,8 @@ int sandbox_run(const struct sandbox_options *o, struct sandbox_result *ret,
         ps.res.interrupted |= interrupted;
         if (ps.res.n_writes > 1)
                 qsort(ps.res.writes, ps.res.n_writes, sizeof(*ps.res.writes), write_cmp);
+        if (ps.res.n_reads > 1)
+                qsort(ps.res.reads, ps.res.n_reads, sizeof(*ps.res.reads), str_cmp);
         *ret = ps.res;
         return 0;
 }

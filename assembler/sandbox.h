@@ -4,10 +4,10 @@
  *
  * Built from the kernel's own primitives, no external tool:
  *   - a supervisor process (forked) unshares mount, UTS, IPC, network and PID namespaces,
- *     brings loopback up (the only interface) and mounts a private tmpfs for the overlay's
- *     upper and work directories;
+ *     brings loopback up (the only interface), mounts a private tmpfs for the overlay's
+ *     upper and work directories and the overlay (lower = the rootfs, read-only);
  *   - its first child is PID 1 of the new PID namespace: in its own mount namespace it mounts
- *     the overlay (lower = the rootfs, read-only), a fresh /proc and a tmpfs /dev (null, zero,
+ *     a fresh /proc and a tmpfs /dev (null, zero,
  *     full, random, urandom, tty bind-mounted from the host, plus shm and the usual links),
  *     pivot_roots into it, takes the user, environment and working directory and execs;
  *   - the supervisor waits with signalfd + timerfd: when the program exits, or after the
@@ -16,6 +16,8 @@
  *   - it then walks the upper directory: each created, modified or deleted path (whiteouts
  *     are 0/0 character devices, opaque directories carry trusted.overlay.opaque) is a write,
  *     sent back to the caller over a pipe. The tmpfs disappears with the supervisor.
+ *   - with record_reads, a fanotify mark on the overlay's superblock (FAN_MARK_FILESYSTEM)
+ *     records every path the program opened.
  *
  * The rootfs is the overlay's lower layer: it is never written.
  */
@@ -43,6 +45,7 @@ struct sandbox_options {
         unsigned grace_ms;      /* SIGTERM -> SIGKILL delay; 0: 2000 */
         uint64_t tmpfs_size_mb; /* size of the upper tmpfs; 0: 1024 */
         bool stdout_to_stderr;  /* the program's stdout goes to stderr (keeps ours clean) */
+        bool record_reads;      /* record every path opened (fanotify on the overlay) */
 };
 
 enum sandbox_op {
@@ -64,6 +67,9 @@ struct sandbox_result {
         bool interrupted;             /* stopped early by SIGINT/SIGTERM/SIGHUP to cairn */
         struct sandbox_write *writes; /* owned; n_writes, sorted by path */
         size_t n_writes;
+        char **reads; /* owned; n_reads paths opened (record_reads), sorted, unique */
+        size_t n_reads;
+        bool reads_truncated; /* more than READSET_MAX distinct paths were opened */
 };
 
 /*

@@ -6,6 +6,7 @@
  *   probe writes      writes /tmp/a, /var/cache/app/b, /run/app.pid; creates then deletes
  *                     /tmp/scratch
  *   probe delete P    deletes P (an image file)
+ *   probe read P      opens and reads P
  *   probe churn       creates then deletes /var/cache/app/tmp, and nothing else
  *   probe forever     blocks forever, ignoring nothing (PID 1 ignores SIGTERM without handler)
  *   probe linger M    forks three children that block forever, then exits 0; M marks them
@@ -51,6 +52,11 @@ int main(int argc, char **argv)
                 if (unlink("/tmp/scratch") < 0)
                         return 1;
                 return 0;
+        }
+        if (strcmp(argv[1], "read") == 0 && argc > 2) {
+                char buf[64];
+                int fd = open(argv[2], O_RDONLY);
+                return fd < 0 || read(fd, buf, sizeof(buf)) < 0 ? 1 : 0;
         }
         if (strcmp(argv[1], "churn") == 0) {
                 write_file("/var/cache/app/tmp", "t\n");

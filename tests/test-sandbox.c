@@ -99,6 +99,8 @@ static int teardown(void **state)
         return 0;
 }
 
+static bool record_reads;
+
 static int run(struct fixture *f, char *const *argv, uid_t uid, const char *workdir,
                unsigned duration_ms, struct sandbox_result *res)
 {
@@ -114,6 +116,7 @@ static int run(struct fixture *f, char *const *argv, uid_t uid, const char *work
                 .duration_ms = duration_ms,
                 .grace_ms = 200,
                 .tmpfs_size_mb = 16,
+                .record_reads = record_reads,
         };
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
         int r = sandbox_run(&o, res, &err);
@@ -184,6 +187,30 @@ static void test_created_then_deleted_marks_the_directory(void **state)
         assert_string_equal(res.writes[0].path, "/var/cache/app");
         assert_int_equal(res.writes[0].op, SANDBOX_MODIFIED);
         assert_true(res.writes[0].is_dir);
+        sandbox_result_clear(&res);
+}
+
+static void test_reads(void **state)
+{
+        SKIP_UNLESS_READY();
+        struct fixture *f = *state;
+        struct sandbox_result res = { 0 };
+        char *argv[] = { "/bin/probe", "read", "/etc/old", NULL };
+        record_reads = true;
+        int r = run(f, argv, 65532, NULL, 0, &res);
+        record_reads = false;
+        assert_int_equal(r, 0);
+        assert_int_equal(WEXITSTATUS(res.wait_status), 0);
+        assert_int_equal(res.n_writes, 0);
+        bool probe = false, old = false;
+        for (size_t i = 0; i < res.n_reads; i++) {
+                probe |= streq(res.reads[i], "/bin/probe");
+                old |= streq(res.reads[i], "/etc/old");
+                assert_true(res.reads[i][0] == '/');
+        }
+        assert_true(probe);
+        assert_true(old);
+        assert_false(res.reads_truncated);
         sandbox_result_clear(&res);
 }
 
@@ -303,6 +330,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_delete_image_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_created_then_deleted_marks_the_directory,
                                                 setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reads, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_forever_is_stopped, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lingering_children_are_gone, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_user_env_workdir_namespaces, setup, teardown),
