@@ -38,6 +38,8 @@ static void profile_help(FILE *f)
                    "                         then SIGKILL 2 s later\n"
                    "      --env K=V          set or override an environment variable (repeatable)\n"
                    "      --format FMT       text (default) or json\n"
+                   "      --reads            also record which image files were opened and list\n"
+                   "                         the regular files never opened (slimming hints)\n"
                    "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
                    "      --offline          use only the cache, never the network\n"
                    "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
@@ -250,6 +252,46 @@ static void describe_end(char *buf, size_t size, const struct sandbox_result *re
                 snprintf(buf, size, "ended");
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool was_read(const struct sandbox_result *res, const char *path)
+{
+        return res->n_reads &&
+               bsearch(&path, res->reads, res->n_reads, sizeof(*res->reads), str_cmp);
+}
+
+/* Regular files of the image never opened during the run: candidates for removal. */
+static void print_unread(const struct tree *t, const struct sandbox_result *res, bool json)
+{
+        const struct tree_entry *e;
+        size_t n_files = 0, n_unread = 0;
+        uint64_t bytes = 0;
+        tree_foreach (e, t) {
+                if (e->type != TREE_REG)
+                        continue;
+                n_files++;
+                if (was_read(res, e->path))
+                        continue;
+                if (json) {
+                        printf(n_unread ? ", " : "");
+                        json_string(stdout, e->path);
+                } else {
+                        if (!n_unread)
+                                printf("# never opened (slimming hints):\n");
+                        printf("#   %s\n", e->path);
+                }
+                n_unread++;
+                bytes += e->size;
+        }
+        if (!json)
+                printf("# --reads: %zu of %zu image files never opened (%llu bytes)%s\n", n_unread,
+                       n_files, (unsigned long long)bytes,
+                       res->reads_truncated ? "; too many opens, list truncated" : "");
+}
+
 static void print_text(const char *image, const struct sandbox_result *res,
                        const struct profile_suggestion *p)
 {
@@ -266,8 +308,8 @@ static void print_text(const char *image, const struct sandbox_result *res,
         printf("]\n");
 }
 
-static void print_json(const char *image, const char *variant, const struct sandbox_result *res,
-                       const struct profile_suggestion *p)
+static void print_json(const char *image, const char *variant, const struct tree *t, bool reads,
+                       const struct sandbox_result *res, const struct profile_suggestion *p)
 {
         char end[128];
         describe_end(end, sizeof(end), res);
@@ -307,7 +349,19 @@ static void print_json(const char *image, const char *variant, const struct sand
                 }
                 printf("}");
         }
-        printf("%s]\n}\n", p->n_writes ? "\n  " : "");
+        printf("%s]", p->n_writes ? "\n  " : "");
+        if (reads) {
+                printf(",\n  \"reads\": {\"truncated\": %s, \"opened\": [",
+                       res->reads_truncated ? "true" : "false");
+                for (size_t i = 0; i < res->n_reads; i++) {
+                        printf(i ? ", " : "");
+                        json_string(stdout, res->reads[i]);
+                }
+                printf("],\n    \"never_opened\": [");
+                print_unread(t, res, true);
+                printf("]}");
+        }
+        printf("\n}\n");
 }
 
 static void print_warnings(const struct recipe_view *v, const struct profile_suggestion *p)
@@ -346,6 +400,7 @@ struct profile_args {
         const char *variant;
         unsigned duration_ms;
         bool json;
+        bool reads;
         char **env; /* borrowed from argv */
         size_t n_env;
         char **args; /* borrowed from argv; after "--" */
@@ -361,7 +416,8 @@ static int profile_parse_args(int argc, char **argv, struct profile_args *a)
                 OPT_FORMAT,
                 OPT_CACHE,
                 OPT_OFFLINE,
-                OPT_INIT
+                OPT_INIT,
+                OPT_READS
         };
         static const struct option options[] = {
                 { "variant", required_argument, NULL, OPT_VARIANT },
@@ -371,6 +427,7 @@ static int profile_parse_args(int argc, char **argv, struct profile_args *a)
                 { "cache", required_argument, NULL, OPT_CACHE },
                 { "offline", no_argument, NULL, OPT_OFFLINE },
                 { "init-binary", required_argument, NULL, OPT_INIT },
+                { "reads", no_argument, NULL, OPT_READS },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -422,6 +479,9 @@ static int profile_parse_args(int argc, char **argv, struct profile_args *a)
                         break;
                 case OPT_INIT:
                         a->build.init_binary = optarg;
+                        break;
+                case OPT_READS:
+                        a->reads = true;
                         break;
                 case 'h':
                         profile_help(stdout);
@@ -539,6 +599,7 @@ int cmd_profile(int argc, char **argv)
                 .gid = gid,
                 .duration_ms = a.duration_ms,
                 .stdout_to_stderr = true,
+                .record_reads = a.reads,
         };
         _cleanup_(sandbox_result_clear) struct sandbox_result res = { 0 };
         r = sandbox_run(&so, &res, &err);
@@ -566,8 +627,11 @@ int cmd_profile(int argc, char **argv)
                 return CAIRN_EXIT_IO;
         print_warnings(v->view, &p);
         if (a.json)
-                print_json(image, v->name, &res, &p);
-        else
+                print_json(image, v->name, v->tree, a.reads, &res, &p);
+        else {
                 print_text(image, &res, &p);
+                if (a.reads)
+                        print_unread(v->tree, &res, false);
+        }
         return CAIRN_EXIT_OK;
 }
