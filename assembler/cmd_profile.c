@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <xxhash.h>
 
@@ -496,6 +497,16 @@ static int profile_parse_args(int argc, char **argv, struct profile_args *a)
         return 0;
 }
 
+/* True when one of the blocked stop signals is pending; consumes it. */
+static bool stop_requested(const sigset_t *stop)
+{
+        const struct timespec zero = { 0 };
+        bool any = false;
+        while (sigtimedwait(stop, NULL, &zero) > 0)
+                any = true;
+        return any;
+}
+
 static struct build_variant *profile_pick_variant(struct build *b, const char *name)
 {
         if (name)
@@ -563,6 +574,15 @@ int cmd_profile(int argc, char **argv)
                 return cmd_fail(&err);
         }
 
+        /* From here on a temp dir exists: Ctrl-C, SIGTERM or SIGHUP end the run but the
+         * cleanup still happens (the sandbox stops its program on them as well). */
+        sigset_t stop;
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGINT);
+        sigaddset(&stop, SIGTERM);
+        sigaddset(&stop, SIGHUP);
+        sigprocmask(SIG_BLOCK, &stop, NULL);
+
         const char *tmp = getenv("TMPDIR");
         _cleanup_(tmpdir_removep) char *dir = NULL;
         if (asprintf(&dir, "%s/cairn-profile-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
@@ -582,6 +602,10 @@ int cmd_profile(int argc, char **argv)
         r = materialize_tree(v->tree, b->store, b->epoch, rootfs, 0, NULL, &err);
         if (r < 0)
                 return cmd_fail(&err);
+        if (stop_requested(&stop)) {
+                cairn_error_add(&err, CAIRN_EXIT_IO, -EINTR, "interrupted");
+                return cmd_fail(&err);
+        }
         XXH128_hash_t before, after;
         r = tree_fingerprint(rootfs, &before);
         if (r < 0) {

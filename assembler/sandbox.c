@@ -172,8 +172,7 @@ static void child_fail(int fd, int code, const char *what)
         _exit(125);
 }
 
-_Noreturn static void child_run(const struct sandbox_options *o, const char *scratch, int result_fd,
-                                const sigset_t *old_mask)
+_Noreturn static void child_run(const struct sandbox_options *o, const char *scratch, int result_fd)
 {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 child_fail(result_fd, errno, "prctl");
@@ -234,7 +233,9 @@ _Noreturn static void child_run(const struct sandbox_options *o, const char *scr
         /* Signal mask and dispositions survive execve: give the program a clean slate. */
         for (int sig = 1; sig < NSIG; sig++)
                 (void)signal(sig, SIG_DFL);
-        sigprocmask(SIG_SETMASK, old_mask, NULL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         (void)syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
 
         environ = (char **)o->envp;
@@ -438,8 +439,7 @@ static int supervisor_wait(pid_t child, const struct sandbox_options *o,
         }
 }
 
-_Noreturn static void supervisor_run(const struct sandbox_options *o, int result_fd, pid_t parent,
-                                     const sigset_t *old_mask)
+_Noreturn static void supervisor_run(const struct sandbox_options *o, int result_fd, pid_t parent)
 {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
                 _exit(1);
@@ -497,7 +497,7 @@ _Noreturn static void supervisor_run(const struct sandbox_options *o, int result
                 _exit(1);
         }
         if (child == 0)
-                child_run(o, o->scratch, result_fd, old_mask);
+                child_run(o, o->scratch, result_fd);
 
         int status = 0;
         bool timed_out = false, killed = false, interrupted = false;
@@ -707,7 +707,7 @@ int sandbox_run(const struct sandbox_options *o, struct sandbox_result *ret,
         }
         if (pid == 0) {
                 closep(&rfd);
-                supervisor_run(o, wfd, parent, &old);
+                supervisor_run(o, wfd, parent);
         }
         closep(&wfd);
 
