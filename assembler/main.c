@@ -10,6 +10,7 @@ static const struct cairn_command commands[] = {
         { "check", cmd_check, "validate a recipe and show what each variant contains" },
         { "build", cmd_build, "assemble a recipe into OCI layouts, rootfs tars and SBOMs" },
         { "enforce", cmd_enforce, "check a directory, rootfs tar or OCI layout against a policy" },
+        { "profile", cmd_profile, "run a variant in a sandbox and list the paths it writes" },
 };
 
 static void usage(FILE *f)
