@@ -98,6 +98,11 @@ struct build {
                                            scripts were not run */
 
         void *resolve_state; /* owned by stages/resolve.c (freed by resolve_state_free) */
+
+        /* Progress for people (one line per downloaded file); set by the command layer,
+         * NULL for none. Stages report through it and never print themselves. */
+        void (*progress)(void *data, const char *what);
+        void *progress_data;
 };
 
 /*

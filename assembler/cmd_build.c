@@ -30,6 +30,12 @@ static void build_help(FILE *f)
                 "  -h, --help             show this help\n");
 }
 
+static void print_progress(void *data, const char *what)
+{
+        (void)data;
+        fprintf(stderr, "fetched %s\n", what);
+}
+
 static void print_summary(const struct build *b)
 {
         for (size_t i = 0; i < b->n_variants; i++) {
@@ -143,6 +149,8 @@ int cmd_build(int argc, char **argv)
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
         _cleanup_build_ struct build *b = NULL;
         int r = build_new(&opts, &b, &err);
+        if (r >= 0 && !opts.quiet)
+                b->progress = print_progress;
         if (r >= 0)
                 r = build_layout(b, &err);
         if (r >= 0)

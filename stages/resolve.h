@@ -12,3 +12,7 @@ int stage_resolve(struct build *b, struct cairn_error *err);
 
 /* Frees b->resolve_state. Accepts NULL. */
 void resolve_state_free(void *state);
+
+/* The package name resolve chose for utility u (a pointer into b->recipe->utilities), or NULL
+ * before resolve ran. Borrowed from the resolve state. */
+const char *resolve_utility_package(const struct build *b, const struct recipe_utility *u);

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Signed Debian repositories into a libsolv Pool (see debrepo.c for the checks and cache). */
+#pragma once
+
+#include <solv/pool.h>
+#include <solv/repo.h>
+
+#include "error.h"
+#include "recipe.h"
+
+/*
+ * Loads every component of src into new repos of pool (repo->appdata = source_index).
+ * *ret_base (owned) is the base URL the .deb Filename: paths are relative to.
+ * Failures are CAIRN_EXIT_SOURCE errors naming the source and what failed.
+ */
+int debrepo_load(Pool *pool, const struct recipe_source *src, unsigned source_index,
+                 const char *arch, const char *cache, bool offline, char **ret_base,
+                 struct cairn_error *err);
