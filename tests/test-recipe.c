@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -368,6 +369,26 @@ static void recipe_file_errors(void **state)
         assert_int_equal(recipe_parse_file("/nonexistent/r.yaml", &r, &err), -ENOENT);
         assert_null(r);
         assert_true(cairn_error_isset(&err));
+
+        /* a 10 MB file on disk: refused by size before it is read whole */
+        {
+                char path[] = "/tmp/test-recipe-XXXXXX";
+                _cleanup_cairn_error_ struct cairn_error big_err = CAIRN_ERROR_INIT;
+                _cleanup_free_ char *block = calloc(1, 1024 * 1024);
+                int fd = mkstemp(path);
+
+                assert_true(fd >= 0);
+                assert_non_null(block);
+                memset(block, '#', 1024 * 1024);
+                for (int i = 0; i < 10; i++)
+                        assert_int_equal(write(fd, block, 1024 * 1024), 1024 * 1024);
+                close(fd);
+                assert_int_equal(recipe_parse_file(path, &r, &big_err), -EFBIG);
+                unlink(path);
+                assert_null(r);
+                assert_int_equal(big_err.n_messages, 1);
+                assert_non_null(strstr(big_err.messages[0], "larger than"));
+        }
 }
 
 int main(void)
