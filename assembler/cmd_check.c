@@ -39,6 +39,12 @@ static void print_view(const struct recipe_view *v)
         const struct recipe_run *run = &v->run;
         printf("variant %s\n", v->variant->name);
         printf("  policy %s\n", v->policy);
+        if (v->policy_tuning) {
+                for (char **g = v->policy_tuning->allow_executables; g && *g; g++)
+                        printf("  policy allow-executable %s\n", *g);
+                for (char **d = v->policy_tuning->disable_rules; d && *d; d++)
+                        printf("  policy disable-rule %s\n", *d);
+        }
         for (size_t i = 0; i < v->n_sources; i++) {
                 const struct recipe_source *s = v->sources[i];
                 printf("  source %s: %s %s %s", s->name, s->type, s->url, s->suite);

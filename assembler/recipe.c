@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The recipe model: loading, freeing, and the per-variant views. The schema walk lives in
  * recipe-parse.c. */
+#include <ctype.h>
 #include <libgen.h>
 #include <limits.h>
 
@@ -114,6 +115,23 @@ static int check_text(const char *name, const char *buf, size_t len, struct cair
                                                "%s:%u:%u: error: control character 0x%02x: "
                                                "this is not a YAML text file",
                                                name, line, col, ch);
+                if (ch >= 0x80) {
+                        /* libyaml reports bad UTF-8 by byte offset only; give the position */
+                        size_t n = ch >= 0xf0 && ch <= 0xf4  ? 3
+                                   : ch >= 0xe0              ? 2
+                                   : ch >= 0xc2 && ch < 0xe0 ? 1
+                                                             : 0;
+                        bool ok = n > 0 && i + n < len;
+                        for (size_t k = 1; ok && k <= n; k++)
+                                ok = ((unsigned char)buf[i + k] & 0xc0) == 0x80;
+                        if (!ok)
+                                return cairn_error_add(
+                                        err, CAIRN_EXIT_USAGE, -EINVAL,
+                                        "%s:%u:%u: error: invalid UTF-8 byte 0x%02x: "
+                                        "recipes are UTF-8 text",
+                                        name, line, col, ch);
+                        i += n;
+                }
                 col++;
         }
         return 0;
@@ -123,7 +141,8 @@ static void msg_position(const char *m, const char *name, unsigned long *line, u
 {
         size_t n = strlen(name);
         *line = *col = ULONG_MAX;
-        if (strncmp(m, name, n) != 0 || m[n] != ':')
+        /* "FILE: too many errors" has no position: it sorts last */
+        if (strncmp(m, name, n) != 0 || m[n] != ':' || !isdigit((unsigned char)m[n + 1]))
                 return;
         char *end;
         *line = strtoul(m + n + 1, &end, 10);
