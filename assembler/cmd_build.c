@@ -36,6 +36,25 @@ static void print_progress(void *data, const char *what)
         fprintf(stderr, "fetched %s\n", what);
 }
 
+/* Names the other emitted variants whose image carries the same layer (same diff_id), so the
+ * summary shows which layers dev and prod share byte for byte. */
+static void print_layer_sharing(const struct build *b, size_t self, const char *diff_id)
+{
+        bool any = false;
+        for (size_t i = 0; i < b->n_variants; i++) {
+                const struct build_variant *o = &b->variants[i];
+                if (i == self || !o->selected)
+                        continue;
+                for (size_t l = 0; l < o->emit.n_layers; l++)
+                        if (streq(o->emit.layers[l].diff_id, diff_id)) {
+                                printf("%s%s", any ? "," : "  shared with ", o->name);
+                                any = true;
+                                break;
+                        }
+        }
+        printf("\n");
+}
+
 static void print_summary(const struct build *b)
 {
         for (size_t i = 0; i < b->n_variants; i++) {
@@ -46,9 +65,11 @@ static void print_summary(const struct build *b)
                 printf("%s-%s\n", b->recipe->name, v->name);
                 printf("  image     %s\n", e->manifest_digest);
                 printf("  rootfs    %s\n", e->tar_digest);
-                for (size_t l = 0; l < e->n_layers; l++)
-                        printf("  layer     %-5s diff_id %s\n", e->layers[l].name,
+                for (size_t l = 0; l < e->n_layers; l++) {
+                        printf("  layer     %-5s diff_id %s", e->layers[l].name,
                                e->layers[l].diff_id);
+                        print_layer_sharing(b, i, e->layers[l].diff_id);
+                }
                 printf("  size      %" PRIu64 "\n", e->tar_size);
                 printf("  entries   %zu\n", e->n_entries);
                 printf("  enforcer  %s\n", v->verdict.summary ? v->verdict.summary : "not run");

@@ -34,6 +34,10 @@ void json_write_string(FILE *f, const char *s)
                         bool ok = n > 0;
                         for (size_t i = 1; ok && i < n; i++)
                                 ok = (p[i] & 0xc0) == 0x80;
+                        /* No overlong forms, no UTF-16 surrogates, nothing past U+10FFFF. */
+                        if (ok && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) ||
+                                   (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)))
+                                ok = false;
                         if (ok) {
                                 fwrite(p, 1, n, f);
                                 p += n;

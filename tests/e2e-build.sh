@@ -138,6 +138,45 @@ tar -tf "$work/out1/e2e-dev.tar" | sed 's|/$||' | sort >"$work/dev-flat"
 sed -i 's|/$||' "$work/dev-unpacked"
 check "dev's layers unpacked in order give the flattened dev tree" diff "$work/dev-unpacked" "$work/dev-flat"
 
+# The summary shows which layers dev and prod share.
+check "summary: dev's base layer is shared with prod" grep -Eq '^  layer     base  diff_id sha256:[0-9a-f]{64}  shared with prod$' "$work/sum1"
+check "summary: dev's own layer is not shared" grep -Eq '^  layer     dev   diff_id sha256:[0-9a-f]{64}$' "$work/sum1"
+
+# A sha256 pin: the right one builds, a wrong one is a usage error at the artifact's position.
+pin=$(sha256sum "$work/in1/app" | cut -d' ' -f1)
+sed "s|{ src: app, dest: /app/server }|{ src: app, dest: /app/server, sha256: $pin }|" \
+  "$work/in1/recipe.yaml" >"$work/in1/pinned.yaml"
+"$CAIRN" build "$work/in1/pinned.yaml" -o "$work/out-pinned" -q --variant prod >/dev/null
+check "sha256 pin: the pinned build equals the unpinned one" cmp -s "$work/out1/e2e-prod.tar" "$work/out-pinned/e2e-prod.tar"
+sed "s|sha256: $pin|sha256: $(printf '0%.0s' {1..64})|" "$work/in1/pinned.yaml" >"$work/in1/badpin.yaml"
+set +e
+"$CAIRN" build "$work/in1/badpin.yaml" -o "$work/out-badpin" -q 2>"$work/err"
+rc=$?
+set -e
+check "sha256 mismatch: exit 2" test $rc = 2
+check "sha256 mismatch: message names position, expected and actual" \
+  grep -q "badpin.yaml:[0-9]*:[0-9]*: artifact app: sha256 mismatch: .*0000000000.*$pin" "$work/err"
+check "sha256 mismatch: no OUT written" test ! -e "$work/out-badpin"
+
+# run.init: cairn-init installed at /sbin/cairn-init and put in front of the entrypoint.
+printf 'int main(void) { return 0; }\n' >"$work/stub-init.c"
+cc -static -O1 -o "$work/stub-init" "$work/stub-init.c"
+sed 's|^  workdir: /app$|  workdir: /app\n  init: cairn-init\n  require-env: [TOKEN]\n  writable: [/tmp]\n  read-only: true|' \
+  "$work/in1/recipe.yaml" >"$work/in1/init.yaml"
+"$CAIRN" build "$work/in1/init.yaml" -o "$work/out-init" -q --variant prod --init-binary "$work/stub-init" >/dev/null
+check "cairn-init: installed at /sbin/cairn-init, 0755 0/0" \
+  bash -c "tar --numeric-owner -tvf '$work/out-init/e2e-prod.tar' | grep -q '^-rwxr-xr-x 0/0 .* sbin/cairn-init$'"
+check "cairn-init: the installed bytes are the given binary" \
+  bash -c "tar -xOf '$work/out-init/e2e-prod.tar' sbin/cairn-init | cmp -s - '$work/stub-init'"
+skopeo inspect --config "oci:$work/out-init/e2e-prod:prod" >"$work/config-init.json"
+check "cairn-init: entrypoint wraps the program with the run checks" python3 -c "import json,sys; c=json.load(open('$work/config-init.json'))['config']; sys.exit(c['Entrypoint']!=['/sbin/cairn-init','--require-env','TOKEN','--writable','/tmp','--read-only-root','--','/app/server'])"
+set +e
+"$CAIRN" build "$work/in1/init.yaml" -o "$work/out-noinit" -q --init-binary "$work/no-such-init" 2>"$work/err"
+rc=$?
+set -e
+check "cairn-init missing: exit 2" test $rc = 2
+check "cairn-init missing: the message says where it looked" grep -q 'no-such-init' "$work/err"
+
 # A failed build leaves OUT exactly as it was and no temporary sibling behind.
 snapshot() { (cd "$1" && find . -type f -exec sha256sum {} + | sort); }
 snapshot "$work/out1" >"$work/before"
