@@ -408,6 +408,7 @@ struct profile_args {
         bool has_args;
 };
 
+/* 0: parsed; -1: --help was printed (exit 0); > 0: the exit status of a usage error. */
 static int profile_parse_args(int argc, char **argv, struct profile_args *a)
 {
         enum {
@@ -486,7 +487,7 @@ static int profile_parse_args(int argc, char **argv, struct profile_args *a)
                         break;
                 case 'h':
                         profile_help(stdout);
-                        return 1;
+                        return -1; /* help shown: exit 0 */
                 default:
                         return cmd_usage_error("profile", "unknown option");
                 }
@@ -527,7 +528,7 @@ int cmd_profile(int argc, char **argv)
         };
         int r = profile_parse_args(argc, argv, &a);
         if (r != 0)
-                return r > 0 ? CAIRN_EXIT_OK : r;
+                return r < 0 ? CAIRN_EXIT_OK : r;
         a.build.only_variant = a.variant;
 
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;

@@ -108,4 +108,19 @@ else
   echo "note: cairn build is not available yet ($(head -n1 "$work/build-err")); digest check skipped"
 fi
 no_temp_left "the builds"
+# 6. Under cairn-init as PID 1 (run.init): the same writes, and SIGTERM at the duration is
+#    forwarded to the program, which ends without needing SIGKILL.
+if [[ -n ${CAIRN_INIT:-} && -x $CAIRN_INIT ]]; then
+  sed 's/^  writable: \[\/tmp\]/  writable: [\/tmp]\n  init: cairn-init/' "$work/probe.yaml" >"$work/init.yaml"
+  grep -q 'init: cairn-init' "$work/init.yaml" || fail "could not write the init recipe"
+  "$CAIRN" profile "$work/init.yaml" --init-binary "$CAIRN_INIT" >"$work/out" 2>/dev/null ||
+    fail "profile under cairn-init failed"
+  tail -n1 "$work/out" | grep -qxF 'writable: [/run, /tmp, /var/cache/app]' ||
+    fail "under cairn-init: unexpected suggestion: $(tail -n1 "$work/out")"
+  "$CAIRN" profile "$work/init.yaml" --init-binary "$CAIRN_INIT" --duration 0.5 --format json \
+    -- forever >"$work/json" 2>/dev/null || fail "profile of forever under cairn-init failed"
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["run"]; assert r["timed_out"] and not r["killed"], r' "$work/json" ||
+    fail "cairn-init did not end the program on SIGTERM"
+  no_temp_left "the cairn-init runs"
+fi
 echo "profile e2e: ok"
