@@ -22,7 +22,7 @@ static void build_help(FILE *f)
                 "      --epoch N          mtime of every entry; overrides SOURCE_DATE_EPOCH and\n"
                 "                         the recipe's epoch\n"
                 "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
-                "      --locked           fail when the lock file is missing or stale\n"
+                "      --locked           refused for now: lock files are not implemented\n"
                 "      --offline          use only the cache, never the network\n"
                 "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
                 "      --compression ALG  layer compression: gzip (default) or zstd\n"

@@ -263,6 +263,13 @@ int stage_resolve(struct build *b, struct cairn_error *err)
 {
         if (b->recipe->n_utilities == 0 && b->recipe->n_packages == 0)
                 return 0;
+        /* Lock files (NAME.lock.json) are not written or read yet: accepting --locked would
+         * promise a pinned resolution this build cannot give, so it is refused outright. */
+        if (b->opts.locked)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EOPNOTSUPP,
+                                       "--locked: lock files are not supported yet; the recipe's "
+                                       "packages are resolved afresh on every build (drop "
+                                       "--locked)");
         struct resolve_state *st = calloc(1, sizeof(*st));
         if (!st)
                 return -ENOMEM;

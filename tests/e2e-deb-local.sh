@@ -162,6 +162,16 @@ make_repo "$work/repo" 2.0
 tar -C "$work" -xf "$work/out-v2/local-prod.tar" usr/bin/tool
 check "the highest version is picked" cmp "$work/usr/bin/tool" "$work/pkg-2.0/usr/bin/tool-static"
 
+# Lock files are not implemented: --locked must refuse rather than silently resolve afresh.
+set +e
+"$CAIRN" build "$work/good.yaml" -o "$work/out-locked" --cache "$work/cache" --locked -q \
+  >/dev/null 2>"$work/err"
+rc=$?
+set -e
+check "--locked is refused (exit 2)" test $rc = 2
+check "--locked: the message says lock files are unsupported" grep -q "lock files are not supported" "$work/err"
+check "--locked: no output written" test ! -e "$work/out-locked/local-prod.tar"
+
 # trusted: true is for local mirrors only.
 sed 's|keyring: .*}|trusted: true }|' "$work/good.yaml" >"$work/trusted.yaml"
 "$CAIRN" build "$work/trusted.yaml" -o "$work/out-trusted" --cache "$work/cache-t" -q >/dev/null
