@@ -62,12 +62,9 @@ int digest_fd_hex(enum digest_type type, int fd, char out[DIGEST_HEX_MAX])
         if (!d || !buf)
                 return -ENOMEM;
         for (;;) {
-                ssize_t n = read(fd, buf, 128 * 1024);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
+                ssize_t n = read_retry(fd, buf, 128 * 1024);
+                if (n < 0)
+                        return (int)n;
                 if (n == 0)
                         break;
                 digest_update(d, buf, (size_t)n);

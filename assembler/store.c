@@ -182,12 +182,9 @@ int store_put_fd(struct store *s, int fd, uint64_t max_size, struct store_key *r
         if (!buf)
                 return -ENOMEM;
         for (;;) {
-                ssize_t n = read(fd, buf, 128 * 1024);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return cairn_error_errno(err, -errno, "reading: %m");
-                }
+                ssize_t n = read_retry(fd, buf, 128 * 1024);
+                if (n < 0)
+                        return cairn_error_errno(err, (int)n, "reading: %s", strerror((int)-n));
                 if (n == 0)
                         break;
                 r = store_writer_write(w, buf, (size_t)n, err);

@@ -25,6 +25,15 @@ int grow_array(void **arr, size_t *cap, size_t need, size_t elem_size)
         return 0;
 }
 
+ssize_t read_retry(int fd, void *buf, size_t len)
+{
+        for (;;) {
+                ssize_t n = read(fd, buf, len);
+                if (n >= 0 || errno != EINTR)
+                        return n < 0 ? -errno : n;
+        }
+}
+
 int write_all(int fd, const void *buf, size_t len)
 {
         const uint8_t *p = buf;
@@ -68,12 +77,9 @@ int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len)
                         buf = nb;
                         cap = ncap;
                 }
-                ssize_t n = read(fd, buf + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
+                ssize_t n = read_retry(fd, buf + len, cap - len);
+                if (n < 0)
+                        return (int)n;
                 if (n == 0)
                         break;
                 len += (size_t)n;

@@ -125,6 +125,9 @@ static inline bool startswith(const char *s, const char *prefix)
 int grow_array(void **arr, size_t *cap, size_t need, size_t elem_size);
 #define GROW(arr, cap, need) grow_array((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
+/* read(2) retried on EINTR: bytes read (0 at end of file), or -errno. */
+ssize_t read_retry(int fd, void *buf, size_t len);
+
 /* Writes all of buf to fd, retrying on EINTR and short writes. 0 or -errno. */
 int write_all(int fd, const void *buf, size_t len);
 
