@@ -28,6 +28,7 @@
 
 #include "digest.h"
 #include "json.h"
+#include "sbom.h"
 #include "version.h"
 
 #define GZIP_LEVEL "6"
@@ -780,6 +781,21 @@ static int emit_rootfs_tar(const struct build *b, struct build_variant *v, const
         return r;
 }
 
+static int emit_sbom(const struct build *b, const struct build_variant *v, const char *out_dir,
+                     struct cairn_error *err)
+{
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/%s-%s.spdx.json", out_dir, b->recipe->name, v->name) < 0)
+                return -ENOMEM;
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return cairn_error_errno(err, -errno, "%s: %m", path);
+        int r = sbom_write(b, v, fd, err);
+        if (r >= 0 && fsync(fd) < 0)
+                r = cairn_error_errno(err, -errno, "%s: %m", path);
+        return r;
+}
+
 int stage_emit(struct build *b, const char *out_dir, struct cairn_error *err)
 {
         for (size_t i = 0; i < b->n_variants; i++) {
@@ -789,7 +805,9 @@ int stage_emit(struct build *b, const char *out_dir, struct cairn_error *err)
                 int r = emit_rootfs_tar(b, v, out_dir, err);
                 if (r >= 0)
                         r = emit_layout(b, v, out_dir, err);
-                /* The SBOM (NAME-V.spdx.json) is written here once assembler/sbom lands. */
+                /* After the tar and the layout: the SBOM names the manifest digest. */
+                if (r >= 0)
+                        r = emit_sbom(b, v, out_dir, err);
                 if (r < 0)
                         return r;
         }

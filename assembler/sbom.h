@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The software bill of materials of one variant: NAME-V.spdx.json, SPDX 2.3 in JSON.
+ *
+ * Everything in it is derived from the build (no random UUIDs, no wall clock), so equal
+ * builds give equal bytes. The document DESCRIBES one package for the image itself, which
+ * CONTAINS one package per Debian package, per artifact and for cairn-init; each of those
+ * CONTAINS the regular files it put into the tree (matched by the tree entry's origin) and the
+ * image package CONTAINS the rest (generated and inline files). The image is also
+ * GENERATED_FROM each Debian and artifact package.
+ */
+#pragma once
+
+#include "build.h"
+#include "error.h"
+
+/* Caps the per-file hashing work: an SBOM larger than this is refused (E2BIG). */
+#define SBOM_MAX_FILES 1000000
+
+/*
+ * Writes the SBOM of v (whose emit digests must be known) to fd. Reads every regular file's
+ * content from b->store once to compute its SHA-1 and SHA-256. 0 or -errno with err.
+ */
+int sbom_write(const struct build *b, const struct build_variant *v, int fd,
+               struct cairn_error *err);
