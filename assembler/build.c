@@ -129,6 +129,13 @@ int build_new(const struct build_options *opts, struct build **ret, struct cairn
         if (!b->cache_dir)
                 return -ENOMEM;
 
+        if (opts->lock_path)
+                b->lock_path = strdup(opts->lock_path);
+        else if (asprintf(&b->lock_path, "%s/%s.lock.json", b->recipe->dir, b->recipe->name) < 0)
+                b->lock_path = NULL;
+        if (!b->lock_path)
+                return -ENOMEM;
+
         bool all = !opts->only_variant || streq(opts->only_variant, "all");
         if (!all && recipe_variant_index(b->recipe, opts->only_variant) < 0)
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
@@ -192,7 +199,7 @@ int build_new(const struct build_options *opts, struct build **ret, struct cairn
         return 0;
 }
 
-static void package_clear(struct build_package *p)
+void build_package_clear(struct build_package *p)
 {
         free(p->name);
         free(p->version);
@@ -203,6 +210,7 @@ static void package_clear(struct build_package *p)
         free(p->maintainer);
         free(p->url);
         free(p->local_path);
+        strv_free(p->needed_by);
 }
 
 void build_free(struct build *b)
@@ -217,10 +225,14 @@ void build_free(struct build *b)
         }
         free(b->variants);
         for (size_t i = 0; i < b->n_packages; i++)
-                package_clear(&b->packages[i]);
+                build_package_clear(&b->packages[i]);
         free(b->packages);
         strv_free(b->pkg_with_scripts);
         resolve_state_free(b->resolve_state);
+        free(b->lock_path);
+        lockfile_free(b->lock_old);
+        lockfile_free(b->lock);
+        strv_free(b->lock_changes);
         store_free(b->store);
         if (b->tmp_out)
                 (void)rm_rf(b->tmp_out);
@@ -241,12 +253,46 @@ struct build_variant *build_find_variant(struct build *b, const char *name)
         return NULL;
 }
 
-int build_layout(struct build *b, struct cairn_error *err)
+int build_resolve(struct build *b, struct cairn_error *err)
 {
         int r = stage_resolve(b, err);
         if (r < 0)
                 return r;
         r = stage_fetch(b, err);
+        if (r < 0)
+                return r;
+        switch (b->lock_state) {
+        case BUILD_LOCK_NONE:
+                return 0;
+        case BUILD_LOCK_USED:
+                b->lock = steal_pointer(&b->lock_old);
+                return 0;
+        case BUILD_LOCK_CREATED:
+        case BUILD_LOCK_REFRESHED:
+                r = resolve_make_lock(b, &b->lock);
+                if (r < 0)
+                        return r;
+                return lockfile_diff(b->lock_old, b->lock, &b->lock_changes);
+        }
+        return 0;
+}
+
+int build_write_lock(struct build *b, bool force, bool *ret_written, struct cairn_error *err)
+{
+        bool write = b->lock && (force || b->lock_state == BUILD_LOCK_CREATED ||
+                                 b->lock_state == BUILD_LOCK_REFRESHED);
+        if (write) {
+                int r = lockfile_write(b->lock, b->lock_path, err);
+                if (r < 0)
+                        return r;
+        }
+        *ret_written = write;
+        return 0;
+}
+
+int build_layout(struct build *b, struct cairn_error *err)
+{
+        int r = build_resolve(b, err);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < b->n_variants; i++) {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "lockfile.h"
 #include "recipe.h"
 #include "store.h"
 #include "tree.h"
@@ -26,7 +27,10 @@ struct build_options {
         int64_t epoch;            /* -1: SOURCE_DATE_EPOCH, else the recipe's, else 0 */
         const char *init_binary;  /* NULL: the compiled-in location of cairn-init */
         const char *compression;  /* "gzip" (default) or "zstd" */
-        bool locked, offline, quiet;
+        const char *lock_path;    /* NULL: NAME.lock.json beside the recipe */
+        bool locked;              /* a missing or stale lock is an error */
+        bool refresh_lock;        /* resolve afresh even when the lock is consistent */
+        bool offline, quiet;
 };
 
 /* One Debian package the build needs (filled by resolve, fetch adds local_path). */
@@ -41,6 +45,18 @@ struct build_package {
         char *local_path;           /* owned; the verified .deb in the cache (fetch) */
         recipe_variant_mask whole;  /* variants that install the whole package */
         recipe_variant_mask picked; /* variants that pick files out of it (utilities) */
+        char **needed_by; /* owned, NULL-terminated, sorted: "utility REQ", "package REQ" */
+};
+
+/* Frees what p owns (not p itself). */
+void build_package_clear(struct build_package *p);
+
+/* How this build came by its packages (DESIGN.md §2, issue 4). */
+enum build_lock_state {
+        BUILD_LOCK_NONE,     /* the recipe names no Debian packages: no lock */
+        BUILD_LOCK_USED,     /* the lock was consistent with the recipe and pinned everything */
+        BUILD_LOCK_CREATED,  /* there was no lock: resolved afresh */
+        BUILD_LOCK_REFRESHED /* the lock was stale (or refresh_lock): resolved afresh */
 };
 
 /* Per-variant enforcer verdict, filled by the enforce stage. */
@@ -99,6 +115,12 @@ struct build {
 
         void *resolve_state; /* owned by stages/resolve.c (freed by resolve_state_free) */
 
+        char *lock_path;                  /* owned; effective lock file path */
+        enum build_lock_state lock_state; /* set by resolve */
+        struct lockfile *lock_old;        /* owned; the lock found on disk, or NULL */
+        struct lockfile *lock;            /* owned; this build's resolution (after fetch) */
+        char **lock_changes;              /* owned, NULL-terminated: lockfile_diff lines */
+
         /* Progress for people (one line per downloaded file); set by the command layer,
          * NULL for none. Stages report through it and never print themselves. */
         void (*progress)(void *data, const char *what);
@@ -114,8 +136,14 @@ void build_free(struct build *b);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct build *, build_free)
 #define _cleanup_build_ _cleanup_(build_freep)
 
-/* Runs resolve .. configure: every variant's tree is complete afterwards. */
+/* Runs resolve and fetch: b->packages are chosen and verified in the cache, and b->lock holds
+ * the resolution (the lock file's contents). */
+int build_resolve(struct build *b, struct cairn_error *err);
+/* Runs build_resolve, then unpack .. configure: every variant's tree is complete afterwards. */
 int build_layout(struct build *b, struct cairn_error *err);
+/* Writes b->lock to b->lock_path when it differs from what is there (or `force`). Sets
+ * *ret_written. A build without Debian packages writes nothing. */
+int build_write_lock(struct build *b, bool force, bool *ret_written, struct cairn_error *err);
 /* Runs the enforcer on every variant; -EPERM (class CAIRN_EXIT_POLICY) when one fails. */
 int build_enforce(struct build *b, struct cairn_error *err);
 /* Writes every selected variant into a temp sibling of opts.out_dir and renames into place. */

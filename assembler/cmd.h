@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <stdio.h>
+
 #include "error.h"
 
 struct cairn_command {
@@ -18,6 +20,11 @@ int cmd_check(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_enforce(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_lock(int argc, char **argv);
+
+struct build;
+/* "lock: wrote PATH (N packages)" and one line per changed package, for build and lock. */
+void cmd_print_lock_changes(const struct build *b, FILE *f);
 
 /* Prints err to stderr and returns its exit status. */
 int cmd_fail(struct cairn_error *err);

@@ -22,7 +22,8 @@ static void build_help(FILE *f)
                 "      --epoch N          mtime of every entry; overrides SOURCE_DATE_EPOCH and\n"
                 "                         the recipe's epoch\n"
                 "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
-                "      --locked           refused for now: lock files are not implemented\n"
+                "      --locked           fail unless the lock file exists and matches the recipe\n"
+                "      --lockfile PATH    lock file (default: NAME.lock.json beside RECIPE)\n"
                 "      --offline          use only the cache, never the network\n"
                 "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
                 "      --compression ALG  layer compression: gzip (default) or zstd\n"
@@ -89,6 +90,7 @@ int cmd_build(int argc, char **argv)
                 OPT_EPOCH,
                 OPT_CACHE,
                 OPT_LOCKED,
+                OPT_LOCKFILE,
                 OPT_OFFLINE,
                 OPT_INIT,
                 OPT_COMPRESSION
@@ -99,6 +101,7 @@ int cmd_build(int argc, char **argv)
                 { "epoch", required_argument, NULL, OPT_EPOCH },
                 { "cache", required_argument, NULL, OPT_CACHE },
                 { "locked", no_argument, NULL, OPT_LOCKED },
+                { "lockfile", required_argument, NULL, OPT_LOCKFILE },
                 { "offline", no_argument, NULL, OPT_OFFLINE },
                 { "init-binary", required_argument, NULL, OPT_INIT },
                 { "compression", required_argument, NULL, OPT_COMPRESSION },
@@ -138,6 +141,9 @@ int cmd_build(int argc, char **argv)
                         break;
                 case OPT_LOCKED:
                         opts.locked = true;
+                        break;
+                case OPT_LOCKFILE:
+                        opts.lock_path = optarg;
                         break;
                 case OPT_OFFLINE:
                         opts.offline = true;
@@ -182,8 +188,15 @@ int cmd_build(int argc, char **argv)
                                 fputs(b->variants[i].verdict.report, stderr);
         if (r >= 0)
                 r = build_emit(b, &err);
+        /* The lock is rewritten only after the outputs are in place: a failed build changes
+         * nothing beside the recipe either. */
+        bool written = false;
+        if (r >= 0)
+                r = build_write_lock(b, false, &written, &err);
         if (r < 0)
                 return cmd_fail(&err);
+        if (written && !opts.quiet)
+                cmd_print_lock_changes(b, stderr);
         print_summary(b);
         return CAIRN_EXIT_OK;
 }

@@ -260,14 +260,19 @@ static int load_packages(Repo *repo, const struct recipe_source *src, const char
         return 0;
 }
 
-int debrepo_load(Pool *pool, const struct recipe_source *src, unsigned source_index,
-                 const char *arch, const char *cache, bool offline, char **ret_base,
-                 struct cairn_error *err)
+void debrepo_info_clear(struct debrepo_info *info)
+{
+        free(info->base);
+        free(info->release_sha256);
+        free(info->date);
+        *info = (struct debrepo_info){ 0 };
+}
+
+int debrepo_base_url(const struct recipe_source *src, char **ret, struct cairn_error *err)
 {
         _cleanup_free_ char *base = NULL;
-        int r;
         if (streq(src->url, "apt")) {
-                r = aptsources_find(src->suite, &base, err);
+                int r = aptsources_find(src->suite, &base, err);
                 if (r < 0)
                         return cairn_error_wrap(err, r, "source %s", src->name);
         } else {
@@ -282,6 +287,33 @@ int debrepo_load(Pool *pool, const struct recipe_source *src, unsigned source_in
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM,
                                        "source %s: trusted: true is allowed only for file://",
                                        src->name);
+        *ret = steal_pointer(&base);
+        return 0;
+}
+
+/* The value of the Release's "Date:" field ("" without one). */
+static char *release_date(const char *release)
+{
+        const char *p = startswith(release, "Date:") ? release : strstr(release, "\nDate:");
+        if (!p)
+                return strdup("");
+        p = strchr(p, ':') + 1;
+        while (*p == ' ' || *p == '\t')
+                p++;
+        const char *end = strchrnul(p, '\n');
+        while (end > p && (end[-1] == ' ' || end[-1] == '\r'))
+                end--;
+        return strndup(p, (size_t)(end - p));
+}
+
+int debrepo_load(Pool *pool, const struct recipe_source *src, unsigned source_index,
+                 const char *arch, const char *cache, bool offline, struct debrepo_info *ret_info,
+                 struct cairn_error *err)
+{
+        _cleanup_free_ char *base = NULL;
+        int r = debrepo_base_url(src, &base, err);
+        if (r < 0)
+                return r;
         _cleanup_free_ char *release = NULL;
         size_t rlen = 0;
         r = fetch_release(src, base, cache, offline, &release, &rlen, err);
@@ -296,6 +328,17 @@ int debrepo_load(Pool *pool, const struct recipe_source *src, unsigned source_in
                 if (r < 0)
                         return r;
         }
-        *ret_base = steal_pointer(&base);
+        char hex[DIGEST_HEX_MAX];
+        digest_buf_hex(DIGEST_SHA256, release, rlen, hex);
+        struct debrepo_info info = {
+                .release_sha256 = strdup(hex),
+                .date = release_date(release),
+        };
+        if (!info.release_sha256 || !info.date) {
+                debrepo_info_clear(&info);
+                return -ENOMEM;
+        }
+        info.base = steal_pointer(&base);
+        *ret_info = info;
         return 0;
 }

@@ -55,6 +55,18 @@ void json_init(struct json *j, FILE *f)
         *j = (struct json){ .f = f };
 }
 
+void json_init_pretty(struct json *j, FILE *f)
+{
+        *j = (struct json){ .f = f, .pretty = true };
+}
+
+static void json_newline(struct json *j, unsigned depth)
+{
+        fputc('\n', j->f);
+        for (unsigned i = 0; i < depth; i++)
+                fputs("  ", j->f);
+}
+
 /* Comma handling before an item (a value in an array, a key in an object). */
 static void json_item(struct json *j)
 {
@@ -64,8 +76,11 @@ static void json_item(struct json *j)
         }
         if (j->depth > 0 && j->has_items[j->depth - 1])
                 fputc(',', j->f);
-        if (j->depth > 0)
+        if (j->depth > 0) {
                 j->has_items[j->depth - 1] = true;
+                if (j->pretty)
+                        json_newline(j, j->depth);
+        }
 }
 
 static void json_open(struct json *j, char c)
@@ -79,8 +94,11 @@ static void json_open(struct json *j, char c)
 
 static void json_close(struct json *j, char c)
 {
-        if (j->depth > 0)
+        if (j->depth > 0) {
                 j->depth--;
+                if (j->pretty && j->depth < JSON_MAX_DEPTH && j->has_items[j->depth])
+                        json_newline(j, j->depth);
+        }
         fputc(c, j->f);
 }
 
@@ -108,7 +126,7 @@ void json_key(struct json *j, const char *key)
 {
         json_item(j);
         json_write_string(j->f, key);
-        fputc(':', j->f);
+        fputs(j->pretty ? ": " : ":", j->f);
         j->after_key = true;
 }
 

@@ -2,7 +2,8 @@
 /*
  * A tiny streaming JSON writer for cairn's generated files (OCI config/manifest/index,
  * runtime.json, lock files, SBOMs, reports). Keys come out in the order the caller writes
- * them and the output is compact (no whitespace), so equal inputs give equal bytes.
+ * them and the output is compact (no whitespace) or, for lock files, pretty with a fixed
+ * layout, so equal inputs give equal bytes.
  */
 #pragma once
 
@@ -17,9 +18,13 @@ struct json {
         unsigned depth;
         bool has_items[JSON_MAX_DEPTH]; /* a comma is due before the next item */
         bool after_key;
+        bool pretty; /* one item per line, two-space indent, "key": value */
 };
 
 void json_init(struct json *j, FILE *f);
+/* Like json_init, but for files people read and review in diffs (lock files): one item per
+ * line, indented by two spaces per level. Still deterministic; no trailing newline. */
+void json_init_pretty(struct json *j, FILE *f);
 void json_object_begin(struct json *j);
 void json_object_end(struct json *j);
 void json_array_begin(struct json *j);

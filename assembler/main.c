@@ -8,6 +8,7 @@
 
 static const struct cairn_command commands[] = {
         { "check", cmd_check, "validate a recipe and show what each variant contains" },
+        { "lock", cmd_lock, "resolve a recipe's Debian packages and write its lock file" },
         { "build", cmd_build, "assemble a recipe into OCI layouts, rootfs tars and SBOMs" },
         { "enforce", cmd_enforce, "check a directory, rootfs tar or OCI layout against a policy" },
         { "profile", cmd_profile, "run a variant in a sandbox and list the paths it writes" },

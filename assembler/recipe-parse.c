@@ -64,16 +64,6 @@ static size_t edit_distance(const char *a, const char *b)
         return prev[lb];
 }
 
-static const struct ynode *map_get(const struct ynode *m, const char *key)
-{
-        if (!m || m->type != YNODE_MAPPING)
-                return NULL;
-        for (size_t i = 0; i + 1 < m->n_items; i += 2)
-                if (m->items[i]->type == YNODE_SCALAR && streq(m->items[i]->value, key))
-                        return m->items[i + 1];
-        return NULL;
-}
-
 /* Checks that m is a mapping whose keys are known and unique. */
 static bool check_map(struct ctx *c, const struct ynode *m, const char *what,
                       const char *const *known)
@@ -121,19 +111,13 @@ static bool check_map(struct ctx *c, const struct ynode *m, const char *what,
         return true;
 }
 
-static bool is_null(const struct ynode *n)
-{
-        return n->type == YNODE_SCALAR && n->plain &&
-               (n->len == 0 || streq(n->value, "~") || streq(n->value, "null"));
-}
-
 static char *get_str(struct ctx *c, const struct ynode *n, const char *what)
 {
         if (n->type != YNODE_SCALAR) {
                 fail(c, n->pos, "%s: expected a string, got %s", what, ynode_type_name(n));
                 return NULL;
         }
-        if (is_null(n)) {
+        if (ynode_is_null(n)) {
                 fail(c, n->pos, "%s: expected a string, got nothing", what);
                 return NULL;
         }
@@ -360,7 +344,7 @@ static bool variants_mask(struct ctx *c, const struct ynode *n, recipe_variant_m
 /* The item's `variants:`, or every variant. */
 static recipe_variant_mask item_variants(struct ctx *c, const struct ynode *item)
 {
-        const struct ynode *v = map_get(item, "variants");
+        const struct ynode *v = ynode_map_get(item, "variants");
         recipe_variant_mask m = RECIPE_ALL_VARIANTS;
         if (v && !variants_mask(c, v, &m))
                 return RECIPE_ALL_VARIANTS;
@@ -385,7 +369,7 @@ static void parse_sources(struct ctx *c, const struct ynode *n)
                 if (!check_map(c, it, "sources item", keys))
                         continue;
                 const struct ynode *v;
-                if ((v = map_get(it, "name"))) {
+                if ((v = ynode_map_get(it, "name"))) {
                         s->name = get_str(c, v, "name");
                         if (s->name &&
                             !name_ok(s->name, LOWER_DIGITS, LOWER_DIGITS "._-", RECIPE_MAX_NAME))
@@ -399,13 +383,13 @@ static void parse_sources(struct ctx *c, const struct ynode *n)
                                              s->name, r->sources[j].pos.line);
                 } else
                         fail(c, it->pos, "sources item: missing required key 'name'");
-                if ((v = map_get(it, "type"))) {
+                if ((v = ynode_map_get(it, "type"))) {
                         s->type = get_str(c, v, "type");
                         if (s->type && !streq(s->type, "deb"))
                                 fail(c, v->pos, "type: '%s' is not supported; use deb", s->type);
                 } else
                         s->type = strdup("deb");
-                if ((v = map_get(it, "url"))) {
+                if ((v = ynode_map_get(it, "url"))) {
                         s->url = get_str(c, v, "url");
                         if (s->url && !streq(s->url, "apt") && !startswith(s->url, "http://") &&
                             !startswith(s->url, "https://") && !startswith(s->url, "file://"))
@@ -414,27 +398,27 @@ static void parse_sources(struct ctx *c, const struct ynode *n)
                                      s->url);
                 } else
                         fail(c, it->pos, "sources item: missing required key 'url'");
-                if ((v = map_get(it, "suite")))
+                if ((v = ynode_map_get(it, "suite")))
                         s->suite = get_str(c, v, "suite");
                 else
                         fail(c, it->pos, "sources item: missing required key 'suite'");
-                if ((v = map_get(it, "components")))
+                if ((v = ynode_map_get(it, "components")))
                         s->components = get_strv(c, v, "components", false);
                 else {
                         s->components = calloc(2, sizeof(char *));
                         if (s->components)
                                 s->components[0] = strdup("main");
                 }
-                if ((v = map_get(it, "trusted")))
+                if ((v = ynode_map_get(it, "trusted")))
                         get_bool(c, v, "trusted", &s->trusted);
-                if ((v = map_get(it, "keyring")))
+                if ((v = ynode_map_get(it, "keyring")))
                         s->keyring = get_path(c, v, "keyring");
                 if (s->trusted && s->url && !startswith(s->url, "file://"))
-                        fail(c, map_get(it, "trusted")->pos,
+                        fail(c, ynode_map_get(it, "trusted")->pos,
                              "trusted: true is allowed only for file:// sources; give a "
                              "keyring for %s",
                              s->url);
-                else if (!s->trusted && !map_get(it, "keyring"))
+                else if (!s->trusted && !ynode_map_get(it, "keyring"))
                         fail(c, it->pos,
                              "sources item: missing required key 'keyring' (or "
                              "trusted: true for a local file:// mirror)");
@@ -459,11 +443,11 @@ static void parse_utilities(struct ctx *c, const struct ynode *n)
                 if (!check_map(c, it, "utilities item", keys))
                         continue;
                 const struct ynode *v;
-                if ((v = map_get(it, "package")))
+                if ((v = ynode_map_get(it, "package")))
                         u->package = get_str(c, v, "package");
                 else
                         fail(c, it->pos, "utilities item: missing required key 'package'");
-                v = map_get(it, "files");
+                v = ynode_map_get(it, "files");
                 if (!v)
                         fail(c, it->pos,
                              "utilities item: missing required key 'files' (a "
@@ -506,7 +490,7 @@ static void parse_packages(struct ctx *c, const struct ynode *n)
                 }
                 if (!check_map(c, it, "packages item", keys))
                         continue;
-                const struct ynode *v = map_get(it, "name");
+                const struct ynode *v = ynode_map_get(it, "name");
                 if (v)
                         p->name = get_str(c, v, "name");
                 else
@@ -535,21 +519,21 @@ static void parse_artifacts(struct ctx *c, const struct ynode *n)
                 if (!check_map(c, it, "artifacts item", keys))
                         continue;
                 const struct ynode *v;
-                if ((v = map_get(it, "src")))
+                if ((v = ynode_map_get(it, "src")))
                         a->src = get_str(c, v, "src");
                 else
                         fail(c, it->pos, "artifacts item: missing required key 'src'");
-                if ((v = map_get(it, "dest")))
+                if ((v = ynode_map_get(it, "dest")))
                         a->dest = get_path(c, v, "dest");
                 else
                         fail(c, it->pos, "artifacts item: missing required key 'dest'");
-                if ((v = map_get(it, "mode")))
+                if ((v = ynode_map_get(it, "mode")))
                         get_mode(c, v, "mode", &a->mode);
-                if ((v = map_get(it, "uid")))
+                if ((v = ynode_map_get(it, "uid")))
                         get_id(c, v, "uid", &a->uid);
-                if ((v = map_get(it, "gid")))
+                if ((v = ynode_map_get(it, "gid")))
                         get_id(c, v, "gid", &a->gid);
-                if ((v = map_get(it, "sha256"))) {
+                if ((v = ynode_map_get(it, "sha256"))) {
                         a->sha256 = get_str(c, v, "sha256");
                         bool ok = a->sha256 && strlen(a->sha256) == 64;
                         for (const char *p = a->sha256; ok && *p; p++)
@@ -571,7 +555,7 @@ static void parse_accounts(struct ctx *c, const struct ynode *n)
         if (!check_map(c, n, "accounts", keys))
                 return;
         struct recipe *r = c->r;
-        const struct ynode *g = map_get(n, "groups");
+        const struct ynode *g = ynode_map_get(n, "groups");
         if (g && check_seq(c, g, "groups")) {
                 r->groups = calloc(g->n_items ? g->n_items : 1, sizeof(*r->groups));
                 for (size_t i = 0; r->groups && i < g->n_items; i++) {
@@ -582,7 +566,7 @@ static void parse_accounts(struct ctx *c, const struct ynode *n)
                         if (!check_map(c, it, "groups item", gkeys))
                                 continue;
                         const struct ynode *v;
-                        if ((v = map_get(it, "name"))) {
+                        if ((v = ynode_map_get(it, "name"))) {
                                 gr->name = get_str(c, v, "name");
                                 if (gr->name && !name_ok(gr->name, "abcdefghijklmnopqrstuvwxyz_",
                                                          LOWER_DIGITS "_-", 32))
@@ -590,7 +574,7 @@ static void parse_accounts(struct ctx *c, const struct ynode *n)
                                              gr->name);
                         } else
                                 fail(c, it->pos, "groups item: missing required key 'name'");
-                        if ((v = map_get(it, "gid")))
+                        if ((v = ynode_map_get(it, "gid")))
                                 get_id(c, v, "gid", &gr->gid);
                         else
                                 fail(c, it->pos, "groups item: missing required key 'gid'");
@@ -602,14 +586,14 @@ static void parse_accounts(struct ctx *c, const struct ynode *n)
                                              "group '%s' is declared twice (first "
                                              "at line %u)",
                                              gr->name, o->pos.line);
-                                else if (map_get(it, "gid") && o->gid == gr->gid)
-                                        fail(c, map_get(it, "gid")->pos,
+                                else if (ynode_map_get(it, "gid") && o->gid == gr->gid)
+                                        fail(c, ynode_map_get(it, "gid")->pos,
                                              "gid %u is used by group '%s' too (line %u)", gr->gid,
                                              o->name ? o->name : "?", o->pos.line);
                         }
                 }
         }
-        const struct ynode *u = map_get(n, "users");
+        const struct ynode *u = ynode_map_get(n, "users");
         if (u && check_seq(c, u, "users")) {
                 r->users = calloc(u->n_items ? u->n_items : 1, sizeof(*r->users));
                 for (size_t i = 0; r->users && i < u->n_items; i++) {
@@ -621,7 +605,7 @@ static void parse_accounts(struct ctx *c, const struct ynode *n)
                         if (!check_map(c, it, "users item", ukeys))
                                 continue;
                         const struct ynode *v;
-                        if ((v = map_get(it, "name"))) {
+                        if ((v = ynode_map_get(it, "name"))) {
                                 us->name = get_str(c, v, "name");
                                 if (us->name && !name_ok(us->name, "abcdefghijklmnopqrstuvwxyz_",
                                                          LOWER_DIGITS "_-", 32))
@@ -629,15 +613,16 @@ static void parse_accounts(struct ctx *c, const struct ynode *n)
                                              us->name);
                         } else
                                 fail(c, it->pos, "users item: missing required key 'name'");
-                        if ((v = map_get(it, "uid")))
+                        if ((v = ynode_map_get(it, "uid")))
                                 get_id(c, v, "uid", &us->uid);
                         else
                                 fail(c, it->pos, "users item: missing required key 'uid'");
-                        if ((v = map_get(it, "gid")))
+                        if ((v = ynode_map_get(it, "gid")))
                                 get_id(c, v, "gid", &us->gid);
-                        us->home = (v = map_get(it, "home")) ? get_path(c, v, "home") : strdup("/");
-                        us->shell = (v = map_get(it, "shell")) ? get_path(c, v, "shell")
-                                                               : strdup("/sbin/nologin");
+                        us->home = (v = ynode_map_get(it, "home")) ? get_path(c, v, "home")
+                                                                   : strdup("/");
+                        us->shell = (v = ynode_map_get(it, "shell")) ? get_path(c, v, "shell")
+                                                                     : strdup("/sbin/nologin");
                         us->variants = item_variants(c, it);
                         for (size_t j = 0; j + 1 < r->n_users; j++) {
                                 const struct recipe_user *o = &r->users[j];
@@ -646,8 +631,8 @@ static void parse_accounts(struct ctx *c, const struct ynode *n)
                                              "user '%s' is declared twice (first "
                                              "at line %u)",
                                              us->name, o->pos.line);
-                                else if (map_get(it, "uid") && o->uid == us->uid)
-                                        fail(c, map_get(it, "uid")->pos,
+                                else if (ynode_map_get(it, "uid") && o->uid == us->uid)
+                                        fail(c, ynode_map_get(it, "uid")->pos,
                                              "uid %u is used by user '%s' too (line %u)", us->uid,
                                              o->name ? o->name : "?", o->pos.line);
                         }
@@ -690,12 +675,12 @@ static void parse_files(struct ctx *c, const struct ynode *n)
                 if (!check_map(c, it, "files item", keys))
                         continue;
                 const struct ynode *v;
-                if ((v = map_get(it, "path")))
+                if ((v = ynode_map_get(it, "path")))
                         f->path = get_path(c, v, "path");
                 else
                         fail(c, it->pos, "files item: missing required key 'path'");
                 f->type = RECIPE_FILE_REGULAR;
-                if ((v = map_get(it, "type"))) {
+                if ((v = ynode_map_get(it, "type"))) {
                         _cleanup_free_ char *t = get_str(c, v, "type");
                         if (t && streq(t, "dir"))
                                 f->type = RECIPE_FILE_DIR;
@@ -704,13 +689,13 @@ static void parse_files(struct ctx *c, const struct ynode *n)
                         else if (t && !streq(t, "file"))
                                 fail(c, v->pos, "type: '%s' is not one of file, dir, symlink", t);
                 }
-                if ((v = map_get(it, "mode")))
+                if ((v = ynode_map_get(it, "mode")))
                         get_mode(c, v, "mode", &f->mode);
-                if ((v = map_get(it, "uid")))
+                if ((v = ynode_map_get(it, "uid")))
                         get_id(c, v, "uid", &f->uid);
-                if ((v = map_get(it, "gid")))
+                if ((v = ynode_map_get(it, "gid")))
                         get_id(c, v, "gid", &f->gid);
-                if ((v = map_get(it, "content"))) {
+                if ((v = ynode_map_get(it, "content"))) {
                         if (f->type != RECIPE_FILE_REGULAR)
                                 fail(c, v->pos, "content: only regular files have content");
                         else if (v->type != YNODE_SCALAR)
@@ -724,7 +709,7 @@ static void parse_files(struct ctx *c, const struct ynode *n)
                                 }
                         }
                 }
-                v = map_get(it, "target");
+                v = ynode_map_get(it, "target");
                 if (f->type == RECIPE_FILE_SYMLINK) {
                         if (v)
                                 f->target = get_str(c, v, "target");
@@ -770,7 +755,7 @@ static void parse_run(struct ctx *c, const struct ynode *n, const char *what,
         if (!check_map(c, n, what, keys))
                 return;
         const struct ynode *v;
-        if ((v = map_get(n, "user"))) {
+        if ((v = ynode_map_get(n, "user"))) {
                 run->user = get_str(c, v, "user");
                 if (run->user && !isdigit((unsigned char)run->user[0])) {
                         bool found = false;
@@ -783,17 +768,17 @@ static void parse_run(struct ctx *c, const struct ynode *n, const char *what,
                                      run->user);
                 }
         }
-        if ((v = map_get(n, "entrypoint"))) {
+        if ((v = ynode_map_get(n, "entrypoint"))) {
                 run->entrypoint = get_strv(c, v, "entrypoint", false);
                 run->has_entrypoint = true;
         }
-        if ((v = map_get(n, "cmd"))) {
+        if ((v = ynode_map_get(n, "cmd"))) {
                 run->cmd = get_strv(c, v, "cmd", false);
                 run->has_cmd = true;
         }
-        if ((v = map_get(n, "workdir")))
+        if ((v = ynode_map_get(n, "workdir")))
                 run->workdir = get_path(c, v, "workdir");
-        if ((v = map_get(n, "env"))) {
+        if ((v = ynode_map_get(n, "env"))) {
                 run->has_env = true;
                 if (get_kv(c, v, "env", &run->env, &run->n_env))
                         for (size_t i = 0; i < run->n_env; i++)
@@ -802,31 +787,31 @@ static void parse_run(struct ctx *c, const struct ynode *n, const char *what,
                                              "env: '%s' is not a valid variable name",
                                              run->env[i].key);
         }
-        if ((v = map_get(n, "labels"))) {
+        if ((v = ynode_map_get(n, "labels"))) {
                 run->has_labels = true;
                 get_kv(c, v, "labels", &run->labels, &run->n_labels);
         }
-        if ((v = map_get(n, "stop-signal"))) {
+        if ((v = ynode_map_get(n, "stop-signal"))) {
                 run->stop_signal = get_str(c, v, "stop-signal");
                 if (run->stop_signal && !signal_name_ok(run->stop_signal))
                         fail(c, v->pos, "stop-signal: '%s' is not a signal name like SIGTERM",
                              run->stop_signal);
         }
-        if ((v = map_get(n, "init"))) {
+        if ((v = ynode_map_get(n, "init"))) {
                 run->init = get_str(c, v, "init");
                 if (run->init && !streq(run->init, "cairn-init"))
                         fail(c, v->pos, "init: '%s' is not supported; use cairn-init", run->init);
         }
-        if ((v = map_get(n, "read-only"))) {
+        if ((v = ynode_map_get(n, "read-only"))) {
                 bool b;
                 if (get_bool(c, v, "read-only", &b))
                         run->read_only = b;
         }
-        if ((v = map_get(n, "writable"))) {
+        if ((v = ynode_map_get(n, "writable"))) {
                 run->writable = get_strv(c, v, "writable", true);
                 run->has_writable = true;
         }
-        if ((v = map_get(n, "require-env"))) {
+        if ((v = ynode_map_get(n, "require-env"))) {
                 run->require_env = get_strv(c, v, "require-env", false);
                 run->has_require_env = true;
                 for (size_t i = 0; run->require_env && run->require_env[i]; i++)
@@ -885,9 +870,9 @@ static void parse_variants(struct ctx *c, const struct ynode *n)
                                      "duplicate key '%s' in variants (first at line "
                                      "%u)",
                                      var->name, r->variants[j].pos.line);
-                if (is_null(v) || !check_map(c, v, "variant", keys))
+                if (ynode_is_null(v) || !check_map(c, v, "variant", keys))
                         continue;
-                const struct ynode *p = map_get(v, "policy");
+                const struct ynode *p = ynode_map_get(v, "policy");
                 if (p) {
                         var->policy = get_str(c, p, "policy");
                         if (var->policy && !profile_name_ok(var->policy))
@@ -896,7 +881,7 @@ static void parse_variants(struct ctx *c, const struct ynode *n)
                                      "dev (tune them under policy:)",
                                      var->policy);
                 }
-                const struct ynode *run = map_get(v, "run");
+                const struct ynode *run = ynode_map_get(v, "run");
                 if (run)
                         parse_run(c, run, "variant run", &var->run);
         }
@@ -934,10 +919,10 @@ static void parse_policy(struct ctx *c, const struct ynode *n)
                                      p->name, r->policies[j].pos.line);
                 if (!check_map(c, v, "policy profile", keys))
                         continue;
-                const struct ynode *a = map_get(v, "allow-executables");
+                const struct ynode *a = ynode_map_get(v, "allow-executables");
                 if (a)
                         p->allow_executables = get_strv(c, a, "allow-executables", false);
-                const struct ynode *d = map_get(v, "disable-rules");
+                const struct ynode *d = ynode_map_get(v, "disable-rules");
                 if (d)
                         p->disable_rules = get_strv(c, d, "disable-rules", false);
         }
@@ -1018,7 +1003,7 @@ int recipe_walk(const char *file, const struct ynode *root, struct recipe *r,
         if (!check_map(&c, root, "the recipe", keys))
                 return -EINVAL;
 
-        const struct ynode *v = map_get(root, "recipe");
+        const struct ynode *v = ynode_map_get(root, "recipe");
         uint64_t schema;
         if (!v)
                 fail(&c, root->pos,
@@ -1032,7 +1017,7 @@ int recipe_walk(const char *file, const struct ynode *root, struct recipe *r,
                              (unsigned long long)schema, RECIPE_SCHEMA_VERSION);
                 r->schema = (unsigned)schema;
         }
-        if (!(v = map_get(root, "name")))
+        if (!(v = ynode_map_get(root, "name")))
                 fail(&c, root->pos, "missing required key 'name'");
         else if ((r->name = get_str(&c, v, "name")) &&
                  !name_ok(r->name, LOWER_DIGITS, LOWER_DIGITS "._-", RECIPE_MAX_NAME))
@@ -1040,39 +1025,39 @@ int recipe_walk(const char *file, const struct ynode *root, struct recipe *r,
                      "name: '%s' must match [a-z0-9][a-z0-9._-]* (at most %d "
                      "characters)",
                      r->name, RECIPE_MAX_NAME);
-        if ((v = map_get(root, "arch")) && (r->arch = get_str(&c, v, "arch")) &&
+        if ((v = ynode_map_get(root, "arch")) && (r->arch = get_str(&c, v, "arch")) &&
             !name_ok(r->arch, LOWER_DIGITS, LOWER_DIGITS "-", 32))
                 fail(&c, v->pos, "arch: '%s' is not a Debian architecture name", r->arch);
-        if ((v = map_get(root, "epoch"))) {
+        if ((v = ynode_map_get(root, "epoch"))) {
                 uint64_t e;
                 if (get_uint(&c, v, "epoch", 253402300799ULL, &e))
                         r->epoch = (int64_t)e;
                 r->epoch_pos = v->pos;
         }
         /* Variants first: every item's `variants:` refers to them. */
-        parse_variants(&c, map_get(root, "variants"));
-        if ((v = map_get(root, "policy")))
+        parse_variants(&c, ynode_map_get(root, "variants"));
+        if ((v = ynode_map_get(root, "policy")))
                 parse_policy(&c, v);
-        if ((v = map_get(root, "accounts")))
+        if ((v = ynode_map_get(root, "accounts")))
                 parse_accounts(&c, v);
-        if ((v = map_get(root, "sources")))
+        if ((v = ynode_map_get(root, "sources")))
                 parse_sources(&c, v);
-        if ((v = map_get(root, "utilities")))
+        if ((v = ynode_map_get(root, "utilities")))
                 parse_utilities(&c, v);
-        if ((v = map_get(root, "packages")))
+        if ((v = ynode_map_get(root, "packages")))
                 parse_packages(&c, v);
-        if ((v = map_get(root, "artifacts")))
+        if ((v = ynode_map_get(root, "artifacts")))
                 parse_artifacts(&c, v);
-        if ((v = map_get(root, "files")))
+        if ((v = ynode_map_get(root, "files")))
                 parse_files(&c, v);
-        if ((v = map_get(root, "run")))
+        if ((v = ynode_map_get(root, "run")))
                 parse_run(&c, v, "run", &r->run);
 
         if ((r->n_utilities || r->n_packages) && r->n_sources == 0)
                 fail(&c, root->pos,
                      "utilities and packages need at least one entry under "
                      "sources:");
-        const struct ynode *acc = map_get(root, "accounts");
+        const struct ynode *acc = ynode_map_get(root, "accounts");
         check_destinations(&c, acc ? acc->pos : root->pos, r->n_users || r->n_groups);
         return c.n_errors ? -EINVAL : 0;
 }

@@ -207,3 +207,19 @@ int ynode_load(const char *name, const char *buf, size_t len, struct ynode **ret
         *ret = root;
         return 0;
 }
+
+const struct ynode *ynode_map_get(const struct ynode *m, const char *key)
+{
+        if (!m || m->type != YNODE_MAPPING)
+                return NULL;
+        for (size_t i = 0; i + 1 < m->n_items; i += 2)
+                if (m->items[i]->type == YNODE_SCALAR && streq(m->items[i]->value, key))
+                        return m->items[i + 1];
+        return NULL;
+}
+
+bool ynode_is_null(const struct ynode *n)
+{
+        return n->type == YNODE_SCALAR && n->plain &&
+               (n->len == 0 || streq(n->value, "~") || streq(n->value, "null"));
+}

@@ -46,3 +46,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct ynode *, ynode_free)
 
 /* "a string", "a list", "a mapping" — for "expected X, got Y" messages. */
 const char *ynode_type_name(const struct ynode *n);
+
+/* The value of key in mapping m, or NULL (also when m is NULL or not a mapping). Borrowed. */
+const struct ynode *ynode_map_get(const struct ynode *m, const char *key);
+
+/* A plain empty, `~` or `null` scalar. */
+bool ynode_is_null(const struct ynode *n);

@@ -54,11 +54,19 @@ static int fetch_one(struct build *b, struct build_package *p, struct cairn_erro
         off_t got = r >= 0 ? lseek(fd, 0, SEEK_CUR) : 0;
         if (r >= 0 && (lseek(fd, 0, SEEK_SET) < 0 || digest_fd_hex(DIGEST_SHA256, fd, have) < 0))
                 r = cairn_error_errno(err, -errno, "%s: %m", tmp);
-        if (r >= 0 && !streq(have, p->sha256))
+        /* p->size is known when the lock file pinned the package (0 from the index). */
+        if (r >= 0 && (!streq(have, p->sha256) || (p->size && (uint64_t)got != p->size))) {
+                char expected[48] = "";
+                if (p->size)
+                        snprintf(expected, sizeof(expected), "%llu bytes with ",
+                                 (unsigned long long)p->size);
                 r = cairn_error_add(err, CAIRN_EXIT_SOURCE, -EBADMSG,
-                                    "package %s %s: %s does not match the signed index (%lld "
-                                    "bytes with sha256 %s, expected sha256 %s)",
-                                    p->name, p->version, p->url, (long long)got, have, p->sha256);
+                                    "package %s %s: %s does not match the %s (%lld bytes with "
+                                    "sha256 %s, expected %ssha256 %s)",
+                                    p->name, p->version, p->url,
+                                    b->lock_state == BUILD_LOCK_USED ? "lock file" : "signed index",
+                                    (long long)got, have, expected, p->sha256);
+        }
         if (r >= 0 && (fchmod(fd, 0644) < 0 || rename(tmp, path) < 0))
                 r = cairn_error_errno(err, -errno, "%s: %m", path);
         if (r < 0) {

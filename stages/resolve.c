@@ -24,9 +24,9 @@
 #include "debrepo.h"
 
 struct resolve_state {
-        Pool *pool;   /* owned */
-        char **bases; /* owned; per recipe source, the base URL (NULL when unused) */
-        size_t n_bases;
+        Pool *pool;                 /* owned; NULL when the lock file pinned everything */
+        struct debrepo_info *infos; /* owned; per recipe source (only base when from a lock) */
+        size_t n_infos;
         char **util_pkg; /* owned; per recipe utility, the chosen package name */
         size_t n_util;
 };
@@ -38,9 +38,9 @@ void resolve_state_free(void *state)
                 return;
         if (s->pool)
                 pool_free(s->pool);
-        for (size_t i = 0; i < s->n_bases; i++)
-                free(s->bases[i]);
-        free(s->bases);
+        for (size_t i = 0; i < s->n_infos; i++)
+                debrepo_info_clear(&s->infos[i]);
+        free(s->infos);
         for (size_t i = 0; i < s->n_util; i++)
                 free(s->util_pkg[i]);
         free(s->util_pkg);
@@ -128,13 +128,37 @@ static int package_for(struct build *b, Id p, size_t *ret)
         pkg->size = solvable_lookup_num(s, SOLVABLE_DOWNLOADSIZE, 0);
         const char *maint = solvable_lookup_str(s, SOLVABLE_PACKAGER);
         pkg->maintainer = maint ? strdup(maint) : NULL;
-        if (loc && asprintf(&pkg->url, "%s/%s", st->bases[src], loc) < 0)
+        if (loc && asprintf(&pkg->url, "%s/%s", st->infos[src].base, loc) < 0)
                 pkg->url = NULL;
         b->n_packages++;
         if (!pkg->name || !pkg->version || !pkg->arch || !pkg->source || !pkg->filename ||
             !pkg->url)
                 return -ENOMEM;
         *ret = b->n_packages - 1;
+        return 0;
+}
+
+/* Adds "KIND REQUEST" to pkg->needed_by, keeping it sorted and free of duplicates. */
+static int package_needed_by(struct build_package *pkg, const char *kind, const char *request)
+{
+        _cleanup_free_ char *what = NULL;
+        if (asprintf(&what, "%s %s", kind, request) < 0)
+                return -ENOMEM;
+        size_t n = 0, at = 0;
+        for (char **p = pkg->needed_by; p && *p; p++, n++) {
+                int c = strcmp(*p, what);
+                if (c == 0)
+                        return 0;
+                if (c < 0)
+                        at = n + 1;
+        }
+        char **v = realloc(pkg->needed_by, (n + 2) * sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        v[n] = NULL; /* also when needed_by was NULL */
+        memmove(v + at + 1, v + at, (n - at + 1) * sizeof(char *));
+        v[at] = steal_pointer(&what);
+        pkg->needed_by = v;
         return 0;
 }
 
@@ -148,10 +172,6 @@ static int resolve_utilities(struct build *b, struct cairn_error *err)
         struct resolve_state *st = b->resolve_state;
         Pool *pool = st->pool;
         Id arch = pool_str2id(pool, b->arch, 1);
-        st->util_pkg = calloc(b->recipe->n_utilities + 1, sizeof(char *));
-        if (!st->util_pkg)
-                return -ENOMEM;
-        st->n_util = b->recipe->n_utilities;
         for (size_t i = 0; i < b->recipe->n_utilities; i++) {
                 const struct recipe_utility *u = &b->recipe->utilities[i];
                 Id dep = parse_dep(pool, u->package);
@@ -184,11 +204,51 @@ static int resolve_utilities(struct build *b, struct cairn_error *err)
                 if (r < 0)
                         return r;
                 b->packages[idx].picked |= u->variants;
+                r = package_needed_by(&b->packages[idx], "utility", u->package);
+                if (r < 0)
+                        return r;
                 st->util_pkg[i] = strdup(b->packages[idx].name);
                 if (!st->util_pkg[i])
                         return -ENOMEM;
         }
         return 0;
+}
+
+/*
+ * Records which of the variant's requests need each package of its closure: the closure of
+ * each request alone, intersected with the variant's joint closure. Only for the lock file's
+ * "needed-by"; the joint solve alone decides what is installed.
+ */
+static int attribute_requests(struct build *b, struct build_variant *v, Solver *solv,
+                              const Queue *job)
+{
+        struct resolve_state *st = b->resolve_state;
+        Pool *pool = st->pool;
+        int r = 0;
+        for (int j = 0; r >= 0 && j + 1 < job->count; j += 2) {
+                const struct recipe_package *req = v->view->packages[j / 2];
+                Queue one;
+                queue_init(&one);
+                queue_push2(&one, job->elements[j], job->elements[j + 1]);
+                if (solver_solve(solv, &one) == 0) {
+                        Transaction *trans = solver_create_transaction(solv);
+                        for (int i = 0; r >= 0 && i < trans->steps.count; i++) {
+                                Solvable *s = pool_id2solvable(pool, trans->steps.elements[i]);
+                                const char *name = pool_id2str(pool, s->name);
+                                const char *evr = pool_id2str(pool, s->evr);
+                                for (size_t k = 0; r >= 0 && k < b->n_packages; k++) {
+                                        struct build_package *p = &b->packages[k];
+                                        if ((p->whole &
+                                             ((recipe_variant_mask)1 << v->view->index)) &&
+                                            streq(p->name, name) && streq(p->version, evr))
+                                                r = package_needed_by(p, "package", req->name);
+                                }
+                        }
+                        transaction_free(trans);
+                }
+                queue_free(&one);
+        }
+        return r;
 }
 
 static int solve_variant(struct build *b, struct build_variant *v, struct cairn_error *err)
@@ -246,6 +306,8 @@ static int solve_variant(struct build *b, struct build_variant *v, struct cairn_
                                 b->packages[idx].whole |= (recipe_variant_mask)1 << v->view->index;
                 }
                 transaction_free(trans);
+                if (r >= 0)
+                        r = attribute_requests(b, v, solv, &job);
         }
         solver_free(solv);
         queue_free(&job);
@@ -259,41 +321,262 @@ static int package_cmp(const void *a, const void *b)
         return r ? r : strcmp(x->version, y->version);
 }
 
+/* The variants named in names as a mask; false when one is not a variant of r. */
+static bool names_to_mask(const struct recipe *r, char *const *names, recipe_variant_mask *ret)
+{
+        recipe_variant_mask m = 0;
+        for (char *const *p = names; p && *p; p++) {
+                int i = recipe_variant_index(r, *p);
+                if (i < 0)
+                        return false;
+                m |= (recipe_variant_mask)1 << i;
+        }
+        *ret = m;
+        return true;
+}
+
+static int mask_to_names(const struct recipe *r, recipe_variant_mask m, char ***ret)
+{
+        _cleanup_strv_free_ char **v = calloc(r->n_variants + 1, sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        size_t n = 0;
+        for (size_t i = 0; i < r->n_variants; i++)
+                if (m & ((recipe_variant_mask)1 << i) && !(v[n++] = strdup(r->variants[i].name)))
+                        return -ENOMEM;
+        *ret = steal_pointer(&v);
+        return 0;
+}
+
+static char **strv_copy(char *const *v)
+{
+        size_t n = 0;
+        while (v && v[n])
+                n++;
+        _cleanup_strv_free_ char **c = calloc(n + 1, sizeof(char *));
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!(c[i] = strdup(v[i])))
+                        return NULL;
+        return steal_pointer(&c);
+}
+
+static int source_index(const struct recipe *r, const char *name)
+{
+        for (size_t i = 0; i < r->n_sources; i++)
+                if (streq(r->sources[i].name, name))
+                        return (int)i;
+        return -1;
+}
+
+/*
+ * Takes b->packages and the utility choices from a lock whose inputs match the recipe. No
+ * index is loaded: the lock's sha256 fixes every .deb's bytes, and the base URL comes from the
+ * recipe (apt configuration for `url: apt`) only to build download locations. Returns
+ * -ESTALE when the lock does not fit the recipe after all (edited by hand).
+ */
+static int packages_from_lock(struct build *b, const struct lockfile *lock, struct cairn_error *err)
+{
+        struct resolve_state *st = b->resolve_state;
+        const struct recipe *rc = b->recipe;
+        if (lock->n_utilities != rc->n_utilities || lock->n_sources != rc->n_sources)
+                return -ESTALE;
+        for (size_t i = 0; i < rc->n_utilities; i++)
+                if (!streq(lock->utilities[i].request, rc->utilities[i].package))
+                        return -ESTALE;
+        for (size_t i = 0; i < rc->n_sources; i++)
+                if (!streq(lock->sources[i].name, rc->sources[i].name))
+                        return -ESTALE;
+        b->packages = calloc(lock->n_packages + 1, sizeof(*b->packages));
+        if (!b->packages)
+                return -ENOMEM;
+        for (size_t i = 0; i < lock->n_packages; i++) {
+                const struct lock_package *lp = &lock->packages[i];
+                int src = source_index(rc, lp->source);
+                struct build_package *p = &b->packages[b->n_packages];
+                if (src < 0 || !names_to_mask(rc, lp->picked_in, &p->picked) ||
+                    !names_to_mask(rc, lp->installed_in, &p->whole))
+                        return -ESTALE;
+                b->n_packages++;
+                if (!st->infos[src].base) {
+                        int r = debrepo_base_url(&rc->sources[src], &st->infos[src].base, err);
+                        if (r < 0)
+                                return r;
+                }
+                p->name = strdup(lp->name);
+                p->version = strdup(lp->version);
+                p->arch = strdup(lp->arch);
+                p->source = strdup(lp->source);
+                p->filename = strdup(lp->filename);
+                p->sha256 = strdup(lp->sha256);
+                p->maintainer = *lp->maintainer ? strdup(lp->maintainer) : NULL;
+                p->size = lp->size;
+                p->needed_by = strv_copy(lp->needed_by);
+                if (!p->name || !p->version || !p->arch || !p->source || !p->filename ||
+                    !p->sha256 || (*lp->maintainer && !p->maintainer) || !p->needed_by ||
+                    asprintf(&p->url, "%s/%s", st->infos[src].base, lp->filename) < 0)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < rc->n_utilities; i++) {
+                bool found = false;
+                for (size_t k = 0; k < b->n_packages && !found; k++)
+                        found = streq(b->packages[k].name, lock->utilities[i].package) &&
+                                b->packages[k].picked;
+                if (!found)
+                        return -ESTALE;
+                st->util_pkg[i] = strdup(lock->utilities[i].package);
+                if (!st->util_pkg[i])
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Reads the lock; decides whether it pins this build. Sets b->lock_state and b->lock_old. */
+static int use_lock(struct build *b, bool *ret_used, struct cairn_error *err)
+{
+        struct resolve_state *st = b->resolve_state;
+        int r = lockfile_read(b->lock_path, &b->lock_old, err);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        char inputs[72];
+        r = lockfile_inputs_digest(b->recipe, b->arch, inputs);
+        if (r < 0)
+                return r;
+        const struct lockfile *l = b->lock_old;
+        bool consistent = l && streq(l->inputs, inputs) && streq(l->arch, b->arch);
+        if (consistent && !b->opts.refresh_lock) {
+                r = packages_from_lock(b, l, err);
+                if (r >= 0) {
+                        b->lock_state = BUILD_LOCK_USED;
+                        *ret_used = true;
+                        return 0;
+                }
+                if (r != -ESTALE)
+                        return r;
+                for (size_t i = 0; i < b->n_packages; i++)
+                        build_package_clear(&b->packages[i]);
+                free(b->packages);
+                b->packages = NULL;
+                b->n_packages = 0;
+                for (size_t i = 0; i < st->n_util; i++) {
+                        free(st->util_pkg[i]);
+                        st->util_pkg[i] = NULL;
+                }
+                consistent = false;
+        }
+        if (b->opts.locked && !b->opts.refresh_lock)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -ESTALE,
+                                       l ? "--locked: %s does not match the recipe (its "
+                                           "sources, architecture, utilities or packages "
+                                           "changed since it was written); run 'cairn lock %s'"
+                                         : "--locked: %s does not exist; run 'cairn lock %s' "
+                                           "and keep the lock file beside the recipe",
+                                       b->lock_path, b->opts.recipe_path);
+        b->lock_state = l ? BUILD_LOCK_REFRESHED : BUILD_LOCK_CREATED;
+        *ret_used = false;
+        return 0;
+}
+
 int stage_resolve(struct build *b, struct cairn_error *err)
 {
         if (b->recipe->n_utilities == 0 && b->recipe->n_packages == 0)
                 return 0;
-        /* Lock files (NAME.lock.json) are not written or read yet: accepting --locked would
-         * promise a pinned resolution this build cannot give, so it is refused outright. */
-        if (b->opts.locked)
-                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EOPNOTSUPP,
-                                       "--locked: lock files are not supported yet; the recipe's "
-                                       "packages are resolved afresh on every build (drop "
-                                       "--locked)");
         struct resolve_state *st = calloc(1, sizeof(*st));
         if (!st)
                 return -ENOMEM;
         b->resolve_state = st;
-        st->pool = pool_create();
-        st->bases = calloc(b->recipe->n_sources + 1, sizeof(char *));
-        if (!st->pool || !st->bases)
+        st->infos = calloc(b->recipe->n_sources + 1, sizeof(*st->infos));
+        st->util_pkg = calloc(b->recipe->n_utilities + 1, sizeof(char *));
+        if (!st->infos || !st->util_pkg)
                 return -ENOMEM;
-        st->n_bases = b->recipe->n_sources;
+        st->n_infos = b->recipe->n_sources;
+        st->n_util = b->recipe->n_utilities;
+
+        bool used = false;
+        int r = use_lock(b, &used, err);
+        if (r < 0 || used)
+                return r;
+
+        st->pool = pool_create();
+        if (!st->pool)
+                return -ENOMEM;
         pool_setdisttype(st->pool, DISTTYPE_DEB);
         pool_setarch(st->pool, b->arch);
         for (size_t i = 0; i < b->recipe->n_sources; i++) {
-                int r = debrepo_load(st->pool, &b->recipe->sources[i], (unsigned)i, b->arch,
-                                     b->cache_dir, b->opts.offline, &st->bases[i], err);
+                r = debrepo_load(st->pool, &b->recipe->sources[i], (unsigned)i, b->arch,
+                                 b->cache_dir, b->opts.offline, &st->infos[i], err);
                 if (r < 0)
                         return r;
         }
         pool_addfileprovides(st->pool);
         pool_createwhatprovides(st->pool);
-        int r = resolve_utilities(b, err);
+        r = resolve_utilities(b, err);
         for (size_t i = 0; r >= 0 && i < b->n_variants; i++)
                 r = solve_variant(b, &b->variants[i], err);
         if (r < 0)
                 return r;
         qsort(b->packages, b->n_packages, sizeof(*b->packages), package_cmp);
+        return 0;
+}
+
+int resolve_make_lock(struct build *b, struct lockfile **ret)
+{
+        const struct resolve_state *st = b->resolve_state;
+        const struct recipe *rc = b->recipe;
+        _cleanup_lockfile_ struct lockfile *lock = calloc(1, sizeof(*lock));
+        if (!lock || !st)
+                return -ENOMEM;
+        char inputs[72];
+        int r = lockfile_inputs_digest(rc, b->arch, inputs);
+        if (r < 0)
+                return r;
+        lock->version = LOCKFILE_VERSION;
+        lock->recipe = strdup(rc->name);
+        lock->arch = strdup(b->arch);
+        lock->inputs = strdup(inputs);
+        lock->sources = calloc(rc->n_sources + 1, sizeof(*lock->sources));
+        lock->utilities = calloc(rc->n_utilities + 1, sizeof(*lock->utilities));
+        lock->packages = calloc(b->n_packages + 1, sizeof(*lock->packages));
+        if (!lock->recipe || !lock->arch || !lock->inputs || !lock->sources || !lock->utilities ||
+            !lock->packages)
+                return -ENOMEM;
+        for (size_t i = 0; i < rc->n_sources; i++) {
+                const struct debrepo_info *info = &st->infos[i];
+                struct lock_source *s = &lock->sources[lock->n_sources++];
+                s->name = strdup(rc->sources[i].name);
+                s->url = strdup(rc->sources[i].url);
+                s->suite = strdup(rc->sources[i].suite);
+                s->release_sha256 = strdup(info->release_sha256 ? info->release_sha256 : "");
+                s->date = strdup(info->date ? info->date : "");
+                if (!s->name || !s->url || !s->suite || !s->release_sha256 || !s->date)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < rc->n_utilities; i++) {
+                struct lock_utility *u = &lock->utilities[lock->n_utilities++];
+                u->request = strdup(rc->utilities[i].package);
+                u->package = strdup(st->util_pkg[i] ? st->util_pkg[i] : "");
+                if (!u->request || !u->package)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < b->n_packages; i++) {
+                const struct build_package *p = &b->packages[i];
+                struct lock_package *lp = &lock->packages[lock->n_packages++];
+                lp->name = strdup(p->name);
+                lp->version = strdup(p->version);
+                lp->arch = strdup(p->arch);
+                lp->source = strdup(p->source);
+                lp->filename = strdup(p->filename);
+                lp->size = p->size;
+                lp->sha256 = strdup(p->sha256 ? p->sha256 : "");
+                lp->maintainer = strdup(p->maintainer ? p->maintainer : "");
+                lp->needed_by = strv_copy(p->needed_by);
+                if (!lp->name || !lp->version || !lp->arch || !lp->source || !lp->filename ||
+                    !lp->sha256 || !lp->maintainer || !lp->needed_by ||
+                    mask_to_names(rc, p->picked, &lp->picked_in) < 0 ||
+                    mask_to_names(rc, p->whole, &lp->installed_in) < 0)
+                        return -ENOMEM;
+        }
+        *ret = steal_pointer(&lock);
         return 0;
 }

@@ -156,21 +156,105 @@ expect_fail "hanging server" "[Tt]imeout|timed out|Operation too slow" "$work/t7
 check "hanging server: gave up within 20 s" test $(($(date +%s) - start)) -lt 20
 kill "$HANG_PID" 2>/dev/null || true
 
-# Lock-free pinning: a newer version in the repository is picked (highest version wins).
-make_repo "$work/repo" 2.0
-"$CAIRN" build "$work/good.yaml" -o "$work/out-v2" --cache "$work/cache" -q >/dev/null
-tar -C "$work" -xf "$work/out-v2/local-prod.tar" usr/bin/tool
-check "the highest version is picked" cmp "$work/usr/bin/tool" "$work/pkg-2.0/usr/bin/tool-static"
+# Lock files (NAME.lock.json beside the recipe), in a directory of their own: the recipes
+# above share the name "local" and so the lock file beside them.
+mkdir "$work/lk"
+cp "$work/good.yaml" "$work/lk/local.yaml"
+lock="$work/lk/local.lock.json"
+"$CAIRN" build "$work/lk/local.yaml" -o "$work/lk/out" --cache "$work/cache" -q >/dev/null
+check "the first build wrote the lock file" test -f "$lock"
+check "the lock names no absolute mirror of its own: the recipe's url" grep -q "\"url\": \"file://$work/repo\"" "$lock"
+check "the lock pins tool 1.0 by sha256 and Filename" python3 - "$lock" "$work/repo/pool/tool_1.0_$arch.deb" <<'PY'
+import hashlib, json, os, sys
+lock = json.load(open(sys.argv[1]))
+deb = open(sys.argv[2], "rb").read()
+[p] = lock["packages"]
+assert (p["name"], p["version"]) == ("tool", "1.0"), p
+assert p["sha256"] == hashlib.sha256(deb).hexdigest() and p["size"] == len(deb), p
+assert p["filename"] == "pool/" + os.path.basename(sys.argv[2]), p
+assert p["picked-in"] == ["prod"] and p["installed-in"] == [], p
+assert p["needed-by"] == ["utility tool (>= 1.0)"], p
+assert lock["utilities"] == [{"request": "tool (>= 1.0)", "package": "tool"}], lock
+[s] = lock["sources"]
+assert s["name"] == "test" and len(s["release-sha256"]) == 64, s
+assert s["date"] == "Tue, 14 Nov 2023 22:13:20 UTC", s
+assert lock["inputs"].startswith("sha256:"), lock
+PY
+cp "$lock" "$work/lock.v1"
 
-# Lock files are not implemented: --locked must refuse rather than silently resolve afresh.
+# A newer version in the repository is not picked while the lock is consistent.
+make_repo "$work/repo" 2.0
+"$CAIRN" build "$work/lk/local.yaml" -o "$work/out-v2" --cache "$work/cache" -q >/dev/null
+check "locked build: identical to the first build" cmp "$work/lk/out/local-prod.tar" "$work/out-v2/local-prod.tar"
+check "locked build: the lock file is untouched" cmp "$lock" "$work/lock.v1"
+"$CAIRN" build "$work/lk/local.yaml" -o "$work/out-locked" --cache "$work/cache" --locked -q >/dev/null
+check "--locked with a consistent lock builds the same bytes" cmp "$work/lk/out/local-prod.tar" "$work/out-locked/local-prod.tar"
+
+# The lock alone is enough offline: no index, no Release, just the cached .deb.
+"$CAIRN" build "$work/lk/local.yaml" -o "$work/out-offline" --cache "$work/cache" --offline -q >/dev/null
+check "offline build from the lock: same bytes" cmp "$work/lk/out/local-prod.tar" "$work/out-offline/local-prod.tar"
+
+# cairn lock resolves afresh and says what changed.
+"$CAIRN" lock "$work/lk/local.yaml" --cache "$work/cache" >"$work/lock-out" 2>/dev/null
+check "cairn lock reports the version change" grep -q "~ tool 1.0 -> 2.0" "$work/lock-out"
+check "cairn lock pins 2.0" grep -q '"version": "2.0"' "$lock"
+"$CAIRN" build "$work/lk/local.yaml" -o "$work/out-v2" --cache "$work/cache" -q >/dev/null
+tar -C "$work" -xf "$work/out-v2/local-prod.tar" usr/bin/tool
+check "after cairn lock the new version is built" cmp "$work/usr/bin/tool" "$work/pkg-2.0/usr/bin/tool-static"
+"$CAIRN" lock "$work/lk/local.yaml" --cache "$work/cache" --check >/dev/null
+check "cairn lock --check: up to date (exit 0)" true
+cp "$work/lock.v1" "$lock"
 set +e
-"$CAIRN" build "$work/good.yaml" -o "$work/out-locked" --cache "$work/cache" --locked -q \
-  >/dev/null 2>"$work/err"
+"$CAIRN" lock "$work/lk/local.yaml" --cache "$work/cache" --check >"$work/check-out" 2>&1
 rc=$?
 set -e
-check "--locked is refused (exit 2)" test $rc = 2
-check "--locked: the message says lock files are unsupported" grep -q "lock files are not supported" "$work/err"
-check "--locked: no output written" test ! -e "$work/out-locked/local-prod.tar"
+check "cairn lock --check: an outdated lock exits 1" test $rc = 1
+check "cairn lock --check: names the change, writes nothing" \
+  bash -c "grep -q '~ tool 1.0 -> 2.0' '$work/check-out' && cmp -s '$lock' '$work/lock.v1'"
+
+# A changed recipe makes the lock stale: --locked refuses, a plain build re-resolves.
+sed 's/tool (>= 1.0)/tool (>= 1.5)/' "$work/lk/local.yaml" >"$work/lk/local-edit.yaml"
+sed -i 's/^name: local$/name: local-edit/' "$work/lk/local-edit.yaml"
+cp "$work/lock.v1" "$work/lk/local-edit.lock.json"
+snapshot >"$work/out.before"
+set +e
+"$CAIRN" build "$work/lk/local-edit.yaml" -o "$work/out" --cache "$work/cache" --locked -q >/dev/null 2>"$work/err"
+rc=$?
+set -e
+check "--locked with a stale lock: exit 2" test $rc = 2
+check "--locked with a stale lock: says so and how to fix it" grep -q "does not match the recipe.*cairn lock" "$work/err"
+snapshot >"$work/out.after"
+check "--locked with a stale lock: OUT untouched" cmp -s "$work/out.before" "$work/out.after"
+check "--locked with a stale lock: lock untouched" cmp -s "$work/lk/local-edit.lock.json" "$work/lock.v1"
+set +e
+"$CAIRN" build "$work/lk/local-edit.yaml" -o "$work/out" --cache "$work/cache" --locked -q \
+  --lockfile "$work/none.lock.json" >/dev/null 2>"$work/err"
+rc=$?
+set -e
+check "--locked without a lock: exit 2, names the missing file" \
+  bash -c "test $rc = 2 && grep -q 'none.lock.json does not exist' '$work/err'"
+"$CAIRN" build "$work/lk/local-edit.yaml" -o "$work/out-edit" --cache "$work/cache" 2>"$work/err" >/dev/null
+check "stale lock: the build re-resolves and says what changed" grep -q "lock:   ~ tool 1.0 -> 2.0" "$work/err"
+check "stale lock: rewritten with 2.0" grep -q '"version": "2.0"' "$work/lk/local-edit.lock.json"
+
+# A malformed lock is an error with its position, never silently replaced.
+printf '{"lockfile": 1, "recipe": "local", "arch": 5}\n' >"$work/bad.lock.json"
+set +e
+"$CAIRN" build "$work/lk/local.yaml" -o "$work/out-bad" --cache "$work/cache" --lockfile "$work/bad.lock.json" -q >/dev/null 2>"$work/err"
+rc=$?
+set -e
+check "malformed lock: exit 2 with file:line:column" \
+  bash -c "test $rc = 2 && grep -q 'bad.lock.json:1:[0-9]*: error' '$work/err'"
+
+# A pinned .deb whose bytes changed on the mirror (and is not cached) fails closed.
+cp "$work/lock.v1" "$lock"
+cp "$work/repo/pool/tool_2.0_$arch.deb" "$work/repo/pool/tool_1.0_$arch.deb"
+set +e
+"$CAIRN" build "$work/lk/local.yaml" -o "$work/out-gone" --cache "$work/cache-empty" -q >/dev/null 2>"$work/err"
+rc=$?
+set -e
+check "pinned .deb replaced on the mirror: exit 3" test $rc = 3
+check "pinned .deb replaced on the mirror: the lock file is named" grep -q "does not match the lock file" "$work/err"
 
 # trusted: true is for local mirrors only.
 sed 's|keyring: .*}|trusted: true }|' "$work/good.yaml" >"$work/trusted.yaml"

@@ -49,9 +49,27 @@ check "status.d records both packages" test -s "$work/rootfs/var/lib/dpkg/status
 check "every cached .deb is named by its verified sha256" \
   bash -c "for d in '$work'/cache/debs/*.deb; do [ \"\$(sha256sum < \"\$d\" | cut -d' ' -f1).deb\" = \"\$(basename \"\$d\")\" ] || exit 1; done"
 
-"$CAIRN" build "$work/tini.yaml" -o "$work/out2" --cache "$work/cache" --offline -q >/dev/null
-check "an offline rebuild from the cache gives identical bytes" cmp "$work/out/tini-prod.tar" "$work/out2/tini-prod.tar"
+check "the lock file pins tini and catatonit by the cached .debs' sha256" python3 - "$work/tini.lock.json" "$work/cache/debs" <<'PY'
+import json, os, sys
+lock = json.load(open(sys.argv[1]))
+names = sorted(p["name"] for p in lock["packages"])
+assert names == ["catatonit", "tini"], names
+for p in lock["packages"]:
+    deb = os.path.join(sys.argv[2], p["sha256"] + ".deb")
+    assert os.path.getsize(deb) == p["size"], p
+    assert p["filename"].startswith("pool/main/"), p
+assert lock["sources"][0]["url"] == "apt", lock["sources"]
+PY
+cp "$work/tini.lock.json" "$work/lock.before"
+
+"$CAIRN" build "$work/tini.yaml" -o "$work/out2" --cache "$work/cache" --offline --locked -q >/dev/null
+check "an offline rebuild from the lock and cache gives identical bytes" cmp "$work/out/tini-prod.tar" "$work/out2/tini-prod.tar"
 check "...and an identical OCI layout" diff -r "$work/out/tini-prod" "$work/out2/tini-prod"
+check "...and leaves the lock file as it was" cmp "$work/tini.lock.json" "$work/lock.before"
+"$CAIRN" build "$work/tini.yaml" -o "$work/out4" --cache "$work/cache" --offline \
+  --lockfile "$work/fresh.lock.json" -q >/dev/null
+check "an offline rebuild without a lock (index from the cache) gives identical bytes" \
+  cmp "$work/out/tini-prod.tar" "$work/out4/tini-prod.tar"
 
 set +e
 "$CAIRN" build "$work/tini.yaml" -o "$work/out3" --cache "$work/empty-cache" --offline -q 2>"$work/err"
