@@ -27,7 +27,6 @@ static void package_clear(struct lock_package *p)
         free(p->source);
         free(p->filename);
         free(p->sha256);
-        free(p->maintainer);
         strv_free(p->picked_in);
         strv_free(p->installed_in);
         strv_free(p->needed_by);
@@ -261,9 +260,9 @@ static void read_utilities(struct reader *c, const struct ynode *list, struct lo
 
 static void read_packages(struct reader *c, const struct ynode *list, struct lockfile *lock)
 {
-        static const char *const keys[] = { "name",      "version",      "arch",      "source",
-                                            "filename",  "size",         "sha256",    "maintainer",
-                                            "picked-in", "installed-in", "needed-by", NULL };
+        static const char *const keys[] = { "name",         "version",   "arch",   "source",
+                                            "filename",     "size",      "sha256", "picked-in",
+                                            "installed-in", "needed-by", NULL };
         lock->packages = calloc(list->n_items + 1, sizeof(*lock->packages));
         if (!lock->packages)
                 return fail(c, list, "out of memory");
@@ -279,7 +278,6 @@ static void read_packages(struct reader *c, const struct ynode *list, struct loc
                 p->filename = get_str(c, n, "filename");
                 get_u64(c, n, "size", &p->size);
                 p->sha256 = get_str(c, n, "sha256");
-                p->maintainer = get_str(c, n, "maintainer");
                 p->picked_in = get_strv(c, n, "picked-in");
                 p->installed_in = get_strv(c, n, "installed-in");
                 p->needed_by = get_strv(c, n, "needed-by");
@@ -414,7 +412,6 @@ void lockfile_print(const struct lockfile *lock, FILE *f)
                 json_kv_string(&j, "filename", p->filename);
                 json_kv_uint(&j, "size", p->size);
                 json_kv_string(&j, "sha256", p->sha256);
-                json_kv_string(&j, "maintainer", p->maintainer ? p->maintainer : "");
                 print_strv(&j, "picked-in", p->picked_in);
                 print_strv(&j, "installed-in", p->installed_in);
                 print_strv(&j, "needed-by", p->needed_by);

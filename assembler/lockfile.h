@@ -39,7 +39,6 @@ struct lock_package {
         char *filename;              /* owned; relative to the source's base URL */
         uint64_t size;
         char *sha256;        /* owned; hex */
-        char *maintainer;    /* owned; may be "" */
         char **picked_in;    /* owned, NULL-terminated variant names (utility file picks) */
         char **installed_in; /* owned, NULL-terminated variant names (whole package) */
         char **needed_by;    /* owned, NULL-terminated: "utility REQ", "package REQ" */

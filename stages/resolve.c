@@ -410,11 +410,10 @@ static int packages_from_lock(struct build *b, const struct lockfile *lock, stru
                 p->source = strdup(lp->source);
                 p->filename = strdup(lp->filename);
                 p->sha256 = strdup(lp->sha256);
-                p->maintainer = *lp->maintainer ? strdup(lp->maintainer) : NULL;
                 p->size = lp->size;
                 p->needed_by = strv_copy(lp->needed_by);
                 if (!p->name || !p->version || !p->arch || !p->source || !p->filename ||
-                    !p->sha256 || (*lp->maintainer && !p->maintainer) || !p->needed_by ||
+                    !p->sha256 || !p->needed_by ||
                     asprintf(&p->url, "%s/%s", st->infos[src].base, lp->filename) < 0)
                         return -ENOMEM;
         }
@@ -569,10 +568,9 @@ int resolve_make_lock(struct build *b, struct lockfile **ret)
                 lp->filename = strdup(p->filename);
                 lp->size = p->size;
                 lp->sha256 = strdup(p->sha256 ? p->sha256 : "");
-                lp->maintainer = strdup(p->maintainer ? p->maintainer : "");
                 lp->needed_by = strv_copy(p->needed_by);
                 if (!lp->name || !lp->version || !lp->arch || !lp->source || !lp->filename ||
-                    !lp->sha256 || !lp->maintainer || !lp->needed_by ||
+                    !lp->sha256 || !lp->needed_by ||
                     mask_to_names(rc, p->picked, &lp->picked_in) < 0 ||
                     mask_to_names(rc, p->whole, &lp->installed_in) < 0)
                         return -ENOMEM;

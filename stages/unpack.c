@@ -307,7 +307,31 @@ static int note_scripts(struct build *b, const char *name)
         return v[n] ? 0 : -ENOMEM;
 }
 
-static int unpack_one(struct build *b, struct build_variant *v, const struct build_package *pkg,
+/*
+ * libsolv's Packages parser (0.7.23) drops Maintainer:, so the package's own control file
+ * supplies it (for the SBOM's supplier). Sets pkg->maintainer once; 0 or -ENOMEM.
+ */
+static int note_maintainer(struct build_package *pkg, const char *control)
+{
+        if (pkg->maintainer || !control)
+                return 0;
+        const char *p =
+                startswith(control, "Maintainer:") ? control : strstr(control, "\nMaintainer:");
+        if (!p)
+                return 0;
+        p = strchr(p, ':') + 1;
+        while (*p == ' ' || *p == '\t')
+                p++;
+        const char *end = strchrnul(p, '\n');
+        while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+                end--;
+        if (end == p)
+                return 0;
+        pkg->maintainer = strndup(p, (size_t)(end - p));
+        return pkg->maintainer ? 0 : -ENOMEM;
+}
+
+static int unpack_one(struct build *b, struct build_variant *v, struct build_package *pkg,
                       const struct recipe_utility *util, struct cairn_error *err)
 {
         struct deb_ctx c = { .b = b, .v = v, .pkg = pkg, .util = util };
@@ -327,13 +351,15 @@ static int unpack_one(struct build *b, struct build_variant *v, const struct bui
                                             util->files[i].src);
         if (r >= 0)
                 r = write_status(&c, err);
+        if (r >= 0)
+                r = note_maintainer(pkg, c.control);
         if (r >= 0 && c.has_scripts && !util)
                 r = note_scripts(b, pkg->name);
         free(c.control);
         return r;
 }
 
-static const struct build_package *find_package(const struct build *b, const char *name)
+static struct build_package *find_package(struct build *b, const char *name)
 {
         for (size_t i = 0; name && i < b->n_packages; i++)
                 if (streq(b->packages[i].name, name) && b->packages[i].picked)
@@ -353,7 +379,7 @@ int stage_unpack(struct build *b, struct build_variant *v, struct cairn_error *e
         }
         for (size_t i = 0; i < v->view->n_utilities; i++) {
                 const struct recipe_utility *u = v->view->utilities[i];
-                const struct build_package *pkg = find_package(b, resolve_utility_package(b, u));
+                struct build_package *pkg = find_package(b, resolve_utility_package(b, u));
                 if (!pkg)
                         return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
                                                "utility %s was not resolved", u->package);
