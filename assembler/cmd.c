@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "build.h"
+#include "http.h"
 
 int cmd_fail(struct cairn_error *err)
 {
@@ -30,4 +31,40 @@ void cmd_print_lock_changes(const struct build *b, FILE *f)
                 b->lock->n_packages == 1 ? "" : "s");
         for (char **p = b->lock_changes; p && *p; p++)
                 fprintf(f, "lock:   %s\n", *p);
+}
+
+/* Redraws one status line for the transfer in progress; cleared when it ends. Redrawn every
+ * 256 KiB so a fast mirror does not flood the terminal. */
+static void tty_progress(void *data, const char *url, uint64_t received, uint64_t total)
+{
+        static uint64_t last;
+        (void)data;
+        if (!url) {
+                fputs("\r\033[K", stderr);
+                last = 0;
+                return;
+        }
+        if (received < last || (received - last < (256u << 10) && received != total))
+                return;
+        last = received;
+        const char *name = strrchr(url, '/') ? strrchr(url, '/') + 1 : url;
+        if (total)
+                fprintf(stderr, "\r\033[Kfetching %s  %.1f / %.1f MiB", name,
+                        (double)received / 1048576.0, (double)total / 1048576.0);
+        else
+                fprintf(stderr, "\r\033[Kfetching %s  %.1f MiB", name,
+                        (double)received / 1048576.0);
+        fflush(stderr);
+}
+
+void cmd_progress_setup(bool quiet)
+{
+        if (!quiet && isatty(STDERR_FILENO))
+                http_set_progress(tty_progress, NULL);
+}
+
+void cmd_print_fetched(void *data, const char *what)
+{
+        (void)data;
+        fprintf(stderr, "fetched %s\n", what);
 }

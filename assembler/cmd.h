@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "error.h"
@@ -21,6 +22,11 @@ int cmd_build(int argc, char **argv);
 int cmd_enforce(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
+
+/* The build's progress hook: "fetched URL", one line per downloaded file, on stderr. */
+void cmd_print_fetched(void *data, const char *what);
+/* Live download progress on stderr when it is a terminal and quiet is false. */
+void cmd_progress_setup(bool quiet);
 
 struct build;
 /* "lock: wrote PATH (N packages)" and one line per changed package, for build and lock. */

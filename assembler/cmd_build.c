@@ -31,12 +31,6 @@ static void build_help(FILE *f)
                 "  -h, --help             show this help\n");
 }
 
-static void print_progress(void *data, const char *what)
-{
-        (void)data;
-        fprintf(stderr, "fetched %s\n", what);
-}
-
 /* Names the other emitted variants whose image carries the same layer (same diff_id), so the
  * summary shows which layers dev and prod share byte for byte. */
 static void print_layer_sharing(const struct build *b, size_t self, const char *diff_id)
@@ -177,7 +171,8 @@ int cmd_build(int argc, char **argv)
         _cleanup_build_ struct build *b = NULL;
         int r = build_new(&opts, &b, &err);
         if (r >= 0 && !opts.quiet)
-                b->progress = print_progress;
+                b->progress = cmd_print_fetched;
+        cmd_progress_setup(opts.quiet);
         if (r >= 0)
                 r = build_layout(b, &err);
         if (r >= 0)

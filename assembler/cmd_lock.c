@@ -22,12 +22,6 @@ static void lock_help(FILE *f)
                    "  -h, --help             show this help\n");
 }
 
-static void print_progress(void *data, const char *what)
-{
-        (void)data;
-        fprintf(stderr, "fetched %s\n", what);
-}
-
 int cmd_lock(int argc, char **argv)
 {
         enum { OPT_CACHE = 256, OPT_OFFLINE, OPT_LOCKFILE, OPT_CHECK };
@@ -76,7 +70,8 @@ int cmd_lock(int argc, char **argv)
         _cleanup_build_ struct build *b = NULL;
         int r = build_new(&opts, &b, &err);
         if (r >= 0 && !opts.quiet)
-                b->progress = print_progress;
+                b->progress = cmd_print_fetched;
+        cmd_progress_setup(opts.quiet);
         if (r >= 0)
                 r = build_resolve(b, &err);
         if (r < 0)

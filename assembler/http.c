@@ -6,9 +6,17 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup)
+static http_progress_fn progress_cb;
+static void *progress_data;
+
+void http_set_progress(http_progress_fn cb, void *data)
+{
+        progress_cb = cb;
+        progress_data = data;
+}
 
 struct sink {
+        const char *url;
         int fd;
         uint64_t size, max;
         int error;
@@ -29,6 +37,16 @@ static size_t write_cb(char *data, size_t one, size_t n, void *userdata)
         }
         s->size += len;
         return len;
+}
+
+static int xferinfo_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+        const struct sink *s = userdata;
+        if (progress_cb && dlnow > 0)
+                progress_cb(progress_data, s->url, (uint64_t)dlnow,
+                            dltotal > 0 ? (uint64_t)dltotal : 0);
+        return 0;
 }
 
 static long timeout_seconds(void)
@@ -69,16 +87,18 @@ int http_fetch_fd(const char *url, int fd, uint64_t max, struct cairn_error *err
 {
         if (startswith(url, "file://"))
                 return fetch_file(url, fd, max, err);
-        static bool initialised;
-        if (!initialised) {
+        /* One handle for the whole process: curl_easy_reset keeps its connection cache, so
+         * consecutive downloads from one mirror reuse the connection. */
+        static CURL *c;
+        if (!c) {
                 if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
                         return -ENOMEM;
-                initialised = true;
-        }
-        _cleanup_(curl_easy_cleanupp) CURL *c = curl_easy_init();
-        if (!c)
-                return -ENOMEM;
-        struct sink s = { .fd = fd, .max = max };
+                c = curl_easy_init();
+                if (!c)
+                        return -ENOMEM;
+        } else
+                curl_easy_reset(c);
+        struct sink s = { .url = url, .fd = fd, .max = max };
         char msg[CURL_ERROR_SIZE] = "";
         curl_easy_setopt(c, CURLOPT_URL, url);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
@@ -94,7 +114,14 @@ int http_fetch_fd(const char *url, int fd, uint64_t max, struct cairn_error *err
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, timeout_seconds());
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_USERAGENT, "cairn");
+        if (progress_cb) {
+                curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+                curl_easy_setopt(c, CURLOPT_XFERINFODATA, &s);
+                curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        }
         CURLcode rc = curl_easy_perform(c);
+        if (progress_cb)
+                progress_cb(progress_data, NULL, s.size, 0);
         if (s.error == -EFBIG)
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EFBIG, "%s: larger than %llu bytes",
                                        url, (unsigned long long)max);

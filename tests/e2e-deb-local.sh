@@ -134,6 +134,15 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/repo/dists/stable/Releas
 recipe "http://127.0.0.1:$port/repo" "$work/keyring.gpg" >"$work/http.yaml"
 "$CAIRN" build "$work/http.yaml" -o "$work/out-http" --cache "$work/cache-http" -q >/dev/null
 check "http repository: same image as file://" cmp "$work/out/local-prod.tar" "$work/out-http/local-prod.tar"
+# Progress: one line per downloaded file when stderr is not a terminal, a live line on one.
+"$CAIRN" build "$work/http.yaml" -o "$work/out-http2" --cache "$work/cache-http2" >/dev/null 2>"$work/plain.log"
+check "not a terminal: one 'fetched URL' line per .deb, no redraws" \
+  bash -c "grep -qx 'fetched http://127.0.0.1:$port/repo/pool/tool_1.0_$arch.deb' '$work/plain.log' && ! grep -q \$'\\r' '$work/plain.log'"
+if command -v script >/dev/null; then
+  script -qec "'$CAIRN' build '$work/http.yaml' -o '$work/out-tty' --cache '$work/cache-tty' >/dev/null" /dev/null >"$work/tty.log"
+  check "on a terminal: a live progress line for each download" grep -q "fetching tool_1.0_$arch.deb" "$work/tty.log"
+  check "on a terminal: -q shows nothing" bash -c "script -qec \"'$CAIRN' build '$work/http.yaml' -o '$work/out-tty2' --cache '$work/cache-tty2' -q >/dev/null\" /dev/null | (! grep -q fetching)"
+fi
 cp -r "$work/repo" "$work/t6"
 rm "$work/t6/pool/"*.deb
 recipe "http://127.0.0.1:$port/t6" "$work/keyring.gpg" >"$work/t6.yaml"
