@@ -18,6 +18,8 @@ int cmd_check(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_enforce(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* Prints err to stderr and returns its exit status. */
 int cmd_fail(struct cairn_error *err);
