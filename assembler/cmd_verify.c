@@ -11,32 +11,28 @@
 
 static void verify_help(FILE *f)
 {
-        fprintf(f,
-                "Usage: cairn verify RECIPE --against OUT|sha256:HEX [OPTIONS]\n\n"
-                "Rebuild RECIPE in a private temporary directory and compare every digest with\n"
-                "what OUT holds: index.json, the image manifest, config, each layer's blob and\n"
-                "diff_id, the rootfs tar, the SBOM and its artifact manifest, all recomputed\n"
-                "from OUT's bytes. Prints 'reproducible: NAME-V sha256:...' per variant, or\n"
-                "what differs and the first differing files. OUT is never modified.\n\n"
-                "Without --variant, every variant OUT holds is verified. --against sha256:HEX\n"
-                "compares only the image manifest digest and needs --variant unless the recipe\n"
-                "has a single variant.\n\n"
-                "Options:\n"
-                "      --against X        an output directory of cairn build, or a manifest "
-                "digest\n"
-                "      --variant V        verify only variant V\n"
-                "      --epoch N          as for cairn build (OUT must have been built the same "
-                "way)\n"
-                "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
-                "      --locked           passed to the build\n"
-                "      --offline          use only the cache, never the network\n"
-                "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
-                "      --compression ALG  gzip or zstd (default: what OUT's layout uses, else "
-                "gzip)\n"
-                "  -q, --quiet            no progress output\n"
-                "  -h, --help             show this help\n\n"
-                "Exit status: 0 reproducible, 1 not reproducible (or the rebuild fails the\n"
-                "policy), 2 usage or recipe error, 3 source/network failure, 4 I/O error.\n");
+        fprintf(f, "Usage: cairn verify RECIPE --against OUT|sha256:HEX [OPTIONS]\n\n"
+                   "Rebuild RECIPE in a private temporary directory and compare every digest with\n"
+                   "what OUT holds: index.json, the image manifest, config, each layer's blob and\n"
+                   "diff_id, the rootfs tar, the SBOM and its artifact manifest, all recomputed\n"
+                   "from OUT's bytes. Prints 'reproducible: NAME-V sha256:...' per variant, or\n"
+                   "what differs and the first differing files. OUT is never modified.\n\n"
+                   "Without --variant, every variant OUT holds is verified. --against sha256:HEX\n"
+                   "compares only the image manifest digest and needs --variant unless the recipe\n"
+                   "has a single variant.\n\n"
+                   "Options:\n"
+                   "      --against X        OUT of cairn build, or an image manifest digest\n"
+                   "      --variant V        verify only variant V\n"
+                   "      --epoch N          as for cairn build: give what OUT was built with\n"
+                   "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
+                   "      --locked           passed to the build\n"
+                   "      --offline          use only the cache, never the network\n"
+                   "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
+                   "      --compression ALG  gzip or zstd (default: what OUT's layout uses)\n"
+                   "  -q, --quiet            no progress output\n"
+                   "  -h, --help             show this help\n\n"
+                   "Exit status: 0 reproducible, 1 not reproducible (or the rebuild fails the\n"
+                   "policy), 2 usage or recipe error, 3 source/network failure, 4 I/O error.\n");
 }
 
 static void print_progress(void *data, const char *what)
@@ -155,9 +151,8 @@ int cmd_verify(int argc, char **argv)
                         break;
                 case OPT_COMPRESSION:
                         if (!streq(optarg, "gzip") && !streq(optarg, "zstd"))
-                                return cmd_usage_error("verify",
-                                                       "--compression %s: use gzip or zstd",
-                                                       optarg);
+                                return cmd_usage_error(
+                                        "verify", "--compression %s: use gzip or zstd", optarg);
                         opts.compression = optarg;
                         break;
                 case 'q':
@@ -212,8 +207,8 @@ int cmd_verify(int argc, char **argv)
                 struct build_variant *v = &b->variants[i];
                 if (!opts.only_variant)
                         v->selected = digest_only ? b->n_variants == 1
-                                                  : verify_out_has_variant(
-                                                            against, b->recipe->name, v->name);
+                                                  : verify_out_has_variant(against, b->recipe->name,
+                                                                           v->name);
                 n_selected += v->selected;
         }
         if (digest_only && n_selected != 1)
@@ -222,10 +217,10 @@ int cmd_verify(int argc, char **argv)
                                        "which variant with --variant (%s has %zu)",
                                        against, opts.recipe_path, b->n_variants);
         if (n_selected == 0)
-                return cmd_usage_error("verify", "--against %s: holds no output of %s (no %s-V/ "
-                                                 "or %s-V.tar for any of its variants)",
-                                       against, opts.recipe_path, b->recipe->name,
-                                       b->recipe->name);
+                return cmd_usage_error("verify",
+                                       "--against %s: holds no output of %s (no %s-V/ "
+                                       "or %s-V.tar for any of its variants)",
+                                       against, opts.recipe_path, b->recipe->name, b->recipe->name);
         /* The layer compression is part of the bytes: take OUT's unless told otherwise. The
          * build reads it from its own copy of the options. */
         if (!opts.compression) {
@@ -266,8 +261,7 @@ int cmd_verify(int argc, char **argv)
                         else {
                                 printf("not reproducible: %s-%s\n  image manifest: expected "
                                        "%s, rebuilt %s\n",
-                                       b->recipe->name, v->name, against,
-                                       v->emit.manifest_digest);
+                                       b->recipe->name, v->name, against, v->emit.manifest_digest);
                                 all_ok = false;
                         }
                 }

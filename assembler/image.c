@@ -460,9 +460,9 @@ static bool descriptor_is_manifest(const char *type)
 {
         /* mediaType is required in a descriptor; tolerate its absence as before. */
         return !type || (streq(type, "application/vnd.oci.image.manifest.v1+json") ||
-                        streq(type, "application/vnd.oci.image.index.v1+json") ||
-                        streq(type, "application/vnd.docker.distribution.manifest.v2+json") ||
-                        streq(type, "application/vnd.docker.distribution.manifest.list.v2+json"));
+                         streq(type, "application/vnd.oci.image.index.v1+json") ||
+                         streq(type, "application/vnd.docker.distribution.manifest.v2+json") ||
+                         streq(type, "application/vnd.docker.distribution.manifest.list.v2+json"));
 }
 
 /*
@@ -697,6 +697,15 @@ void image_oci_info_free(struct image_oci_info *info)
         free(info);
 }
 
+/* The i-th item of a sequence node, or NULL. */
+static yaml_node_t *seq_item(yaml_document_t *doc, yaml_node_t *seq, size_t i)
+{
+        if (!seq || seq->type != YAML_SEQUENCE_NODE ||
+            i >= (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start))
+                return NULL;
+        return yaml_document_get_node(doc, seq->data.sequence.items.start[i]);
+}
+
 /* Copies a "sha256:HEX" scalar into out; -EINVAL when it is not one. */
 static int copy_digest(const char *s, char out[DIGEST_OCI_LEN])
 {
@@ -736,15 +745,9 @@ static int describe_referrer(const char *layout, const char *type, char manifest
                 r = json_load(path, &mdoc, err);
                 if (r < 0)
                         return r;
-                yaml_node_t *layers =
-                        map_get(&mdoc, yaml_document_get_root_node(&mdoc), "layers");
-                if (!layers || layers->type != YAML_SEQUENCE_NODE ||
-                    layers->data.sequence.items.top == layers->data.sequence.items.start ||
-                    copy_digest(scalar(map_get(&mdoc,
-                                               yaml_document_get_node(
-                                                       &mdoc, layers->data.sequence.items.start[0]),
-                                               "digest")),
-                                blob) < 0)
+                yaml_node_t *layers = map_get(&mdoc, yaml_document_get_root_node(&mdoc), "layers");
+                yaml_node_t *first = seq_item(&mdoc, layers, 0);
+                if (copy_digest(scalar(map_get(&mdoc, first, "digest")), blob) < 0)
                         return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
                                                "%s: artifact manifest without a layer", path);
                 memcpy(manifest, digest, 72);
@@ -804,9 +807,8 @@ int image_oci_describe(const char *layout, const char *ref, struct image_oci_inf
         r = json_load(config_path, &cdoc, err);
         if (r < 0)
                 return r;
-        yaml_node_t *ids = map_get(&cdoc, map_get(&cdoc, yaml_document_get_root_node(&cdoc),
-                                                  "rootfs"),
-                                   "diff_ids");
+        yaml_node_t *ids = map_get(
+                &cdoc, map_get(&cdoc, yaml_document_get_root_node(&cdoc), "rootfs"), "diff_ids");
         if (!ids || ids->type != YAML_SEQUENCE_NODE)
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
                                        "%s: config without rootfs.diff_ids", config_path);

@@ -125,8 +125,8 @@ static int content_digest(const struct store *store, const struct tree_entry *e,
 {
         _cleanup_close_ int fd = store_open_key(store, &e->key);
         if (fd < 0)
-                return cairn_error_errno(err, fd, "%s: content missing from the store: %s",
-                                         e->path, strerror(-fd));
+                return cairn_error_errno(err, fd, "%s: content missing from the store: %s", e->path,
+                                         strerror(-fd));
         char hex[DIGEST_HEX_MAX];
         int r = digest_fd_hex(DIGEST_SHA256, fd, hex);
         if (r < 0)
@@ -158,8 +158,8 @@ static void text_time(FILE *f, int64_t t)
 static int text_entry(FILE *f, const struct store *store, const struct tree_entry *e,
                       struct cairn_error *err)
 {
-        fprintf(f, "%s, mode %04o, owner %" PRIu32 ":%" PRIu32 ", mtime ",
-                tree_type_name(e->type), e->mode, e->uid, e->gid);
+        fprintf(f, "%s, mode %04o, owner %" PRIu32 ":%" PRIu32 ", mtime ", tree_type_name(e->type),
+                e->mode, e->uid, e->gid);
         text_time(f, e->mtime);
         if (e->type == TREE_REG) {
                 char dig[DIGEST_OCI_LEN];
@@ -221,8 +221,8 @@ static int text_changes(FILE *f, const struct treediff_item *it, const struct st
                         text_path(f, b->target ? b->target : "");
                         break;
                 case TREEDIFF_DEVICE:
-                        fprintf(f, "%" PRIu32 ":%" PRIu32 " -> %" PRIu32 ":%" PRIu32,
-                                a->dev_major, a->dev_minor, b->dev_major, b->dev_minor);
+                        fprintf(f, "%" PRIu32 ":%" PRIu32 " -> %" PRIu32 ":%" PRIu32, a->dev_major,
+                                a->dev_minor, b->dev_major, b->dev_minor);
                         break;
                 }
         }

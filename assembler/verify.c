@@ -67,9 +67,8 @@ static int file_digest(const char *path, char out[VERIFY_VALUE_MAX], struct cair
 static int blob_file_path(const char *layout, const char *digest, char **ret)
 {
         /* image_oci_describe only returns digests of the form sha256:<64 hex>. */
-        return asprintf(ret, "%s/blobs/sha256/%s", layout, digest + strlen("sha256:")) < 0
-                       ? -ENOMEM
-                       : 0;
+        return asprintf(ret, "%s/blobs/sha256/%s", layout, digest + strlen("sha256:")) < 0 ? -ENOMEM
+                                                                                           : 0;
 }
 
 /* The digest of a blob's content in OUT, or MISSING. */
@@ -220,7 +219,8 @@ static int compare_files(struct verify_result *res, const struct build_variant *
                          const char *out_tar, const char *rebuilt_tar, bool tar_differs,
                          const char *layout, const char *rebuilt_layout, struct store *store)
 {
-        const char *a = tar_differs ? out_tar : layout, *b = tar_differs ? rebuilt_tar : rebuilt_layout;
+        const char *a = tar_differs ? out_tar : layout,
+                   *b = tar_differs ? rebuilt_tar : rebuilt_layout;
         const char *ref = tar_differs ? NULL : v->name;
         res->diff_source = strdup(a);
         if (!res->diff_source)

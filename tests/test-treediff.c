@@ -79,8 +79,8 @@ static void test_identical(void **state)
 
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
         _cleanup_free_ char *text = NULL;
-        assert_int_equal(treediff_format(d, fx->store, fx->store, TREEDIFF_FORMAT_TEXT, "A", "B",
-                                         0, &text, &err),
+        assert_int_equal(treediff_format(d, fx->store, fx->store, TREEDIFF_FORMAT_TEXT, "A", "B", 0,
+                                         &text, &err),
                          0);
         assert_string_equal(text, "identical\n");
 }
@@ -169,8 +169,8 @@ static void test_each_change(void **state)
 
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
         _cleanup_free_ char *text = NULL, *json = NULL;
-        assert_int_equal(treediff_format(d, fx->store, fx->store, TREEDIFF_FORMAT_TEXT, "A", "B",
-                                         0, &text, &err),
+        assert_int_equal(treediff_format(d, fx->store, fx->store, TREEDIFF_FORMAT_TEXT, "A", "B", 0,
+                                         &text, &err),
                          0);
         char one[DIGEST_HEX_MAX], two[DIGEST_HEX_MAX];
         digest_buf_hex(DIGEST_SHA256, "one\n", 4, one);
@@ -188,8 +188,8 @@ static void test_each_change(void **state)
         assert_non_null(strstr(text, "changed  /type: type file -> directory\n"));
         assert_non_null(strstr(text, "0 added, 0 removed, 8 changed\n"));
 
-        assert_int_equal(treediff_format(d, fx->store, fx->store, TREEDIFF_FORMAT_JSON, "A", "B",
-                                         0, &json, &err),
+        assert_int_equal(treediff_format(d, fx->store, fx->store, TREEDIFF_FORMAT_JSON, "A", "B", 0,
+                                         &json, &err),
                          0);
         assert_true(startswith(json, "{\"schema\":\"cairn-diff/1\",\"a\":\"A\",\"b\":\"B\","
                                      "\"identical\":false,\"added\":0,\"removed\":0,"
@@ -216,8 +216,8 @@ static void test_text_limit_and_escaping(void **state)
         assert_int_equal(d->n_added, 3);
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
         _cleanup_free_ char *text = NULL;
-        assert_int_equal(treediff_format(d, fx->store, fx->store, TREEDIFF_FORMAT_TEXT, "A", "B",
-                                         2, &text, &err),
+        assert_int_equal(treediff_format(d, fx->store, fx->store, TREEDIFF_FORMAT_TEXT, "A", "B", 2,
+                                         &text, &err),
                          0);
         assert_non_null(strstr(text, "added    /x\\x0anewline: file, mode 0644, owner 0:0"));
         assert_non_null(strstr(text, "added    /y: "));
@@ -235,8 +235,8 @@ static void test_missing_content_is_an_error(void **state)
         assert_int_equal(treediff_compare(fx->a, fx->b, &d), 0);
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
         _cleanup_free_ char *text = NULL;
-        assert_int_equal(treediff_format(d, fx->store, fx->store, TREEDIFF_FORMAT_TEXT, "A", "B",
-                                         0, &text, &err),
+        assert_int_equal(treediff_format(d, fx->store, fx->store, TREEDIFF_FORMAT_TEXT, "A", "B", 0,
+                                         &text, &err),
                          -ENOENT);
         assert_null(text);
         assert_non_null(strstr(err.messages[0], "/ghost"));
@@ -260,8 +260,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_added_removed_sorted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_each_change, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_text_limit_and_escaping, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_missing_content_is_an_error, setup,
-                                                teardown),
+                cmocka_unit_test_setup_teardown(test_missing_content_is_an_error, setup, teardown),
                 cmocka_unit_test(test_format_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
