@@ -17,6 +17,7 @@ fails=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+quiet() { "$@" >/dev/null; }
 
 for tool in cc tar python3 sha1sum sha256sum; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (ci/bootstrap installs it)"; exit 77; }
@@ -157,7 +158,7 @@ sys.exit(1 if bad else 0)
 PY
 }
 check "index.json lists the SBOM artifact manifest with the image as its subject" \
-  referrer "$work/out1/hello-prod" "$sbom"
+  quiet referrer "$work/out1/hello-prod" "$sbom"
 sbom_blob=$(referrer "$work/out1/hello-prod" "$sbom" 2>/dev/null || true)
 check "the SBOM blob's name is its sha256sum" \
   test "$(sha256sum <"$work/out1/hello-prod/blobs/sha256/$sbom_blob" | cut -d' ' -f1)" = "$sbom_blob"
@@ -176,7 +177,7 @@ else
   echo "# umoci or skopeo missing: their checks are skipped (ci/bootstrap installs them)"
 fi
 check "cairn enforce loads the layout without --image (the referrer is not an image)" \
-  "$CAIRN" enforce --profile dev "$work/out1/hello-prod"
+  quiet "$CAIRN" enforce --profile dev "$work/out1/hello-prod"
 # A referrer listed without artifactType (as some tools write it) is still recognised by the
 # subject in its manifest; two real images still need a ref name.
 cp -a "$work/out1/hello-prod" "$work/bare"
@@ -187,7 +188,7 @@ del index["manifests"][1]["artifactType"]
 json.dump(index, open(sys.argv[1], "w"))
 PY
 check "a referrer without artifactType in index.json is recognised by its subject" \
-  "$CAIRN" enforce --profile dev "$work/bare"
+  quiet "$CAIRN" enforce --profile dev "$work/bare"
 python3 - "$work/bare/index.json" <<'PY'
 import json, sys
 index = json.load(open(sys.argv[1]))
