@@ -78,12 +78,16 @@ struct build_layer_result {
 
 struct build_emit_result {
         char manifest_digest[72];
+        uint64_t manifest_size;
         char config_digest[72];
         char tar_digest[72]; /* sha256 of NAME-V.tar */
         uint64_t tar_size;
         size_t n_entries;
         struct build_layer_result layers[4];
         size_t n_layers;
+        char sbom_digest[72];          /* sha256 of NAME-V.spdx.json, also a blob of the layout */
+        char sbom_manifest_digest[72]; /* the artifact manifest attaching it to the image */
+        uint64_t sbom_manifest_size;
 };
 
 struct build_variant {

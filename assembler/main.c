@@ -12,6 +12,8 @@ static const struct cairn_command commands[] = {
         { "build", cmd_build, "assemble a recipe into OCI layouts, rootfs tars and SBOMs" },
         { "enforce", cmd_enforce, "check a directory, rootfs tar or OCI layout against a policy" },
         { "profile", cmd_profile, "run a variant in a sandbox and list the paths it writes" },
+        { "verify", cmd_verify, "rebuild a recipe and check that an output has the same digests" },
+        { "diff", cmd_diff, "compare two images entry by entry" },
 };
 
 static void usage(FILE *f)

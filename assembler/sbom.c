@@ -444,8 +444,8 @@ static int sbom_render(const struct sbom_ctx *c, FILE *f, struct cairn_error *er
         return 0;
 }
 
-int sbom_write(const struct build *b, const struct build_variant *v, int fd,
-               struct cairn_error *err)
+int sbom_render_buf(const struct build *b, const struct build_variant *v, char **ret,
+                    size_t *ret_len, struct cairn_error *err)
 {
         struct sbom_ctx c = { .b = b, .v = v };
         const struct tree_entry *init = tree_lookup(v->tree, "/sbin/cairn-init");
@@ -462,8 +462,7 @@ int sbom_write(const struct build *b, const struct build_variant *v, int fd,
                 r = -ENOMEM;
         if (r < 0)
                 return r;
-        r = write_all(fd, buf, len);
-        if (r < 0)
-                return cairn_error_errno(err, r, "writing the SBOM: %s", strerror(-r));
+        *ret = steal_pointer(&buf);
+        *ret_len = len;
         return 0;
 }

@@ -18,8 +18,9 @@
 #define SBOM_MAX_FILES 1000000
 
 /*
- * Writes the SBOM of v (whose emit digests must be known) to fd. Reads every regular file's
- * content from b->store once to compute its SHA-1 and SHA-256. 0 or -errno with err.
+ * Renders the SBOM of v (whose manifest digest must be known) into memory: *ret (owned by the
+ * caller, NUL-terminated) and *ret_len. Reads every regular file's content from b->store once
+ * to compute its SHA-1 and SHA-256. 0 or -errno with err.
  */
-int sbom_write(const struct build *b, const struct build_variant *v, int fd,
-               struct cairn_error *err);
+int sbom_render_buf(const struct build *b, const struct build_variant *v, char **ret,
+                    size_t *ret_len, struct cairn_error *err);

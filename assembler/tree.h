@@ -50,6 +50,8 @@ struct tree_entry {
         struct store_key key; /* regular files */
         char *target;         /* owned; symlink target as written, or hardlink target path */
         uint32_t dev_major, dev_minor;
+        int64_t mtime; /* seconds; set by image_load for existing images. The build leaves it 0:
+                          emit writes the epoch for every entry (DESIGN.md §3). */
         enum tree_layer layer;
         uint32_t flags; /* enum tree_entry_flags */
         char *origin;   /* owned; where it came from: "package tini 0.19.0-1", ... */

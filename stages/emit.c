@@ -18,6 +18,9 @@
  * for byte plus one layer holding what V adds or changes, with OCI whiteouts (.wh.NAME) for
  * what prod has and V lacks. Without a prod variant, V gets its own [base, app]. Each layer
  * tar also carries the parent directories of its entries, with their metadata from the tree.
+ *
+ * The SBOM NAME-V.spdx.json is also a blob of the layout, attached to the image by an OCI 1.1
+ * artifact manifest whose `subject` is the image manifest; index.json lists both.
  */
 #include "emit.h"
 
@@ -33,6 +36,9 @@
 
 #define GZIP_LEVEL "6"
 #define ZSTD_LEVEL "3"
+
+#define OCI_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
+#define SPDX_MEDIA_TYPE "application/spdx+json"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_write_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive_entry *, archive_entry_free)
@@ -625,9 +631,9 @@ static const char *layer_media_type(const struct build *b)
                                                   : "application/vnd.oci.image.layer.v1.tar+gzip";
 }
 
-static int write_manifest_and_index(const char *layout, const struct build *b,
-                                    struct build_variant *v, const char *config_digest,
-                                    size_t config_size, struct cairn_error *err)
+/* The image manifest, as a blob of layout; fills e->manifest_digest and manifest_size. */
+static int write_manifest(const char *layout, const struct build *b, struct build_variant *v,
+                          const char *config_digest, size_t config_size, struct cairn_error *err)
 {
         struct build_emit_result *e = &v->emit;
         char created[32];
@@ -642,7 +648,7 @@ static int write_manifest_and_index(const char *layout, const struct build *b,
         json_object_begin(&j);
         json_key(&j, "schemaVersion");
         json_int(&j, 2);
-        json_kv_string(&j, "mediaType", "application/vnd.oci.image.manifest.v1+json");
+        json_kv_string(&j, "mediaType", OCI_MANIFEST);
         json_key(&j, "config");
         json_object_begin(&j);
         json_kv_string(&j, "mediaType", "application/vnd.oci.image.config.v1+json");
@@ -671,12 +677,98 @@ static int write_manifest_and_index(const char *layout, const struct build *b,
         int r = blob_write_buf(layout, m, mlen, e->manifest_digest, err);
         if (r < 0)
                 return r;
+        e->manifest_size = mlen;
+        return 0;
+}
 
-        _cleanup_free_ char *idx = NULL;
-        size_t ilen = 0;
-        f = open_memstream(&idx, &ilen);
+/*
+ * Attaches the SBOM (sbom, len bytes: the content of NAME-V.spdx.json) to the image as an
+ * OCI 1.1 artifact: an image manifest with artifactType application/spdx+json, the empty
+ * config `{}`, the SBOM as its one layer and the image manifest as its `subject`, so
+ * registries with the referrers API list it under the image. Fills e->sbom_digest and the
+ * artifact manifest's digest and size.
+ */
+static int write_sbom_referrer(const char *layout, const struct build *b, struct build_variant *v,
+                               const char *sbom, size_t len, struct cairn_error *err)
+{
+        struct build_emit_result *e = &v->emit;
+        char empty_digest[DIGEST_OCI_LEN];
+        int r = blob_write_buf(layout, "{}", 2, empty_digest, err);
+        if (r >= 0)
+                r = blob_write_buf(layout, sbom, len, e->sbom_digest, err);
+        if (r < 0)
+                return r;
+        char created[32];
+        json_format_time(b->epoch, created);
+        _cleanup_free_ char *title = NULL;
+        if (asprintf(&title, "%s-%s.spdx.json", b->recipe->name, v->name) < 0)
+                return -ENOMEM;
+
+        _cleanup_free_ char *m = NULL;
+        size_t mlen = 0;
+        FILE *f = open_memstream(&m, &mlen);
         if (!f)
                 return -ENOMEM;
+        struct json j;
+        json_init(&j, f);
+        json_object_begin(&j);
+        json_key(&j, "schemaVersion");
+        json_int(&j, 2);
+        json_kv_string(&j, "mediaType", OCI_MANIFEST);
+        json_kv_string(&j, "artifactType", SPDX_MEDIA_TYPE);
+        json_key(&j, "config");
+        json_object_begin(&j);
+        json_kv_string(&j, "mediaType", "application/vnd.oci.empty.v1+json");
+        json_kv_string(&j, "digest", empty_digest);
+        json_kv_uint(&j, "size", 2);
+        json_object_end(&j);
+        json_key(&j, "layers");
+        json_array_begin(&j);
+        json_object_begin(&j);
+        json_kv_string(&j, "mediaType", SPDX_MEDIA_TYPE);
+        json_kv_string(&j, "digest", e->sbom_digest);
+        json_kv_uint(&j, "size", len);
+        json_key(&j, "annotations");
+        json_object_begin(&j);
+        json_kv_string(&j, "org.opencontainers.image.title", title);
+        json_object_end(&j);
+        json_object_end(&j);
+        json_array_end(&j);
+        json_key(&j, "subject");
+        json_object_begin(&j);
+        json_kv_string(&j, "mediaType", OCI_MANIFEST);
+        json_kv_string(&j, "digest", e->manifest_digest);
+        json_kv_uint(&j, "size", e->manifest_size);
+        json_object_end(&j);
+        json_key(&j, "annotations");
+        json_object_begin(&j);
+        json_kv_string(&j, "org.opencontainers.image.created", created);
+        json_object_end(&j);
+        json_object_end(&j);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        r = blob_write_buf(layout, m, mlen, e->sbom_manifest_digest, err);
+        if (r < 0)
+                return r;
+        e->sbom_manifest_size = mlen;
+        return 0;
+}
+
+/*
+ * index.json: the image under its ref name, then the SBOM's artifact manifest without a ref
+ * name and with its artifactType, the way oras stores referrers in a layout (image-spec 1.1
+ * defines no referrers index for layouts). Readers that pick an image by ref name (umoci,
+ * skopeo oci:DIR:REF) are unaffected; image_load skips descriptors with an artifactType.
+ */
+static int write_index(const char *layout, const struct build_variant *v, struct cairn_error *err)
+{
+        const struct build_emit_result *e = &v->emit;
+        _cleanup_free_ char *idx = NULL;
+        size_t ilen = 0;
+        FILE *f = open_memstream(&idx, &ilen);
+        if (!f)
+                return -ENOMEM;
+        struct json j;
         json_init(&j, f);
         json_object_begin(&j);
         json_key(&j, "schemaVersion");
@@ -685,20 +777,28 @@ static int write_manifest_and_index(const char *layout, const struct build *b,
         json_key(&j, "manifests");
         json_array_begin(&j);
         json_object_begin(&j);
-        json_kv_string(&j, "mediaType", "application/vnd.oci.image.manifest.v1+json");
+        json_kv_string(&j, "mediaType", OCI_MANIFEST);
         json_kv_string(&j, "digest", e->manifest_digest);
-        json_kv_uint(&j, "size", mlen);
+        json_kv_uint(&j, "size", e->manifest_size);
         json_key(&j, "annotations");
         json_object_begin(&j);
         json_kv_string(&j, "org.opencontainers.image.ref.name", v->name);
         json_object_end(&j);
         json_object_end(&j);
+        if (e->sbom_manifest_digest[0]) {
+                json_object_begin(&j);
+                json_kv_string(&j, "mediaType", OCI_MANIFEST);
+                json_kv_string(&j, "artifactType", SPDX_MEDIA_TYPE);
+                json_kv_string(&j, "digest", e->sbom_manifest_digest);
+                json_kv_uint(&j, "size", e->sbom_manifest_size);
+                json_object_end(&j);
+        }
         json_array_end(&j);
         json_object_end(&j);
         fputc('\n', f);
         if (fclose(f) != 0)
                 return -ENOMEM;
-        r = write_small_file(layout, "index.json", idx, ilen, err);
+        int r = write_small_file(layout, "index.json", idx, ilen, err);
         if (r < 0)
                 return r;
         static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}\n";
@@ -757,7 +857,7 @@ static int emit_layout(const struct build *b, struct build_variant *v, const cha
                 r = blob_write_buf(layout, config, clen, e->config_digest, err);
         if (r < 0)
                 return r;
-        return write_manifest_and_index(layout, b, v, e->config_digest, clen, err);
+        return write_manifest(layout, b, v, e->config_digest, clen, err);
 }
 
 static int emit_rootfs_tar(const struct build *b, struct build_variant *v, const char *out_dir,
@@ -781,19 +881,37 @@ static int emit_rootfs_tar(const struct build *b, struct build_variant *v, const
         return r;
 }
 
-static int emit_sbom(const struct build *b, const struct build_variant *v, const char *out_dir,
+/* NAME-V.spdx.json, the same bytes as a blob of the layout, and the artifact manifest that
+ * attaches them to the image. */
+static int emit_sbom(const struct build *b, struct build_variant *v, const char *out_dir,
                      struct cairn_error *err)
 {
-        _cleanup_free_ char *path = NULL;
-        if (asprintf(&path, "%s/%s-%s.spdx.json", out_dir, b->recipe->name, v->name) < 0)
+        _cleanup_free_ char *path = NULL, *layout = NULL, *sbom = NULL;
+        if (asprintf(&path, "%s/%s-%s.spdx.json", out_dir, b->recipe->name, v->name) < 0 ||
+            asprintf(&layout, "%s/%s-%s", out_dir, b->recipe->name, v->name) < 0)
                 return -ENOMEM;
+        size_t len = 0;
+        int r = sbom_render_buf(b, v, &sbom, &len, err);
+        if (r < 0)
+                return r;
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0)
                 return cairn_error_errno(err, -errno, "%s: %m", path);
-        int r = sbom_write(b, v, fd, err);
+        r = write_all(fd, sbom, len);
         if (r >= 0 && fsync(fd) < 0)
-                r = cairn_error_errno(err, -errno, "%s: %m", path);
-        return r;
+                r = -errno;
+        if (r < 0)
+                return cairn_error_errno(err, r, "%s: %s", path, strerror(-r));
+        return write_sbom_referrer(layout, b, v, sbom, len, err);
+}
+
+static int emit_index(const struct build *b, const struct build_variant *v, const char *out_dir,
+                      struct cairn_error *err)
+{
+        _cleanup_free_ char *layout = NULL;
+        if (asprintf(&layout, "%s/%s-%s", out_dir, b->recipe->name, v->name) < 0)
+                return -ENOMEM;
+        return write_index(layout, v, err);
 }
 
 int stage_emit(struct build *b, const char *out_dir, struct cairn_error *err)
@@ -808,6 +926,9 @@ int stage_emit(struct build *b, const char *out_dir, struct cairn_error *err)
                 /* After the tar and the layout: the SBOM names the manifest digest. */
                 if (r >= 0)
                         r = emit_sbom(b, v, out_dir, err);
+                /* Last: index.json lists the image and the SBOM attached to it. */
+                if (r >= 0)
+                        r = emit_index(b, v, out_dir, err);
                 if (r < 0)
                         return r;
         }

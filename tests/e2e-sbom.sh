@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # cairn build writes NAME-V.spdx.json (issue 8): valid against the SPDX 2.3 JSON schema, every
 # regular file of the rootfs tar listed with the SHA-1 and SHA-256 computed independently, and
-# byte-for-byte equal across two builds. Needs no network.
+# byte-for-byte equal across two builds; attached to the OCI layout as an artifact manifest
+# whose subject is the image, which umoci, skopeo and cairn still read. Needs no network.
 set -euo pipefail
 
 : "${CAIRN:?CAIRN must point at the cairn binary}"
@@ -16,6 +17,7 @@ fails=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+quiet() { "$@" >/dev/null; }
 
 for tool in cc tar python3 sha1sum sha256sum; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (ci/bootstrap installs it)"; exit 77; }
@@ -112,6 +114,93 @@ check "every regular file of the tar is listed with its SHA-1 and SHA-256" \
   diff -u "$work/expected" "$work/listed"
 
 check "the SBOM is reproducible across builds" cmp "$sbom" "$work/out2/hello-prod.spdx.json"
+
+# The SBOM attached to the image in the OCI layout: an image-spec 1.1 artifact manifest with
+# artifactType application/spdx+json, the empty config, the SBOM as its layer and the image
+# manifest as its subject, listed in index.json without a ref name.
+referrer() { # LAYOUT SBOM
+  python3 - "$1" "$2" <<'PY'
+import json, os, sys
+layout, sbom = sys.argv[1], sys.argv[2]
+blob = lambda d: os.path.join(layout, "blobs/sha256", d.split(":")[1])
+index = json.load(open(layout + "/index.json"))
+bad = []
+m = index["manifests"]
+if len(m) != 2:
+    bad.append("index.json lists %d manifests" % len(m))
+image, art = m[0], m[1]
+if image.get("annotations", {}).get("org.opencontainers.image.ref.name") != "prod":
+    bad.append("first descriptor is not the prod image")
+if art != {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+           "artifactType": "application/spdx+json", "digest": art["digest"],
+           "size": os.path.getsize(blob(art["digest"]))}:
+    bad.append("referrer descriptor %r" % art)
+a = json.load(open(blob(art["digest"])))
+if list(a) != ["schemaVersion", "mediaType", "artifactType", "config", "layers", "subject",
+               "annotations"]:
+    bad.append("artifact manifest keys %r" % list(a))
+if a["artifactType"] != "application/spdx+json":
+    bad.append("artifactType")
+if a["config"] != {"mediaType": "application/vnd.oci.empty.v1+json",
+                   "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+                   "size": 2} or open(blob(a["config"]["digest"]), "rb").read() != b"{}":
+    bad.append("config is not the empty descriptor")
+if a["subject"] != {"mediaType": image["mediaType"], "digest": image["digest"], "size": image["size"]}:
+    bad.append("subject %r is not the image descriptor" % a["subject"])
+if len(a["layers"]) != 1 or a["layers"][0]["mediaType"] != "application/spdx+json" \
+        or a["layers"][0]["size"] != os.path.getsize(sbom) \
+        or open(blob(a["layers"][0]["digest"]), "rb").read() != open(sbom, "rb").read():
+    bad.append("the layer is not NAME-V.spdx.json")
+print(a["layers"][0]["digest"].split(":")[1])
+for b in bad:
+    print("# " + b, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+}
+check "index.json lists the SBOM artifact manifest with the image as its subject" \
+  quiet referrer "$work/out1/hello-prod" "$sbom"
+sbom_blob=$(referrer "$work/out1/hello-prod" "$sbom" 2>/dev/null || true)
+check "the SBOM blob's name is its sha256sum" \
+  test "$(sha256sum <"$work/out1/hello-prod/blobs/sha256/$sbom_blob" | cut -d' ' -f1)" = "$sbom_blob"
+check "...which is the sha256sum of hello-prod.spdx.json" \
+  test "$(sha256sum <"$sbom" | cut -d' ' -f1)" = "$sbom_blob"
+check "every blob of the layout is named by its sha256sum" bash -c "
+  cd '$work/out1/hello-prod/blobs/sha256' && for f in *; do [ \"\$(sha256sum <\"\$f\" | cut -d' ' -f1)\" = \"\$f\" ] || exit 1; done"
+check "the layout with its referrer is reproducible" diff -r "$work/out1/hello-prod" "$work/out2/hello-prod"
+if command -v umoci >/dev/null && command -v skopeo >/dev/null; then
+  check "umoci still unpacks the image by its ref" \
+    bash -c "umoci unpack --image '$work/out1/hello-prod:prod' '$work/bundle' >/dev/null 2>&1 && test -x '$work/bundle/rootfs/app/hello'"
+  check "umoci lists only the image's tag" test "$(umoci ls --layout "$work/out1/hello-prod")" = prod
+  check "skopeo copies oci:DIR:prod" \
+    bash -c "skopeo copy 'oci:$work/out1/hello-prod:prod' 'dir:$work/skopeo' >/dev/null 2>&1 && test -s '$work/skopeo/manifest.json'"
+else
+  echo "# umoci or skopeo missing: their checks are skipped (ci/bootstrap installs them)"
+fi
+check "cairn enforce loads the layout without --image (the referrer is not an image)" \
+  quiet "$CAIRN" enforce --profile dev "$work/out1/hello-prod"
+# A referrer listed without artifactType (as some tools write it) is still recognised by the
+# subject in its manifest; two real images still need a ref name.
+cp -a "$work/out1/hello-prod" "$work/bare"
+python3 - "$work/bare/index.json" <<'PY'
+import json, sys
+index = json.load(open(sys.argv[1]))
+del index["manifests"][1]["artifactType"]
+json.dump(index, open(sys.argv[1], "w"))
+PY
+check "a referrer without artifactType in index.json is recognised by its subject" \
+  quiet "$CAIRN" enforce --profile dev "$work/bare"
+python3 - "$work/bare/index.json" <<'PY'
+import json, sys
+index = json.load(open(sys.argv[1]))
+index["manifests"][1] = dict(index["manifests"][0], annotations={"org.opencontainers.image.ref.name": "again"})
+json.dump(index, open(sys.argv[1], "w"))
+PY
+set +e
+"$CAIRN" enforce --profile dev "$work/bare" >/dev/null 2>"$work/two.err"
+rc=$?
+set -e
+check "two images without a ref name: exit 2, saying how many" \
+  bash -c "[ $rc = 2 ] && grep -q 'holds 2 images' '$work/two.err'"
 check "the SBOM ends in a newline and is one line" test "$(wc -l <"$sbom")" -eq 1
 
 echo "1..$n"

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# cairn verify end to end (issue 8): a fresh build verifies; one changed byte of the input
+# artifact, of the rootfs tar or of a layer blob fails with that entry named; OUT is never
+# modified and nothing is left in $TMPDIR; --against DIGEST; zstd layouts; diffoscope finds no
+# difference between two builds' tars. Needs no network.
+set -euo pipefail
+
+: "${CAIRN:?CAIRN must point at the cairn binary}"
+CAIRN=$(realpath "$CAIRN")
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+work=$(mktemp -d /tmp/cairn-e2e-verify-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+quiet() { "$@" >/dev/null; }
+
+for tool in cc python3 sha256sum diffoscope; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (ci/bootstrap installs it)"; exit 77; }
+done
+
+mkdir -p "$work/src/build" "$work/tmp"
+cp "$top/recipes/hello.yaml" "$work/src/hello.yaml"
+cc -static -O1 -o "$work/src/build/hello" "$top/recipes/hello.c"
+cp "$work/src/build/hello" "$work/hello.orig"
+export XDG_CACHE_HOME="$work/cache"
+# Every temporary file of cairn goes here, so the test can see that none is left behind.
+export TMPDIR="$work/tmp"
+
+"$CAIRN" build "$work/src/hello.yaml" -o "$work/out" -q >"$work/summary"
+digest_of() { # LAYOUT: the image manifest digest index.json names first
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1] + "/index.json"))["manifests"][0]["digest"])' "$1"
+}
+prod=$(digest_of "$work/out/hello-prod")
+dev=$(digest_of "$work/out/hello-dev")
+snapshot() { (cd "$work/out" && find . -printf '%p %m %s %T@\n' | LC_ALL=C sort && find . -type f -exec sha256sum {} + | LC_ALL=C sort); }
+snapshot >"$work/before"
+
+# A fresh build verifies, every variant OUT holds.
+set +e
+"$CAIRN" verify "$work/src/hello.yaml" --against "$work/out" -q >"$work/v1" 2>"$work/v1.err"
+rc=$?
+set -e
+check "verify of a fresh build exits 0" test $rc = 0
+check "it prints 'reproducible: hello-dev DIGEST'" grep -qx "reproducible: hello-dev $dev" "$work/v1"
+check "it prints 'reproducible: hello-prod DIGEST'" grep -qx "reproducible: hello-prod $prod" "$work/v1"
+check "two lines, nothing else" test "$(wc -l <"$work/v1")" = 2
+
+# --variant, and a bare manifest digest.
+check "--variant prod verifies prod only" \
+  bash -c "'$CAIRN' verify '$work/src/hello.yaml' --variant prod --against '$work/out' -q >'$work/v2' && test \"\$(cat '$work/v2')\" = 'reproducible: hello-prod $prod'"
+check "--against the prod manifest digest with --variant prod exits 0" \
+  quiet "$CAIRN" verify "$work/src/hello.yaml" --variant prod --against "$prod" -q
+set +e
+"$CAIRN" verify "$work/src/hello.yaml" --variant prod --against "$dev" -q >"$work/v3"
+rc_wrong=$?
+"$CAIRN" verify "$work/src/hello.yaml" --against "$prod" -q 2>"$work/v4.err"
+rc_ambiguous=$?
+"$CAIRN" verify "$work/src/hello.yaml" -q 2>/dev/null
+rc_noagainst=$?
+"$CAIRN" verify "$work/src/hello.yaml" --against "$work/nonexistent" -q 2>/dev/null
+rc_nodir=$?
+"$CAIRN" verify "$work/src/hello.yaml" --against "$work/tmp" -q 2>"$work/v5.err"
+rc_empty=$?
+set -e
+check "another variant's digest exits 1" test $rc_wrong = 1
+check "...naming both digests" grep -q "image manifest: expected $dev, rebuilt $prod" "$work/v3"
+check "a digest without --variant on a two-variant recipe is a usage error (2)" test $rc_ambiguous = 2
+check "...that says to pass --variant" grep -q -- "--variant" "$work/v4.err"
+check "no --against is a usage error (2)" test $rc_noagainst = 2
+check "a missing OUT is a usage error (2)" test $rc_nodir = 2
+check "an OUT without any output of the recipe is a usage error (2)" test $rc_empty = 2
+
+# One byte of the input artifact changes: the rebuild differs and /app/hello is named.
+printf 'X' | dd of="$work/src/build/hello" bs=1 seek=4096 conv=notrunc 2>/dev/null
+set +e
+"$CAIRN" verify "$work/src/hello.yaml" --variant prod --against "$work/out" -q >"$work/v6"
+rc=$?
+set -e
+cp "$work/hello.orig" "$work/src/build/hello"
+check "a changed artifact byte: verify exits 1" test $rc = 1
+check "...says hello-prod is not reproducible" grep -q '^not reproducible: hello-prod' "$work/v6"
+check "...names the image manifest" grep -q "^  image manifest: OUT $prod, rebuilt sha256:" "$work/v6"
+check "...names the app layer's diff_id" grep -q '^  layer app diff_id: OUT sha256:' "$work/v6"
+check "...but not the base layer" bash -c "! grep -q 'layer base' '$work/v6'"
+check "...names the rootfs tar" grep -q '^  rootfs tar: OUT sha256:' "$work/v6"
+check "...names the SBOM" grep -q '^  sbom: OUT sha256:' "$work/v6"
+check "...and the one differing file with its content digests" \
+  grep -qE '^    changed  /app/hello: content sha256:[0-9a-f]{64} -> sha256:[0-9a-f]{64}$' "$work/v6"
+check "...and nothing else differs in the files" grep -qx '    0 added, 0 removed, 1 changed' "$work/v6"
+
+# One byte of OUT's rootfs tar changes (inside /app/hello's data).
+cp -a "$work/out" "$work/out-tar"
+offset=$(python3 - "$work/out-tar/hello-prod.tar" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    m = t.getmember("app/hello")
+    print(m.offset_data + 100)
+PY
+)
+printf 'Z' | dd of="$work/out-tar/hello-prod.tar" bs=1 seek="$offset" conv=notrunc 2>/dev/null
+set +e
+"$CAIRN" verify "$work/src/hello.yaml" --variant prod --against "$work/out-tar" -q >"$work/v7"
+rc=$?
+set -e
+check "a changed byte in OUT's tar: verify exits 1" test $rc = 1
+check "...names only the rootfs tar among the digests" \
+  test "$(grep -c '^  [a-z].*: OUT ' "$work/v7")" = 1 -a "$(grep -c '^  rootfs tar: OUT ' "$work/v7")" = 1
+check "...and /app/hello as the changed file" grep -q '^    changed  /app/hello: content ' "$work/v7"
+
+# One byte of a layer blob changes in place: the manifest still agrees, the blob does not.
+cp -a "$work/out" "$work/out-blob"
+app_blob=$(python3 - "$work/out-blob/hello-prod" <<'PY'
+import json, sys
+d = sys.argv[1]
+m = json.load(open(d + "/blobs/sha256/" + json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]))
+print(m["layers"][1]["digest"][7:])
+PY
+)
+chmod u+w "$work/out-blob/hello-prod/blobs/sha256/$app_blob"
+printf 'Z' | dd of="$work/out-blob/hello-prod/blobs/sha256/$app_blob" bs=1 seek=200 conv=notrunc 2>/dev/null
+set +e
+"$CAIRN" verify "$work/src/hello.yaml" --variant prod --against "$work/out-blob" -q >"$work/v8"
+rc=$?
+set -e
+check "a changed byte in a layer blob: verify exits 1" test $rc = 1
+check "...names the app layer blob whose content does not match its name" \
+  grep -q '^  layer app blob (content does not match its name): OUT sha256:' "$work/v8"
+check "...and not the manifest" bash -c "! grep -q '^  image manifest' '$work/v8'"
+
+check "OUT is exactly as it was after every verify" bash -c "diff <(cd '$work/out' && find . -printf '%p %m %s %T@\n' | LC_ALL=C sort && find . -type f -exec sha256sum {} + | LC_ALL=C sort) '$work/before'"
+check "nothing is left in \$TMPDIR" test -z "$(ls -A "$work/tmp")"
+
+# zstd layers: verify rebuilds with the compression OUT's layout uses.
+"$CAIRN" build "$work/src/hello.yaml" -o "$work/out-zstd" --compression zstd -q >/dev/null
+check "a zstd OUT verifies without --compression" \
+  quiet "$CAIRN" verify "$work/src/hello.yaml" --against "$work/out-zstd" -q
+set +e
+"$CAIRN" verify "$work/src/hello.yaml" --against "$work/out-zstd" --compression gzip --variant prod -q >"$work/v9"
+rc=$?
+set -e
+check "...and --compression gzip against it differs in the blobs only" test $rc = 1
+check "...where the files are the same" grep -q 'holds the same files as the rebuild' "$work/v9"
+
+# A different epoch is a different build: the files differ in mtime only.
+set +e
+"$CAIRN" verify "$work/src/hello.yaml" --against "$work/out" --variant prod --epoch 1700000001 -q >"$work/v10"
+rc=$?
+set -e
+check "verify --epoch N against a build with another epoch exits 1" test $rc = 1
+check "...with mtime changes named" grep -q '^    changed  /app/hello: mtime 2023-11-14T22:13:20Z -> 2023-11-14T22:13:21Z$' "$work/v10"
+
+# diffoscope, the reproducible-builds tool, finds no difference between two builds' tars.
+(cd / && umask 077 && TZ=Asia/Tokyo "$CAIRN" build "$work/src/hello.yaml" -o "$work/out2" -q >/dev/null)
+set +e
+diffoscope --no-progress "$work/out/hello-prod.tar" "$work/out2/hello-prod.tar" >"$work/diffoscope.out" 2>&1
+rc=$?
+set -e
+check "diffoscope finds no difference between two builds' prod tars" test $rc = 0
+set +e
+diffoscope --no-progress "$work/out/hello-prod.tar" "$work/out-tar/hello-prod.tar" >"$work/diffoscope2.out" 2>&1
+rc=$?
+set -e
+check "...and does find the changed byte (the comparison can fail)" test $rc = 1
+
+echo "1..$n"
+exit $((fails > 0))
