@@ -130,7 +130,21 @@ static void json_no_license(struct json *j)
         json_kv_string(j, "copyrightText", NOASSERTION);
 }
 
-static int write_deb_package(struct json *j, const struct build_package *p, size_t i)
+/*
+ * Where the .deb came from, when that does not depend on the building machine: a source with
+ * `url: apt` stands for whatever mirror this machine's apt configuration names, so writing it
+ * would make the SBOM differ between machines; the purl identifies the package instead.
+ */
+static const char *deb_location(const struct recipe *r, const struct build_package *p)
+{
+        for (size_t i = 0; i < r->n_sources; i++)
+                if (streq(r->sources[i].name, p->source))
+                        return streq(r->sources[i].url, "apt") || !p->url ? NOASSERTION : p->url;
+        return NOASSERTION;
+}
+
+static int write_deb_package(struct json *j, const struct recipe *r, const struct build_package *p,
+                             size_t i)
 {
         char id[320];
         deb_id(p, i, id);
@@ -142,7 +156,7 @@ static int write_deb_package(struct json *j, const struct build_package *p, size
         json_kv_string(j, "SPDXID", id);
         json_kv_string(j, "versionInfo", p->version);
         json_kv_string(j, "supplier", supplier);
-        json_kv_string(j, "downloadLocation", p->url ? p->url : NOASSERTION);
+        json_kv_string(j, "downloadLocation", deb_location(r, p));
         json_key(j, "filesAnalyzed");
         json_bool(j, false);
         if (p->sha256) {
@@ -425,7 +439,7 @@ static int sbom_render(const struct sbom_ctx *c, FILE *f, struct cairn_error *er
         write_image_package(&j, c, name);
         for (size_t i = 0; i < b->n_packages; i++)
                 if (pkg_used(v, &b->packages[i])) {
-                        int r = write_deb_package(&j, &b->packages[i], i);
+                        int r = write_deb_package(&j, b->recipe, &b->packages[i], i);
                         if (r < 0)
                                 return r;
                 }

@@ -61,6 +61,15 @@ for p in lock["packages"]:
 assert lock["sources"][0]["url"] == "apt", lock["sources"]
 PY
 cp "$work/tini.lock.json" "$work/lock.before"
+check "SBOM: Debian packages with supplier and purl, no machine-specific mirror URL" python3 - "$work/out/tini-prod.spdx.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+debs = [p for p in doc["packages"] if any(r.get("referenceType") == "purl" and r["referenceLocator"].startswith("pkg:deb/") for r in p.get("externalRefs", []))]
+assert sorted(p["name"] for p in debs) == ["catatonit", "tini"], debs
+for p in debs:
+    assert p["downloadLocation"] == "NOASSERTION", p
+    assert p["supplier"].startswith("Person: ") or p["supplier"].startswith("Organization: "), p
+PY
 
 "$CAIRN" build "$work/tini.yaml" -o "$work/out2" --cache "$work/cache" --offline --locked -q >/dev/null
 check "an offline rebuild from the lock and cache gives identical bytes" cmp "$work/out/tini-prod.tar" "$work/out2/tini-prod.tar"
