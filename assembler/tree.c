@@ -212,6 +212,20 @@ static size_t parent_len(const char *path)
         return slash == path ? 1 : (size_t)(slash - path);
 }
 
+const struct tree_entry *tree_blocking_ancestor(const struct tree *t, const char *path)
+{
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return NULL;
+        while (!streq(p, "/")) {
+                p[parent_len(p)] = '\0';
+                const struct tree_entry *e = tree_lookup(t, p);
+                if (e)
+                        return e->type == TREE_DIR ? NULL : e;
+        }
+        return NULL;
+}
+
 static int ensure_parents(struct tree *t, const char *path, const struct tree_entry *child,
                           struct cairn_error *err)
 {

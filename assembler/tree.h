@@ -79,6 +79,10 @@ enum tree_insert_flags {
 int tree_insert(struct tree *t, const struct tree_entry *e, unsigned flags,
                 struct cairn_error *err);
 
+/* The nearest existing ancestor of path when it is not a directory (a symlink, a file): where
+ * tree_insert(path) would fail with -ENOTDIR. NULL when there is none. */
+const struct tree_entry *tree_blocking_ancestor(const struct tree *t, const char *path);
+
 /* The entry at exactly path (no symlink resolution), or NULL. */
 const struct tree_entry *tree_lookup(const struct tree *t, const char *path);
 struct tree_entry *tree_lookup_mut(struct tree *t, const char *path);

@@ -231,6 +231,15 @@ static int read_entry(struct deb_ctx *c, struct untar *u, struct archive_entry *
                                        "%s: %s is a device node, fifo or socket; packages may not "
                                        "bring those",
                                        c->origin, p);
+        /* Nothing under a symlink (or a file), whichever package made it: a consumer unpacking
+         * the image would write through it. */
+        const struct tree_entry *block = tree_blocking_ancestor(c->v->tree, dest);
+        if (block)
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOTDIR,
+                                       "%s: %s: parent %s is a %s from %s, not a directory; "
+                                       "nothing is placed under a symlink",
+                                       c->origin, dest, block->path, tree_type_name(block->type),
+                                       block->origin ? block->origin : "an earlier item");
         /* Two packages may both own a directory. */
         const struct tree_entry *old = tree_lookup(c->v->tree, dest);
         if (old && old->type == TREE_DIR && e.type == TREE_DIR)
