@@ -49,6 +49,8 @@ void untar_close(struct untar *u)
         if (u->a)
                 archive_read_free(u->a);
         u->a = NULL;
+        free(u->entry);
+        u->entry = NULL;
 }
 
 /* The bomb check, after every chunk: bytes out (entry data, or the tar stream itself when that
@@ -62,11 +64,12 @@ static int check_expansion(struct untar *u, struct cairn_error *err)
         if (out <= UNTAR_EXPANSION_FLOOR || out / base < UNTAR_EXPANSION_MAX)
                 return 0;
         return cairn_error_add(err, u->exit, -EFBIG,
-                               "%s: %llu bytes from the first %llu: expands more than %d times, "
-                               "refused as a decompression bomb (limit: %d times once past %llu "
-                               "MiB)",
-                               u->what, (unsigned long long)out, (unsigned long long)base,
-                               UNTAR_EXPANSION_MAX, UNTAR_EXPANSION_MAX,
+                               "%s%s%s%s: %llu bytes unpacked from %llu read: refused as a "
+                               "decompression bomb (limit: %d times the compressed size once past "
+                               "%llu MiB)",
+                               u->what, u->entry ? ": entry '" : "", u->entry ? u->entry : "",
+                               u->entry ? "'" : "", (unsigned long long)out,
+                               (unsigned long long)base, UNTAR_EXPANSION_MAX,
                                UNTAR_EXPANSION_FLOOR >> 20);
 }
 
@@ -77,8 +80,8 @@ ssize_t untar_read(struct untar *u, void *buf, size_t len, struct cairn_error *e
         la_ssize_t n = archive_read_data(u->a, buf, len);
         if (n < 0) {
                 const char *msg = archive_error_string(u->a);
-                return cairn_error_add(err, u->exit, -EIO, "%s: %s", u->what,
-                                       msg ? msg : "read error");
+                return cairn_error_add(err, u->exit, -EIO, "%s: entry '%s': %s", u->what,
+                                       u->entry ? u->entry : "", msg ? msg : "read error");
         }
         u->out += (uint64_t)n;
         int r = check_expansion(u, err);
@@ -97,6 +100,8 @@ int untar_next(struct untar *u, struct archive_entry **ret_entry, struct cairn_e
                         break;
         }
         u->in_entry = false;
+        free(u->entry);
+        u->entry = NULL;
         struct archive_entry *ae;
         int ar = archive_read_next_header(u->a, &ae);
         if (ar == ARCHIVE_EOF)
@@ -114,6 +119,9 @@ int untar_next(struct untar *u, struct archive_entry **ret_entry, struct cairn_e
         if (!archive_entry_pathname(ae))
                 return cairn_error_add(err, u->exit, -EBADMSG, "%s: an entry without a name",
                                        u->what);
+        u->entry = str_escape(archive_entry_pathname(ae), 200);
+        if (!u->entry)
+                return -ENOMEM;
         int r = check_expansion(u, err);
         if (r < 0)
                 return r;

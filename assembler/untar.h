@@ -28,6 +28,7 @@ struct untar {
         enum cairn_exit exit; /* class of the errors this input causes */
         uint64_t out;         /* bytes of entry data handed out or drained so far */
         bool in_entry;        /* positioned on an entry (its data may be read) */
+        char *entry;          /* owned; the current entry's name, escaped for messages */
 };
 
 /* Opens the archive readable from fd (borrowed: the caller keeps and closes it). what (borrowed,

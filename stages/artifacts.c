@@ -310,7 +310,7 @@ static int archive_entry_add(struct artifact_ctx *c, struct untar *u, struct arc
                 for (;;) {
                         ssize_t n = untar_read(u, buf, bufsize, err);
                         if (n < 0)
-                                return cairn_error_wrap(err, (int)n, "entry '%s'", shown);
+                                return (int)n;
                         if (n == 0)
                                 break;
                         r = store_writer_write(w, buf, (size_t)n, err);

@@ -95,7 +95,7 @@ static int read_control(struct deb_ctx *c, struct untar *u, struct cairn_error *
                 for (;;) {
                         ssize_t n = untar_read(u, c->control + len, size - len, err);
                         if (n < 0)
-                                return cairn_error_wrap(err, (int)n, "control");
+                                return (int)n;
                         if (n == 0 || (len += (size_t)n) == size)
                                 break;
                 }
@@ -133,7 +133,7 @@ static int store_data(struct deb_ctx *c, struct untar *u, struct tree_entry *e,
         for (;;) {
                 ssize_t n = untar_read(u, buf, sizeof(buf), err);
                 if (n < 0)
-                        return cairn_error_wrap(err, (int)n, "%s", e->path);
+                        return (int)n;
                 if (n == 0)
                         break;
                 r = store_writer_write(w, buf, (size_t)n, err);
