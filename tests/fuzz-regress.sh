@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Replays every kept fuzz crasher (tests/fuzz/regress/NAME/), every committed seed
-# (tests/fuzz/corpus-NAME/) and the binary crashers tests/fuzz/regress-gen.sh rebuilds, through
-# the fuzz targets' entry points built without libFuzzer (replay-NAME). A crash, a sanitizer
-# report or a failed check in the target fails the test.
+# Replays every kept fuzz crasher (tests/fuzz/regress/NAME/ and the binary ones
+# tests/fuzz/regress-gen.sh rebuilds) and every seed (tests/fuzz/corpus-NAME/ and what
+# tests/fuzz/seeds.sh makes) through the fuzz targets' entry points built without libFuzzer
+# (replay-NAME), so without clang and under ASan+UBSan too. A crash, a sanitizer report or a
+# failed check in the target fails the test.
 set -euo pipefail
 : "${FUZZ_BUILD_DIR:?}" "${FUZZ_SOURCE_DIR:?}"
 work=$(mktemp -d /tmp/cairn-fuzz-regress-XXXXXX)
@@ -12,9 +13,11 @@ export TMPDIR=$work
 "$FUZZ_SOURCE_DIR/regress-gen.sh" "$work/gen"
 status=0
 for exe in "$FUZZ_BUILD_DIR"/replay-*; do
+  [[ -f $exe && -x $exe ]] || continue
   t=${exe##*/replay-}
   inputs=()
-  for d in "$FUZZ_SOURCE_DIR/regress/$t" "$FUZZ_SOURCE_DIR/corpus-$t" "$work/gen/$t"; do
+  "$FUZZ_SOURCE_DIR/seeds.sh" "$t" "$work/seeds/$t"
+  for d in "$FUZZ_SOURCE_DIR/regress/$t" "$FUZZ_SOURCE_DIR/corpus-$t" "$work/gen/$t" "$work/seeds/$t"; do
     [[ -d $d ]] && inputs+=("$d")
   done
   ((${#inputs[@]})) || continue

@@ -2,9 +2,7 @@
 /*
  * Runs a libFuzzer target's entry point over files, without libFuzzer: how the crashers kept
  * under tests/fuzz/regress/ and the committed seeds are replayed by the ordinary test suite
- * (and under ASan+UBSan in build-asan). Arguments are files or directories of files. A file
- * named *.hex holds the input as hexadecimal text (whitespace ignored), for inputs that are
- * not text.
+ * (and under ASan+UBSan in build-asan). Arguments are files or directories of files.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -14,44 +12,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int unhex(char *buf, size_t *len)
-{
-        size_t o = 0;
-        int hi = -1;
-        for (size_t i = 0; i < *len; i++) {
-                char c = buf[i];
-                int v = c >= '0' && c <= '9'   ? c - '0'
-                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                               : -1;
-                if (v < 0) {
-                        if (c == ' ' || c == '\n' || c == '\t' || c == '\r')
-                                continue;
-                        return -EINVAL;
-                }
-                if (hi < 0)
-                        hi = v;
-                else {
-                        buf[o++] = (char)(hi << 4 | v);
-                        hi = -1;
-                }
-        }
-        if (hi >= 0)
-                return -EINVAL;
-        *len = o;
-        return 0;
-}
-
 static int replay_file(const char *path)
 {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
         int r = read_file_bounded(path, 64 << 20, &buf, &len);
-        if (r >= 0) {
-                size_t n = strlen(path);
-                if (n > 4 && streq(path + n - 4, ".hex"))
-                        r = unhex(buf, &len);
-        }
         if (r < 0) {
                 fprintf(stderr, "%s: %s\n", path, strerror(-r));
                 return r;
