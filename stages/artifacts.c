@@ -150,24 +150,30 @@ static int walk_dir(struct artifact_ctx *c, int dirfd, const char *host, const c
                         }
                         r = walk_dir(c, fd, hpath, ipath, depth + 1, err);
                 } else if (S_ISREG(st.st_mode)) {
+                        /* O_NONBLOCK and the second fstat: a file swapped for a fifo or a device
+                         * after the first look neither blocks the build nor gets read. */
                         _cleanup_close_ int fd =
-                                openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-                        if (fd < 0) {
+                                openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+                        if (fd < 0 || fstat(fd, &st) < 0) {
                                 r = cairn_error_errno(err, -errno, "%s: %m", hpath);
+                                continue;
+                        }
+                        if (!S_ISREG(st.st_mode)) {
+                                r = cairn_error_add(err, CAIRN_EXIT_USAGE, -EPERM,
+                                                    "%s: changed while it was read", hpath);
                                 continue;
                         }
                         r = put_file(c, fd, ipath, st.st_mode, false, err);
                 } else if (S_ISLNK(st.st_mode)) {
-                        char target[TREE_PATH_MAX];
+                        char target[TREE_PATH_MAX + 1];
                         ssize_t len = readlinkat(dirfd, name, target, sizeof(target) - 1);
                         if (len < 0) {
                                 r = cairn_error_errno(err, -errno, "%s: %m", hpath);
                                 continue;
                         }
                         target[len] = '\0';
-                        why = (size_t)len == sizeof(target) - 1
-                                      ? "is longer than 4095 bytes (PATH_MAX)"
-                                      : tree_path_problem(target);
+                        why = len >= TREE_PATH_MAX ? "is longer than 4095 bytes (PATH_MAX)"
+                                                   : tree_path_problem(target);
                         if (why) {
                                 _cleanup_free_ char *shown = str_escape(target, 200);
                                 r = cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
@@ -391,7 +397,8 @@ static int add_artifact(struct build *b, struct build_variant *v, const struct r
                 return -ENOMEM;
         struct artifact_ctx c = { .b = b, .v = v, .a = a, .src_path = src };
 
-        _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a fifo given as src is refused below instead of blocking the build. */
+        _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0)
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, -errno,

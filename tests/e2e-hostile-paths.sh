@@ -166,6 +166,14 @@ check "directory: absolute symlinks stay symlinks" \
   bash -c "grep -q 'srv/l/abs-file -> $work/victim-file' linkdir.list && grep -q 'srv/l/abs-dir -> $work\$' linkdir.list"
 check "directory: nothing behind the symlinks was read" bash -c "! grep -q 'srv/l/abs-dir/' linkdir.list && ! tar -xOf out-linkdir/linkdir-prod.tar | grep -q secret"
 
+# A fifo as an artifact is refused at once, never waited on.
+mkfifo fifo
+recipe fifo 'artifacts:' '  - { src: fifo, dest: /app/fifo }'
+rc=0
+timeout 60 "$CAIRN" build fifo.yaml -o out-fifo -q >/dev/null 2>fifo.err || rc=$?
+check "a fifo as an artifact: refused (exit 2), not waited on" test $rc = 2
+check "a fifo as an artifact: the message says what it is" grep -q "fifo is not a file or directory" fifo.err
+
 # 8. .debs of a signed repository: the same attacks inside data.tar exit 3 (a source failure)
 #    and name the package.
 repo_key
