@@ -383,7 +383,8 @@ int build_emit(struct build *b, struct cairn_error *err)
                 return cairn_error_errno(err, -errno, "%s: %m", b->tmp_out);
         r = stage_emit(b, b->tmp_out, err);
         if (r < 0)
-                return r;
+                return cairn_error_wrap(err, r, "%s: writing the output (in %s; OUT is unchanged)",
+                                        b->opts.out_dir, b->tmp_out);
 
         struct stat st;
         if (stat(b->opts.out_dir, &st) < 0) {

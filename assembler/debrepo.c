@@ -102,8 +102,7 @@ static int verify_release(const struct recipe_source *src, const char *release, 
         return 0;
 }
 
-/* Finds " HEX SIZE PATH" for path in the SHA256: section of a Release file. */
-static bool release_lookup(const char *release, const char *path, char hex[65], uint64_t *size)
+bool debrepo_release_lookup(const char *release, const char *path, char hex[65], uint64_t *size)
 {
         const char *p = strstr(release, "\nSHA256:");
         if (!p)
@@ -193,7 +192,7 @@ static int load_packages(Repo *repo, const struct recipe_source *src, const char
                 free(rel);
                 if (asprintf(&rel, "%s/binary-%s/Packages%s", component, arch, suffixes[i]) < 0)
                         return -ENOMEM;
-                if (release_lookup(release, rel, hex, &size))
+                if (debrepo_release_lookup(release, rel, hex, &size))
                         suffix = suffixes[i];
         }
         if (!suffix)

@@ -30,3 +30,10 @@ int debrepo_base_url(const struct recipe_source *src, char **ret, struct cairn_e
 int debrepo_load(Pool *pool, const struct recipe_source *src, unsigned source_index,
                  const char *arch, const char *cache, bool offline, struct debrepo_info *ret_info,
                  struct cairn_error *err);
+
+/*
+ * Finds the " HEX SIZE PATH" line for path in the SHA256: section of a Release file (a
+ * NUL-terminated string). true and hex (64 digits + NUL) and *size when listed. The entry point
+ * of the Release fuzz target.
+ */
+bool debrepo_release_lookup(const char *release, const char *path, char hex[65], uint64_t *size);

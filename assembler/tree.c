@@ -153,6 +153,23 @@ const char *tree_type_name(enum tree_type type)
         return (unsigned)type < ELEMENTSOF(names) ? names[type] : "unknown";
 }
 
+const char *tree_path_problem(const char *path)
+{
+        size_t len = strlen(path);
+        if (len >= TREE_PATH_MAX)
+                return "is longer than 4095 bytes (PATH_MAX)";
+        for (const char *p = path; *p;) {
+                size_t n = strcspn(p, "/");
+                if (n > TREE_NAME_MAX)
+                        return "has a name longer than 255 bytes (NAME_MAX)";
+                p += n;
+                p += strspn(p, "/");
+        }
+        if (!utf8_valid(path, len))
+                return "is not valid UTF-8";
+        return NULL;
+}
+
 int tree_path_normalize(const char *path, char **ret)
 {
         size_t len = strlen(path);
@@ -195,6 +212,20 @@ static size_t parent_len(const char *path)
         return slash == path ? 1 : (size_t)(slash - path);
 }
 
+const struct tree_entry *tree_blocking_ancestor(const struct tree *t, const char *path)
+{
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return NULL;
+        while (!streq(p, "/")) {
+                p[parent_len(p)] = '\0';
+                const struct tree_entry *e = tree_lookup(t, p);
+                if (e)
+                        return e->type == TREE_DIR ? NULL : e;
+        }
+        return NULL;
+}
+
 static int ensure_parents(struct tree *t, const char *path, const struct tree_entry *child,
                           struct cairn_error *err)
 {
@@ -207,12 +238,16 @@ static int ensure_parents(struct tree *t, const char *path, const struct tree_en
         size_t i;
         if (tree_find(t, parent, &i)) {
                 const struct tree_entry *p = t->entries[i];
+                /* Never under a symlink: a consumer unpacking the image would write through
+                 * it, wherever it points. */
                 if (p->type != TREE_DIR)
-                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOTDIR,
-                                               "%s: parent %s is a %s%s%s, not a directory", path,
-                                               parent, tree_type_name(p->type),
-                                               p->origin ? " from " : "",
-                                               p->origin ? p->origin : "");
+                        return cairn_error_add(
+                                err, CAIRN_EXIT_USAGE, -ENOTDIR,
+                                "%s: parent %s is a %s%s%s, not a directory%s", path, parent,
+                                tree_type_name(p->type), p->origin ? " from " : "",
+                                p->origin ? p->origin : "",
+                                p->type == TREE_SYMLINK ? "; nothing is placed under a symlink"
+                                                        : "");
                 return 0;
         }
         int r = ensure_parents(t, parent, child, err);
@@ -241,7 +276,13 @@ static int ensure_parents(struct tree *t, const char *path, const struct tree_en
 
 int tree_insert(struct tree *t, const struct tree_entry *e, unsigned flags, struct cairn_error *err)
 {
-        if (!e->path || e->path[0] != '/' || strlen(e->path) >= TREE_PATH_MAX)
+        if (e->path && strlen(e->path) >= TREE_PATH_MAX) {
+                _cleanup_free_ char *shown = str_escape(e->path, 200);
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -ENAMETOOLONG,
+                                       "'%s' is longer than %d bytes (PATH_MAX)",
+                                       shown ? shown : "?", TREE_PATH_MAX - 1);
+        }
+        if (!e->path || e->path[0] != '/')
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL, "%s: not an absolute path",
                                        e->path ? e->path : "(null)");
         _cleanup_free_ char *path = NULL;

@@ -16,7 +16,8 @@
 #include "error.h"
 #include "store.h"
 
-#define TREE_PATH_MAX 4096
+#define TREE_PATH_MAX 4096 /* a path is at most TREE_PATH_MAX - 1 bytes (Linux PATH_MAX) */
+#define TREE_NAME_MAX 255  /* one component (Linux NAME_MAX) */
 
 enum tree_type {
         TREE_REG,
@@ -73,10 +74,16 @@ enum tree_insert_flags {
  * Missing parents are created as implicit 0755 0:0 directories in e->layer. Inserting a
  * directory over an implicit directory replaces it. Fails with -EEXIST (message naming both
  * origins) when the path exists and REPLACE is not given, -ENOTDIR when a parent is not a
- * directory, -EINVAL for a non-normalised path.
+ * directory (nothing is ever placed under a symlink), -EINVAL for a non-normalised path,
+ * -ENAMETOOLONG for one of TREE_PATH_MAX bytes or more. Readers of untrusted names check
+ * tree_path_problem() first, with their own context.
  */
 int tree_insert(struct tree *t, const struct tree_entry *e, unsigned flags,
                 struct cairn_error *err);
+
+/* The nearest existing ancestor of path when it is not a directory (a symlink, a file): where
+ * tree_insert(path) would fail with -ENOTDIR. NULL when there is none. */
+const struct tree_entry *tree_blocking_ancestor(const struct tree *t, const char *path);
 
 /* The entry at exactly path (no symlink resolution), or NULL. */
 const struct tree_entry *tree_lookup(const struct tree *t, const char *path);
@@ -107,6 +114,14 @@ enum tree_resolve_flags {
  */
 int tree_resolve(const struct tree *t, const char *path, unsigned flags, char **ret_path,
                  const struct tree_entry **ret_entry);
+
+/*
+ * Why path (or a symlink target) cannot be stored in an image, or NULL when it can: longer
+ * than TREE_PATH_MAX - 1 bytes, a component longer than TREE_NAME_MAX bytes, or not valid
+ * UTF-8 (SPDX and OCI consumers need UTF-8; bytes are never re-encoded). The reason is a static
+ * string that names the limit, e.g. "is longer than 4095 bytes (PATH_MAX)".
+ */
+const char *tree_path_problem(const char *path);
 
 /* Normalises path lexically (collapses "//" and "/."; refuses ".."): 0 and an owned copy, or
  * -EINVAL. Relative paths are taken from "/". */

@@ -103,6 +103,58 @@ void hex_encode(const uint8_t *bytes, size_t len, char *out)
         out[2 * len] = '\0';
 }
 
+bool utf8_valid(const char *s, size_t len)
+{
+        const unsigned char *p = (const unsigned char *)s;
+        for (size_t i = 0; i < len;) {
+                unsigned char c = p[i];
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                }
+                size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+                           : c >= 0xe0 && c <= 0xef ? 3
+                           : c >= 0xf0 && c <= 0xf4 ? 4
+                                                    : 0;
+                if (n == 0 || len - i < n)
+                        return false;
+                for (size_t k = 1; k < n; k++)
+                        if ((p[i + k] & 0xc0) != 0x80)
+                                return false;
+                /* Overlong three- and four-byte forms, UTF-16 surrogates, beyond U+10FFFF. */
+                if ((c == 0xe0 && p[i + 1] < 0xa0) || (c == 0xed && p[i + 1] >= 0xa0) ||
+                    (c == 0xf0 && p[i + 1] < 0x90) || (c == 0xf4 && p[i + 1] >= 0x90))
+                        return false;
+                i += n;
+        }
+        return true;
+}
+
+char *str_escape(const char *s, size_t max)
+{
+        size_t len = strlen(s);
+        bool cut = len > max;
+        if (cut)
+                len = max;
+        char *out = malloc(len * 4 + 4);
+        if (!out)
+                return NULL;
+        size_t o = 0;
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)s[i];
+                if (c < 0x20 || c >= 0x7f || c == '\\')
+                        o += (size_t)sprintf(out + o, "\\x%02x", c);
+                else
+                        out[o++] = (char)c;
+        }
+        if (cut) {
+                memcpy(out + o, "...", 3);
+                o += 3;
+        }
+        out[o] = '\0';
+        return out;
+}
+
 static int rm_rf_at(int parent_fd, const char *name)
 {
         struct stat st;

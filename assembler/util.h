@@ -140,5 +140,16 @@ void hex_encode(const uint8_t *bytes, size_t len, char *out);
 /* Removes a directory tree without following symlinks. 0, or -errno of the first failure. */
 int rm_rf(const char *path);
 
+/* True when s[0..len) is well-formed UTF-8 (no overlongs, surrogates or code points past
+ * U+10FFFF). */
+bool utf8_valid(const char *s, size_t len);
+
+/*
+ * A copy of s fit for one line of an error message: bytes outside printable ASCII (newlines,
+ * control characters, UTF-8 and invalid bytes alike) and backslashes written as \xNN, cut
+ * after max input bytes with "...". The caller frees it; NULL on allocation failure.
+ */
+char *str_escape(const char *s, size_t max);
+
 /* mkdir -p with mode for each missing component. 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode);

@@ -10,19 +10,16 @@
  */
 #include "artifacts.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include "digest.h"
+#include "untar.h"
 
 #define ARTIFACT_MAX_FILE_BYTES (64ULL << 30) /* one file */
 #define ARTIFACT_MAX_ENTRIES    1000000       /* entries of one directory or archive */
 #define ARTIFACT_MAX_DEPTH      64
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_read_free)
 
 struct artifact_ctx {
         struct build *b;
@@ -128,6 +125,13 @@ static int walk_dir(struct artifact_ctx *c, int dirfd, const char *host, const c
                         r = -ENOMEM;
                         continue;
                 }
+                const char *why = tree_path_problem(ipath);
+                if (why) {
+                        _cleanup_free_ char *shown = str_escape(hpath, 300);
+                        r = cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL, "%s: its image path %s",
+                                            shown ? shown : host, why);
+                        continue;
+                }
                 struct stat st;
                 if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         r = cairn_error_errno(err, -errno, "%s: %m", hpath);
@@ -146,21 +150,37 @@ static int walk_dir(struct artifact_ctx *c, int dirfd, const char *host, const c
                         }
                         r = walk_dir(c, fd, hpath, ipath, depth + 1, err);
                 } else if (S_ISREG(st.st_mode)) {
+                        /* O_NONBLOCK and the second fstat: a file swapped for a fifo or a device
+                         * after the first look neither blocks the build nor gets read. */
                         _cleanup_close_ int fd =
-                                openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-                        if (fd < 0) {
+                                openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+                        if (fd < 0 || fstat(fd, &st) < 0) {
                                 r = cairn_error_errno(err, -errno, "%s: %m", hpath);
+                                continue;
+                        }
+                        if (!S_ISREG(st.st_mode)) {
+                                r = cairn_error_add(err, CAIRN_EXIT_USAGE, -EPERM,
+                                                    "%s: changed while it was read", hpath);
                                 continue;
                         }
                         r = put_file(c, fd, ipath, st.st_mode, false, err);
                 } else if (S_ISLNK(st.st_mode)) {
-                        char target[TREE_PATH_MAX];
+                        char target[TREE_PATH_MAX + 1];
                         ssize_t len = readlinkat(dirfd, name, target, sizeof(target) - 1);
                         if (len < 0) {
                                 r = cairn_error_errno(err, -errno, "%s: %m", hpath);
                                 continue;
                         }
                         target[len] = '\0';
+                        why = len >= TREE_PATH_MAX ? "is longer than 4095 bytes (PATH_MAX)"
+                                                   : tree_path_problem(target);
+                        if (why) {
+                                _cleanup_free_ char *shown = str_escape(target, 200);
+                                r = cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                                    "%s: symlink target '%s' %s", hpath,
+                                                    shown ? shown : "", why);
+                                continue;
+                        }
                         if (target_escapes(target, depth)) {
                                 r = cairn_error_add(err, CAIRN_EXIT_USAGE, -EPERM,
                                                     "%s: symlink to '%s' leaves the artifact "
@@ -201,103 +221,149 @@ static bool looks_like_archive(int fd)
         return n >= 262 && memcmp(buf + 257, "ustar", 5) == 0;
 }
 
+/*
+ * Checks a name taken from an archive: absolute names, '..', over-long names and invalid UTF-8
+ * are refused with the archive and the entry named. *ret (owned) is the normalised "/x/y".
+ */
+static int archive_name(const struct artifact_ctx *c, const char *raw, const char *shown,
+                        char **ret, struct cairn_error *err)
+{
+        if (raw[0] == '/')
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EPERM,
+                                       "%s: entry '%s' has an absolute name", c->src_path, shown);
+        const char *why = tree_path_problem(raw);
+        if (why)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EPERM, "%s: entry '%s' %s",
+                                       c->src_path, shown, why);
+        if (tree_path_normalize(raw, ret) < 0)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EPERM,
+                                       "%s: entry '%s' leaves the archive ('..')", c->src_path,
+                                       shown);
+        return 0;
+}
+
+/* A hardlink's target: an earlier regular file of this same archive, else refused. */
+static int archive_hardlink(const struct artifact_ctx *c, const char *origin, const char *target,
+                            const char *shown, const struct tree_entry **ret,
+                            struct cairn_error *err)
+{
+        _cleanup_free_ char *lrel = NULL, *link = NULL, *tshown = str_escape(target, 200);
+        if (!tshown)
+                return -ENOMEM;
+        if (target[0] == '/' || tree_path_problem(target) || tree_path_normalize(target, &lrel) < 0)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EPERM,
+                                       "%s: hardlink '%s' to '%s' leaves the archive", c->src_path,
+                                       shown, tshown);
+        link = join(c->a->dest, lrel + 1);
+        if (!link)
+                return -ENOMEM;
+        const struct tree_entry *t = tree_lookup(c->v->tree, link);
+        if (!t || t->type != TREE_REG || !streq_ptr(t->origin, origin))
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EPERM,
+                                       "%s: hardlink '%s' to '%s' points at no earlier file of the "
+                                       "archive",
+                                       c->src_path, shown, tshown);
+        *ret = t;
+        return 0;
+}
+
+static int archive_entry_add(struct artifact_ctx *c, struct untar *u, struct archive_entry *ae,
+                             const char *origin, uint8_t *buf, size_t bufsize,
+                             struct cairn_error *err)
+{
+        const char *raw = archive_entry_pathname(ae);
+        _cleanup_free_ char *shown = str_escape(raw, 200), *rel = NULL, *path = NULL;
+        if (!shown)
+                return -ENOMEM;
+        int r = archive_name(c, raw, shown, &rel, err);
+        if (r < 0)
+                return r;
+        if (streq(rel, "/"))
+                return 0;
+        path = join(c->a->dest, rel + 1);
+        if (!path)
+                return -ENOMEM;
+        struct tree_entry e = { .path = path, .mode = archive_entry_perm(ae) & 07777 };
+        mode_t type = archive_entry_filetype(ae);
+        if (archive_entry_hardlink(ae)) {
+                const struct tree_entry *t = NULL;
+                r = archive_hardlink(c, origin, archive_entry_hardlink(ae), shown, &t, err);
+                if (r < 0)
+                        return r;
+                /* A copy: contents are shared in the store anyway. */
+                e.type = TREE_REG;
+                e.key = t->key;
+                e.size = t->size;
+                e.mode = t->mode;
+        } else if (type == AE_IFDIR) {
+                e.type = TREE_DIR;
+        } else if (type == AE_IFLNK) {
+                e.type = TREE_SYMLINK;
+                e.mode = 0777;
+                e.target = (char *)archive_entry_symlink(ae);
+                const char *why = e.target ? tree_path_problem(e.target) : "is empty";
+                if (why) {
+                        _cleanup_free_ char *tshown = str_escape(e.target ? e.target : "", 200);
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                               "%s: symlink '%s': its target '%s' %s", c->src_path,
+                                               shown, tshown ? tshown : "", why);
+                }
+        } else if (type == AE_IFREG) {
+                _cleanup_store_writer_ struct store_writer *w = NULL;
+                r = store_writer_new(c->b->store, ARTIFACT_MAX_FILE_BYTES, &w, err);
+                if (r < 0)
+                        return r;
+                for (;;) {
+                        ssize_t n = untar_read(u, buf, bufsize, err);
+                        if (n < 0)
+                                return (int)n;
+                        if (n == 0)
+                                break;
+                        r = store_writer_write(w, buf, (size_t)n, err);
+                        if (r < 0)
+                                return cairn_error_wrap(err, r, "%s: %s", c->src_path, shown);
+                }
+                e.type = TREE_REG;
+                r = store_writer_commit(steal_pointer(&w), &e.key, &e.size, err);
+                if (r < 0)
+                        return r;
+        } else
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EPERM,
+                                       "%s: entry '%s': device nodes, fifos and sockets cannot be "
+                                       "artifacts",
+                                       c->src_path, shown);
+        r = insert(c, &e, err);
+        return r < 0 ? cairn_error_wrap(err, r, "%s: entry '%s'", c->src_path, shown) : 0;
+}
+
 static int unpack_archive(struct artifact_ctx *c, int fd, struct cairn_error *err)
 {
-        _cleanup_(archive_read_freep) struct archive *a = archive_read_new();
-        if (!a)
+        _cleanup_free_ char *origin = NULL;
+        if (asprintf(&origin, "artifact %s", c->a->src) < 0)
                 return -ENOMEM;
-        archive_read_support_filter_all(a);
-        archive_read_support_format_tar(a);
-        archive_read_support_format_gnutar(a);
-        if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK)
-                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL, "%s: %s", c->src_path,
-                                       archive_error_string(a));
-        struct archive_entry *ae;
-        int ar;
         _cleanup_free_ uint8_t *buf = malloc(128 * 1024);
         if (!buf)
                 return -ENOMEM;
-        while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
-                const char *raw = archive_entry_pathname(ae);
-                if (!raw || raw[0] == '/')
-                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EPERM,
-                                               "%s: entry '%s' has an absolute name", c->src_path,
-                                               raw ? raw : "");
-                _cleanup_free_ char *rel = NULL, *path = NULL;
-                if (tree_path_normalize(raw, &rel) < 0)
-                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EPERM,
-                                               "%s: entry '%s' leaves the archive ('..')",
-                                               c->src_path, raw);
-                if (streq(rel, "/"))
-                        continue;
-                path = join(c->a->dest, rel + 1);
-                if (!path)
-                        return -ENOMEM;
-                struct tree_entry e = { .path = path, .mode = archive_entry_perm(ae) & 07777 };
-                _cleanup_free_ char *link = NULL;
-                mode_t type = archive_entry_filetype(ae);
-                if (archive_entry_hardlink(ae)) {
-                        _cleanup_free_ char *lrel = NULL;
-                        if (tree_path_normalize(archive_entry_hardlink(ae), &lrel) < 0)
-                                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EPERM,
-                                                       "%s: hardlink '%s' leaves the archive",
-                                                       c->src_path, raw);
-                        link = join(c->a->dest, lrel + 1);
-                        const struct tree_entry *t = link ? tree_lookup(c->v->tree, link) : NULL;
-                        if (!t || t->type != TREE_REG)
-                                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EPERM,
-                                                       "%s: hardlink '%s' points at no earlier "
-                                                       "file of the archive",
-                                                       c->src_path, raw);
-                        /* A copy: contents are shared in the store anyway. */
-                        e.type = TREE_REG;
-                        e.key = t->key;
-                        e.size = t->size;
-                        e.mode = t->mode;
-                } else if (type == AE_IFDIR) {
-                        e.type = TREE_DIR;
-                } else if (type == AE_IFLNK) {
-                        e.type = TREE_SYMLINK;
-                        e.mode = 0777;
-                        e.target = (char *)archive_entry_symlink(ae);
-                        if (!e.target)
-                                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
-                                                       "%s: symlink '%s' without target",
-                                                       c->src_path, raw);
-                } else if (type == AE_IFREG) {
-                        _cleanup_store_writer_ struct store_writer *w = NULL;
-                        int r = store_writer_new(c->b->store, ARTIFACT_MAX_FILE_BYTES, &w, err);
-                        if (r < 0)
-                                return r;
-                        for (;;) {
-                                la_ssize_t n = archive_read_data(a, buf, 128 * 1024);
-                                if (n < 0)
-                                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EIO,
-                                                               "%s: %s: %s", c->src_path, raw,
-                                                               archive_error_string(a));
-                                if (n == 0)
-                                        break;
-                                r = store_writer_write(w, buf, (size_t)n, err);
-                                if (r < 0)
-                                        return cairn_error_wrap(err, r, "%s: %s", c->src_path, raw);
-                        }
-                        e.type = TREE_REG;
-                        r = store_writer_commit(steal_pointer(&w), &e.key, &e.size, err);
-                        if (r < 0)
-                                return r;
-                } else
-                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EPERM,
-                                               "%s: entry '%s': device nodes, fifos and sockets "
-                                               "cannot be artifacts",
-                                               c->src_path, raw);
-                int r = insert(c, &e, err);
+        struct untar u;
+        int r = untar_open_fd(&u, fd, c->src_path, CAIRN_EXIT_USAGE, err);
+        if (r < 0)
+                return r;
+        struct archive_entry *ae;
+        while ((r = untar_next(&u, &ae, err)) > 0) {
+                r = archive_entry_add(c, &u, ae, origin, buf, 128 * 1024, err);
                 if (r < 0)
-                        return r;
+                        break;
         }
-        if (ar != ARCHIVE_EOF)
-                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL, "%s: %s", c->src_path,
-                                       archive_error_string(a));
-        return 0;
+        untar_close(&u);
+        return r;
+}
+
+int artifacts_unpack_archive(struct build *b, struct build_variant *v,
+                             const struct recipe_artifact *a, const char *src_path, int fd,
+                             struct cairn_error *err)
+{
+        struct artifact_ctx c = { .b = b, .v = v, .a = a, .src_path = src_path };
+        return unpack_archive(&c, fd, err);
 }
 
 static int check_pin(struct artifact_ctx *c, int fd, struct cairn_error *err)
@@ -331,7 +397,8 @@ static int add_artifact(struct build *b, struct build_variant *v, const struct r
                 return -ENOMEM;
         struct artifact_ctx c = { .b = b, .v = v, .a = a, .src_path = src };
 
-        _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a fifo given as src is refused below instead of blocking the build. */
+        _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0)
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, -errno,

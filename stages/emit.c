@@ -317,7 +317,11 @@ static int write_entry(struct archive *a, const struct plan_item *it, const stru
                                                "%s: sockets cannot be stored in a tar", e->path);
                 }
         }
-        if (archive_write_header(a, ae) != ARCHIVE_OK)
+        /* In the C locale libarchive cannot translate a non-ASCII name to UTF-8 and warns
+         * (EILSEQ); it then writes the bytes as they are under hdrcharset=BINARY, which is what
+         * cairn wants: names byte for byte, whatever the locale. */
+        int ar = archive_write_header(a, ae);
+        if (ar != ARCHIVE_OK && !(ar == ARCHIVE_WARN && archive_errno(a) == EILSEQ))
                 return cairn_error_add(err, CAIRN_EXIT_IO, -EIO, "%s: %s", it->path,
                                        archive_error_string(a));
         if (!e || e->type != TREE_REG || e->size == 0)

@@ -20,6 +20,7 @@
 #include <archive_entry.h>
 
 #include "resolve.h"
+#include "untar.h"
 
 #define DEB_MEMBER_MAX  (4ULL << 30)
 #define DEB_ENTRIES_MAX 200000
@@ -72,11 +73,11 @@ static bool excluded(const char *path)
         return false;
 }
 
-static int read_control(struct deb_ctx *c, struct archive *inner, struct cairn_error *err)
+static int read_control(struct deb_ctx *c, struct untar *u, struct cairn_error *err)
 {
         struct archive_entry *ae;
-        int ar;
-        while ((ar = archive_read_next_header(inner, &ae)) == ARCHIVE_OK) {
+        int r;
+        while ((r = untar_next(u, &ae, err)) > 0) {
                 _cleanup_free_ char *p = NULL;
                 if (tree_path_normalize(archive_entry_pathname(ae), &p) < 0)
                         continue;
@@ -90,18 +91,20 @@ static int read_control(struct deb_ctx *c, struct archive *inner, struct cairn_e
                 c->control = malloc(size + 2);
                 if (!c->control)
                         return -ENOMEM;
-                la_ssize_t n = archive_read_data(inner, c->control, size);
-                if (n < 0)
-                        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EIO, "%s: control: %s",
-                                               c->origin, archive_error_string(inner));
-                c->control_len = (size_t)n;
+                size_t len = 0;
+                for (;;) {
+                        ssize_t n = untar_read(u, c->control + len, size - len, err);
+                        if (n < 0)
+                                return (int)n;
+                        if (n == 0 || (len += (size_t)n) == size)
+                                break;
+                }
+                c->control_len = len;
                 if (c->control_len == 0 || c->control[c->control_len - 1] != '\n')
                         c->control[c->control_len++] = '\n';
                 c->control[c->control_len] = '\0';
         }
-        return ar == ARCHIVE_EOF ? 0
-                                 : cairn_error_add(err, CAIRN_EXIT_SOURCE, -EIO, "%s: control: %s",
-                                                   c->origin, archive_error_string(inner));
+        return r;
 }
 
 /* The image path for package path p, or NULL when the entry is not wanted. */
@@ -119,7 +122,7 @@ static const char *wanted(struct deb_ctx *c, const char *p, bool *named)
         return NULL;
 }
 
-static int store_data(struct deb_ctx *c, struct archive *inner, struct tree_entry *e,
+static int store_data(struct deb_ctx *c, struct untar *u, struct tree_entry *e,
                       struct cairn_error *err)
 {
         _cleanup_store_writer_ struct store_writer *w = NULL;
@@ -128,98 +131,133 @@ static int store_data(struct deb_ctx *c, struct archive *inner, struct tree_entr
                 return r;
         uint8_t buf[65536];
         for (;;) {
-                la_ssize_t n = archive_read_data(inner, buf, sizeof(buf));
+                ssize_t n = untar_read(u, buf, sizeof(buf), err);
                 if (n < 0)
-                        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EIO, "%s: %s: %s",
-                                               c->origin, e->path, archive_error_string(inner));
+                        return (int)n;
                 if (n == 0)
                         break;
                 r = store_writer_write(w, buf, (size_t)n, err);
                 if (r < 0)
-                        return cairn_error_wrap(err, r, "%s", c->origin);
+                        return cairn_error_wrap(err, r, "%s: %s", c->origin, e->path);
         }
         return store_writer_commit(steal_pointer(&w), &e->key, &e->size, err);
 }
 
-static int read_data(struct deb_ctx *c, struct archive *inner, struct cairn_error *err)
+/* A data.tar entry's name, checked: '..', over-long names and invalid UTF-8 are refused with the
+ * package named (leading '/' and './' are how dpkg-deb writes names). */
+static int deb_name(const struct deb_ctx *c, const char *raw, const char *kind, char **ret,
+                    struct cairn_error *err)
+{
+        _cleanup_free_ char *shown = str_escape(raw, 200);
+        if (!shown)
+                return -ENOMEM;
+        const char *why = tree_path_problem(raw);
+        if (why)
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM, "%s: %s '%s' %s", c->origin,
+                                       kind, shown, why);
+        if (tree_path_normalize(raw, ret) < 0)
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM,
+                                       "%s: %s '%s' escapes the root", c->origin, kind, shown);
+        return 0;
+}
+
+static int read_entry(struct deb_ctx *c, struct untar *u, struct archive_entry *ae,
+                      struct cairn_error *err)
+{
+        if (++c->n_entries > DEB_ENTRIES_MAX)
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -E2BIG, "%s: more than %d entries",
+                                       c->origin, DEB_ENTRIES_MAX);
+        const char *raw = archive_entry_pathname(ae);
+        _cleanup_free_ char *p = NULL;
+        int r = deb_name(c, raw, "entry", &p, err);
+        if (r < 0)
+                return r;
+        if (streq(p, "/"))
+                return 0;
+        bool named;
+        const char *dest = wanted(c, p, &named);
+        if (!dest)
+                return 0;
+        mode_t type = archive_entry_filetype(ae);
+        struct tree_entry e = {
+                .path = (char *)dest,
+                .mode = archive_entry_perm(ae) & 07777,
+                .uid = (uint32_t)archive_entry_uid(ae),
+                .gid = (uint32_t)archive_entry_gid(ae),
+                .layer = TREE_LAYER_BASE,
+                .flags = named ? TREE_ENTRY_NAMED : 0,
+                .origin = c->origin,
+        };
+        _cleanup_free_ char *link = NULL;
+        if (archive_entry_hardlink(ae)) {
+                r = deb_name(c, archive_entry_hardlink(ae), "hardlink target", &link, err);
+                if (r < 0)
+                        return r;
+                /* Only to an earlier file of this same package: never another package's. */
+                const struct tree_entry *t = tree_lookup(c->v->tree, link);
+                if (!t || t->type != TREE_REG || !streq_ptr(t->origin, c->origin))
+                        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM,
+                                               "%s: hardlink '%s' points outside the package's "
+                                               "files",
+                                               c->origin, p);
+                e.type = TREE_REG;
+                e.key = t->key;
+                e.size = t->size;
+        } else if (type == AE_IFREG) {
+                e.type = TREE_REG;
+                r = store_data(c, u, &e, err);
+                if (r < 0)
+                        return r;
+        } else if (type == AE_IFDIR) {
+                e.type = TREE_DIR;
+        } else if (type == AE_IFLNK) {
+                if (named)
+                        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EINVAL,
+                                               "%s: %s is a symlink to %s in the package; name its "
+                                               "target in the recipe instead",
+                                               c->origin, p, archive_entry_symlink(ae));
+                e.type = TREE_SYMLINK;
+                e.mode = 0777;
+                e.target = (char *)archive_entry_symlink(ae);
+                const char *why = e.target ? tree_path_problem(e.target) : "is empty";
+                if (why) {
+                        _cleanup_free_ char *shown = str_escape(e.target ? e.target : "", 200);
+                        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EINVAL,
+                                               "%s: symlink %s: its target '%s' %s", c->origin, p,
+                                               shown ? shown : "", why);
+                }
+        } else
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM,
+                                       "%s: %s is a device node, fifo or socket; packages may not "
+                                       "bring those",
+                                       c->origin, p);
+        /* Nothing under a symlink (or a file), whichever package made it: a consumer unpacking
+         * the image would write through it. */
+        const struct tree_entry *block = tree_blocking_ancestor(c->v->tree, dest);
+        if (block)
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOTDIR,
+                                       "%s: %s: parent %s is a %s from %s, not a directory; "
+                                       "nothing is placed under a symlink",
+                                       c->origin, dest, block->path, tree_type_name(block->type),
+                                       block->origin ? block->origin : "an earlier item");
+        /* Two packages may both own a directory. */
+        const struct tree_entry *old = tree_lookup(c->v->tree, dest);
+        if (old && old->type == TREE_DIR && e.type == TREE_DIR)
+                return 0;
+        r = tree_insert(c->v->tree, &e, 0, err);
+        return r < 0 ? cairn_error_wrap(err, r, "%s", c->origin) : 0;
+}
+
+static int read_data(struct deb_ctx *c, struct untar *u, struct cairn_error *err)
 {
         struct archive_entry *ae;
-        int ar;
-        while ((ar = archive_read_next_header(inner, &ae)) == ARCHIVE_OK) {
-                if (++c->n_entries > DEB_ENTRIES_MAX)
-                        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -E2BIG,
-                                               "%s: more than %d entries", c->origin,
-                                               DEB_ENTRIES_MAX);
-                const char *raw = archive_entry_pathname(ae);
-                _cleanup_free_ char *p = NULL;
-                if (!raw || tree_path_normalize(raw, &p) < 0)
-                        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM,
-                                               "%s: entry '%s' escapes the root", c->origin,
-                                               raw ? raw : "");
-                if (streq(p, "/"))
-                        continue;
-                bool named;
-                const char *dest = wanted(c, p, &named);
-                if (!dest)
-                        continue;
-                mode_t type = archive_entry_filetype(ae);
-                struct tree_entry e = {
-                        .path = (char *)dest,
-                        .mode = archive_entry_perm(ae) & 07777,
-                        .uid = (uint32_t)archive_entry_uid(ae),
-                        .gid = (uint32_t)archive_entry_gid(ae),
-                        .layer = TREE_LAYER_BASE,
-                        .flags = named ? TREE_ENTRY_NAMED : 0,
-                        .origin = c->origin,
-                };
-                _cleanup_free_ char *link = NULL;
-                if (archive_entry_hardlink(ae)) {
-                        if (tree_path_normalize(archive_entry_hardlink(ae), &link) < 0)
-                                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM,
-                                                       "%s: hardlink '%s' escapes the root",
-                                                       c->origin, raw);
-                        const struct tree_entry *t = tree_lookup(c->v->tree, link);
-                        if (!t || t->type != TREE_REG)
-                                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM,
-                                                       "%s: hardlink '%s' points outside the "
-                                                       "package's files",
-                                                       c->origin, raw);
-                        e.type = TREE_REG;
-                        e.key = t->key;
-                        e.size = t->size;
-                } else if (type == AE_IFREG) {
-                        e.type = TREE_REG;
-                        int r = store_data(c, inner, &e, err);
-                        if (r < 0)
-                                return r;
-                } else if (type == AE_IFDIR) {
-                        e.type = TREE_DIR;
-                } else if (type == AE_IFLNK) {
-                        if (named)
-                                return cairn_error_add(
-                                        err, CAIRN_EXIT_SOURCE, -EINVAL,
-                                        "%s: %s is a symlink to %s in the package; name its "
-                                        "target in the recipe instead",
-                                        c->origin, p, archive_entry_symlink(ae));
-                        e.type = TREE_SYMLINK;
-                        e.mode = 0777;
-                        e.target = (char *)archive_entry_symlink(ae);
-                } else
-                        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM,
-                                               "%s: %s is a device node, fifo or socket; "
-                                               "packages may not bring those",
-                                               c->origin, p);
-                /* Two packages may both own a directory. */
-                const struct tree_entry *old = tree_lookup(c->v->tree, dest);
-                if (old && old->type == TREE_DIR && e.type == TREE_DIR)
-                        continue;
-                int r = tree_insert(c->v->tree, &e, 0, err);
+        int r;
+        while ((r = untar_next(u, &ae, err)) > 0) {
+                r = read_entry(c, u, ae, err);
                 if (r < 0)
                         return r;
         }
-        return ar == ARCHIVE_EOF ? 0
-                                 : cairn_error_add(err, CAIRN_EXIT_SOURCE, -EIO, "%s: %s",
-                                                   c->origin, archive_error_string(inner));
+        return r;
 }
 
 static int unpack_deb(struct deb_ctx *c, struct cairn_error *err)
@@ -236,28 +274,23 @@ static int unpack_deb(struct deb_ctx *c, struct cairn_error *err)
         int ar;
         while ((ar = archive_read_next_header(outer, &ae)) == ARCHIVE_OK) {
                 const char *name = archive_entry_pathname(ae);
-                bool control = startswith(name, "control.tar");
-                bool data = startswith(name, "data.tar");
+                bool control = name && startswith(name, "control.tar");
+                bool data = name && startswith(name, "data.tar");
                 if (!control && !data)
                         continue;
-                _cleanup_(archive_read_freep) struct archive *inner = archive_read_new();
-                if (!inner)
+                _cleanup_free_ char *what = NULL;
+                if (asprintf(&what, "%s: %s", c->origin, name) < 0)
                         return -ENOMEM;
-                archive_read_support_filter_all(inner);
-                archive_read_support_format_tar(inner);
-                archive_read_support_format_gnutar(inner);
-                struct member_reader *m = calloc(1, sizeof(*m));
+                _cleanup_free_ struct member_reader *m = calloc(1, sizeof(*m));
                 if (!m)
                         return -ENOMEM;
                 m->outer = outer;
-                int r;
-                if (archive_read_open(inner, m, NULL, member_read, NULL) != ARCHIVE_OK)
-                        r = cairn_error_add(err, CAIRN_EXIT_SOURCE, -EIO, "%s: %s: %s", c->origin,
-                                            name, archive_error_string(inner));
-                else
-                        r = control ? read_control(c, inner, err) : read_data(c, inner, err);
-                archive_read_free(steal_pointer(&inner));
-                free(m);
+                struct untar u;
+                int r = untar_open_cb(&u, m, member_read, what, CAIRN_EXIT_SOURCE, err);
+                if (r < 0)
+                        return r;
+                r = control ? read_control(c, &u, err) : read_data(c, &u, err);
+                untar_close(&u);
                 if (r < 0)
                         return r;
                 seen_data = seen_data || data;
@@ -331,8 +364,8 @@ static int note_maintainer(struct build_package *pkg, const char *control)
         return pkg->maintainer ? 0 : -ENOMEM;
 }
 
-static int unpack_one(struct build *b, struct build_variant *v, struct build_package *pkg,
-                      const struct recipe_utility *util, struct cairn_error *err)
+int unpack_package(struct build *b, struct build_variant *v, struct build_package *pkg,
+                   const struct recipe_utility *util, struct cairn_error *err)
 {
         struct deb_ctx c = { .b = b, .v = v, .pkg = pkg, .util = util };
         snprintf(c.origin, sizeof(c.origin), "package %s %s", pkg->name, pkg->version);
@@ -373,7 +406,7 @@ int stage_unpack(struct build *b, struct build_variant *v, struct cairn_error *e
         for (size_t i = 0; i < b->n_packages; i++) {
                 if (!(b->packages[i].whole & bit))
                         continue;
-                int r = unpack_one(b, v, &b->packages[i], NULL, err);
+                int r = unpack_package(b, v, &b->packages[i], NULL, err);
                 if (r < 0)
                         return r;
         }
@@ -383,7 +416,7 @@ int stage_unpack(struct build *b, struct build_variant *v, struct cairn_error *e
                 if (!pkg)
                         return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
                                                "utility %s was not resolved", u->package);
-                int r = unpack_one(b, v, pkg, u, err);
+                int r = unpack_package(b, v, pkg, u, err);
                 if (r < 0)
                         return r;
         }

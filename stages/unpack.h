@@ -8,3 +8,11 @@
 #include "build.h"
 
 int stage_unpack(struct build *b, struct build_variant *v, struct cairn_error *err);
+
+/*
+ * Unpacks the .deb at pkg->local_path into v->tree as the stage does: only util's picks when
+ * util is given, else the whole package (without documentation). Fills pkg->maintainer from
+ * the package's control file when it is unset. The entry point of the .deb fuzz target.
+ */
+int unpack_package(struct build *b, struct build_variant *v, struct build_package *pkg,
+                   const struct recipe_utility *util, struct cairn_error *err);

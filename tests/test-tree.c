@@ -118,6 +118,48 @@ static void test_normalize(void **state)
         assert_null(c);
 }
 
+static void test_path_problem(void **state)
+{
+        (void)state;
+        char name[TREE_NAME_MAX + 3] = "/";
+        memset(name + 1, 'n', TREE_NAME_MAX);
+        assert_null(tree_path_problem(name));
+        strcat(name, "n");
+        assert_non_null(strstr(tree_path_problem(name), "NAME_MAX"));
+        _cleanup_free_ char *path = malloc(TREE_PATH_MAX + 1);
+        assert_non_null(path);
+        for (size_t i = 0; i < TREE_PATH_MAX - 1; i++)
+                path[i] = i % 2 ? 'a' : '/';
+        path[TREE_PATH_MAX - 1] = '\0';
+        assert_null(tree_path_problem(path));
+        strcat(path, "a");
+        assert_non_null(strstr(tree_path_problem(path), "PATH_MAX"));
+        assert_null(tree_path_problem("/caf\xc3\xa9/new\nline"));
+        assert_non_null(strstr(tree_path_problem("/bad\xff"), "UTF-8"));
+        assert_non_null(tree_path_problem("/\xc3"));             /* truncated sequence */
+        assert_non_null(tree_path_problem("/\xc0\xaf"));         /* overlong '/' */
+        assert_non_null(tree_path_problem("/\xed\xa0\x80"));     /* a UTF-16 surrogate */
+        assert_non_null(tree_path_problem("/\xf4\x90\x80\x80")); /* past U+10FFFF */
+        _cleanup_free_ char *shown = str_escape("a\nb\\\xff", 100);
+        assert_string_equal(shown, "a\\x0ab\\x5c\\xff");
+}
+
+static void test_nothing_under_a_symlink(void **state)
+{
+        (void)state;
+        _cleanup_tree_ struct tree *t = NULL;
+        assert_int_equal(tree_new(&t), 0);
+        assert_int_equal(insert(t, "/app", TREE_SYMLINK, "/etc"), 0);
+        assert_int_equal(insert(t, "/usr/bin/x", TREE_REG, NULL), 0);
+        assert_string_equal(tree_blocking_ancestor(t, "/app/x/y")->path, "/app");
+        assert_string_equal(tree_blocking_ancestor(t, "/usr/bin/x/y")->path, "/usr/bin/x");
+        assert_null(tree_blocking_ancestor(t, "/usr/bin/z"));
+        assert_null(tree_blocking_ancestor(t, "/new/dir/file"));
+        assert_int_equal(insert(t, "/app/x", TREE_REG, NULL), -ENOTDIR);
+        assert_int_equal(insert(t, "/app/x/y", TREE_DIR, NULL), -ENOTDIR);
+        assert_null(tree_lookup(t, "/app/x"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -126,6 +168,8 @@ int main(void)
                 cmocka_unit_test(test_remove_subtree),
                 cmocka_unit_test(test_resolve_inside_root),
                 cmocka_unit_test(test_normalize),
+                cmocka_unit_test(test_path_problem),
+                cmocka_unit_test(test_nothing_under_a_symlink),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
