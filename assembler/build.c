@@ -58,23 +58,35 @@ static void remove_stale_siblings(const char *parent, const char *base)
         _cleanup_free_ char *prefix = NULL;
         if (asprintf(&prefix, ".%s.cairn-", base) < 0)
                 return;
-        DIR *d = opendir(parent);
+        remove_dead_temps(parent, prefix, 0);
+}
+
+/*
+ * Temporary files in the cache (".tmp-PID-RANDOM" in debs/, index/ and release/HASH/) of a
+ * build killed while writing them. The cache may be shared with builds in other PID
+ * namespaces, so a temp file also has to be untouched for CACHE_TEMP_AGE seconds: a live
+ * download writes to it at least every $CAIRN_HTTP_TIMEOUT seconds.
+ */
+#define CACHE_TEMP_AGE 600
+static void remove_stale_cache_temps(const char *cache)
+{
+        static const char *const dirs[] = { "debs", "index" };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_free_ char *d = NULL;
+                if (asprintf(&d, "%s/%s", cache, dirs[i]) >= 0)
+                        remove_dead_temps(d, ".tmp-", CACHE_TEMP_AGE);
+        }
+        _cleanup_free_ char *rel = NULL;
+        if (asprintf(&rel, "%s/release", cache) < 0)
+                return;
+        DIR *d = opendir(rel);
         if (!d)
                 return;
         struct dirent *de;
         while ((de = readdir(d))) {
-                if (!startswith(de->d_name, prefix))
-                        continue;
-                const char *rest = de->d_name + strlen(prefix);
-                const char *dash = strchr(rest, '-');
-                if (!dash)
-                        continue;
-                long pid = strtol(dash + 1, NULL, 10);
-                if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH)) {
-                        _cleanup_free_ char *full = NULL;
-                        if (asprintf(&full, "%s/%s", parent, de->d_name) >= 0)
-                                (void)rm_rf(full);
-                }
+                _cleanup_free_ char *sub = NULL;
+                if (de->d_name[0] != '.' && asprintf(&sub, "%s/%s", rel, de->d_name) >= 0)
+                        remove_dead_temps(sub, ".tmp-", CACHE_TEMP_AGE);
         }
         closedir(d);
 }
@@ -128,6 +140,7 @@ int build_new(const struct build_options *opts, struct build **ret, struct cairn
                 b->cache_dir = NULL;
         if (!b->cache_dir)
                 return -ENOMEM;
+        remove_stale_cache_temps(b->cache_dir);
 
         if (opts->lock_path)
                 b->lock_path = strdup(opts->lock_path);

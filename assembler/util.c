@@ -3,7 +3,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 
 int grow_array(void **arr, size_t *cap, size_t need, size_t elem_size)
 {
@@ -208,4 +210,36 @@ int mkdir_p(const char *path, mode_t mode)
         if (mkdir(p, mode) < 0 && errno != EEXIST)
                 return -errno;
         return 0;
+}
+
+void remove_dead_temps(const char *dir, const char *prefix, unsigned min_age)
+{
+        DIR *d = opendir(dir);
+        if (!d)
+                return;
+        time_t now = time(NULL);
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (!startswith(de->d_name, prefix))
+                        continue;
+                const char *p = de->d_name + strlen(prefix);
+                if (*p < '0' || *p > '9') {
+                        p = strchr(p, '-');
+                        if (!p)
+                                continue;
+                        p++;
+                }
+                char *end;
+                long pid = strtol(p, &end, 10);
+                if (pid <= 0 || *end != '-' || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+                        continue;
+                struct stat st;
+                if (min_age && (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                                now - st.st_mtime < (time_t)min_age))
+                        continue;
+                _cleanup_free_ char *full = NULL;
+                if (asprintf(&full, "%s/%s", dir, de->d_name) >= 0)
+                        (void)rm_rf(full);
+        }
+        closedir(d);
 }

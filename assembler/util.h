@@ -151,5 +151,12 @@ bool utf8_valid(const char *s, size_t len);
  */
 char *str_escape(const char *s, size_t max);
 
+/*
+ * Removes (rm_rf) the entries of dir named PREFIX[WORD-]PID-... whose PID no longer exists
+ * here and that were last modified at least min_age seconds ago: what a killed process left
+ * of its temporary files. Best effort; errors are ignored.
+ */
+void remove_dead_temps(const char *dir, const char *prefix, unsigned min_age);
+
 /* mkdir -p with mode for each missing component. 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode);

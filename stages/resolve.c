@@ -95,7 +95,7 @@ static Id parse_dep(Pool *pool, const char *s)
 }
 
 /* Adds (or finds) the package for solvable p in b->packages; returns its index. */
-static int package_for(struct build *b, Id p, size_t *ret)
+static int package_for(struct build *b, Id p, size_t *ret, struct cairn_error *err)
 {
         struct resolve_state *st = b->resolve_state;
         Pool *pool = st->pool;
@@ -131,6 +131,12 @@ static int package_for(struct build *b, Id p, size_t *ret)
         if (loc && asprintf(&pkg->url, "%s/%s", st->infos[src].base, loc) < 0)
                 pkg->url = NULL;
         b->n_packages++;
+        if (!loc)
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EBADMSG,
+                                       "source %s: the index lists %s %s without a Filename: "
+                                       "field; it cannot be downloaded",
+                                       pkg->source ? pkg->source : "?", pkg->name ? pkg->name : "?",
+                                       pkg->version ? pkg->version : "?");
         if (!pkg->name || !pkg->version || !pkg->arch || !pkg->source || !pkg->filename ||
             !pkg->url)
                 return -ENOMEM;
@@ -200,7 +206,7 @@ static int resolve_utilities(struct build *b, struct cairn_error *err)
                                                b->recipe->path, u->pos.line, u->pos.column,
                                                u->package, b->arch);
                 size_t idx;
-                int r = package_for(b, best, &idx);
+                int r = package_for(b, best, &idx, err);
                 if (r < 0)
                         return r;
                 b->packages[idx].picked |= u->variants;
@@ -301,7 +307,7 @@ static int solve_variant(struct build *b, struct build_variant *v, struct cairn_
                 Transaction *trans = solver_create_transaction(solv);
                 for (int i = 0; r >= 0 && i < trans->steps.count; i++) {
                         size_t idx;
-                        r = package_for(b, trans->steps.elements[i], &idx);
+                        r = package_for(b, trans->steps.elements[i], &idx, err);
                         if (r >= 0)
                                 b->packages[idx].whole |= (recipe_variant_mask)1 << v->view->index;
                 }

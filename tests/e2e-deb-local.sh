@@ -126,6 +126,37 @@ truncate -s 100 "$deb"
 recipe "file://$work/t5" "$work/keyring.gpg" >"$work/t5.yaml"
 expect_fail "truncated .deb" "does not match the signed index" "$work/t5.yaml"
 
+# An index entry without Filename: cannot be downloaded: a source failure naming the package.
+cp -r "$work/repo" "$work/t8"
+d8="$work/t8/dists/stable"
+sed -i '/^Filename:/d' "$d8/main/binary-$arch/Packages"
+xz -kf "$d8/main/binary-$arch/Packages"
+{
+  printf 'Origin: cairn-test\nSuite: stable\nSHA256:\n'
+  for f in "main/binary-$arch/Packages" "main/binary-$arch/Packages.xz"; do
+    printf ' %s %s %s\n' "$(sha256sum <"$d8/$f" | cut -d' ' -f1)" "$(stat -c %s "$d8/$f")" "$f"
+  done
+} >"$d8/Release"
+rm -f "$d8/Release.gpg"
+gpg --batch -q --detach-sign -o "$d8/Release.gpg" "$d8/Release"
+recipe "file://$work/t8" "$work/keyring.gpg" >"$work/t8.yaml"
+expect_fail "index entry without Filename" "tool 1.0 without a Filename" "$work/t8.yaml"
+
+# Temporary files a killed build left in the cache go once their process is gone (and they
+# are old enough not to be a live download of a build in another PID namespace).
+dead=$(sh -c 'echo $$')
+mkdir -p "$work/cache/debs"
+: >"$work/cache/debs/.tmp-$dead-old"
+touch -d '1 hour ago' "$work/cache/debs/.tmp-$dead-old"
+: >"$work/cache/debs/.tmp-$dead-fresh"
+: >"$work/cache/debs/.tmp-$$-live"
+touch -d '1 hour ago' "$work/cache/debs/.tmp-$$-live"
+"$CAIRN" build "$work/good.yaml" -o "$work/out-clean" --cache "$work/cache" -q >/dev/null
+check "cache: a dead build's old temp file is removed" test ! -e "$work/cache/debs/.tmp-$dead-old"
+check "cache: a recent temp file is kept" test -e "$work/cache/debs/.tmp-$dead-fresh"
+check "cache: a live process's temp file is kept" test -e "$work/cache/debs/.tmp-$$-live"
+rm -f "$work/cache/debs/.tmp-"*
+
 # Over http on 127.0.0.1: works, 404 fails, a hanging server times out.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 -m http.server --bind 127.0.0.1 --directory "$work" "$port" >/dev/null 2>&1 &
