@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * SHA-256 and SHA-1 over streams, on top of libsolv's checksum code (the same code that
- * verifies repository metadata), so cairn carries no hash implementation of its own.
- * Published digests (OCI blobs, diff_ids, SBOM checksums, pins) use this; store keys use
- * XXH3-128 (store.h).
+ * SHA-256 and SHA-1 over streams, on top of OpenSSL's libcrypto (already in the process through
+ * libcurl), so cairn carries no hash implementation of its own. libcrypto picks the CPU's SHA
+ * instructions at run time: about 9x the throughput of libsolv's portable C code on the CI
+ * machine, which made hashing the largest cost of writing an image. Published digests (OCI
+ * blobs, diff_ids, SBOM checksums, pins) use this; store keys use XXH3-128 (store.h).
  */
 #pragma once
 
