@@ -10,9 +10,10 @@
  *  - archive_write_set_bytes_in_last_block(a, 1): the bytes never depend on whether the
  *    output is a file or a pipe;
  *  - cairn never calls setlocale(), so libarchive's header charset is the same everywhere;
- *  - gzip with a fixed level, no timestamp and no name; digests are computed while the bytes
- *    stream out (diff_id over the tar, digest over the compressed blob), never by reading the
- *    output back.
+ *  - layers compressed by compress.h: gzip in fixed chunks deflated in parallel (fixed level,
+ *    no timestamp, no name; the same bytes whatever the thread count) or zstd; digests are
+ *    computed while the bytes stream out (diff_id over the tar, digest over the compressed
+ *    blob), never by reading the output back.
  *
  * Layers: prod = [base, app] by each entry's layer; another variant V is prod's layers byte
  * for byte plus one layer holding what V adds or changes, with OCI whiteouts (.wh.NAME) for
@@ -26,13 +27,11 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "compress.h"
 #include "digest.h"
 #include "json.h"
 #include "sbom.h"
 #include "version.h"
-
-#define GZIP_LEVEL "6"
-#define ZSTD_LEVEL "3"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_write_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive_entry *, archive_entry_free)
@@ -182,24 +181,22 @@ struct tar_sink {
         int fd;                 /* destination of the final bytes; borrowed */
         struct digest *tar_dig; /* over the uncompressed tar */
         uint64_t tar_size;
-        struct archive *z;    /* compressor (raw format + filter), or NULL */
+        struct compressor *z; /* or NULL; borrowed */
         struct digest *z_dig; /* over the compressed bytes */
         uint64_t z_size;
         int error; /* negative errno of a failed write */
 };
 
-static la_ssize_t z_write_cb(struct archive *a, void *data, const void *buf, size_t len)
+/* Compressed bytes, in order, on the emitting thread. */
+static int z_sink(void *data, const void *buf, size_t len)
 {
         struct tar_sink *s = data;
         int r = write_all(s->fd, buf, len);
-        if (r < 0) {
-                s->error = r;
-                archive_set_error(a, -r, "%s", strerror(-r));
-                return -1;
-        }
+        if (r < 0)
+                return r;
         digest_update(s->z_dig, buf, len);
         s->z_size += len;
-        return (la_ssize_t)len;
+        return 0;
 }
 
 static la_ssize_t tar_write_cb(struct archive *a, void *data, const void *buf, size_t len)
@@ -207,60 +204,13 @@ static la_ssize_t tar_write_cb(struct archive *a, void *data, const void *buf, s
         struct tar_sink *s = data;
         digest_update(s->tar_dig, buf, len);
         s->tar_size += len;
-        if (s->z) {
-                if (archive_write_data(s->z, buf, len) < 0) {
-                        archive_set_error(a, EIO, "%s", archive_error_string(s->z));
-                        if (!s->error)
-                                s->error = -EIO;
-                        return -1;
-                }
-                return (la_ssize_t)len;
-        }
-        int r = write_all(s->fd, buf, len);
+        int r = s->z ? compress_write(s->z, buf, len) : write_all(s->fd, buf, len);
         if (r < 0) {
                 s->error = r;
                 archive_set_error(a, -r, "%s", strerror(-r));
                 return -1;
         }
         return (la_ssize_t)len;
-}
-
-static int open_compressor(struct tar_sink *s, const char *alg, struct cairn_error *err)
-{
-        struct archive *z = archive_write_new();
-        if (!z)
-                return -ENOMEM;
-        s->z = z;
-        bool zstd = streq(alg, "zstd");
-        int ar = archive_write_set_format_raw(z);
-        if (ar == ARCHIVE_OK)
-                ar = zstd ? archive_write_add_filter_zstd(z) : archive_write_add_filter_gzip(z);
-        if (ar == ARCHIVE_OK)
-                ar = zstd ? archive_write_set_filter_option(z, "zstd", "compression-level",
-                                                            ZSTD_LEVEL)
-                          : archive_write_set_filter_option(z, "gzip", "compression-level",
-                                                            GZIP_LEVEL);
-        /* No time stamp (and no name: libarchive writes none unless asked) in the header. */
-        if (ar == ARCHIVE_OK && !zstd)
-                ar = archive_write_set_filter_option(z, "gzip", "timestamp", NULL);
-        if (ar == ARCHIVE_OK)
-                ar = archive_write_set_bytes_per_block(z, 0);
-        if (ar == ARCHIVE_OK)
-                ar = archive_write_open2(z, s, NULL, z_write_cb, NULL, NULL);
-        if (ar != ARCHIVE_OK)
-                return cairn_error_add(err, CAIRN_EXIT_IO, -EIO, "compressor: %s",
-                                       archive_error_string(z));
-        struct archive_entry *ae = archive_entry_new();
-        if (!ae)
-                return -ENOMEM;
-        archive_entry_set_filetype(ae, AE_IFREG);
-        archive_entry_set_pathname(ae, "layer.tar");
-        ar = archive_write_header(z, ae);
-        archive_entry_free(ae);
-        if (ar != ARCHIVE_OK)
-                return cairn_error_add(err, CAIRN_EXIT_IO, -EIO, "compressor: %s",
-                                       archive_error_string(z));
-        return 0;
 }
 
 static int write_entry(struct archive *a, const struct plan_item *it, const struct store *st,
@@ -351,13 +301,17 @@ static int write_tar(const struct plan *p, const struct store *st, int64_t epoch
         if (!td || !zd || !buf)
                 return -ENOMEM;
         struct tar_sink s = { .fd = fd, .tar_dig = td, .z_dig = zd };
-        _cleanup_(archive_write_freep) struct archive *z = NULL;
+        _cleanup_(compress_freep) struct compressor *z = NULL;
         int r;
         if (alg) {
-                r = open_compressor(&s, alg, err);
-                z = s.z;
+                enum compress_alg za;
+                if (compress_alg_from_name(alg, &za) < 0)
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                               "unknown compression '%s'", alg);
+                r = compress_new(za, compress_default_threads(), z_sink, &s, &z);
                 if (r < 0)
                         return r;
+                s.z = z;
         }
         _cleanup_(archive_write_freep) struct archive *a = archive_write_new();
         if (!a)
@@ -379,10 +333,11 @@ static int write_tar(const struct plan *p, const struct store *st, int64_t epoch
                 return s.error ? cairn_error_errno(err, s.error, "writing: %s", strerror(-s.error))
                                : cairn_error_add(err, CAIRN_EXIT_IO, -EIO, "tar: %s",
                                                  archive_error_string(a));
-        if (z && archive_write_close(z) != ARCHIVE_OK)
-                return s.error ? cairn_error_errno(err, s.error, "writing: %s", strerror(-s.error))
-                               : cairn_error_add(err, CAIRN_EXIT_IO, -EIO, "compressor: %s",
-                                                 archive_error_string(z));
+        if (z) {
+                r = compress_finish(z);
+                if (r < 0)
+                        return cairn_error_errno(err, r, "writing: %s", strerror(-r));
+        }
         digest_final_oci(td, diff_id);
         *tar_size = s.tar_size;
         if (z) {
