@@ -400,6 +400,89 @@ static int blob_write_buf(const char *layout, const char *buf, size_t len,
         return 0;
 }
 
+/*
+ * Layers already written during this emit. Every variant's base and app layers come from the
+ * same tree (prod's), so they are the same bytes: the second variant links the first one's blob
+ * (a copy where links fail) instead of writing and compressing it again.
+ */
+struct written_layer {
+        const struct tree *tree; /* borrowed: the tree the layer was cut from */
+        enum tree_layer layer;
+        struct build_layer_result res;
+        char *blob; /* owned: path of the blob file */
+};
+
+struct layer_cache {
+        struct written_layer *items; /* owned */
+        size_t n, cap;
+};
+
+static void layer_cache_clear(struct layer_cache *c)
+{
+        for (size_t i = 0; i < c->n; i++)
+                free(c->items[i].blob);
+        free(c->items);
+        *c = (struct layer_cache){ 0 };
+}
+
+static const struct written_layer *layer_cache_find(const struct layer_cache *c,
+                                                    const struct tree *t, enum tree_layer layer)
+{
+        for (size_t i = 0; i < c->n; i++)
+                if (c->items[i].tree == t && c->items[i].layer == layer)
+                        return &c->items[i];
+        return NULL;
+}
+
+static int layer_cache_add(struct layer_cache *c, const struct tree *t, enum tree_layer layer,
+                           const char *layout, const struct build_layer_result *res)
+{
+        char *blob = NULL;
+        if (asprintf(&blob, "%s/blobs/sha256/%s", layout, res->digest + 7) < 0)
+                return -ENOMEM;
+        if (GROW(c->items, c->cap, c->n + 1) < 0) {
+                free(blob);
+                return -ENOMEM;
+        }
+        c->items[c->n++] = (struct written_layer){ t, layer, *res, blob };
+        return 0;
+}
+
+static int copy_fd(int in, int out)
+{
+        for (;;) {
+                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return 0;
+        }
+}
+
+/* Puts the blob of an already written layer into layout. */
+static int blob_reuse(const char *layout, const struct written_layer *w, struct cairn_error *err)
+{
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/blobs/sha256/%s", layout, w->res.digest + 7) < 0)
+                return -ENOMEM;
+        if (link(w->blob, path) == 0)
+                return 0;
+        _cleanup_close_ int in = open(w->blob, O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+                return cairn_error_errno(err, -errno, "%s: %m", w->blob);
+        _cleanup_close_ int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (out < 0)
+                return cairn_error_errno(err, -errno, "%s: %m", path);
+        int r = copy_fd(in, out);
+        if (r < 0) {
+                unlink(path);
+                return cairn_error_errno(err, r, "%s: %s", path, strerror(-r));
+        }
+        return 0;
+}
+
 static int write_layer(const char *layout, const struct plan *p, const struct build *b,
                        const char *name, struct build_layer_result *ret, struct cairn_error *err)
 {
@@ -661,7 +744,7 @@ static int write_manifest_and_index(const char *layout, const struct build *b,
 }
 
 static int emit_layout(const struct build *b, struct build_variant *v, const char *out_dir,
-                       struct cairn_error *err)
+                       struct layer_cache *written, struct cairn_error *err)
 {
         _cleanup_free_ char *layout = NULL, *blobs = NULL;
         if (asprintf(&layout, "%s/%s-%s", out_dir, b->recipe->name, v->name) < 0 ||
@@ -684,12 +767,24 @@ static int emit_layout(const struct build *b, struct build_variant *v, const cha
                 enum tree_layer layer;
         } layers[] = { { "base", TREE_LAYER_BASE }, { "app", TREE_LAYER_APP } };
         for (size_t i = 0; i < ELEMENTSOF(layers); i++) {
+                const struct written_layer *w = layer_cache_find(written, base_tree,
+                                                                 layers[i].layer);
+                if (w) {
+                        r = blob_reuse(layout, w, err);
+                        if (r < 0)
+                                return r;
+                        e->layers[e->n_layers++] = w->res;
+                        continue;
+                }
                 struct plan p = { 0 };
                 r = plan_layer(&p, base_tree, layers[i].layer);
                 if (r >= 0)
                         r = write_layer(layout, &p, b, layers[i].name, &e->layers[e->n_layers],
                                         err);
                 plan_clear(&p);
+                if (r >= 0)
+                        r = layer_cache_add(written, base_tree, layers[i].layer, layout,
+                                            &e->layers[e->n_layers]);
                 if (r < 0)
                         return r;
                 e->n_layers++;
@@ -753,13 +848,14 @@ static int emit_sbom(const struct build *b, const struct build_variant *v, const
 
 int stage_emit(struct build *b, const char *out_dir, struct cairn_error *err)
 {
+        _cleanup_(layer_cache_clear) struct layer_cache written = { 0 };
         for (size_t i = 0; i < b->n_variants; i++) {
                 struct build_variant *v = &b->variants[i];
                 if (!v->selected)
                         continue;
                 int r = emit_rootfs_tar(b, v, out_dir, err);
                 if (r >= 0)
-                        r = emit_layout(b, v, out_dir, err);
+                        r = emit_layout(b, v, out_dir, &written, err);
                 /* After the tar and the layout: the SBOM names the manifest digest. */
                 if (r >= 0)
                         r = emit_sbom(b, v, out_dir, err);

@@ -138,6 +138,13 @@ tar -tf "$work/out1/e2e-dev.tar" | sed 's|/$||' | sort >"$work/dev-flat"
 sed -i 's|/$||' "$work/dev-unpacked"
 check "dev's layers unpacked in order give the flattened dev tree" diff "$work/dev-unpacked" "$work/dev-flat"
 
+# dev's base and app layers are prod's blobs, linked rather than compressed a second time.
+reused=1
+for l in $lp; do
+  [ "$(stat -c %i "$work/out1/e2e-prod/blobs/sha256/${l#sha256:}")" = "$(stat -c %i "$work/out1/e2e-dev/blobs/sha256/${l#sha256:}")" ] || reused=0
+done
+check "dev's base and app blobs are prod's files (written once)" test $reused = 1
+
 # The summary shows which layers dev and prod share.
 check "summary: dev's base layer is shared with prod" grep -Eq '^  layer     base  diff_id sha256:[0-9a-f]{64}  shared with prod$' "$work/sum1"
 check "summary: dev's own layer is not shared" grep -Eq '^  layer     dev   diff_id sha256:[0-9a-f]{64}$' "$work/sum1"
