@@ -56,8 +56,8 @@ struct compressor {
         struct job *cur;   /* being filled: jobs[(head + n_inflight) % n_jobs], or NULL */
 
         pthread_mutex_t lock;
-        pthread_cond_t work; /* a job became READY, or stop */
-        pthread_cond_t done; /* a job became DONE */
+        pthread_cond_t work;    /* a job became READY, or stop */
+        pthread_cond_t done;    /* a job became DONE */
         struct worker *workers; /* owned; n_workers once started */
         unsigned n_workers;
         bool started, stop;
@@ -292,8 +292,7 @@ static void workers_start(struct compressor *c)
                 return;
         for (unsigned i = 0; i < want; i++) {
                 c->workers[i].c = c;
-                if (pthread_create(&c->workers[i].thread, NULL, worker_main, &c->workers[i]) !=
-                    0)
+                if (pthread_create(&c->workers[i].thread, NULL, worker_main, &c->workers[i]) != 0)
                         break;
                 c->n_workers++;
         }
@@ -417,8 +416,9 @@ int compress_new(enum compress_alg alg, unsigned threads, compress_sink_fn sink_
         if (!c)
                 return -ENOMEM;
         c->alg = alg;
-        c->threads = threads < 1 ? 1 : threads > COMPRESS_MAX_THREADS ? COMPRESS_MAX_THREADS
-                                                                      : threads;
+        c->threads = threads < 1                      ? 1
+                     : threads > COMPRESS_MAX_THREADS ? COMPRESS_MAX_THREADS
+                                                      : threads;
         c->sink = sink_fn;
         c->userdata = userdata;
         c->crc = (uint32_t)crc32(0, NULL, 0);
@@ -437,9 +437,8 @@ int compress_new(enum compress_alg alg, unsigned threads, compress_sink_fn sink_
         }
         if (alg == COMPRESS_ZSTD) {
                 c->zstd = ZSTD_createCCtx();
-                if (!c->zstd ||
-                    ZSTD_isError(ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_compressionLevel,
-                                                        COMPRESS_ZSTD_LEVEL)))
+                if (!c->zstd || ZSTD_isError(ZSTD_CCtx_setParameter(
+                                        c->zstd, ZSTD_c_compressionLevel, COMPRESS_ZSTD_LEVEL)))
                         return -ENOMEM;
         }
         c->cur = &c->jobs[0];

@@ -30,7 +30,7 @@ enum compress_alg {
 #define COMPRESS_GZIP_LEVEL 6
 #define COMPRESS_ZSTD_LEVEL 3
 /* Part of the gzip format cairn writes: changing it changes every gzip layer's bytes. */
-#define COMPRESS_CHUNK      (128 * 1024)
+#define COMPRESS_CHUNK       (128 * 1024)
 #define COMPRESS_MAX_THREADS 64
 
 /* Receives compressed bytes; returns 0 or -errno (which aborts the stream). */

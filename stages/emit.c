@@ -25,6 +25,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "compress.h"
@@ -184,8 +185,26 @@ struct tar_sink {
         struct compressor *z; /* or NULL; borrowed */
         struct digest *z_dig; /* over the compressed bytes */
         uint64_t z_size;
-        int error; /* negative errno of a failed write */
+        bool writeback;         /* start writing back what is written (the file is fsynced) */
+        uint64_t writeback_off; /* where the next writeback starts */
+        int error;              /* negative errno of a failed write */
 };
+
+#define WRITEBACK_STEP (8u << 20)
+
+/*
+ * Asks the kernel to start writing the last WRITEBACK_STEP bytes to disk, without waiting: the
+ * disk works while the rest is produced and the final fsync waits only for the tail. A failure
+ * here is harmless (fsync reports real errors), so it is ignored.
+ */
+static void writeback_start(struct tar_sink *s, uint64_t written)
+{
+        if (!s->writeback || written - s->writeback_off < WRITEBACK_STEP)
+                return;
+        (void)sync_file_range(s->fd, (off64_t)s->writeback_off,
+                              (off64_t)(written - s->writeback_off), SYNC_FILE_RANGE_WRITE);
+        s->writeback_off = written;
+}
 
 /* Compressed bytes, in order, on the emitting thread. */
 static int z_sink(void *data, const void *buf, size_t len)
@@ -210,6 +229,8 @@ static la_ssize_t tar_write_cb(struct archive *a, void *data, const void *buf, s
                 archive_set_error(a, -r, "%s", strerror(-r));
                 return -1;
         }
+        if (!s->z)
+                writeback_start(s, s->tar_size);
         return (la_ssize_t)len;
 }
 
@@ -289,18 +310,20 @@ static int write_entry(struct archive *a, const struct plan_item *it, const stru
 
 /*
  * Writes the tar of plan to fd, compressed with alg when alg is not NULL. Fills the digests
- * ("sha256:...") and sizes. The sink's own digest objects live only during the call.
+ * ("sha256:...") and sizes. The sink's own digest objects live only during the call. With
+ * writeback (an uncompressed tar the caller fsyncs) the disk starts writing as bytes arrive.
  */
 static int write_tar(const struct plan *p, const struct store *st, int64_t epoch, int fd,
-                     const char *alg, char diff_id[DIGEST_OCI_LEN], uint64_t *tar_size,
-                     char blob_digest[DIGEST_OCI_LEN], uint64_t *blob_size, struct cairn_error *err)
+                     bool writeback, const char *alg, char diff_id[DIGEST_OCI_LEN],
+                     uint64_t *tar_size, char blob_digest[DIGEST_OCI_LEN], uint64_t *blob_size,
+                     struct cairn_error *err)
 {
         _cleanup_digest_ struct digest *td = digest_new(DIGEST_SHA256);
         _cleanup_digest_ struct digest *zd = digest_new(DIGEST_SHA256);
         _cleanup_free_ uint8_t *buf = malloc(256 * 1024);
         if (!td || !zd || !buf)
                 return -ENOMEM;
-        struct tar_sink s = { .fd = fd, .tar_dig = td, .z_dig = zd };
+        struct tar_sink s = { .fd = fd, .tar_dig = td, .z_dig = zd, .writeback = writeback };
         _cleanup_(compress_freep) struct compressor *z = NULL;
         int r;
         if (alg) {
@@ -494,7 +517,7 @@ static int write_layer(const char *layout, const struct plan *p, const struct bu
         struct build_layer_result res = { 0 };
         snprintf(res.name, sizeof(res.name), "%s", name);
         uint64_t tar_size;
-        r = write_tar(p, b->store, b->epoch, fd, b->opts.compression, res.diff_id, &tar_size,
+        r = write_tar(p, b->store, b->epoch, fd, false, b->opts.compression, res.diff_id, &tar_size,
                       res.digest, &res.size, err);
         if (r >= 0)
                 r = blob_commit(layout, tmp, res.digest, err);
@@ -767,8 +790,8 @@ static int emit_layout(const struct build *b, struct build_variant *v, const cha
                 enum tree_layer layer;
         } layers[] = { { "base", TREE_LAYER_BASE }, { "app", TREE_LAYER_APP } };
         for (size_t i = 0; i < ELEMENTSOF(layers); i++) {
-                const struct written_layer *w = layer_cache_find(written, base_tree,
-                                                                 layers[i].layer);
+                const struct written_layer *w =
+                        layer_cache_find(written, base_tree, layers[i].layer);
                 if (w) {
                         r = blob_reuse(layout, w, err);
                         if (r < 0)
@@ -822,12 +845,53 @@ static int emit_rootfs_tar(const struct build *b, struct build_variant *v, const
         struct plan p = { 0 };
         int r = plan_all(&p, v->tree);
         if (r >= 0)
-                r = write_tar(&p, b->store, b->epoch, fd, NULL, v->emit.tar_digest,
+                r = write_tar(&p, b->store, b->epoch, fd, true, NULL, v->emit.tar_digest,
                               &v->emit.tar_size, NULL, NULL, err);
         v->emit.n_entries = p.n;
         plan_clear(&p);
         if (r >= 0 && fsync(fd) < 0)
                 r = cairn_error_errno(err, -errno, "%s: %m", path);
+        return r;
+}
+
+struct rootfs_task {
+        const struct build *b;   /* borrowed */
+        struct build_variant *v; /* borrowed; the task fills v->emit's tar fields only */
+        const char *out_dir;     /* borrowed */
+        struct cairn_error err;
+        int r;
+};
+
+static void *rootfs_task_main(void *data)
+{
+        struct rootfs_task *t = data;
+        t->r = emit_rootfs_tar(t->b, t->v, t->out_dir, &t->err);
+        return NULL;
+}
+
+/*
+ * NAME-V.tar and the layout NAME-V/ read the same store objects and share nothing else, so with
+ * more than one thread the tar is written on a thread of its own beside the layout: two streams
+ * of reading, hashing and writing on two cores. Each fills its own fields of v->emit, so the
+ * outputs are the same either way. The tar's error wins, as when they run one after the other.
+ */
+static int emit_tar_and_layout(const struct build *b, struct build_variant *v, const char *out_dir,
+                               struct layer_cache *written, struct cairn_error *err)
+{
+        struct rootfs_task t = { b, v, out_dir, CAIRN_ERROR_INIT, 0 };
+        pthread_t thread;
+        if (compress_default_threads() < 2 ||
+            pthread_create(&thread, NULL, rootfs_task_main, &t) != 0) {
+                int r = emit_rootfs_tar(b, v, out_dir, err);
+                return r < 0 ? r : emit_layout(b, v, out_dir, written, err);
+        }
+        int r = emit_layout(b, v, out_dir, written, err);
+        pthread_join(thread, NULL);
+        if (t.r < 0) {
+                cairn_error_clear(err);
+                *err = t.err;
+                return t.r;
+        }
         return r;
 }
 
@@ -853,9 +917,7 @@ int stage_emit(struct build *b, const char *out_dir, struct cairn_error *err)
                 struct build_variant *v = &b->variants[i];
                 if (!v->selected)
                         continue;
-                int r = emit_rootfs_tar(b, v, out_dir, err);
-                if (r >= 0)
-                        r = emit_layout(b, v, out_dir, &written, err);
+                int r = emit_tar_and_layout(b, v, out_dir, &written, err);
                 /* After the tar and the layout: the SBOM names the manifest digest. */
                 if (r >= 0)
                         r = emit_sbom(b, v, out_dir, err);

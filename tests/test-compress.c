@@ -44,7 +44,7 @@ static uint8_t *make_input(size_t len)
         for (size_t i = 0; i < len; i++) {
                 size_t part = i * 5 / (len ? len : 1);
                 if (part == 0) {
-                        p[i] = (uint8_t)"the quick brown fox jumps over the lazy dog\n"[i % 44];
+                        p[i] = (uint8_t) "the quick brown fox jumps over the lazy dog\n"[i % 44];
                 } else if (part == 1 || part == 4) {
                         x ^= x << 13;
                         x ^= x >> 17;
@@ -93,7 +93,12 @@ static void assert_gunzips_to(const struct buf *gz, const uint8_t *in, size_t le
         free(plain);
 }
 
-static const size_t sizes[] = { 0, 1, 1000, COMPRESS_CHUNK - 1, COMPRESS_CHUNK, COMPRESS_CHUNK + 1,
+static const size_t sizes[] = { 0,
+                                1,
+                                1000,
+                                COMPRESS_CHUNK - 1,
+                                COMPRESS_CHUNK,
+                                COMPRESS_CHUNK + 1,
                                 5 * COMPRESS_CHUNK + 12345 };
 
 static void test_gzip_round_trip_and_thread_independent(void **state)
@@ -113,8 +118,8 @@ static void test_gzip_round_trip_and_thread_independent(void **state)
                 for (size_t t = 0; t < ELEMENTSOF(threads); t++) {
                         if (len > 4 * COMPRESS_CHUNK && steps[t] < 4096)
                                 continue; /* byte-sized writes of MiBs only cost time */
-                        struct buf other = compress_all(COMPRESS_GZIP, threads[t], in, len,
-                                                        steps[t]);
+                        struct buf other =
+                                compress_all(COMPRESS_GZIP, threads[t], in, len, steps[t]);
                         assert_int_equal(other.len, one.len);
                         assert_memory_equal(other.data, one.data, one.len);
                         free(other.data);
