@@ -185,26 +185,8 @@ struct tar_sink {
         struct compressor *z; /* or NULL; borrowed */
         struct digest *z_dig; /* over the compressed bytes */
         uint64_t z_size;
-        bool writeback;         /* start writing back what is written (the file is fsynced) */
-        uint64_t writeback_off; /* where the next writeback starts */
-        int error;              /* negative errno of a failed write */
+        int error; /* negative errno of a failed write */
 };
-
-#define WRITEBACK_STEP (8u << 20)
-
-/*
- * Asks the kernel to start writing the last WRITEBACK_STEP bytes to disk, without waiting: the
- * disk works while the rest is produced and the final fsync waits only for the tail. A failure
- * here is harmless (fsync reports real errors), so it is ignored.
- */
-static void writeback_start(struct tar_sink *s, uint64_t written)
-{
-        if (!s->writeback || written - s->writeback_off < WRITEBACK_STEP)
-                return;
-        (void)sync_file_range(s->fd, (off64_t)s->writeback_off,
-                              (off64_t)(written - s->writeback_off), SYNC_FILE_RANGE_WRITE);
-        s->writeback_off = written;
-}
 
 /* Compressed bytes, in order, on the emitting thread. */
 static int z_sink(void *data, const void *buf, size_t len)
@@ -229,8 +211,6 @@ static la_ssize_t tar_write_cb(struct archive *a, void *data, const void *buf, s
                 archive_set_error(a, -r, "%s", strerror(-r));
                 return -1;
         }
-        if (!s->z)
-                writeback_start(s, s->tar_size);
         return (la_ssize_t)len;
 }
 
@@ -310,20 +290,18 @@ static int write_entry(struct archive *a, const struct plan_item *it, const stru
 
 /*
  * Writes the tar of plan to fd, compressed with alg when alg is not NULL. Fills the digests
- * ("sha256:...") and sizes. The sink's own digest objects live only during the call. With
- * writeback (an uncompressed tar the caller fsyncs) the disk starts writing as bytes arrive.
+ * ("sha256:...") and sizes. The sink's own digest objects live only during the call.
  */
 static int write_tar(const struct plan *p, const struct store *st, int64_t epoch, int fd,
-                     bool writeback, const char *alg, char diff_id[DIGEST_OCI_LEN],
-                     uint64_t *tar_size, char blob_digest[DIGEST_OCI_LEN], uint64_t *blob_size,
-                     struct cairn_error *err)
+                     const char *alg, char diff_id[DIGEST_OCI_LEN], uint64_t *tar_size,
+                     char blob_digest[DIGEST_OCI_LEN], uint64_t *blob_size, struct cairn_error *err)
 {
         _cleanup_digest_ struct digest *td = digest_new(DIGEST_SHA256);
         _cleanup_digest_ struct digest *zd = digest_new(DIGEST_SHA256);
         _cleanup_free_ uint8_t *buf = malloc(256 * 1024);
         if (!td || !zd || !buf)
                 return -ENOMEM;
-        struct tar_sink s = { .fd = fd, .tar_dig = td, .z_dig = zd, .writeback = writeback };
+        struct tar_sink s = { .fd = fd, .tar_dig = td, .z_dig = zd };
         _cleanup_(compress_freep) struct compressor *z = NULL;
         int r;
         if (alg) {
@@ -517,7 +495,7 @@ static int write_layer(const char *layout, const struct plan *p, const struct bu
         struct build_layer_result res = { 0 };
         snprintf(res.name, sizeof(res.name), "%s", name);
         uint64_t tar_size;
-        r = write_tar(p, b->store, b->epoch, fd, false, b->opts.compression, res.diff_id, &tar_size,
+        r = write_tar(p, b->store, b->epoch, fd, b->opts.compression, res.diff_id, &tar_size,
                       res.digest, &res.size, err);
         if (r >= 0)
                 r = blob_commit(layout, tmp, res.digest, err);
@@ -845,7 +823,7 @@ static int emit_rootfs_tar(const struct build *b, struct build_variant *v, const
         struct plan p = { 0 };
         int r = plan_all(&p, v->tree);
         if (r >= 0)
-                r = write_tar(&p, b->store, b->epoch, fd, true, NULL, v->emit.tar_digest,
+                r = write_tar(&p, b->store, b->epoch, fd, NULL, v->emit.tar_digest,
                               &v->emit.tar_size, NULL, NULL, err);
         v->emit.n_entries = p.n;
         plan_clear(&p);
