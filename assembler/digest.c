@@ -36,12 +36,20 @@ void digest_update(struct digest *d, const void *buf, size_t len)
         (void)EVP_DigestUpdate(d->ctx, buf, len);
 }
 
-void digest_final_hex(struct digest *d, char out[DIGEST_HEX_MAX])
+size_t digest_final_bin(struct digest *d, uint8_t out[DIGEST_MAX_LEN])
 {
         unsigned char bin[EVP_MAX_MD_SIZE];
         unsigned int len = 0;
-        if (EVP_DigestFinal_ex(d->ctx, bin, &len) != 1)
+        if (EVP_DigestFinal_ex(d->ctx, bin, &len) != 1 || len > DIGEST_MAX_LEN)
                 len = 0;
+        memcpy(out, bin, len);
+        return len;
+}
+
+void digest_final_hex(struct digest *d, char out[DIGEST_HEX_MAX])
+{
+        uint8_t bin[DIGEST_MAX_LEN];
+        size_t len = digest_final_bin(d, bin);
         hex_encode(bin, len, out);
 }
 

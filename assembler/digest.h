@@ -38,6 +38,10 @@ void digest_update(struct digest *d, const void *buf, size_t len);
  * not be updated afterwards. */
 void digest_final_hex(struct digest *d, char out[DIGEST_HEX_MAX]);
 
+/* Finishes and writes the raw digest (20 bytes for SHA-1, 32 for SHA-256) to out; returns its
+ * length. The digest can not be updated afterwards. */
+size_t digest_final_bin(struct digest *d, uint8_t out[DIGEST_MAX_LEN]);
+
 /* "sha256:HEX" form used by OCI; d must be a DIGEST_SHA256 digest. */
 void digest_final_oci(struct digest *d, char out[DIGEST_OCI_LEN]);
 

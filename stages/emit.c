@@ -848,6 +848,21 @@ static void *rootfs_task_main(void *data)
 }
 
 /*
+ * Has the store compute the SBOM's file digests (it remembers them, so sbom_write only looks
+ * them up). Errors are left for sbom_write, which asks again and reports them with context.
+ */
+static void prefetch_file_digests(const struct build *b, const struct build_variant *v)
+{
+        const struct tree_entry *e;
+        tree_foreach (e, v->tree) {
+                if (e->type != TREE_REG)
+                        continue;
+                char sha1[DIGEST_HEX_MAX], sha256[DIGEST_HEX_MAX];
+                (void)store_object_digests(b->store, &e->key, sha1, sha256);
+        }
+}
+
+/*
  * NAME-V.tar and the layout NAME-V/ read the same store objects and share nothing else, so with
  * more than one thread the tar is written on a thread of its own beside the layout: two streams
  * of reading, hashing and writing on two cores. Each fills its own fields of v->emit, so the
@@ -864,6 +879,9 @@ static int emit_tar_and_layout(const struct build *b, struct build_variant *v, c
                 return r < 0 ? r : emit_layout(b, v, out_dir, written, err);
         }
         int r = emit_layout(b, v, out_dir, written, err);
+        /* The tar usually takes longer (it is fsynced): hash for the SBOM meanwhile. */
+        if (r >= 0)
+                prefetch_file_digests(b, v);
         pthread_join(thread, NULL);
         if (t.r < 0) {
                 cairn_error_clear(err);
