@@ -457,6 +457,8 @@ int compress_new(enum compress_alg alg, unsigned threads, compress_sink_fn sink_
 
 int compress_write(struct compressor *c, const void *buf, size_t len)
 {
+        if (!c->cur && c->error == 0)
+                return -EINVAL; /* after compress_finish */
         const uint8_t *p = buf;
         while (len > 0) {
                 if (c->error < 0)
@@ -482,13 +484,16 @@ int compress_finish(struct compressor *c)
 {
         if (c->error < 0)
                 return c->error;
+        if (!c->cur)
+                return -EINVAL; /* finished already */
         int r;
         /* zstd always ends its frame; gzip's trailer needs no chunk of its own. */
-        if (c->cur && (c->cur->len > 0 || c->alg == COMPRESS_ZSTD)) {
+        if (c->cur->len > 0 || c->alg == COMPRESS_ZSTD) {
                 r = dispatch(c, true);
                 if (r < 0)
                         return r;
         }
+        c->cur = NULL;
         while (c->n_inflight > 0) {
                 r = collect_one(c);
                 if (r < 0)

@@ -250,6 +250,24 @@ static void test_sink_error_stops_the_stream(void **state)
         }
 }
 
+static void test_use_after_finish_is_refused(void **state)
+{
+        (void)state;
+        static const enum compress_alg algs[] = { COMPRESS_GZIP, COMPRESS_ZSTD };
+        for (size_t a = 0; a < ELEMENTSOF(algs); a++) {
+                struct buf out = { 0 };
+                struct compressor *c = NULL;
+                assert_int_equal(compress_new(algs[a], 2, buf_sink, &out, &c), 0);
+                assert_int_equal(compress_finish(c), 0);
+                size_t len = out.len;
+                assert_int_equal(compress_write(c, "x", 1), -EINVAL);
+                assert_int_equal(compress_finish(c), -EINVAL);
+                assert_int_equal(out.len, len); /* no second trailer */
+                compress_free(c);
+                free(out.data);
+        }
+}
+
 static void test_default_threads(void **state)
 {
         (void)state;
@@ -279,6 +297,7 @@ int main(void)
                 cmocka_unit_test(test_gzip_stores_random_deflates_structure),
                 cmocka_unit_test(test_zstd_round_trip_matches_libarchive),
                 cmocka_unit_test(test_sink_error_stops_the_stream),
+                cmocka_unit_test(test_use_after_finish_is_refused),
                 cmocka_unit_test(test_default_threads),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
