@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "digest.h"
 
-#include <limits.h>
-#include <solv/chksum.h>
-#include <solv/knownid.h>
+#include <openssl/evp.h>
 
 struct digest {
-        Chksum *chk; /* owned */
+        EVP_MD_CTX *ctx; /* owned */
 };
 
 struct digest *digest_new(enum digest_type type)
@@ -14,8 +12,10 @@ struct digest *digest_new(enum digest_type type)
         struct digest *d = calloc(1, sizeof(*d));
         if (!d)
                 return NULL;
-        d->chk = solv_chksum_create(type == DIGEST_SHA1 ? REPOKEY_TYPE_SHA1 : REPOKEY_TYPE_SHA256);
-        if (!d->chk) {
+        d->ctx = EVP_MD_CTX_new();
+        if (!d->ctx ||
+            EVP_DigestInit_ex(d->ctx, type == DIGEST_SHA1 ? EVP_sha1() : EVP_sha256(), NULL) != 1) {
+                EVP_MD_CTX_free(d->ctx);
                 free(d);
                 return NULL;
         }
@@ -26,27 +26,31 @@ void digest_free(struct digest *d)
 {
         if (!d)
                 return;
-        solv_chksum_free(d->chk, NULL);
+        EVP_MD_CTX_free(d->ctx);
         free(d);
 }
 
 void digest_update(struct digest *d, const void *buf, size_t len)
 {
-        const uint8_t *p = buf;
-        /* libsolv takes an int length. */
-        while (len > 0) {
-                int n = len > (size_t)(INT_MAX / 2) ? INT_MAX / 2 : (int)len;
-                solv_chksum_add(d->chk, p, n);
-                p += n;
-                len -= (size_t)n;
-        }
+        /* Cannot fail for an initialised software digest. */
+        (void)EVP_DigestUpdate(d->ctx, buf, len);
+}
+
+size_t digest_final_bin(struct digest *d, uint8_t out[DIGEST_MAX_LEN])
+{
+        unsigned char bin[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        if (EVP_DigestFinal_ex(d->ctx, bin, &len) != 1 || len > DIGEST_MAX_LEN)
+                len = 0;
+        memcpy(out, bin, len);
+        return len;
 }
 
 void digest_final_hex(struct digest *d, char out[DIGEST_HEX_MAX])
 {
-        int len = 0;
-        const unsigned char *bin = solv_chksum_get(d->chk, &len);
-        hex_encode(bin, (size_t)len, out);
+        uint8_t bin[DIGEST_MAX_LEN];
+        size_t len = digest_final_bin(d, bin);
+        hex_encode(bin, len, out);
 }
 
 void digest_final_oci(struct digest *d, char out[DIGEST_OCI_LEN])

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * SHA-256 and SHA-1 over streams, on top of libsolv's checksum code (the same code that
- * verifies repository metadata), so cairn carries no hash implementation of its own.
- * Published digests (OCI blobs, diff_ids, SBOM checksums, pins) use this; store keys use
- * XXH3-128 (store.h).
+ * SHA-256 and SHA-1 over streams, on top of OpenSSL's libcrypto (already in the process through
+ * libcurl), so cairn carries no hash implementation of its own. libcrypto picks the CPU's SHA
+ * instructions at run time: about 9x the throughput of libsolv's portable C code on the CI
+ * machine, which made hashing the largest cost of writing an image. Published digests (OCI
+ * blobs, diff_ids, SBOM checksums, pins) use this; store keys use XXH3-128 (store.h).
  */
 #pragma once
 
@@ -36,6 +37,10 @@ void digest_update(struct digest *d, const void *buf, size_t len);
 /* Finishes and writes the lower-case hex digest to out (DIGEST_HEX_MAX bytes). The digest can
  * not be updated afterwards. */
 void digest_final_hex(struct digest *d, char out[DIGEST_HEX_MAX]);
+
+/* Finishes and writes the raw digest (20 bytes for SHA-1, 32 for SHA-256) to out; returns its
+ * length. The digest can not be updated afterwards. */
+size_t digest_final_bin(struct digest *d, uint8_t out[DIGEST_MAX_LEN]);
 
 /* "sha256:HEX" form used by OCI; d must be a DIGEST_SHA256 digest. */
 void digest_final_oci(struct digest *d, char out[DIGEST_OCI_LEN]);

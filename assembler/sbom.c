@@ -270,34 +270,6 @@ static void file_owner(const struct sbom_ctx *c, const struct tree_entry *e, cha
         snprintf(out, 320, "%s", c->image_id);
 }
 
-/* Hashes a store object with SHA-1 and SHA-256 in one read. */
-static int hash_object(const struct store *st, const struct store_key *key,
-                       char sha1[DIGEST_HEX_MAX], char sha256[DIGEST_HEX_MAX])
-{
-        _cleanup_close_ int fd = store_open_key(st, key);
-        if (fd < 0)
-                return fd;
-        _cleanup_digest_ struct digest *d1 = digest_new(DIGEST_SHA1);
-        _cleanup_digest_ struct digest *d256 = digest_new(DIGEST_SHA256);
-        if (!d1 || !d256)
-                return -ENOMEM;
-        char buf[65536];
-        for (;;) {
-                ssize_t n = read(fd, buf, sizeof(buf));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                digest_update(d1, buf, (size_t)n);
-                digest_update(d256, buf, (size_t)n);
-        }
-        digest_final_hex(d1, sha1);
-        digest_final_hex(d256, sha256);
-        return 0;
-}
-
 /* The regular-file entry whose content e has: e itself, or a hardlink's target. */
 static const struct tree_entry *file_content(const struct tree *t, const struct tree_entry *e)
 {
@@ -326,7 +298,8 @@ static int write_files(struct json *j, const struct sbom_ctx *c, struct cairn_er
                         return cairn_error_add(err, CAIRN_EXIT_USAGE, -E2BIG,
                                                "SBOM: more than %d files", SBOM_MAX_FILES);
                 char sha1[DIGEST_HEX_MAX], sha256[DIGEST_HEX_MAX], id[64];
-                int r = hash_object(c->b->store, &content->key, sha1, sha256);
+                /* Remembered by the store: each content is read and hashed once per build. */
+                int r = store_object_digests(c->b->store, &content->key, sha1, sha256);
                 if (r < 0)
                         return cairn_error_errno(err, r, "SBOM: reading %s from the store: %s",
                                                  e->path, strerror(-r));

@@ -2,12 +2,26 @@
 #include "store.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <xxhash.h>
+
+/* Published digests of one object (store_object_digests). */
+struct memo_entry {
+        struct store_key key;
+        uint8_t sha1[20];
+        uint8_t sha256[32];
+};
 
 struct store {
         char *dir; /* owned */
         int dirfd; /* owned */
+
+        pthread_mutex_t memo_lock; /* guards the memo */
+        struct memo_entry *memo;   /* owned; memo_n entries in insertion order */
+        size_t memo_n, memo_cap;
+        uint32_t *memo_index;  /* owned; open addressing, entry index + 1, 0 = empty */
+        size_t memo_index_cap; /* a power of two, or 0 */
 };
 
 struct store_writer {
@@ -29,10 +43,12 @@ int store_open(const char *dir, struct store **ret, struct cairn_error *err)
         s->dir = strdup(dir);
         if (!s->dir)
                 return -ENOMEM;
+        pthread_mutex_init(&s->memo_lock, NULL);
         s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (s->dirfd < 0) {
                 r = -errno;
                 free(s->dir);
+                pthread_mutex_destroy(&s->memo_lock);
                 return cairn_error_errno(err, r, "%s: cannot open store: %s", dir, strerror(-r));
         }
         *ret = steal_pointer(&s);
@@ -46,6 +62,9 @@ void store_free(struct store *s)
         if (s->dirfd >= 0)
                 close(s->dirfd);
         free(s->dir);
+        free(s->memo);
+        free(s->memo_index);
+        pthread_mutex_destroy(&s->memo_lock);
         free(s);
 }
 
@@ -213,4 +232,102 @@ int store_open_key(const struct store *s, const struct store_key *key)
         object_name(key, name);
         int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         return fd < 0 ? -errno : fd;
+}
+
+/* Keys are XXH3 output: any 8 of their bytes are already a good hash. */
+static size_t memo_slot(const struct store_key *key, size_t cap)
+{
+        uint64_t h;
+        memcpy(&h, key->bytes, sizeof(h));
+        return (size_t)(h & (cap - 1));
+}
+
+/* The entry for key, or NULL. Called with memo_lock held. */
+static const struct memo_entry *memo_find(const struct store *s, const struct store_key *key)
+{
+        if (s->memo_index_cap == 0)
+                return NULL;
+        for (size_t i = memo_slot(key, s->memo_index_cap);; i = (i + 1) & (s->memo_index_cap - 1)) {
+                uint32_t at = s->memo_index[i];
+                if (at == 0)
+                        return NULL;
+                if (store_key_cmp(&s->memo[at - 1].key, key) == 0)
+                        return &s->memo[at - 1];
+        }
+}
+
+/* Adds e (whose key is not in the memo yet). Called with memo_lock held. */
+static int memo_add(struct store *s, const struct memo_entry *e)
+{
+        if (s->memo_n >= UINT32_MAX - 1)
+                return -E2BIG;
+        /* Keep the index at most half full: short probes. */
+        if (2 * (s->memo_n + 1) > s->memo_index_cap) {
+                size_t cap = s->memo_index_cap ? 2 * s->memo_index_cap : 1024;
+                uint32_t *index = calloc(cap, sizeof(*index));
+                if (!index)
+                        return -ENOMEM;
+                for (size_t k = 0; k < s->memo_n; k++) {
+                        size_t i = memo_slot(&s->memo[k].key, cap);
+                        while (index[i] != 0)
+                                i = (i + 1) & (cap - 1);
+                        index[i] = (uint32_t)(k + 1);
+                }
+                free(s->memo_index);
+                s->memo_index = index;
+                s->memo_index_cap = cap;
+        }
+        if (GROW(s->memo, s->memo_cap, s->memo_n + 1) < 0)
+                return -ENOMEM;
+        s->memo[s->memo_n++] = *e;
+        size_t i = memo_slot(&e->key, s->memo_index_cap);
+        while (s->memo_index[i] != 0)
+                i = (i + 1) & (s->memo_index_cap - 1);
+        s->memo_index[i] = (uint32_t)s->memo_n;
+        return 0;
+}
+
+int store_object_digests(struct store *s, const struct store_key *key,
+                         char ret_sha1[DIGEST_HEX_MAX], char ret_sha256[DIGEST_HEX_MAX])
+{
+        pthread_mutex_lock(&s->memo_lock);
+        const struct memo_entry *hit = memo_find(s, key);
+        struct memo_entry e = { .key = *key };
+        if (hit)
+                e = *hit;
+        pthread_mutex_unlock(&s->memo_lock);
+        if (!hit) {
+                /* Hashed outside the lock: two threads may both hash a new object, and the
+                 * second insert is skipped; the digests are the same. */
+                _cleanup_close_ int fd = store_open_key(s, key);
+                if (fd < 0)
+                        return fd;
+                _cleanup_digest_ struct digest *d1 = digest_new(DIGEST_SHA1);
+                _cleanup_digest_ struct digest *d256 = digest_new(DIGEST_SHA256);
+                _cleanup_free_ uint8_t *buf = malloc(128 * 1024);
+                if (!d1 || !d256 || !buf)
+                        return -ENOMEM;
+                for (;;) {
+                        ssize_t n = read_retry(fd, buf, 128 * 1024);
+                        if (n < 0)
+                                return (int)n;
+                        if (n == 0)
+                                break;
+                        digest_update(d1, buf, (size_t)n);
+                        digest_update(d256, buf, (size_t)n);
+                }
+                uint8_t bin[DIGEST_MAX_LEN];
+                digest_final_bin(d1, bin);
+                memcpy(e.sha1, bin, sizeof(e.sha1));
+                digest_final_bin(d256, bin);
+                memcpy(e.sha256, bin, sizeof(e.sha256));
+                pthread_mutex_lock(&s->memo_lock);
+                int r = memo_find(s, key) ? 0 : memo_add(s, &e);
+                pthread_mutex_unlock(&s->memo_lock);
+                if (r < 0)
+                        return r;
+        }
+        hex_encode(e.sha1, sizeof(e.sha1), ret_sha1);
+        hex_encode(e.sha256, sizeof(e.sha256), ret_sha256);
+        return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "digest.h"
 #include "error.h"
 
 struct store;
@@ -57,6 +58,15 @@ int store_put_buf(struct store *s, const void *buf, size_t len, struct store_key
 
 /* Opens the object for reading: fd (O_RDONLY|O_CLOEXEC) or -errno. */
 int store_open_key(const struct store *s, const struct store_key *key);
+
+/*
+ * SHA-1 and SHA-256 (lower-case hex) of an object's bytes: computed the first time they are
+ * asked for and remembered for the life of the store, so each content is hashed once however
+ * many files, variants and SBOMs name it. Safe to call from several threads. 0, or -errno
+ * when the object cannot be read.
+ */
+int store_object_digests(struct store *s, const struct store_key *key,
+                         char ret_sha1[DIGEST_HEX_MAX], char ret_sha256[DIGEST_HEX_MAX]);
 
 void store_key_hex(const struct store_key *key, char out[STORE_KEY_HEX_LEN + 1]);
 int store_key_cmp(const struct store_key *a, const struct store_key *b);

@@ -94,12 +94,53 @@ static void test_key_is_location_independent(void **state)
         assert_int_equal(rm_rf(d2), 0);
 }
 
+static void test_object_digests(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *dir = make_tmpdir();
+        _cleanup_store_ struct store *s = NULL;
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        assert_int_equal(store_open(dir, &s, &err), 0);
+        struct store_key abc;
+        assert_int_equal(store_put_buf(s, "abc", 3, &abc, &err), 0);
+        char sha1[DIGEST_HEX_MAX], sha256[DIGEST_HEX_MAX];
+        for (int round = 0; round < 2; round++) {
+                /* The second round comes from the memo: same answer. */
+                assert_int_equal(store_object_digests(s, &abc, sha1, sha256), 0);
+                assert_string_equal(sha1, "a9993e364706816aba3e25717850c26c9cd0d89d");
+                assert_string_equal(
+                        sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        }
+        /* Enough objects to grow the memo's index several times; each keeps its own digests. */
+        enum { N = 1500 };
+        static struct store_key keys[N];
+        for (int i = 0; i < N; i++) {
+                char buf[32];
+                int len = snprintf(buf, sizeof(buf), "object %d", i);
+                assert_int_equal(store_put_buf(s, buf, (size_t)len, &keys[i], &err), 0);
+                assert_int_equal(store_object_digests(s, &keys[i], sha1, sha256), 0);
+        }
+        for (int i = 0; i < N; i += 7) {
+                char buf[32], want1[DIGEST_HEX_MAX], want256[DIGEST_HEX_MAX];
+                int len = snprintf(buf, sizeof(buf), "object %d", i);
+                digest_buf_hex(DIGEST_SHA1, buf, (size_t)len, want1);
+                digest_buf_hex(DIGEST_SHA256, buf, (size_t)len, want256);
+                assert_int_equal(store_object_digests(s, &keys[i], sha1, sha256), 0);
+                assert_string_equal(sha1, want1);
+                assert_string_equal(sha256, want256);
+        }
+        struct store_key missing = { { 1, 2, 3 } };
+        assert_int_equal(store_object_digests(s, &missing, sha1, sha256), -ENOENT);
+        assert_int_equal(rm_rf(dir), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_put_and_read_back),
                 cmocka_unit_test(test_limit_and_abort_leave_nothing),
                 cmocka_unit_test(test_key_is_location_independent),
+                cmocka_unit_test(test_object_digests),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
