@@ -62,7 +62,8 @@ static void remove_stale_siblings(const char *parent, const char *base)
 }
 
 /*
- * Temporary files in the cache (".tmp-PID-RANDOM" in debs/, index/ and release/HASH/) of a
+ * Temporary files in the cache (".tmp-PID-RANDOM" in debs/, index/, objects/, unpacked/ and
+ * release/HASH/) of a
  * build killed while writing them. The cache may be shared with builds in other PID
  * namespaces, so a temp file also has to be untouched for CACHE_TEMP_AGE seconds: a live
  * download writes to it at least every $CAIRN_HTTP_TIMEOUT seconds.
@@ -70,7 +71,7 @@ static void remove_stale_siblings(const char *parent, const char *base)
 #define CACHE_TEMP_AGE 600
 static void remove_stale_cache_temps(const char *cache)
 {
-        static const char *const dirs[] = { "debs", "index" };
+        static const char *const dirs[] = { "debs", "index", "objects", "unpacked" };
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 _cleanup_free_ char *d = NULL;
                 if (asprintf(&d, "%s/%s", cache, dirs[i]) >= 0)
@@ -224,6 +225,7 @@ void build_package_clear(struct build_package *p)
         free(p->url);
         free(p->local_path);
         strv_free(p->needed_by);
+        deb_contents_free(p->contents);
 }
 
 void build_free(struct build *b)
@@ -247,6 +249,7 @@ void build_free(struct build *b)
         lockfile_free(b->lock);
         strv_free(b->lock_changes);
         store_free(b->store);
+        store_free(b->cache_store);
         if (b->tmp_out)
                 (void)rm_rf(b->tmp_out);
         if (b->work_dir)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "debcache.h"
 #include "error.h"
 #include "lockfile.h"
 #include "recipe.h"
@@ -46,6 +47,7 @@ struct build_package {
         recipe_variant_mask whole;  /* variants that install the whole package */
         recipe_variant_mask picked; /* variants that pick files out of it (utilities) */
         char **needed_by; /* owned, NULL-terminated, sorted: "utility REQ", "package REQ" */
+        struct deb_contents *contents; /* owned; what the .deb holds (unpack), or NULL */
 };
 
 /* Frees what p owns (not p itself). */
@@ -101,13 +103,15 @@ struct build_variant {
 
 struct build {
         struct build_options opts;
-        struct recipe *recipe; /* owned */
-        int64_t epoch;         /* effective: --epoch > SOURCE_DATE_EPOCH > recipe > 0 */
-        const char *arch;      /* effective Debian architecture; borrowed */
-        char *cache_dir;       /* owned; effective cache directory */
-        char *work_dir;        /* owned; private temp dir, removed by build_free */
-        char *tmp_out;         /* owned; temp sibling of opts.out_dir, renamed at the end */
-        struct store *store;   /* owned; object store for this build (under the cache) */
+        struct recipe *recipe;     /* owned */
+        int64_t epoch;             /* effective: --epoch > SOURCE_DATE_EPOCH > recipe > 0 */
+        const char *arch;          /* effective Debian architecture; borrowed */
+        char *cache_dir;           /* owned; effective cache directory */
+        char *work_dir;            /* owned; private temp dir, removed by build_free */
+        char *tmp_out;             /* owned; temp sibling of opts.out_dir, renamed at the end */
+        struct store *store;       /* owned; object store for this build (under the cache) */
+        struct store *cache_store; /* owned; CACHE/objects, package contents (unpack) */
+        bool cache_store_failed;   /* CACHE/objects could not be opened: not retried */
 
         struct build_variant *variants; /* owned, n_variants, in recipe order */
         size_t n_variants;

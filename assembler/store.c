@@ -14,8 +14,9 @@ struct memo_entry {
 };
 
 struct store {
-        char *dir; /* owned */
-        int dirfd; /* owned */
+        char *dir;                    /* owned */
+        int dirfd;                    /* owned */
+        const struct store *fallback; /* borrowed; may be NULL */
 
         pthread_mutex_t memo_lock; /* guards the memo */
         struct memo_entry *memo;   /* owned; memo_n entries in insertion order */
@@ -226,11 +227,18 @@ int store_put_buf(struct store *s, const void *buf, size_t len, struct store_key
         return store_writer_commit(steal_pointer(&w), ret_key, NULL, err);
 }
 
+void store_set_fallback(struct store *s, const struct store *fallback)
+{
+        s->fallback = fallback;
+}
+
 int store_open_key(const struct store *s, const struct store_key *key)
 {
         char name[STORE_KEY_HEX_LEN + 2];
         object_name(key, name);
         int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 && errno == ENOENT && s->fallback)
+                return store_open_key(s->fallback, key);
         return fd < 0 ? -errno : fd;
 }
 

@@ -56,7 +56,15 @@ int store_put_fd(struct store *s, int fd, uint64_t max_size, struct store_key *r
 int store_put_buf(struct store *s, const void *buf, size_t len, struct store_key *ret_key,
                   struct cairn_error *err);
 
-/* Opens the object for reading: fd (O_RDONLY|O_CLOEXEC) or -errno. */
+/*
+ * Objects missing from s are then looked up in fallback (borrowed; it must outlive s): how a
+ * build's private store reaches the package contents kept in the cache (CACHE/objects)
+ * without copying them. Keys are content hashes, so where an object lives never matters.
+ */
+void store_set_fallback(struct store *s, const struct store *fallback);
+
+/* Opens the object for reading (in s, else in its fallback): fd (O_RDONLY|O_CLOEXEC) or
+ * -errno. */
 int store_open_key(const struct store *s, const struct store_key *key);
 
 /*

@@ -19,11 +19,12 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "debcache.h"
 #include "resolve.h"
 #include "untar.h"
 
 #define DEB_MEMBER_MAX  (4ULL << 30)
-#define DEB_ENTRIES_MAX 200000
+#define DEB_ENTRIES_MAX DEBCACHE_MAX_MEMBERS
 #define CONTROL_MAX     (1 << 20)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_read_free)
@@ -43,16 +44,77 @@ static la_ssize_t member_read(struct archive *a, void *data, const void **out)
         return n;
 }
 
+/*
+ * Reading one .deb into a deb_contents: every member of data.tar, checked and normalised,
+ * every file's contents in `objects`. What a variant wants is picked afterwards (place()), so
+ * the reading is the same for a utility's picks and a whole package, and can be cached.
+ */
+struct deb_reader {
+        const char *origin;      /* "package NAME VERSION" */
+        struct store *objects;   /* borrowed */
+        struct deb_contents *dc; /* borrowed */
+        uint32_t *files;         /* owned; hash of file paths -> member index + 1 */
+        size_t files_cap;        /* a power of two */
+        size_t n_files;
+};
+
+static size_t path_slot(const char *path, size_t cap)
+{
+        size_t h = 1469598103934665603ULL;
+        for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+                h = (h ^ *p) * 1099511628211ULL;
+        return h & (cap - 1);
+}
+
+/* The file member at path read so far (for hardlinks), or NULL. */
+static const struct deb_member *reader_file(const struct deb_reader *r, const char *path)
+{
+        if (!r->files_cap)
+                return NULL;
+        for (size_t i = path_slot(path, r->files_cap); r->files[i];
+             i = (i + 1) & (r->files_cap - 1)) {
+                const struct deb_member *m = &r->dc->members[r->files[i] - 1];
+                if (streq(m->path, path))
+                        return m;
+        }
+        return NULL;
+}
+
+static int reader_add_file(struct deb_reader *r, size_t index)
+{
+        if (2 * (r->n_files + 1) > r->files_cap) {
+                size_t cap = r->files_cap ? 2 * r->files_cap : 64;
+                uint32_t *n = calloc(cap, sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                for (size_t i = 0; i < r->files_cap; i++)
+                        if (r->files[i]) {
+                                const char *p = r->dc->members[r->files[i] - 1].path;
+                                size_t k = path_slot(p, cap);
+                                while (n[k])
+                                        k = (k + 1) & (cap - 1);
+                                n[k] = r->files[i];
+                        }
+                free(r->files);
+                r->files = n;
+                r->files_cap = cap;
+        }
+        const char *p = r->dc->members[index].path;
+        size_t k = path_slot(p, r->files_cap);
+        while (r->files[k])
+                k = (k + 1) & (r->files_cap - 1);
+        r->files[k] = (uint32_t)(index + 1);
+        r->n_files++;
+        return 0;
+}
+
+/* Per placement of one package into one variant. */
 struct deb_ctx {
         struct build *b;
         struct build_variant *v;
         const struct build_package *pkg;
         const struct recipe_utility *util; /* NULL: the whole package */
         bool *picked;                      /* per util file: found */
-        char *control;                     /* owned */
-        size_t control_len;
-        bool has_scripts;
-        size_t n_entries;
         char origin[512];
 };
 
@@ -73,8 +135,9 @@ static bool excluded(const char *path)
         return false;
 }
 
-static int read_control(struct deb_ctx *c, struct untar *u, struct cairn_error *err)
+static int read_control(struct deb_reader *rd, struct untar *u, struct cairn_error *err)
 {
+        struct deb_contents *dc = rd->dc;
         struct archive_entry *ae;
         int r;
         while ((r = untar_next(u, &ae, err)) > 0) {
@@ -83,26 +146,26 @@ static int read_control(struct deb_ctx *c, struct untar *u, struct cairn_error *
                         continue;
                 if (streq(p, "/preinst") || streq(p, "/postinst") || streq(p, "/prerm") ||
                     streq(p, "/postrm"))
-                        c->has_scripts = true;
+                        dc->has_scripts = true;
                 if (!streq(p, "/control") || archive_entry_size(ae) > CONTROL_MAX)
                         continue;
                 size_t size = (size_t)archive_entry_size(ae);
-                free(c->control);
-                c->control = malloc(size + 2);
-                if (!c->control)
+                free(dc->control);
+                dc->control = malloc(size + 2);
+                if (!dc->control)
                         return -ENOMEM;
                 size_t len = 0;
                 for (;;) {
-                        ssize_t n = untar_read(u, c->control + len, size - len, err);
+                        ssize_t n = untar_read(u, dc->control + len, size - len, err);
                         if (n < 0)
                                 return (int)n;
                         if (n == 0 || (len += (size_t)n) == size)
                                 break;
                 }
-                c->control_len = len;
-                if (c->control_len == 0 || c->control[c->control_len - 1] != '\n')
-                        c->control[c->control_len++] = '\n';
-                c->control[c->control_len] = '\0';
+                dc->control_len = len;
+                if (dc->control_len == 0 || dc->control[dc->control_len - 1] != '\n')
+                        dc->control[dc->control_len++] = '\n';
+                dc->control[dc->control_len] = '\0';
         }
         return r;
 }
@@ -122,11 +185,11 @@ static const char *wanted(struct deb_ctx *c, const char *p, bool *named)
         return NULL;
 }
 
-static int store_data(struct deb_ctx *c, struct untar *u, struct tree_entry *e,
+static int store_data(struct deb_reader *rd, struct untar *u, struct deb_member *m,
                       struct cairn_error *err)
 {
         _cleanup_store_writer_ struct store_writer *w = NULL;
-        int r = store_writer_new(c->b->store, DEB_MEMBER_MAX, &w, err);
+        int r = store_writer_new(rd->objects, DEB_MEMBER_MAX, &w, err);
         if (r < 0)
                 return r;
         uint8_t buf[65536];
@@ -138,14 +201,14 @@ static int store_data(struct deb_ctx *c, struct untar *u, struct tree_entry *e,
                         break;
                 r = store_writer_write(w, buf, (size_t)n, err);
                 if (r < 0)
-                        return cairn_error_wrap(err, r, "%s: %s", c->origin, e->path);
+                        return cairn_error_wrap(err, r, "%s: %s", rd->origin, m->path);
         }
-        return store_writer_commit(steal_pointer(&w), &e->key, &e->size, err);
+        return store_writer_commit(steal_pointer(&w), &m->key, &m->size, err);
 }
 
 /* A data.tar entry's name, checked: '..', over-long names and invalid UTF-8 are refused with the
  * package named (leading '/' and './' are how dpkg-deb writes names). */
-static int deb_name(const struct deb_ctx *c, const char *raw, const char *kind, char **ret,
+static int deb_name(const char *origin, const char *raw, const char *kind, char **ret,
                     struct cairn_error *err)
 {
         _cleanup_free_ char *shown = str_escape(raw, 200);
@@ -153,84 +216,188 @@ static int deb_name(const struct deb_ctx *c, const char *raw, const char *kind, 
                 return -ENOMEM;
         const char *why = tree_path_problem(raw);
         if (why)
-                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM, "%s: %s '%s' %s", c->origin,
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM, "%s: %s '%s' %s", origin,
                                        kind, shown, why);
         if (tree_path_normalize(raw, ret) < 0)
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM,
-                                       "%s: %s '%s' escapes the root", c->origin, kind, shown);
+                                       "%s: %s '%s' escapes the root", origin, kind, shown);
         return 0;
 }
 
-static int read_entry(struct deb_ctx *c, struct untar *u, struct archive_entry *ae,
+/* One data.tar entry into a member. Nothing is refused here that a variant might not want:
+ * device nodes and hardlinks to outside are recorded as such and refused when placed. */
+static int read_entry(struct deb_reader *rd, struct untar *u, struct archive_entry *ae,
                       struct cairn_error *err)
 {
-        if (++c->n_entries > DEB_ENTRIES_MAX)
-                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -E2BIG, "%s: more than %d entries",
-                                       c->origin, DEB_ENTRIES_MAX);
-        const char *raw = archive_entry_pathname(ae);
-        _cleanup_free_ char *p = NULL;
-        int r = deb_name(c, raw, "entry", &p, err);
+        _cleanup_free_ char *p = NULL, *link = NULL;
+        int r = deb_name(rd->origin, archive_entry_pathname(ae), "entry", &p, err);
         if (r < 0)
                 return r;
         if (streq(p, "/"))
                 return 0;
-        bool named;
-        const char *dest = wanted(c, p, &named);
-        if (!dest)
-                return 0;
         mode_t type = archive_entry_filetype(ae);
-        struct tree_entry e = {
-                .path = (char *)dest,
+        struct deb_member m = {
+                .path = p,
                 .mode = archive_entry_perm(ae) & 07777,
                 .uid = (uint32_t)archive_entry_uid(ae),
                 .gid = (uint32_t)archive_entry_gid(ae),
+        };
+        if (archive_entry_hardlink(ae)) {
+                r = deb_name(rd->origin, archive_entry_hardlink(ae), "hardlink target", &link, err);
+                if (r < 0)
+                        return r;
+                /* Only to an earlier file of this same package: never another package's. */
+                const struct deb_member *t = reader_file(rd, link);
+                if (t) {
+                        m.kind = DEB_MEMBER_FILE;
+                        m.key = t->key;
+                        m.size = t->size;
+                } else {
+                        m.kind = DEB_MEMBER_BAD_LINK;
+                        m.target = link;
+                }
+        } else if (type == AE_IFREG) {
+                m.kind = DEB_MEMBER_FILE;
+                r = store_data(rd, u, &m, err);
+                if (r < 0)
+                        return r;
+        } else if (type == AE_IFDIR) {
+                m.kind = DEB_MEMBER_DIR;
+        } else if (type == AE_IFLNK) {
+                m.kind = DEB_MEMBER_SYMLINK;
+                m.target = (char *)(archive_entry_symlink(ae) ? archive_entry_symlink(ae) : "");
+        } else
+                m.kind = DEB_MEMBER_SPECIAL;
+        r = deb_contents_add(rd->dc, &m);
+        if (r == -E2BIG)
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, r, "%s: more than %d entries",
+                                       rd->origin, DEB_ENTRIES_MAX);
+        if (r >= 0 && m.kind == DEB_MEMBER_FILE && !archive_entry_hardlink(ae))
+                r = reader_add_file(rd, rd->dc->n_members - 1);
+        return r;
+}
+
+static int read_data(struct deb_reader *rd, struct untar *u, struct cairn_error *err)
+{
+        struct archive_entry *ae;
+        int r;
+        while ((r = untar_next(u, &ae, err)) > 0) {
+                r = read_entry(rd, u, ae, err);
+                if (r < 0)
+                        return r;
+        }
+        return r;
+}
+
+/* Reads the .deb at path (never running anything from it) into *ret (owned by the caller). */
+static int deb_read(const char *origin, const char *path, struct store *objects,
+                    struct deb_contents **ret, struct cairn_error *err)
+{
+        _cleanup_deb_contents_ struct deb_contents *dc = deb_contents_new();
+        if (!dc)
+                return -ENOMEM;
+        struct deb_reader rd = { .origin = origin, .objects = objects, .dc = dc };
+        _cleanup_(archive_read_freep) struct archive *outer = archive_read_new();
+        if (!outer)
+                return -ENOMEM;
+        archive_read_support_format_ar(outer);
+        if (archive_read_open_filename(outer, path, 65536) != ARCHIVE_OK)
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EIO, "%s: %s", origin,
+                                       archive_error_string(outer));
+        struct archive_entry *ae;
+        bool seen_data = false;
+        int ar, r = 0;
+        while (r >= 0 && (ar = archive_read_next_header(outer, &ae)) == ARCHIVE_OK) {
+                const char *name = archive_entry_pathname(ae);
+                bool control = name && startswith(name, "control.tar");
+                bool data = name && startswith(name, "data.tar");
+                if (!control && !data)
+                        continue;
+                _cleanup_free_ char *what = NULL;
+                if (asprintf(&what, "%s: %s", origin, name) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                _cleanup_free_ struct member_reader *m = calloc(1, sizeof(*m));
+                if (!m) {
+                        r = -ENOMEM;
+                        break;
+                }
+                m->outer = outer;
+                struct untar u;
+                r = untar_open_cb(&u, m, member_read, what, CAIRN_EXIT_SOURCE, err);
+                if (r < 0)
+                        break;
+                r = control ? read_control(&rd, &u, err) : read_data(&rd, &u, err);
+                untar_close(&u);
+                seen_data = seen_data || data;
+        }
+        free(rd.files);
+        if (r < 0)
+                return r;
+        if (ar != ARCHIVE_EOF || !seen_data)
+                return cairn_error_add(
+                        err, CAIRN_EXIT_SOURCE, -EBADMSG, "%s: not a Debian package (%s)", origin,
+                        ar != ARCHIVE_EOF ? archive_error_string(outer) : "no data.tar member");
+        *ret = steal_pointer(&dc);
+        return 0;
+}
+
+/* One member into the variant's tree, if the variant wants it; the checks a placed member
+ * must pass. */
+static int place(struct deb_ctx *c, const struct deb_member *m, struct cairn_error *err)
+{
+        bool named;
+        const char *dest = wanted(c, m->path, &named);
+        if (!dest)
+                return 0;
+        struct tree_entry e = {
+                .path = (char *)dest,
+                .mode = m->mode,
+                .uid = m->uid,
+                .gid = m->gid,
                 .layer = TREE_LAYER_BASE,
                 .flags = named ? TREE_ENTRY_NAMED : 0,
                 .origin = c->origin,
         };
-        _cleanup_free_ char *link = NULL;
-        if (archive_entry_hardlink(ae)) {
-                r = deb_name(c, archive_entry_hardlink(ae), "hardlink target", &link, err);
-                if (r < 0)
-                        return r;
-                /* Only to an earlier file of this same package: never another package's. */
-                const struct tree_entry *t = tree_lookup(c->v->tree, link);
-                if (!t || t->type != TREE_REG || !streq_ptr(t->origin, c->origin))
-                        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM,
-                                               "%s: hardlink '%s' points outside the package's "
-                                               "files",
-                                               c->origin, p);
+        switch (m->kind) {
+        case DEB_MEMBER_FILE:
                 e.type = TREE_REG;
-                e.key = t->key;
-                e.size = t->size;
-        } else if (type == AE_IFREG) {
-                e.type = TREE_REG;
-                r = store_data(c, u, &e, err);
-                if (r < 0)
-                        return r;
-        } else if (type == AE_IFDIR) {
+                e.key = m->key;
+                e.size = m->size;
+                break;
+        case DEB_MEMBER_DIR:
                 e.type = TREE_DIR;
-        } else if (type == AE_IFLNK) {
+                break;
+        case DEB_MEMBER_SYMLINK: {
                 if (named)
                         return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EINVAL,
                                                "%s: %s is a symlink to %s in the package; name its "
                                                "target in the recipe instead",
-                                               c->origin, p, archive_entry_symlink(ae));
+                                               c->origin, m->path, m->target);
                 e.type = TREE_SYMLINK;
                 e.mode = 0777;
-                e.target = (char *)archive_entry_symlink(ae);
-                const char *why = e.target ? tree_path_problem(e.target) : "is empty";
+                e.target = m->target;
+                const char *why = *e.target ? tree_path_problem(e.target) : "is empty";
                 if (why) {
-                        _cleanup_free_ char *shown = str_escape(e.target ? e.target : "", 200);
+                        _cleanup_free_ char *shown = str_escape(e.target, 200);
                         return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EINVAL,
-                                               "%s: symlink %s: its target '%s' %s", c->origin, p,
-                                               shown ? shown : "", why);
+                                               "%s: symlink %s: its target '%s' %s", c->origin,
+                                               m->path, shown ? shown : "", why);
                 }
-        } else
+                break;
+        }
+        case DEB_MEMBER_BAD_LINK:
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM,
+                                       "%s: hardlink '%s' points outside the package's files",
+                                       c->origin, m->path);
+        case DEB_MEMBER_SPECIAL:
+        default:
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM,
                                        "%s: %s is a device node, fifo or socket; packages may not "
                                        "bring those",
-                                       c->origin, p);
+                                       c->origin, m->path);
+        }
         /* Nothing under a symlink (or a file), whichever package made it: a consumer unpacking
          * the image would write through it. */
         const struct tree_entry *block = tree_blocking_ancestor(c->v->tree, dest);
@@ -244,68 +411,13 @@ static int read_entry(struct deb_ctx *c, struct untar *u, struct archive_entry *
         const struct tree_entry *old = tree_lookup(c->v->tree, dest);
         if (old && old->type == TREE_DIR && e.type == TREE_DIR)
                 return 0;
-        r = tree_insert(c->v->tree, &e, 0, err);
+        int r = tree_insert(c->v->tree, &e, 0, err);
         return r < 0 ? cairn_error_wrap(err, r, "%s", c->origin) : 0;
 }
 
-static int read_data(struct deb_ctx *c, struct untar *u, struct cairn_error *err)
+static int write_status(struct deb_ctx *c, const struct deb_contents *dc, struct cairn_error *err)
 {
-        struct archive_entry *ae;
-        int r;
-        while ((r = untar_next(u, &ae, err)) > 0) {
-                r = read_entry(c, u, ae, err);
-                if (r < 0)
-                        return r;
-        }
-        return r;
-}
-
-static int unpack_deb(struct deb_ctx *c, struct cairn_error *err)
-{
-        _cleanup_(archive_read_freep) struct archive *outer = archive_read_new();
-        if (!outer)
-                return -ENOMEM;
-        archive_read_support_format_ar(outer);
-        if (archive_read_open_filename(outer, c->pkg->local_path, 65536) != ARCHIVE_OK)
-                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EIO, "%s: %s", c->origin,
-                                       archive_error_string(outer));
-        struct archive_entry *ae;
-        bool seen_data = false;
-        int ar;
-        while ((ar = archive_read_next_header(outer, &ae)) == ARCHIVE_OK) {
-                const char *name = archive_entry_pathname(ae);
-                bool control = name && startswith(name, "control.tar");
-                bool data = name && startswith(name, "data.tar");
-                if (!control && !data)
-                        continue;
-                _cleanup_free_ char *what = NULL;
-                if (asprintf(&what, "%s: %s", c->origin, name) < 0)
-                        return -ENOMEM;
-                _cleanup_free_ struct member_reader *m = calloc(1, sizeof(*m));
-                if (!m)
-                        return -ENOMEM;
-                m->outer = outer;
-                struct untar u;
-                int r = untar_open_cb(&u, m, member_read, what, CAIRN_EXIT_SOURCE, err);
-                if (r < 0)
-                        return r;
-                r = control ? read_control(c, &u, err) : read_data(c, &u, err);
-                untar_close(&u);
-                if (r < 0)
-                        return r;
-                seen_data = seen_data || data;
-        }
-        if (ar != ARCHIVE_EOF || !seen_data)
-                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EBADMSG,
-                                       "%s: not a Debian package (%s)", c->origin,
-                                       ar != ARCHIVE_EOF ? archive_error_string(outer)
-                                                         : "no data.tar member");
-        return 0;
-}
-
-static int write_status(struct deb_ctx *c, struct cairn_error *err)
-{
-        if (!c->control)
+        if (!dc->control)
                 return 0;
         _cleanup_free_ char *path = NULL;
         if (asprintf(&path, "/var/lib/dpkg/status.d/%s", c->pkg->name) < 0)
@@ -316,12 +428,12 @@ static int write_status(struct deb_ctx *c, struct cairn_error *err)
                 .path = path,
                 .type = TREE_REG,
                 .mode = 0644,
-                .size = c->control_len,
+                .size = dc->control_len,
                 .layer = TREE_LAYER_BASE,
                 .flags = TREE_ENTRY_GENERATED,
                 .origin = c->origin,
         };
-        int r = store_put_buf(c->b->store, c->control, c->control_len, &e.key, err);
+        int r = store_put_buf(c->b->store, dc->control, dc->control_len, &e.key, err);
         return r < 0 ? r : tree_insert(c->v->tree, &e, 0, err);
 }
 
@@ -364,6 +476,58 @@ static int note_maintainer(struct build_package *pkg, const char *control)
         return pkg->maintainer ? 0 : -ENOMEM;
 }
 
+/*
+ * The store package contents go to: CACHE/objects, which the build's own store falls back to,
+ * or the build's store when the cache cannot be used (no cache directory, read-only cache).
+ */
+static struct store *contents_store(struct build *b, bool *ret_cached)
+{
+        *ret_cached = false;
+        if (!b->cache_store && b->cache_dir && !b->cache_store_failed) {
+                _cleanup_free_ char *dir = NULL;
+                if (asprintf(&dir, "%s/objects", b->cache_dir) < 0 ||
+                    store_open(dir, &b->cache_store, NULL) < 0)
+                        b->cache_store_failed = true;
+                else
+                        store_set_fallback(b->store, b->cache_store);
+        }
+        if (!b->cache_store)
+                return b->store;
+        *ret_cached = true;
+        return b->cache_store;
+}
+
+/* The contents of pkg's .deb: read once per build, and once per cache (CACHE/unpacked/SHA256,
+ * keyed by the verified digest of the .deb, so it can never describe other bytes). */
+static int package_contents(struct build *b, struct build_package *pkg, const char *origin,
+                            const struct deb_contents **ret, struct cairn_error *err)
+{
+        if (!pkg->contents) {
+                bool cached;
+                struct store *objects = contents_store(b, &cached);
+                _cleanup_free_ char *dir = NULL, *path = NULL;
+                if (cached && pkg->sha256 &&
+                    (asprintf(&dir, "%s/unpacked", b->cache_dir) < 0 ||
+                     asprintf(&path, "%s/%s", dir, pkg->sha256) < 0))
+                        return -ENOMEM;
+                struct deb_contents *dc = NULL;
+                int r = path ? debcache_read(path, objects, &dc) : -ENOENT;
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        r = deb_read(origin, pkg->local_path, objects, &dc, err);
+                        if (r < 0)
+                                return r;
+                        /* Best effort: a cache that cannot be written costs speed only. */
+                        if (path && mkdir_p(dir, 0755) >= 0)
+                                (void)debcache_write(dc, path);
+                }
+                pkg->contents = dc;
+        }
+        *ret = pkg->contents;
+        return 0;
+}
+
 int unpack_package(struct build *b, struct build_variant *v, struct build_package *pkg,
                    const struct recipe_utility *util, struct cairn_error *err)
 {
@@ -373,7 +537,10 @@ int unpack_package(struct build *b, struct build_variant *v, struct build_packag
         if (util && !picked)
                 return -ENOMEM;
         c.picked = picked;
-        int r = unpack_deb(&c, err);
+        const struct deb_contents *dc = NULL;
+        int r = package_contents(b, pkg, c.origin, &dc, err);
+        for (size_t i = 0; r >= 0 && i < dc->n_members; i++)
+                r = place(&c, &dc->members[i], err);
         for (size_t i = 0; r >= 0 && util && i < util->n_files; i++)
                 if (!picked[i])
                         r = cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
@@ -383,12 +550,11 @@ int unpack_package(struct build *b, struct build_variant *v, struct build_packag
                                             util->files[i].pos.column, c.origin,
                                             util->files[i].src);
         if (r >= 0)
-                r = write_status(&c, err);
+                r = write_status(&c, dc, err);
         if (r >= 0)
-                r = note_maintainer(pkg, c.control);
-        if (r >= 0 && c.has_scripts && !util)
+                r = note_maintainer(pkg, dc->control);
+        if (r >= 0 && dc->has_scripts && !util)
                 r = note_scripts(b, pkg->name);
-        free(c.control);
         return r;
 }
 

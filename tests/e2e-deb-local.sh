@@ -196,6 +196,47 @@ expect_fail "hanging server" "[Tt]imeout|timed out|Operation too slow" "$work/t7
 check "hanging server: gave up within 20 s" test $(($(date +%s) - start)) -lt 20
 kill "$HANG_PID" 2>/dev/null || true
 
+# Package contents are read once per cache: CACHE/unpacked/SHA256 lists the members, the
+# contents live in CACHE/objects. A damaged or pruned entry is read as a miss, never trusted.
+deb_sha=$(sha256sum <"$work/repo/pool/tool_1.0_$arch.deb" | cut -d' ' -f1)
+check "the .deb's contents are cached under its sha256" \
+  bash -c "head -n 1 '$work/cache/unpacked/$deb_sha' | grep -qx 'cairn-deb-contents 1'"
+"$CAIRN" build "$work/good.yaml" -o "$work/out-warm" --cache "$work/cache" -q >/dev/null
+check "a build from the cached contents gives the same bytes" cmp "$work/out/local-prod.tar" "$work/out-warm/local-prod.tar"
+printf 'cairn-deb-contents 1\nscripts 0\ncontrol 5:x' >"$work/cache/unpacked/$deb_sha"
+"$CAIRN" build "$work/good.yaml" -o "$work/out-damaged" --cache "$work/cache" -q >/dev/null
+check "a damaged contents entry is read again from the .deb: same bytes" cmp "$work/out/local-prod.tar" "$work/out-damaged/local-prod.tar"
+check "...and rewritten whole" grep -q '^end$' "$work/cache/unpacked/$deb_sha"
+rm -rf "$work/cache/objects"
+"$CAIRN" build "$work/good.yaml" -o "$work/out-pruned" --cache "$work/cache" -q >/dev/null
+check "pruned cached contents are read again from the .deb: same bytes" cmp "$work/out/local-prod.tar" "$work/out-pruned/local-prod.tar"
+
+# A utility may pick a file its package ships as a hardlink (tar stores the second name as a
+# link to the first; the pick still gets the bytes).
+mkdir -p "$work/hlpkg/DEBIAN" "$work/hlpkg/usr/bin" "$work/hlrepo/pool" "$work/hlrepo/dists/stable/main/binary-$arch"
+cp "$work/pkg-1.0/usr/bin/tool-static" "$work/hlpkg/usr/bin/multi"
+ln "$work/hlpkg/usr/bin/multi" "$work/hlpkg/usr/bin/alias"
+printf 'Package: hl\nVersion: 1\nArchitecture: %s\nMaintainer: t <t@cairn.invalid>\nDescription: hl\n' "$arch" >"$work/hlpkg/DEBIAN/control"
+dpkg-deb --root-owner-group -Zxz --build "$work/hlpkg" "$work/hlrepo/pool/hl_1_$arch.deb" >/dev/null
+index_repo "$work/hlrepo"
+hl=$(dpkg-deb --fsys-tarfile "$work/hlrepo/pool/hl_1_$arch.deb" | tar -tvf - | sed -n 's|.* \./\(usr/bin/[a-z]*\) link to .*|/\1|p')
+check "the test package really holds a hardlink" test -n "$hl"
+cat >"$work/hl.yaml" <<EOF
+recipe: 1
+name: hl
+sources:
+  - { name: test, url: "file://$work/hlrepo", suite: stable, keyring: $work/keyring.gpg }
+utilities:
+  - package: hl
+    files: { $hl: /usr/bin/picked }
+run: { entrypoint: [/usr/bin/picked] }
+variants: { prod: {} }
+EOF
+if "$CAIRN" build "$work/hl.yaml" -o "$work/out-hl" --cache "$work/cache" -q >/dev/null; then
+  tar -C "$work" -xf "$work/out-hl/hl-prod.tar" usr/bin/picked
+fi
+check "a picked hardlink carries its target's bytes" cmp "$work/usr/bin/picked" "$work/hlpkg/usr/bin/multi"
+
 # Lock files (NAME.lock.json beside the recipe), in a directory of their own: the recipes
 # above share the name "local" and so the lock file beside them.
 mkdir "$work/lk"

@@ -33,7 +33,7 @@ run() {
   local rssfile=$1; shift
   python3 - "$rssfile" "$@" <<'PY'
 import resource, subprocess, sys
-rc = subprocess.call(sys.argv[2:])
+rc = subprocess.call(sys.argv[2:], stdout=subprocess.DEVNULL)
 open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
 sys.exit(rc)
 PY
