@@ -221,39 +221,61 @@ static int resolve_utilities(struct build *b, struct cairn_error *err)
 }
 
 /*
- * Records which of the variant's requests need each package of its closure: the closure of
- * each request alone, intersected with the variant's joint closure. Only for the lock file's
- * "needed-by"; the joint solve alone decides what is installed.
+ * Records which of the variant's requests need each package of its closure: what each
+ * request's package requires, followed through Depends/Pre-Depends to the providers the joint
+ * solution installed. A walk over the solution, not a solve per request: only for the lock
+ * file's "needed-by"; the joint solve alone decides what is installed.
  */
-static int attribute_requests(struct build *b, struct build_variant *v, Solver *solv,
-                              const Queue *job)
+static int attribute_requests(struct build *b, struct build_variant *v, const Queue *job,
+                              const Queue *installed)
 {
         struct resolve_state *st = b->resolve_state;
         Pool *pool = st->pool;
+        Map in, seen;
+        map_init(&in, pool->nsolvables);
+        map_init(&seen, pool->nsolvables);
+        for (int i = 0; i < installed->count; i++)
+                MAPSET(&in, installed->elements[i]);
+        Queue todo;
+        queue_init(&todo);
         int r = 0;
         for (int j = 0; r >= 0 && j + 1 < job->count; j += 2) {
                 const struct recipe_package *req = v->view->packages[j / 2];
-                Queue one;
-                queue_init(&one);
-                queue_push2(&one, job->elements[j], job->elements[j + 1]);
-                if (solver_solve(solv, &one) == 0) {
-                        Transaction *trans = solver_create_transaction(solv);
-                        for (int i = 0; r >= 0 && i < trans->steps.count; i++) {
-                                Solvable *s = pool_id2solvable(pool, trans->steps.elements[i]);
-                                const char *name = pool_id2str(pool, s->name);
-                                const char *evr = pool_id2str(pool, s->evr);
-                                for (size_t k = 0; r >= 0 && k < b->n_packages; k++) {
-                                        struct build_package *p = &b->packages[k];
-                                        if ((p->whole &
-                                             ((recipe_variant_mask)1 << v->view->index)) &&
-                                            streq(p->name, name) && streq(p->version, evr))
-                                                r = package_needed_by(p, "package", req->name);
+                map_empty(&seen);
+                Id p, pp;
+                FOR_PROVIDES(p, pp, job->elements[j + 1])
+                if (MAPTST(&in, p) && !MAPTST(&seen, p)) {
+                        MAPSET(&seen, p);
+                        queue_push(&todo, p);
+                }
+                while (r >= 0 && todo.count) {
+                        Id q = queue_shift(&todo);
+                        Solvable *s = pool_id2solvable(pool, q);
+                        const char *name = pool_id2str(pool, s->name);
+                        const char *evr = pool_id2str(pool, s->evr);
+                        for (size_t k = 0; r >= 0 && k < b->n_packages; k++)
+                                if (streq(b->packages[k].name, name) &&
+                                    streq(b->packages[k].version, evr))
+                                        r = package_needed_by(&b->packages[k], "package",
+                                                              req->name);
+                        if (!s->requires)
+                                continue;
+                        for (Id *dp = s->repo->idarraydata + s->requires; *dp; dp++) {
+                                if (*dp == SOLVABLE_PREREQMARKER)
+                                        continue;
+                                Id p2, pp2;
+                                FOR_PROVIDES(p2, pp2, *dp)
+                                if (MAPTST(&in, p2) && !MAPTST(&seen, p2)) {
+                                        MAPSET(&seen, p2);
+                                        queue_push(&todo, p2);
                                 }
                         }
-                        transaction_free(trans);
                 }
-                queue_free(&one);
+                queue_empty(&todo);
         }
+        queue_free(&todo);
+        map_free(&in);
+        map_free(&seen);
         return r;
 }
 
@@ -311,9 +333,9 @@ static int solve_variant(struct build *b, struct build_variant *v, struct cairn_
                         if (r >= 0)
                                 b->packages[idx].whole |= (recipe_variant_mask)1 << v->view->index;
                 }
-                transaction_free(trans);
                 if (r >= 0)
-                        r = attribute_requests(b, v, solv, &job);
+                        r = attribute_requests(b, v, &job, &trans->steps);
+                transaction_free(trans);
         }
         solver_free(solv);
         queue_free(&job);

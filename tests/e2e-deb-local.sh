@@ -107,6 +107,16 @@ expect_fail "tampered Release" "does not verify" "$work/t1.yaml"
 # Unknown key.
 recipe "file://$work/repo" "$work/other.gpg" >"$work/t2.yaml"
 expect_fail "unknown key" "does not verify" "$work/t2.yaml"
+# Parsed keyrings are cached by the keyring's own sha256: a cache holding the trusted keyring's
+# keys never lends them to another keyring.
+check "the parsed keyring is cached under its sha256" \
+  test -s "$work/cache/keyring/$(sha256sum <"$work/keyring.gpg" | cut -d' ' -f1).solv"
+set +e
+"$CAIRN" build "$work/t2.yaml" -o "$work/out" --cache "$work/cache" -q >/dev/null 2>"$work/err"
+rc=$?
+set -e
+check "unknown key with a warm keyring cache: still exit 3, does not verify" \
+  bash -c "test $rc = 3 && grep -q 'does not verify' '$work/err'"
 
 # Packages changed after signing.
 cp -r "$work/repo" "$work/t3"
