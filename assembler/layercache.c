@@ -153,7 +153,7 @@ int layercache_get(const struct layercache *c, const struct layercache_entry *e,
                 return -ENOMEM;
         int r = link(blob, path) < 0 ? -errno : 0;
         if (r == -EEXIST)
-                r = unlink(path) < 0 || link(blob, path) < 0 ? -errno : 0;
+                return r;
         if (r < 0) {
                 /* Another filesystem, or links refused (fs.protected_hardlinks on a shared
                  * cache): a copy. */

@@ -40,16 +40,15 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct layercache *, layercache_free)
 
 /* Reads the entry stored under key (a file name: [0-9a-z]+). 0; -ENOENT when there is none or
  * it is malformed; other -errno. */
-int layercache_lookup(const struct layercache *c, const char *key,
-                      struct layercache_entry *ret);
+int layercache_lookup(const struct layercache *c, const char *key, struct layercache_entry *ret);
 
 /*
- * Puts the blob e names at path (a hard link, else a copy), replacing a file already there, and
- * checks what path then holds: e->size bytes whose sha256 is e->digest. 0; -EBADMSG when the
- * blob is missing or not what e says; other -errno. On failure path does not exist.
+ * Puts the blob e names at path (a hard link, else a copy) and checks what path then holds:
+ * e->size bytes whose sha256 is e->digest. 0; -EEXIST when path exists (it is left alone);
+ * -EBADMSG when the blob is missing or not what e says; other -errno. On any other failure
+ * path does not exist.
  */
-int layercache_get(const struct layercache *c, const struct layercache_entry *e,
-                   const char *path);
+int layercache_get(const struct layercache *c, const struct layercache_entry *e, const char *path);
 
 /*
  * Stores the complete blob at path (whose size and sha256 e gives, as computed while it was
@@ -57,5 +56,5 @@ int layercache_get(const struct layercache *c, const struct layercache_entry *e,
  * temporary file is left and the cache holds what it held before, or the blob without its
  * entry.
  */
-int layercache_put(const struct layercache *c, const char *key,
-                   const struct layercache_entry *e, const char *path);
+int layercache_put(const struct layercache *c, const char *key, const struct layercache_entry *e,
+                   const char *path);

@@ -213,9 +213,11 @@ static la_ssize_t tar_write_cb(struct archive *a, void *data, const void *buf, s
         struct tar_sink *s = data;
         digest_update(s->tar_dig, buf, len);
         s->tar_size += len;
-        int r = s->z        ? compress_write(s->z, buf, len)
-                : s->fd >= 0 ? write_all(s->fd, buf, len)
-                             : 0;
+        int r = 0;
+        if (s->z)
+                r = compress_write(s->z, buf, len);
+        else if (s->fd >= 0)
+                r = write_all(s->fd, buf, len);
         if (r < 0) {
                 s->error = r;
                 archive_set_error(a, -r, "%s", strerror(-r));
@@ -537,9 +539,8 @@ static int plan_key(const struct plan *p, int64_t epoch, char out[STORE_KEY_HEX_
 }
 
 /* Writes the layer of plan, compressed, into layout (no cache involved). */
-static int write_layer_compressed(const char *layout, const struct plan *p,
-                                  const struct build *b, struct build_layer_result *res,
-                                  struct cairn_error *err)
+static int write_layer_compressed(const char *layout, const struct plan *p, const struct build *b,
+                                  struct build_layer_result *res, struct cairn_error *err)
 {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -1;
@@ -563,8 +564,8 @@ static int write_layer_compressed(const char *layout, const struct plan *p,
  * without a cache, then stored in it; failing to store it does not fail the build.
  */
 static int write_layer(const char *layout, const struct plan *p, const struct build *b,
-                       struct layercache *cache, const char *name,
-                       struct build_layer_result *ret, struct cairn_error *err)
+                       struct layercache *cache, const char *name, struct build_layer_result *ret,
+                       struct cairn_error *err)
 {
         struct build_layer_result res = { 0 };
         snprintf(res.name, sizeof(res.name), "%s", name);
@@ -575,8 +576,8 @@ static int write_layer(const char *layout, const struct plan *p, const struct bu
                 return -ENOMEM;
         if (cache && layercache_lookup(cache, key, &hit) == 0) {
                 uint64_t tar_size;
-                r = write_tar(p, b->store, b->epoch, -1, NULL, res.diff_id, &tar_size, NULL,
-                              NULL, err);
+                r = write_tar(p, b->store, b->epoch, -1, NULL, res.diff_id, &tar_size, NULL, NULL,
+                              err);
                 if (r < 0)
                         return r;
                 _cleanup_free_ char *path = NULL;
@@ -960,8 +961,7 @@ static int emit_layout(const struct build *b, struct build_variant *v, const cha
                 enum tree_layer layer;
         } layers[] = { { "base", TREE_LAYER_BASE }, { "app", TREE_LAYER_APP } };
         for (size_t i = 0; i < ELEMENTSOF(layers); i++) {
-                const struct written_layer *w =
-                        layer_reuse_find(reuse, base_tree, layers[i].layer);
+                const struct written_layer *w = layer_reuse_find(reuse, base_tree, layers[i].layer);
                 if (w) {
                         r = blob_reuse(layout, w, err);
                         if (r < 0)

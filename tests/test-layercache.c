@@ -113,13 +113,13 @@ static void test_put_lookup_get(void **state)
         assert_string_equal(text, "compressed bytes");
         assert_true(inode_of(dst) == inode_of(blob) && inode_of(src) == inode_of(blob));
 
-        /* A file already at the destination is replaced. */
+        /* A file already at the destination is left alone. */
         assert_int_equal(unlink(dst), 0);
         write_file(dst, "something else");
-        assert_int_equal(layercache_get(c, &got, dst), 0);
+        assert_int_equal(layercache_get(c, &got, dst), -EEXIST);
         free(text);
         text = read_file(dst);
-        assert_string_equal(text, "compressed bytes");
+        assert_string_equal(text, "something else");
 
         /* Another format sees none of it. */
         _cleanup_(layercache_freep) struct layercache *other = NULL;
@@ -164,13 +164,12 @@ static void test_malformed_entries_miss(void **state)
         assert_int_equal(layercache_lookup(c, KEY, &got), 0);
 
         char bad[6][256];
-        snprintf(bad[0], sizeof(bad[0]), "%s %s 4", e.diff_id, e.digest); /* no newline */
+        snprintf(bad[0], sizeof(bad[0]), "%s %s 4", e.diff_id, e.digest);  /* no newline */
         snprintf(bad[1], sizeof(bad[1]), "%s %s \n", e.diff_id, e.digest); /* no size */
         snprintf(bad[2], sizeof(bad[2]), "%s %s 4x\n", e.diff_id, e.digest);
         snprintf(bad[3], sizeof(bad[3]), "%s %.70s 4\n", e.diff_id, e.digest); /* short */
         snprintf(bad[4], sizeof(bad[4]), "%s sha256:%.63sG 4\n", e.diff_id, e.digest + 7);
-        snprintf(bad[5], sizeof(bad[5]), "%s %s 99999999999999999999999\n", e.diff_id,
-                 e.digest);
+        snprintf(bad[5], sizeof(bad[5]), "%s %s 99999999999999999999999\n", e.diff_id, e.digest);
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 write_file(path, bad[i]);
                 assert_int_equal(layercache_lookup(c, KEY, &got), -ENOENT);
