@@ -191,15 +191,15 @@ static int temp_new(const struct layercache *c, char **ret_path, int *ret_fd)
         return 0;
 }
 
-/* Renames tmp to dir/name, or removes it. */
+/* Renames tmp to dir/name; tmp is gone afterwards either way. */
 static int temp_commit(const char *tmp, const char *dir, const char *name)
 {
         _cleanup_free_ char *path = NULL;
         int r = asprintf(&path, "%s/%s", dir, name) < 0 ? -ENOMEM : 0;
         if (r >= 0 && rename(tmp, path) < 0)
                 r = -errno;
-        if (r < 0)
-                (void)unlink(tmp);
+        /* Also after a rename: one between two links to the same file does nothing. */
+        (void)unlink(tmp);
         return r;
 }
 
