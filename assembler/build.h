@@ -32,6 +32,7 @@ struct build_options {
         bool locked;              /* a missing or stale lock is an error */
         bool refresh_lock;        /* resolve afresh even when the lock is consistent */
         bool offline, quiet;
+        bool no_layer_cache; /* compress every layer afresh, use no cached one (cairn verify) */
 };
 
 /* One Debian package the build needs (filled by resolve, fetch adds local_path). */

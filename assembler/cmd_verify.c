@@ -191,8 +191,10 @@ int cmd_verify(int argc, char **argv)
         }
         if (asprintf(&rebuilt, "%s/out", work) < 0 || asprintf(&objects, "%s/objects", work) < 0)
                 return CAIRN_EXIT_IO;
-        /* The rebuild writes only into the private directory. */
+        /* The rebuild writes only into the private directory, and compresses every layer
+         * itself: a blob from the layer cache could be the very file it is compared with. */
         opts.out_dir = rebuilt;
+        opts.no_layer_cache = true;
 
         _cleanup_build_ struct build *b = NULL;
         int r = build_new(&opts, &b, &err);

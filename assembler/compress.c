@@ -102,6 +102,16 @@ int compress_alg_from_name(const char *name, enum compress_alg *ret)
         return 0;
 }
 
+void compress_format_id(enum compress_alg alg, char out[COMPRESS_FORMAT_ID_MAX])
+{
+        if (alg == COMPRESS_ZSTD)
+                snprintf(out, COMPRESS_FORMAT_ID_MAX, "zstd-%d-zstd%s-v%d", COMPRESS_ZSTD_LEVEL,
+                         ZSTD_versionString(), COMPRESS_FORMAT_VERSION);
+        else
+                snprintf(out, COMPRESS_FORMAT_ID_MAX, "gzip-%d-zlib%s-v%d", COMPRESS_GZIP_LEVEL,
+                         zlibVersion(), COMPRESS_FORMAT_VERSION);
+}
+
 static int job_reserve_out(struct job *j, size_t need)
 {
         if (j->out_cap - j->out_len >= need)

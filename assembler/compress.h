@@ -32,6 +32,11 @@ enum compress_alg {
 /* Part of the gzip format cairn writes: changing it changes every gzip layer's bytes. */
 #define COMPRESS_CHUNK       (128 * 1024)
 #define COMPRESS_MAX_THREADS 64
+/* Bump whenever compress.c writes other bytes for the same input (chunking, the stored-chunk
+ * test, header or trailer, library parameters): it names the layer cache's entries, so a stale
+ * entry is never taken for this version's output. */
+#define COMPRESS_FORMAT_VERSION 1
+#define COMPRESS_FORMAT_ID_MAX  64
 
 /* Receives compressed bytes; returns 0 or -errno (which aborts the stream). */
 typedef int (*compress_sink_fn)(void *userdata, const void *buf, size_t len);
@@ -42,6 +47,13 @@ unsigned compress_default_threads(void);
 
 /* "gzip" or "zstd": 0, or -EINVAL. */
 int compress_alg_from_name(const char *name, enum compress_alg *ret);
+
+/*
+ * A name for the bytes alg writes: the algorithm, its level, the library's run-time version and
+ * COMPRESS_FORMAT_VERSION, e.g. "gzip-6-zlib1.2.13-v1". Equal inputs compressed under equal
+ * names give equal bytes (the thread count never matters).
+ */
+void compress_format_id(enum compress_alg alg, char out[COMPRESS_FORMAT_ID_MAX]);
 
 struct compressor;
 

@@ -54,6 +54,30 @@ int write_all(int fd, const void *buf, size_t len)
         return 0;
 }
 
+int copy_fd_all(int in, int out)
+{
+        for (;;) {
+                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+                if (n == 0)
+                        return 0;
+                if (n > 0 || errno == EINTR)
+                        continue;
+                if (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)
+                        break;
+                return -errno;
+        }
+        /* copy_file_range moved nothing when it failed, so the offsets are where it left off. */
+        char buf[64 * 1024];
+        for (;;) {
+                ssize_t n = read_retry(in, buf, sizeof(buf));
+                if (n <= 0)
+                        return (int)n;
+                int r = write_all(out, buf, (size_t)n);
+                if (r < 0)
+                        return r;
+        }
+}
+
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);

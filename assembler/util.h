@@ -131,6 +131,10 @@ ssize_t read_retry(int fd, void *buf, size_t len);
 /* Writes all of buf to fd, retrying on EINTR and short writes. 0 or -errno. */
 int write_all(int fd, const void *buf, size_t len);
 
+/* Copies in, from its offset to its end, to out at its offset: copy_file_range where the kernel
+ * can (also across filesystems), else read/write. 0 or -errno. */
+int copy_fd_all(int in, int out);
+
 /* Reads a whole file (at most max bytes, else -EFBIG). NUL-terminated; *ret_len excludes it. */
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len);
 

@@ -30,10 +30,12 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <xxhash.h>
 
 #include "compress.h"
 #include "digest.h"
 #include "json.h"
+#include "layercache.h"
 #include "sbom.h"
 #include "version.h"
 
@@ -185,7 +187,7 @@ static int plan_all(struct plan *p, const struct tree *t)
 
 /* Where the bytes of one tar go: hashed (diff_id), then to a compressor or a file. */
 struct tar_sink {
-        int fd;                 /* destination of the final bytes; borrowed */
+        int fd;                 /* destination of the final bytes, or -1; borrowed */
         struct digest *tar_dig; /* over the uncompressed tar */
         uint64_t tar_size;
         struct compressor *z; /* or NULL; borrowed */
@@ -211,7 +213,11 @@ static la_ssize_t tar_write_cb(struct archive *a, void *data, const void *buf, s
         struct tar_sink *s = data;
         digest_update(s->tar_dig, buf, len);
         s->tar_size += len;
-        int r = s->z ? compress_write(s->z, buf, len) : write_all(s->fd, buf, len);
+        int r = 0;
+        if (s->z)
+                r = compress_write(s->z, buf, len);
+        else if (s->fd >= 0)
+                r = write_all(s->fd, buf, len);
         if (r < 0) {
                 s->error = r;
                 archive_set_error(a, -r, "%s", strerror(-r));
@@ -299,8 +305,9 @@ static int write_entry(struct archive *a, const struct plan_item *it, const stru
 }
 
 /*
- * Writes the tar of plan to fd, compressed with alg when alg is not NULL. Fills the digests
- * ("sha256:...") and sizes. The sink's own digest objects live only during the call.
+ * Writes the tar of plan to fd, compressed with alg when alg is not NULL; with fd -1 (and no
+ * alg) only hashes it. Fills the digests ("sha256:...") and sizes. The sink's own digest
+ * objects live only during the call.
  */
 static int write_tar(const struct plan *p, const struct store *st, int64_t epoch, int fd,
                      const char *alg, char diff_id[DIGEST_OCI_LEN], uint64_t *tar_size,
@@ -412,9 +419,10 @@ static int blob_write_buf(const char *layout, const char *buf, size_t len,
 }
 
 /*
- * Layers already written during this emit. Every variant's base and app layers come from the
- * same tree (prod's), so they are the same bytes: the second variant links the first one's blob
- * (a copy where links fail) instead of writing and compressing it again.
+ * Where a layer can come from without being compressed: a layer already written during this
+ * emit, or one compressed by an earlier build (the layer cache, layercache.h). Every variant's
+ * base and app layers come from the same tree (prod's), so they are the same bytes: the second
+ * variant links the first one's blob (a copy where links fail) instead of writing it again.
  */
 struct written_layer {
         const struct tree *tree; /* borrowed: the tree the layer was cut from */
@@ -423,20 +431,22 @@ struct written_layer {
         char *blob; /* owned: path of the blob file */
 };
 
-struct layer_cache {
+struct layer_reuse {
         struct written_layer *items; /* owned */
         size_t n, cap;
+        struct layercache *cache; /* owned; NULL: none */
 };
 
-static void layer_cache_clear(struct layer_cache *c)
+static void layer_reuse_clear(struct layer_reuse *c)
 {
         for (size_t i = 0; i < c->n; i++)
                 free(c->items[i].blob);
         free(c->items);
-        *c = (struct layer_cache){ 0 };
+        layercache_free(c->cache);
+        *c = (struct layer_reuse){ 0 };
 }
 
-static const struct written_layer *layer_cache_find(const struct layer_cache *c,
+static const struct written_layer *layer_reuse_find(const struct layer_reuse *c,
                                                     const struct tree *t, enum tree_layer layer)
 {
         for (size_t i = 0; i < c->n; i++)
@@ -445,7 +455,7 @@ static const struct written_layer *layer_cache_find(const struct layer_cache *c,
         return NULL;
 }
 
-static int layer_cache_add(struct layer_cache *c, const struct tree *t, enum tree_layer layer,
+static int layer_reuse_add(struct layer_reuse *c, const struct tree *t, enum tree_layer layer,
                            const char *layout, const struct build_layer_result *res)
 {
         char *blob = NULL;
@@ -457,19 +467,6 @@ static int layer_cache_add(struct layer_cache *c, const struct tree *t, enum tre
         }
         c->items[c->n++] = (struct written_layer){ t, layer, *res, blob };
         return 0;
-}
-
-static int copy_fd(int in, int out)
-{
-        for (;;) {
-                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return 0;
-        }
 }
 
 /* Puts the blob of an already written layer into layout. */
@@ -486,7 +483,7 @@ static int blob_reuse(const char *layout, const struct written_layer *w, struct 
         _cleanup_close_ int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (out < 0)
                 return cairn_error_errno(err, -errno, "%s: %m", path);
-        int r = copy_fd(in, out);
+        int r = copy_fd_all(in, out);
         if (r < 0) {
                 unlink(path);
                 return cairn_error_errno(err, r, "%s: %s", path, strerror(-r));
@@ -494,24 +491,116 @@ static int blob_reuse(const char *layout, const struct written_layer *w, struct 
         return 0;
 }
 
-static int write_layer(const char *layout, const struct plan *p, const struct build *b,
-                       const char *name, struct build_layer_result *ret, struct cairn_error *err)
+static void hash_u64(XXH3_state_t *h, uint64_t v)
+{
+        (void)XXH3_128bits_update(h, &v, sizeof(v));
+}
+
+static void hash_str(XXH3_state_t *h, const char *s)
+{
+        (void)XXH3_128bits_update(h, s, strlen(s) + 1);
+}
+
+/*
+ * The layer cache's key for the tar of plan: XXH3-128 over what write_tar makes it from (each
+ * item's path, metadata and content key, the epoch, libarchive's version). Only a hint that
+ * an entry applies: the entry is used when the tar's diff_id, computed afresh, is the one it
+ * records. It spares a build with no entry a second pass, since that build compresses while it
+ * hashes.
+ */
+static int plan_key(const struct plan *p, int64_t epoch, char out[STORE_KEY_HEX_LEN + 1])
+{
+        XXH3_state_t *h = XXH3_createState();
+        if (!h || XXH3_128bits_reset(h) != XXH_OK) {
+                XXH3_freeState(h);
+                return -ENOMEM;
+        }
+        hash_str(h, archive_version_string());
+        hash_u64(h, (uint64_t)epoch);
+        for (size_t i = 0; i < p->n; i++) {
+                const struct tree_entry *e = p->items[i].e;
+                hash_str(h, p->items[i].path);
+                if (!e) {
+                        hash_u64(h, UINT64_MAX); /* a whiteout */
+                        continue;
+                }
+                const uint64_t meta[] = { e->type, e->mode,      e->uid,      e->gid,
+                                          e->size, e->dev_major, e->dev_minor };
+                (void)XXH3_128bits_update(h, meta, sizeof(meta));
+                if (e->type == TREE_REG)
+                        (void)XXH3_128bits_update(h, e->key.bytes, sizeof(e->key.bytes));
+                hash_str(h, e->target ? e->target : "");
+        }
+        XXH128_canonical_t c;
+        XXH128_canonicalFromHash(&c, XXH3_128bits_digest(h));
+        XXH3_freeState(h);
+        hex_encode(c.digest, sizeof(c.digest), out);
+        return 0;
+}
+
+/* Writes the layer of plan, compressed, into layout (no cache involved). */
+static int write_layer_compressed(const char *layout, const struct plan *p, const struct build *b,
+                                  struct build_layer_result *res, struct cairn_error *err)
 {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -1;
         int r = blob_open(layout, &tmp, &fd, err);
         if (r < 0)
                 return r;
+        uint64_t tar_size;
+        r = write_tar(p, b->store, b->epoch, fd, b->opts.compression, res->diff_id, &tar_size,
+                      res->digest, &res->size, err);
+        if (r >= 0)
+                r = blob_commit(layout, tmp, res->digest, err);
+        if (r < 0)
+                unlink(tmp);
+        return r;
+}
+
+/*
+ * Writes the layer of plan into layout. With a layer cache, a layer whose entry is found is
+ * not compressed: its tar is only hashed and, when the diff_id is the entry's, the cached blob
+ * is linked in (layercache_get checks its size and sha256). Anything else is compressed as
+ * without a cache, then stored in it; failing to store it does not fail the build.
+ */
+static int write_layer(const char *layout, const struct plan *p, const struct build *b,
+                       struct layercache *cache, const char *name, struct build_layer_result *ret,
+                       struct cairn_error *err)
+{
         struct build_layer_result res = { 0 };
         snprintf(res.name, sizeof(res.name), "%s", name);
-        uint64_t tar_size;
-        r = write_tar(p, b->store, b->epoch, fd, b->opts.compression, res.diff_id, &tar_size,
-                      res.digest, &res.size, err);
-        if (r >= 0)
-                r = blob_commit(layout, tmp, res.digest, err);
-        if (r < 0) {
-                unlink(tmp);
+        char key[STORE_KEY_HEX_LEN + 1];
+        struct layercache_entry hit;
+        int r;
+        if (cache && plan_key(p, b->epoch, key) < 0)
+                return -ENOMEM;
+        if (cache && layercache_lookup(cache, key, &hit) == 0) {
+                uint64_t tar_size;
+                r = write_tar(p, b->store, b->epoch, -1, NULL, res.diff_id, &tar_size, NULL, NULL,
+                              err);
+                if (r < 0)
+                        return r;
+                _cleanup_free_ char *path = NULL;
+                if (asprintf(&path, "%s/blobs/sha256/%s", layout, hit.digest + 7) < 0)
+                        return -ENOMEM;
+                if (streq(res.diff_id, hit.diff_id) && layercache_get(cache, &hit, path) == 0) {
+                        memcpy(res.digest, hit.digest, sizeof(hit.digest));
+                        res.size = hit.size;
+                        *ret = res;
+                        return 0;
+                }
+        }
+        r = write_layer_compressed(layout, p, b, &res, err);
+        if (r < 0)
                 return r;
+        if (cache) {
+                struct layercache_entry entry = { .size = res.size };
+                memcpy(entry.diff_id, res.diff_id, sizeof(entry.diff_id));
+                memcpy(entry.digest, res.digest, sizeof(entry.digest));
+                _cleanup_free_ char *path = NULL;
+                if (asprintf(&path, "%s/blobs/sha256/%s", layout, res.digest + 7) < 0)
+                        return -ENOMEM;
+                (void)layercache_put(cache, key, &entry, path);
         }
         *ret = res;
         return 0;
@@ -849,7 +938,7 @@ static int write_index(const char *layout, const struct build_variant *v, struct
 }
 
 static int emit_layout(const struct build *b, struct build_variant *v, const char *out_dir,
-                       struct layer_cache *written, struct cairn_error *err)
+                       struct layer_reuse *reuse, struct cairn_error *err)
 {
         _cleanup_free_ char *layout = NULL, *blobs = NULL;
         if (asprintf(&layout, "%s/%s-%s", out_dir, b->recipe->name, v->name) < 0 ||
@@ -872,8 +961,7 @@ static int emit_layout(const struct build *b, struct build_variant *v, const cha
                 enum tree_layer layer;
         } layers[] = { { "base", TREE_LAYER_BASE }, { "app", TREE_LAYER_APP } };
         for (size_t i = 0; i < ELEMENTSOF(layers); i++) {
-                const struct written_layer *w =
-                        layer_cache_find(written, base_tree, layers[i].layer);
+                const struct written_layer *w = layer_reuse_find(reuse, base_tree, layers[i].layer);
                 if (w) {
                         r = blob_reuse(layout, w, err);
                         if (r < 0)
@@ -884,11 +972,11 @@ static int emit_layout(const struct build *b, struct build_variant *v, const cha
                 struct plan p = { 0 };
                 r = plan_layer(&p, base_tree, layers[i].layer);
                 if (r >= 0)
-                        r = write_layer(layout, &p, b, layers[i].name, &e->layers[e->n_layers],
-                                        err);
+                        r = write_layer(layout, &p, b, reuse->cache, layers[i].name,
+                                        &e->layers[e->n_layers], err);
                 plan_clear(&p);
                 if (r >= 0)
-                        r = layer_cache_add(written, base_tree, layers[i].layer, layout,
+                        r = layer_reuse_add(reuse, base_tree, layers[i].layer, layout,
                                             &e->layers[e->n_layers]);
                 if (r < 0)
                         return r;
@@ -898,7 +986,8 @@ static int emit_layout(const struct build *b, struct build_variant *v, const cha
                 struct plan p = { 0 };
                 r = plan_delta(&p, prod->tree, v->tree);
                 if (r >= 0)
-                        r = write_layer(layout, &p, b, v->name, &e->layers[e->n_layers], err);
+                        r = write_layer(layout, &p, b, reuse->cache, v->name,
+                                        &e->layers[e->n_layers], err);
                 plan_clear(&p);
                 if (r < 0)
                         return r;
@@ -976,16 +1065,16 @@ static void prefetch_file_digests(const struct build *b, const struct build_vari
  * outputs are the same either way. The tar's error wins, as when they run one after the other.
  */
 static int emit_tar_and_layout(const struct build *b, struct build_variant *v, const char *out_dir,
-                               struct layer_cache *written, struct cairn_error *err)
+                               struct layer_reuse *reuse, struct cairn_error *err)
 {
         struct rootfs_task t = { b, v, out_dir, CAIRN_ERROR_INIT, 0 };
         pthread_t thread;
         if (compress_default_threads() < 2 ||
             pthread_create(&thread, NULL, rootfs_task_main, &t) != 0) {
                 int r = emit_rootfs_tar(b, v, out_dir, err);
-                return r < 0 ? r : emit_layout(b, v, out_dir, written, err);
+                return r < 0 ? r : emit_layout(b, v, out_dir, reuse, err);
         }
-        int r = emit_layout(b, v, out_dir, written, err);
+        int r = emit_layout(b, v, out_dir, reuse, err);
         /* Hash for the SBOM while the tar's thread finishes. */
         if (r >= 0)
                 prefetch_file_digests(b, v);
@@ -1033,12 +1122,21 @@ static int emit_index(const struct build *b, const struct build_variant *v, cons
 
 int stage_emit(struct build *b, const char *out_dir, struct cairn_error *err)
 {
-        _cleanup_(layer_cache_clear) struct layer_cache written = { 0 };
+        _cleanup_(layer_reuse_clear) struct layer_reuse reuse = { 0 };
+        enum compress_alg alg;
+        char format[COMPRESS_FORMAT_ID_MAX];
+        /* An unknown compression is reported by write_tar. */
+        if (!b->opts.no_layer_cache && compress_alg_from_name(b->opts.compression, &alg) == 0) {
+                compress_format_id(alg, format);
+                int r = layercache_open(b->cache_dir, format, &reuse.cache);
+                if (r < 0)
+                        return r;
+        }
         for (size_t i = 0; i < b->n_variants; i++) {
                 struct build_variant *v = &b->variants[i];
                 if (!v->selected)
                         continue;
-                int r = emit_tar_and_layout(b, v, out_dir, &written, err);
+                int r = emit_tar_and_layout(b, v, out_dir, &reuse, err);
                 /* After the tar and the layout: the SBOM names the manifest digest. */
                 if (r >= 0)
                         r = emit_sbom(b, v, out_dir, err);

@@ -8,6 +8,8 @@ set -euo pipefail
 : "${CAIRN:?CAIRN must point at the cairn binary}"
 CAIRN=$(realpath "$CAIRN")
 work=$(mktemp -d /tmp/cairn-e2e-artifacts-XXXXXX)
+# Layers go to a cache of this test's own, not the user's (the layer cache).
+export XDG_CACHE_HOME="$work/xdg-cache"
 trap 'rm -rf "$work"' EXIT
 n=0
 fails=0

@@ -7,6 +7,8 @@ set -euo pipefail
 : "${CAIRN:?CAIRN must point at the cairn binary}"
 
 tmp=$(mktemp -d)
+# Layers go to a cache of this test's own, not the user's (the layer cache).
+export XDG_CACHE_HOME="$tmp/xdg-cache"
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -14,6 +14,8 @@ for tool in gpg dpkg-deb dpkg-scanpackages xz python3 ar tar; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (ci/bootstrap installs it)"; exit 77; }
 done
 work=$(mktemp -d /tmp/cairn-e2e-hostile-paths-XXXXXX)
+# Layers go to a cache of this test's own, not the user's (the layer cache).
+export XDG_CACHE_HOME="$work/xdg-cache"
 cleanup() {
   local rc=$?
   repo_key_cleanup

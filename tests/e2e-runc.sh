@@ -13,6 +13,8 @@ for tool in runc umoci cc python3; do
 done
 [[ $(id -u) -eq 0 ]] || { echo "SKIP: runc and cairn profile need root"; exit 77; }
 work=$(mktemp -d /tmp/cairn-e2e-runc-XXXXXX)
+# Layers go to a cache of this test's own, not the user's (the layer cache).
+export XDG_CACHE_HOME="$work/xdg-cache"
 state="$work/runc-state"
 cleanup() {
   local rc=$?

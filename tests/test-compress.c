@@ -268,6 +268,23 @@ static void test_use_after_finish_is_refused(void **state)
         }
 }
 
+static void test_format_id(void **state)
+{
+        (void)state;
+        char gz[COMPRESS_FORMAT_ID_MAX], zs[COMPRESS_FORMAT_ID_MAX], want[COMPRESS_FORMAT_ID_MAX];
+        compress_format_id(COMPRESS_GZIP, gz);
+        compress_format_id(COMPRESS_ZSTD, zs);
+        snprintf(want, sizeof(want), "gzip-%d-zlib%s-v%d", COMPRESS_GZIP_LEVEL, zlibVersion(),
+                 COMPRESS_FORMAT_VERSION);
+        assert_string_equal(gz, want);
+        snprintf(want, sizeof(want), "zstd-%d-zstd%s-v%d", COMPRESS_ZSTD_LEVEL,
+                 ZSTD_versionString(), COMPRESS_FORMAT_VERSION);
+        assert_string_equal(zs, want);
+        /* They name cache directories. */
+        assert_null(strchr(gz, '/'));
+        assert_null(strchr(zs, '/'));
+}
+
 static void test_default_threads(void **state)
 {
         (void)state;
@@ -298,6 +315,7 @@ int main(void)
                 cmocka_unit_test(test_zstd_round_trip_matches_libarchive),
                 cmocka_unit_test(test_sink_error_stops_the_stream),
                 cmocka_unit_test(test_use_after_finish_is_refused),
+                cmocka_unit_test(test_format_id),
                 cmocka_unit_test(test_default_threads),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
