@@ -63,7 +63,7 @@ static void remove_stale_siblings(const char *parent, const char *base)
 
 /*
  * Temporary files in the cache (".tmp-PID-RANDOM" in debs/, index/, keyring/, layers/,
- * objects/, unpacked/ and release/HASH/) of a build killed while writing them. The cache may
+ * objects/, scan/, unpacked/ and release/HASH/) of a build killed while writing them. The cache may
  * be shared with builds in other PID namespaces, so a temp file also has to be untouched for
  * CACHE_TEMP_AGE seconds: a live
  * download writes to it at least every $CAIRN_HTTP_TIMEOUT seconds, a layer is copied in one go.
@@ -71,8 +71,8 @@ static void remove_stale_siblings(const char *parent, const char *base)
 #define CACHE_TEMP_AGE 600
 static void remove_stale_cache_temps(const char *cache)
 {
-        static const char *const dirs[] = { "debs",   "index",   "keyring",
-                                            "layers", "objects", "unpacked" };
+        static const char *const dirs[] = { "debs",    "index", "keyring", "layers",
+                                            "objects", "scan",  "unpacked" };
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 _cleanup_free_ char *d = NULL;
                 if (asprintf(&d, "%s/%s", cache, dirs[i]) >= 0)

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "content_scan.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include "util.h"
 
 #define CHUNK   (64 * 1024)
@@ -563,4 +566,86 @@ char *content_evidence(const struct content_scan *s)
                 return NULL;
         }
         return out;
+}
+
+/* Bump whenever what the scanner finds changes (markers, tables, limits): results cached by
+ * an older scanner are then simply not found. */
+#define CONTENT_SCAN_VERSION 1
+
+/* The scanner's own static string for name, from the names it can report; NULL if none. */
+static const char *known_name(const char *name)
+{
+        static const char *const names[] = { "bash", "mksh", "lksh", "pdksh", "ksh93", "zsh",
+                                             "sash", "yash", "posh", "fish",  "tcsh",  "dash",
+                                             "dpkg", "apk",  "rpm",  "pip" };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (streq(names[i], name))
+                        return names[i];
+        return NULL;
+}
+
+static bool scan_cache_read(const char *path, struct content_scan *ret)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        if (read_file_bounded(path, 256, &buf, &len) < 0)
+                return false;
+        unsigned found, truncated;
+        size_t applet_run;
+        char shell[16], pm[16];
+        int end = 0;
+        if (sscanf(buf,
+                   "cairn-scan %*d\nmarkers %u\nshell %15s\npm %15s\napplets %zu\ntruncated "
+                   "%u\n%n",
+                   &found, shell, pm, &applet_run, &truncated, &end) != 5 ||
+            (size_t)end != len || truncated > 1)
+                return false;
+        struct content_scan r = {
+                .markers = found,
+                .shell = known_name(shell),
+                .package_manager = known_name(pm),
+                .applet_run = applet_run,
+                .truncated = truncated,
+        };
+        if ((!r.shell && !streq(shell, "-")) || (!r.package_manager && !streq(pm, "-")))
+                return false;
+        *ret = r;
+        return true;
+}
+
+static void scan_cache_write(const char *dir, const char *path, const struct content_scan *r)
+{
+        _cleanup_free_ char *text = NULL, *tmp = NULL;
+        int len = asprintf(&text,
+                           "cairn-scan %d\nmarkers %u\nshell %s\npm %s\napplets %zu\n"
+                           "truncated %u\n",
+                           CONTENT_SCAN_VERSION, r->markers, r->shell ? r->shell : "-",
+                           r->package_manager ? r->package_manager : "-", r->applet_run,
+                           (unsigned)r->truncated);
+        if (len < 0) {
+                text = NULL;
+                return;
+        }
+        if (mkdir_p(dir, 0755) < 0 || asprintf(&tmp, "%s/.tmp-%d-XXXXXX", dir, (int)getpid()) < 0)
+                return;
+        _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return;
+        if (write_all(fd, text, (size_t)len) < 0 || fchmod(fd, 0644) < 0 || rename(tmp, path) < 0)
+                unlink(tmp);
+}
+
+int content_scan_fd_cached(int fd, const char *dir, const char *sha256, struct content_scan *ret)
+{
+        if (!dir || !sha256)
+                return content_scan_fd(fd, ret);
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/%s.%d", dir, sha256, CONTENT_SCAN_VERSION) < 0)
+                return -ENOMEM;
+        if (scan_cache_read(path, ret))
+                return 0;
+        int r = content_scan_fd(fd, ret);
+        if (r >= 0)
+                scan_cache_write(dir, path, ret);
+        return r;
 }

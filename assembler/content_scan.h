@@ -39,6 +39,14 @@ struct content_scan {
 
 /* Scans fd from offset 0. 0, or -errno of a read failure. */
 int content_scan_fd(int fd, struct content_scan *ret);
+/*
+ * content_scan_fd, remembered: the result for content whose SHA-256 is sha256 (hex) is kept
+ * in dir (CACHE/scan) as a small file named by that digest and the scanner's version, so
+ * content scanned once is never scanned again. Keyed by a cryptographic digest, a cached
+ * verdict can only stand for those exact bytes. dir NULL or a cache that cannot be read or
+ * written: plain content_scan_fd.
+ */
+int content_scan_fd_cached(int fd, const char *dir, const char *sha256, struct content_scan *ret);
 /* Same on a buffer (tests, fuzzing). */
 void content_scan_buf(const uint8_t *buf, size_t len, struct content_scan *ret);
 

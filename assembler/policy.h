@@ -56,6 +56,8 @@ struct policy_options {
         size_t n_named;
         const char *const *disabled; /* rule ids switched off (borrowed) */
         size_t n_disabled;
+        const char *scan_cache; /* directory remembering content scans by SHA-256 (CACHE/scan),
+                                   or NULL */
 };
 
 struct policy_finding {

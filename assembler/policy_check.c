@@ -170,7 +170,11 @@ static int classify(struct checker *c, size_t idx, struct cairn_error *err)
                         return r;
         }
         if (fc->is_elf || fc->script) {
-                int r = content_scan_fd(fd, &fc->scan);
+                char sha1[DIGEST_HEX_MAX], sha256[DIGEST_HEX_MAX];
+                bool hashed =
+                        c->o->scan_cache && store_object_digests(c->s, &e->key, sha1, sha256) >= 0;
+                int r = content_scan_fd_cached(fd, c->o->scan_cache, hashed ? sha256 : NULL,
+                                               &fc->scan);
                 if (r < 0)
                         return cairn_error_errno(err, r, "%s: %s", e->path, strerror(-r));
         }

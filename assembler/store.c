@@ -295,9 +295,11 @@ static int memo_add(struct store *s, const struct memo_entry *e)
         return 0;
 }
 
-int store_object_digests(struct store *s, const struct store_key *key,
+int store_object_digests(const struct store *cs, const struct store_key *key,
                          char ret_sha1[DIGEST_HEX_MAX], char ret_sha256[DIGEST_HEX_MAX])
 {
+        /* The memo is the only thing written, under its lock (see the header). */
+        struct store *s = (struct store *)cs;
         pthread_mutex_lock(&s->memo_lock);
         const struct memo_entry *hit = memo_find(s, key);
         struct memo_entry e = { .key = *key };

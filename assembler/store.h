@@ -71,9 +71,10 @@ int store_open_key(const struct store *s, const struct store_key *key);
  * SHA-1 and SHA-256 (lower-case hex) of an object's bytes: computed the first time they are
  * asked for and remembered for the life of the store, so each content is hashed once however
  * many files, variants and SBOMs name it. Safe to call from several threads. 0, or -errno
- * when the object cannot be read.
+ * when the object cannot be read. The store is const to callers: the remembered digests are
+ * a cache that changes no object and no answer (readers such as the enforcer ask too).
  */
-int store_object_digests(struct store *s, const struct store_key *key,
+int store_object_digests(const struct store *s, const struct store_key *key,
                          char ret_sha1[DIGEST_HEX_MAX], char ret_sha256[DIGEST_HEX_MAX]);
 
 void store_key_hex(const struct store_key *key, char out[STORE_KEY_HEX_LEN + 1]);

@@ -33,6 +33,11 @@ int stage_enforce(struct build *b, struct build_variant *v, struct cairn_error *
         if (view->run.init)
                 named[n_named++] = "/sbin/cairn-init";
 
+        /* Content scans are remembered in the cache by SHA-256: the warm build of an unchanged
+         * image reads one small file per program instead of scanning its bytes. */
+        _cleanup_free_ char *scan_cache = NULL;
+        if (b->cache_dir && asprintf(&scan_cache, "%s/scan", b->cache_dir) < 0)
+                return -ENOMEM;
         const struct recipe_policy *tuning = view->policy_tuning;
         struct policy_options o = {
                 .profile = profile,
@@ -43,6 +48,7 @@ int stage_enforce(struct build *b, struct build_variant *v, struct cairn_error *
                 .n_named = n_named,
                 .disabled = tuning ? (const char *const *)tuning->disable_rules : NULL,
                 .n_disabled = tuning ? strv_length(tuning->disable_rules) : 0,
+                .scan_cache = scan_cache,
         };
         _cleanup_policy_report_ struct policy_report *report = NULL;
         int r = policy_check(v->tree, b->store, &o, &report, err);

@@ -108,6 +108,55 @@ static void test_shells(void **state)
         assert_string_equal(s.shell, "mksh");
 }
 
+static void assert_same_scan(const struct content_scan *a, const struct content_scan *b)
+{
+        assert_int_equal(a->markers, b->markers);
+        assert_ptr_equal(a->shell, b->shell);
+        assert_ptr_equal(a->package_manager, b->package_manager);
+        assert_int_equal(a->applet_run, b->applet_run);
+        assert_int_equal(a->truncated, b->truncated);
+}
+
+/* Remembered scans give the scanner's own answer; damaged or foreign entries are rescanned. */
+static void test_cached_scan(void **state)
+{
+        (void)state;
+        char dir[] = "/tmp/cairn-test-scancache-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        static const char body[] = "BusyBox v1.36.1\0BusyBox is a multi-call binary\0/bin/bash\0"
+                                   "GNU bash, version 5.2\0dpkg-deb\0";
+        _cleanup_close_ int fd = memfile(body, sizeof(body));
+        struct content_scan plain, first, again, repaired;
+        assert_int_equal(content_scan_fd(fd, &plain), 0);
+        assert_int_equal(content_scan_fd_cached(fd, dir, "ab12", &first), 0);
+        assert_same_scan(&plain, &first);
+        _cleanup_free_ char *entry = NULL;
+        assert_true(asprintf(&entry, "%s/ab12.1", dir) > 0);
+        assert_int_equal(access(entry, R_OK), 0);
+        assert_int_equal(content_scan_fd_cached(fd, dir, "ab12", &again), 0);
+        assert_same_scan(&plain, &again);
+
+        static const char *const damaged[] = {
+                "",
+                "cairn-scan 1\nmarkers 0\n",
+                "cairn-scan 1\nmarkers 0\nshell evilsh\npm -\napplets 0\ntruncated 0\n",
+                "cairn-scan 1\nmarkers 0\nshell -\npm -\napplets 0\ntruncated 7\n",
+                "cairn-scan 1\nmarkers 0\nshell -\npm -\napplets 0\ntruncated 0\ntrailing",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(damaged); i++) {
+                FILE *f = fopen(entry, "we");
+                assert_non_null(f);
+                fputs(damaged[i], f);
+                fclose(f);
+                assert_int_equal(content_scan_fd_cached(fd, dir, "ab12", &repaired), 0);
+                assert_same_scan(&plain, &repaired);
+        }
+        /* Without a directory or a digest it is the plain scan. */
+        assert_int_equal(content_scan_fd_cached(fd, NULL, "ab12", &again), 0);
+        assert_same_scan(&plain, &again);
+        assert_int_equal(rm_rf(dir), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -116,6 +165,7 @@ int main(void)
                 cmocka_unit_test(test_single_weak_markers),
                 cmocka_unit_test(test_upx_magic_position),
                 cmocka_unit_test(test_shells),
+                cmocka_unit_test(test_cached_scan),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
