@@ -68,3 +68,47 @@ void cmd_print_fetched(void *data, const char *what)
         (void)data;
         fprintf(stderr, "fetched %s\n", what);
 }
+
+int cmd_build_option(const char *command, int c, const char *arg, struct build_options *opts)
+{
+        switch (c) {
+        case CMD_OPT_VARIANT:
+                opts->only_variant = arg;
+                return 1;
+        case CMD_OPT_EPOCH: {
+                char *end;
+                errno = 0;
+                long long v = strtoll(arg, &end, 10);
+                if (errno || *end || end == arg || v < 0) {
+                        cmd_usage_error(command, "--epoch %s: not a number of seconds since 1970",
+                                        arg);
+                        return -1;
+                }
+                opts->epoch = v;
+                return 1;
+        }
+        case CMD_OPT_CACHE:
+                opts->cache_dir = arg;
+                return 1;
+        case CMD_OPT_LOCKED:
+                opts->locked = true;
+                return 1;
+        case CMD_OPT_LOCKFILE:
+                opts->lock_path = arg;
+                return 1;
+        case CMD_OPT_OFFLINE:
+                opts->offline = true;
+                return 1;
+        case CMD_OPT_INIT:
+                opts->init_binary = arg;
+                return 1;
+        case CMD_OPT_COMPRESSION:
+                if (!streq(arg, "gzip") && !streq(arg, "zstd")) {
+                        cmd_usage_error(command, "--compression %s: use gzip or zstd", arg);
+                        return -1;
+                }
+                opts->compression = arg;
+                return 1;
+        }
+        return 0;
+}

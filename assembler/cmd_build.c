@@ -79,26 +79,9 @@ static void print_summary(const struct build *b)
 
 int cmd_build(int argc, char **argv)
 {
-        enum {
-                OPT_VARIANT = 256,
-                OPT_EPOCH,
-                OPT_CACHE,
-                OPT_LOCKED,
-                OPT_LOCKFILE,
-                OPT_OFFLINE,
-                OPT_INIT,
-                OPT_COMPRESSION
-        };
         static const struct option options[] = {
                 { "output", required_argument, NULL, 'o' },
-                { "variant", required_argument, NULL, OPT_VARIANT },
-                { "epoch", required_argument, NULL, OPT_EPOCH },
-                { "cache", required_argument, NULL, OPT_CACHE },
-                { "locked", no_argument, NULL, OPT_LOCKED },
-                { "lockfile", required_argument, NULL, OPT_LOCKFILE },
-                { "offline", no_argument, NULL, OPT_OFFLINE },
-                { "init-binary", required_argument, NULL, OPT_INIT },
-                { "compression", required_argument, NULL, OPT_COMPRESSION },
+                CMD_BUILD_OPTIONS,
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -111,47 +94,14 @@ int cmd_build(int argc, char **argv)
         int c;
         optind = 1;
         while ((c = getopt_long(argc, argv, "o:qh", options, NULL)) >= 0) {
+                int k = cmd_build_option("build", c, optarg, &opts);
+                if (k < 0)
+                        return CAIRN_EXIT_USAGE;
+                if (k > 0)
+                        continue;
                 switch (c) {
                 case 'o':
                         opts.out_dir = optarg;
-                        break;
-                case OPT_VARIANT:
-                        opts.only_variant = optarg;
-                        break;
-                case OPT_EPOCH: {
-                        char *end;
-                        errno = 0;
-                        long long v = strtoll(optarg, &end, 10);
-                        if (errno || *end || end == optarg || v < 0)
-                                return cmd_usage_error("build",
-                                                       "--epoch %s: not a number of "
-                                                       "seconds since 1970",
-                                                       optarg);
-                        opts.epoch = v;
-                        break;
-                }
-                case OPT_CACHE:
-                        opts.cache_dir = optarg;
-                        break;
-                case OPT_LOCKED:
-                        opts.locked = true;
-                        break;
-                case OPT_LOCKFILE:
-                        opts.lock_path = optarg;
-                        break;
-                case OPT_OFFLINE:
-                        opts.offline = true;
-                        break;
-                case OPT_INIT:
-                        opts.init_binary = optarg;
-                        break;
-                case OPT_COMPRESSION:
-                        if (!streq(optarg, "gzip") && !streq(optarg, "zstd"))
-                                return cmd_usage_error("build",
-                                                       "--compression %s: use gzip or "
-                                                       "zstd",
-                                                       optarg);
-                        opts.compression = optarg;
                         break;
                 case 'q':
                         opts.quiet = true;

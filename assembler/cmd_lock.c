@@ -24,11 +24,11 @@ static void lock_help(FILE *f)
 
 int cmd_lock(int argc, char **argv)
 {
-        enum { OPT_CACHE = 256, OPT_OFFLINE, OPT_LOCKFILE, OPT_CHECK };
+        enum { OPT_CHECK = CMD_OPT_OWN };
         static const struct option options[] = {
-                { "cache", required_argument, NULL, OPT_CACHE },
-                { "offline", no_argument, NULL, OPT_OFFLINE },
-                { "lockfile", required_argument, NULL, OPT_LOCKFILE },
+                { "cache", required_argument, NULL, CMD_OPT_CACHE },
+                { "offline", no_argument, NULL, CMD_OPT_OFFLINE },
+                { "lockfile", required_argument, NULL, CMD_OPT_LOCKFILE },
                 { "check", no_argument, NULL, OPT_CHECK },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
@@ -39,16 +39,12 @@ int cmd_lock(int argc, char **argv)
         int c;
         optind = 1;
         while ((c = getopt_long(argc, argv, "qh", options, NULL)) >= 0) {
+                int k = cmd_build_option("lock", c, optarg, &opts);
+                if (k < 0)
+                        return CAIRN_EXIT_USAGE;
+                if (k > 0)
+                        continue;
                 switch (c) {
-                case OPT_CACHE:
-                        opts.cache_dir = optarg;
-                        break;
-                case OPT_OFFLINE:
-                        opts.offline = true;
-                        break;
-                case OPT_LOCKFILE:
-                        opts.lock_path = optarg;
-                        break;
                 case OPT_CHECK:
                         check = true;
                         break;

@@ -26,6 +26,7 @@ static void verify_help(FILE *f)
                    "      --epoch N          as for cairn build: give what OUT was built with\n"
                    "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
                    "      --locked           passed to the build\n"
+                   "      --lockfile PATH    lock file (default: NAME.lock.json beside RECIPE)\n"
                    "      --offline          use only the cache, never the network\n"
                    "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
                    "      --compression ALG  gzip or zstd (default: what OUT's layout uses)\n"
@@ -90,25 +91,10 @@ static int print_result(const struct verify_result *res, const struct store *sto
 
 int cmd_verify(int argc, char **argv)
 {
-        enum {
-                OPT_AGAINST = 256,
-                OPT_VARIANT,
-                OPT_EPOCH,
-                OPT_CACHE,
-                OPT_LOCKED,
-                OPT_OFFLINE,
-                OPT_INIT,
-                OPT_COMPRESSION
-        };
+        enum { OPT_AGAINST = CMD_OPT_OWN };
         static const struct option options[] = {
                 { "against", required_argument, NULL, OPT_AGAINST },
-                { "variant", required_argument, NULL, OPT_VARIANT },
-                { "epoch", required_argument, NULL, OPT_EPOCH },
-                { "cache", required_argument, NULL, OPT_CACHE },
-                { "locked", no_argument, NULL, OPT_LOCKED },
-                { "offline", no_argument, NULL, OPT_OFFLINE },
-                { "init-binary", required_argument, NULL, OPT_INIT },
-                { "compression", required_argument, NULL, OPT_COMPRESSION },
+                CMD_BUILD_OPTIONS,
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -118,42 +104,14 @@ int cmd_verify(int argc, char **argv)
         int c;
         optind = 1;
         while ((c = getopt_long(argc, argv, "qh", options, NULL)) >= 0) {
+                int k = cmd_build_option("verify", c, optarg, &opts);
+                if (k < 0)
+                        return CAIRN_EXIT_USAGE;
+                if (k > 0)
+                        continue;
                 switch (c) {
                 case OPT_AGAINST:
                         against = optarg;
-                        break;
-                case OPT_VARIANT:
-                        opts.only_variant = optarg;
-                        break;
-                case OPT_EPOCH: {
-                        char *end;
-                        errno = 0;
-                        long long v = strtoll(optarg, &end, 10);
-                        if (errno || *end || end == optarg || v < 0)
-                                return cmd_usage_error("verify",
-                                                       "--epoch %s: not a number of "
-                                                       "seconds since 1970",
-                                                       optarg);
-                        opts.epoch = v;
-                        break;
-                }
-                case OPT_CACHE:
-                        opts.cache_dir = optarg;
-                        break;
-                case OPT_LOCKED:
-                        opts.locked = true;
-                        break;
-                case OPT_OFFLINE:
-                        opts.offline = true;
-                        break;
-                case OPT_INIT:
-                        opts.init_binary = optarg;
-                        break;
-                case OPT_COMPRESSION:
-                        if (!streq(optarg, "gzip") && !streq(optarg, "zstd"))
-                                return cmd_usage_error(
-                                        "verify", "--compression %s: use gzip or zstd", optarg);
-                        opts.compression = optarg;
                         break;
                 case 'q':
                         opts.quiet = true;
