@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "content_scan.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include "util.h"
 
 #define CHUNK   (64 * 1024)
@@ -615,7 +612,7 @@ static bool scan_cache_read(const char *path, struct content_scan *ret)
 
 static void scan_cache_write(const char *dir, const char *path, const struct content_scan *r)
 {
-        _cleanup_free_ char *text = NULL, *tmp = NULL;
+        _cleanup_free_ char *text = NULL;
         int len = asprintf(&text,
                            "cairn-scan %d\nmarkers %u\nshell %s\npm %s\napplets %zu\n"
                            "truncated %u\n",
@@ -626,13 +623,8 @@ static void scan_cache_write(const char *dir, const char *path, const struct con
                 text = NULL;
                 return;
         }
-        if (mkdir_p(dir, 0755) < 0 || asprintf(&tmp, "%s/.tmp-%d-XXXXXX", dir, (int)getpid()) < 0)
-                return;
-        _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return;
-        if (write_all(fd, text, (size_t)len) < 0 || fchmod(fd, 0644) < 0 || rename(tmp, path) < 0)
-                unlink(tmp);
+        if (mkdir_p(dir, 0755) >= 0)
+                (void)write_file_atomic(path, text, (size_t)len, false);
 }
 
 int content_scan_fd_cached(int fd, const char *dir, const char *sha256, struct content_scan *ret)

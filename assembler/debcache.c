@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "debcache.h"
 
-#include "tree.h"
-
-#include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <sys/stat.h>
+
+#include "tree.h"
 
 /* Bump when the format or what is recorded changes: older entries are then read as misses. */
 #define DEBCACHE_MAGIC "cairn-deb-contents 1\n"
@@ -48,15 +46,6 @@ int deb_contents_add(struct deb_contents *c, const struct deb_member *m)
         return 0;
 }
 
-const struct deb_member *deb_contents_find(const struct deb_contents *c, const char *path,
-                                           size_t before)
-{
-        for (size_t i = before < c->n_members ? before : c->n_members; i > 0; i--)
-                if (streq(c->members[i - 1].path, path))
-                        return &c->members[i - 1];
-        return NULL;
-}
-
 /* ---- the file: a header, then one line per member; strings are length-prefixed so that any
  * byte (newlines in names included) round-trips. ------------------------------------------ */
 
@@ -92,18 +81,7 @@ int debcache_write(const struct deb_contents *c, const char *path)
         if (fclose(f) != 0)
                 return -ENOMEM;
 
-        _cleanup_free_ char *copy = strdup(path), *tmp = NULL;
-        if (!copy || asprintf(&tmp, "%s/.tmp-%d-XXXXXX", dirname(copy), (int)getpid()) < 0)
-                return -ENOMEM;
-        _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        int r = write_all(fd, text, len);
-        if (r >= 0 && (fchmod(fd, 0644) < 0 || rename(tmp, path) < 0))
-                r = -errno;
-        if (r < 0)
-                unlink(tmp);
-        return r;
+        return write_file_atomic(path, text, len, false);
 }
 
 struct cursor {

@@ -54,10 +54,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct deb_contents *, deb_contents_free)
 /* Appends a copy of m (path and target are copied). 0, -ENOMEM or -E2BIG past the limit. */
 int deb_contents_add(struct deb_contents *c, const struct deb_member *m);
 
-/* The last member before index `before` with this path, or NULL. */
-const struct deb_member *deb_contents_find(const struct deb_contents *c, const char *path,
-                                           size_t before);
-
 /*
  * Reads the cached contents at path. -ENOENT when there is none, -EBADMSG when it is not
  * one this cairn wrote (or damaged), -ESTALE when a file's object is missing from store.

@@ -43,20 +43,12 @@ static int cache_write(const char *dir, const char *name, const void *buf, size_
         int r = mkdir_p(dir, 0755);
         if (r < 0)
                 return cairn_error_errno(err, r, "%s: %s", dir, strerror(-r));
-        _cleanup_free_ char *tmp = NULL, *dst = NULL;
-        if (asprintf(&tmp, "%s/.tmp-%d-XXXXXX", dir, (int)getpid()) < 0 ||
-            asprintf(&dst, "%s/%s", dir, name) < 0)
+        _cleanup_free_ char *dst = NULL;
+        if (asprintf(&dst, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
-        _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return cairn_error_errno(err, -errno, "%s: %m", dir);
-        r = write_all(fd, buf, len);
-        if (r >= 0 && (fchmod(fd, 0644) < 0 || rename(tmp, dst) < 0))
-                r = -errno;
-        if (r < 0) {
-                unlink(tmp);
+        r = write_file_atomic(dst, buf, len, false);
+        if (r < 0)
                 return cairn_error_errno(err, r, "%s: %s", dst, strerror(-r));
-        }
         return 0;
 }
 

@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "lockfile.h"
 
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
-#include <sys/stat.h>
 
 #include "digest.h"
 #include "json.h"
@@ -424,32 +421,19 @@ void lockfile_print(const struct lockfile *lock, FILE *f)
 
 int lockfile_write(const struct lockfile *lock, const char *path, struct cairn_error *err)
 {
-        _cleanup_free_ char *copy = strdup(path), *tmp = NULL;
-        if (!copy ||
-            asprintf(&tmp, "%s/.%s.cairn-tmp-%d-XXXXXX", dirname(copy),
-                     strrchr(path, '/') ? strrchr(path, '/') + 1 : path, (int)getpid()) < 0)
-                return -ENOMEM;
-        _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return cairn_error_errno(err, -errno, "%s: cannot write the lock file: %m", path);
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&text, &len);
-        if (!f) {
-                unlink(tmp);
+        if (!f)
                 return -ENOMEM;
-        }
         lockfile_print(lock, f);
-        int r = fclose(f) == 0 ? 0 : -ENOMEM;
-        if (r >= 0)
-                r = write_all(fd, text, len);
-        if (r >= 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || rename(tmp, path) < 0))
-                r = -errno;
-        if (r < 0) {
-                unlink(tmp);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        /* Synced: the lock is a source file people commit, not a cache. */
+        int r = write_file_atomic(path, text, len, true);
+        if (r < 0)
                 return cairn_error_errno(err, r, "%s: cannot write the lock file: %s", path,
                                          strerror(-r));
-        }
         return 0;
 }
 

@@ -267,3 +267,21 @@ void remove_dead_temps(const char *dir, const char *prefix, unsigned min_age)
         }
         closedir(d);
 }
+
+int write_file_atomic(const char *path, const void *buf, size_t len, bool sync)
+{
+        const char *slash = strrchr(path, '/');
+        _cleanup_free_ char *tmp = NULL;
+        if (asprintf(&tmp, "%.*s.tmp-%d-XXXXXX", slash ? (int)(slash - path + 1) : 0, path,
+                     (int)getpid()) < 0)
+                return -ENOMEM;
+        _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int r = write_all(fd, buf, len);
+        if (r >= 0 && (fchmod(fd, 0644) < 0 || (sync && fsync(fd) < 0) || rename(tmp, path) < 0))
+                r = -errno;
+        if (r < 0)
+                (void)unlink(tmp);
+        return r;
+}

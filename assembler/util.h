@@ -162,5 +162,13 @@ char *str_escape(const char *s, size_t max);
  */
 void remove_dead_temps(const char *dir, const char *prefix, unsigned min_age);
 
+/*
+ * Replaces path with buf (mode 0644) through a temporary sibling ".tmp-PID-RANDOM" and
+ * rename(2), so a reader sees the old file or the new one, never half of either; with sync the
+ * data is on disk before the rename. The temporary file is gone afterwards either way.
+ * 0 or -errno.
+ */
+int write_file_atomic(const char *path, const void *buf, size_t len, bool sync);
+
 /* mkdir -p with mode for each missing component. 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode);

@@ -470,9 +470,9 @@ static int use_lock(struct build *b, bool *ret_used, struct cairn_error *err)
         r = lockfile_inputs_digest(b->recipe, b->arch, inputs);
         if (r < 0)
                 return r;
+        /* The inputs digest covers the architecture too. */
         const struct lockfile *l = b->lock_old;
-        bool consistent = l && streq(l->inputs, inputs) && streq(l->arch, b->arch);
-        if (consistent && !b->opts.refresh_lock) {
+        if (l && streq(l->inputs, inputs) && !b->opts.refresh_lock) {
                 r = packages_from_lock(b, l, err);
                 if (r >= 0) {
                         b->lock_state = BUILD_LOCK_USED;
@@ -490,7 +490,6 @@ static int use_lock(struct build *b, bool *ret_used, struct cairn_error *err)
                         free(st->util_pkg[i]);
                         st->util_pkg[i] = NULL;
                 }
-                consistent = false;
         }
         if (b->opts.locked && !b->opts.refresh_lock)
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, -ESTALE,

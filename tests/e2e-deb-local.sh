@@ -337,6 +337,15 @@ set -e
 check "malformed lock: exit 2 with file:line:column" \
   bash -c "test $rc = 2 && grep -q 'bad.lock.json:1:[0-9]*: error' '$work/err'"
 
+# A lock file that cannot be written is an error naming it (the outputs are already in place).
+set +e
+"$CAIRN" build "$work/lk/local.yaml" -o "$work/out-nolock" --cache "$work/cache" -q \
+  --lockfile "$work/no-such-dir/x.lock.json" >/dev/null 2>"$work/err"
+rc=$?
+set -e
+check "unwritable lock file: fails, naming the lock file" \
+  bash -c "test $rc -ne 0 && grep -q 'no-such-dir/x.lock.json: cannot write the lock file' '$work/err'"
+
 # A pinned .deb whose bytes changed on the mirror (and is not cached) fails closed.
 cp "$work/lock.v1" "$lock"
 cp "$work/repo/pool/tool_2.0_$arch.deb" "$work/repo/pool/tool_1.0_$arch.deb"
