@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "options.h"
-#include "util.h"
+#include "base/util.h"
 
 #ifndef CAIRN_INIT_VERSION
 #define CAIRN_INIT_VERSION "unknown"

@@ -14,8 +14,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "digest.h"
-#include "untar.h"
+#include "base/digest.h"
+#include "base/untar.h"
 
 #define ARTIFACT_MAX_FILE_BYTES (64ULL << 30) /* one file */
 #define ARTIFACT_MAX_ENTRIES    1000000       /* entries of one directory or archive */

@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "build.h"
+#include "state/build.h"
 
 int stage_artifacts(struct build *b, struct build_variant *v, struct cairn_error *err);
 

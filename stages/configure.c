@@ -10,7 +10,7 @@
 #include <libgen.h>
 #include <sys/stat.h>
 
-#include "json.h"
+#include "base/json.h"
 #include "version.h"
 
 #define CAIRN_INIT_PATH "/sbin/cairn-init"

@@ -32,11 +32,11 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
-#include "compress.h"
-#include "digest.h"
-#include "json.h"
-#include "layercache.h"
-#include "sbom.h"
+#include "image/compress.h"
+#include "base/digest.h"
+#include "base/json.h"
+#include "image/layercache.h"
+#include "image/sbom.h"
 #include "version.h"
 
 #define OCI_MANIFEST    "application/vnd.oci.image.manifest.v1+json"

@@ -5,6 +5,6 @@
  */
 #pragma once
 
-#include "build.h"
+#include "state/build.h"
 
 int stage_emit(struct build *b, const char *out_dir, struct cairn_error *err);

@@ -1,15 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "enforce.h"
 
-#include "policy.h"
-
-static size_t strv_length(char *const *v)
-{
-        size_t n = 0;
-        while (v && v[n])
-                n++;
-        return n;
-}
+#include "enforce/policy.h"
 
 int stage_enforce(struct build *b, struct build_variant *v, struct cairn_error *err)
 {

@@ -5,6 +5,6 @@
  */
 #pragma once
 
-#include "build.h"
+#include "state/build.h"
 
 int stage_enforce(struct build *b, struct build_variant *v, struct cairn_error *err);

@@ -15,8 +15,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "digest.h"
-#include "http.h"
+#include "base/digest.h"
+#include "base/http.h"
 
 #define DEB_MAX (2ULL << 30)
 

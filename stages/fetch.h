@@ -6,6 +6,6 @@
  */
 #pragma once
 
-#include "build.h"
+#include "state/build.h"
 
 int stage_fetch(struct build *b, struct cairn_error *err);

@@ -19,9 +19,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "debcache.h"
+#include "debian/debcache.h"
 #include "resolve.h"
-#include "untar.h"
+#include "base/untar.h"
 
 #define DEB_MEMBER_MAX  (4ULL << 30)
 #define DEB_ENTRIES_MAX DEBCACHE_MAX_MEMBERS
@@ -558,14 +558,6 @@ int unpack_package(struct build *b, struct build_variant *v, struct build_packag
         return r;
 }
 
-static struct build_package *find_package(struct build *b, const char *name)
-{
-        for (size_t i = 0; name && i < b->n_packages; i++)
-                if (streq(b->packages[i].name, name) && b->packages[i].picked)
-                        return &b->packages[i];
-        return NULL;
-}
-
 int stage_unpack(struct build *b, struct build_variant *v, struct cairn_error *err)
 {
         recipe_variant_mask bit = (recipe_variant_mask)1 << v->view->index;
@@ -578,7 +570,7 @@ int stage_unpack(struct build *b, struct build_variant *v, struct cairn_error *e
         }
         for (size_t i = 0; i < v->view->n_utilities; i++) {
                 const struct recipe_utility *u = v->view->utilities[i];
-                struct build_package *pkg = find_package(b, resolve_utility_package(b, u));
+                struct build_package *pkg = build_utility_package(b, u);
                 if (!pkg)
                         return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
                                                "utility %s was not resolved", u->package);

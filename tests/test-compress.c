@@ -9,7 +9,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "compress.h"
+#include "image/compress.h"
 
 struct buf {
         uint8_t *data;

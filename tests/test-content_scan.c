@@ -7,8 +7,8 @@
 
 #include <fcntl.h>
 
-#include "content_scan.h"
-#include "util.h"
+#include "enforce/content_scan.h"
+#include "base/util.h"
 
 /* A temp file holding buf; the path is unlinked at once, the fd stays usable. */
 static int memfile(const void *buf, size_t len)

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "debcache.h"
-#include "util.h"
+#include "debian/debcache.h"
+#include "base/util.h"
 
 #include <sys/stat.h>
 

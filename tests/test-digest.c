@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "digest.h"
+#include "base/digest.h"
 
 static void test_known_vectors(void **state)
 {

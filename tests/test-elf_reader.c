@@ -11,7 +11,7 @@
 #include <elf.h>
 #include <fcntl.h>
 
-#include "elf_reader.h"
+#include "enforce/elf_reader.h"
 
 static char *tmpdir;
 

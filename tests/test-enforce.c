@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The inline enforce stage: profile and allow list from the variant's view, verdict in the
- * variant, build_enforce turning a failed verdict into a policy error.
+ * variant, pipeline_enforce turning a failed verdict into a policy error.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "build.h"
-#include "enforce.h"
+#include "state/build.h"
+#include "stages/pipeline.h"
+#include "stages/enforce.h"
 
 static char *tmpdir;
 
@@ -128,7 +129,7 @@ static void test_named_busybox_fails_the_build(void **state)
         assert_non_null(strstr(x.v.verdict.report, "t-prod"));
 
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
-        assert_int_equal(build_enforce(&x.b, &err), -EPERM);
+        assert_int_equal(pipeline_enforce(&x.b, &err), -EPERM);
         assert_int_equal(cairn_error_exit_status(&err), CAIRN_EXIT_POLICY);
         assert_non_null(strstr(err.messages[0], "nothing was written"));
         fx_done(&x);
@@ -153,7 +154,7 @@ static void test_entrypoint_and_init_are_named(void **state)
         assert_string_equal(x.v.verdict.summary, "pass (strict)");
 
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
-        assert_int_equal(build_enforce(&x.b, &err), 0);
+        assert_int_equal(pipeline_enforce(&x.b, &err), 0);
         fx_done(&x);
 }
 

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "error.h"
+#include "base/error.h"
 
 static void test_add_keeps_first_class(void **state)
 {

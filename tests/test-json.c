@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "json.h"
-#include "util.h"
+#include "base/json.h"
+#include "base/util.h"
 
 /* Runs the writer calls of fn against a memory stream and returns the bytes (owned). */
 static char *render(void (*fn)(struct json *j, const void *arg), const void *arg)

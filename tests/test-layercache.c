@@ -8,7 +8,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "layercache.h"
+#include "image/layercache.h"
 
 #define FORMAT "gzip-6-zlibX-v1"
 #define KEY    "0123456789abcdef0123456789abcdef"

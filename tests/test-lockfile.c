@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "lockfile.h"
-#include "util.h"
+#include "recipe/lockfile.h"
+#include "base/util.h"
 
 static const char *const good =
         "{\n"

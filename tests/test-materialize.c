@@ -7,7 +7,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "materialize.h"
+#include "tree/materialize.h"
 
 struct fixture {
         char *tmp, *root;

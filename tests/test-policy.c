@@ -11,7 +11,7 @@
 
 #include <fcntl.h>
 
-#include "policy.h"
+#include "enforce/policy.h"
 
 static char *tmpdir;
 

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "profile.h"
+#include "sandbox/profile.h"
 
 struct fixture {
         char *tmp;

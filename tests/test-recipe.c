@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "recipe.h"
+#include "recipe/recipe.h"
 
 #define HEAD "recipe: 1\nname: t\n"
 

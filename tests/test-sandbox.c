@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "materialize.h"
-#include "sandbox.h"
+#include "tree/materialize.h"
+#include "sandbox/sandbox.h"
 
 struct fixture {
         char *tmp;     /* owned; removed at teardown */

@@ -8,7 +8,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "store.h"
+#include "tree/store.h"
 
 static char *make_tmpdir(void)
 {

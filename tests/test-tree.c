@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "tree.h"
+#include "tree/tree.h"
 
 static int insert(struct tree *t, const char *path, enum tree_type type, const char *target)
 {

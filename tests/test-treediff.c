@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "digest.h"
-#include "treediff.h"
+#include "base/digest.h"
+#include "tree/treediff.h"
 
 struct fixture {
         char *dir;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "build.h"
+#include "state/build.h"
 
 struct fuzz_build {
         struct build b;

@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "fuzz-build.h"
-#include "unpack.h"
+#include "stages/unpack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

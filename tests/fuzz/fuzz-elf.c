@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "content_scan.h"
-#include "elf_reader.h"
+#include "enforce/content_scan.h"
+#include "enforce/elf_reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

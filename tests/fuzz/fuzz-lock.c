@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target for the lock-file reader (assembler/lockfile.c). A lock is usually
+ * libFuzzer target for the lock-file reader (assembler/recipe/lockfile.c). A lock is usually
  * written by cairn, but it is committed beside the recipe and edited by people and merge
  * tools. Besides not crashing, whatever the reader accepts must print and read back to the
  * same bytes, and a lock never differs from itself.
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lockfile.h"
+#include "recipe/lockfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

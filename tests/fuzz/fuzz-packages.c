@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target for Packages handling as assembler/debrepo.c and stages/resolve.c do it:
+ * libFuzzer target for Packages handling as assembler/debian/debrepo.c and stages/resolve.c do it:
  * repo_add_debpackages into a pool, every attribute resolve reads (name, version,
  * architecture, Filename, SHA256, Maintainer), a whatprovides index and a dependency lookup,
  * then the .solv cache round trip (repo_write, repo_add_solv into a fresh pool).
@@ -18,7 +18,7 @@
 #include <solv/repo_write.h>
 #include <stdio.h>
 
-#include "util.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

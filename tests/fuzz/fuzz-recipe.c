@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target for the recipe parser: assembler/yamlnode.c (libyaml events into a bounded
- * node tree), assembler/recipe-parse.c (the schema walk) and assembler/recipe.c (views, run
+ * libFuzzer target for the recipe parser: assembler/recipe/yamlnode.c (libyaml events into a bounded
+ * node tree), assembler/recipe/recipe-parse.c (the schema walk) and assembler/recipe/recipe.c (views, run
  * settings). A recipe that parses is looked at through every variant's view.
  */
-#include "recipe.h"
+#include "recipe/recipe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target for the Release handling of assembler/debrepo.c: the SHA256 list of a
+ * libFuzzer target for the Release handling of assembler/debian/debrepo.c: the SHA256 list of a
  * (signed, but written by the repository's owner) Release file, looked up for the index paths
  * cairn asks for.
  */
 #include <string.h>
 
-#include "debrepo.h"
+#include "debian/debrepo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for the artifact archive reader (stages/artifacts.c through
- * assembler/untar.c): any compression, any tar dialect, unpacked into a tree under /opt/app.
+ * assembler/base/untar.c): any compression, any tar dialect, unpacked into a tree under /opt/app.
  */
-#include "artifacts.h"
+#include "stages/artifacts.h"
 #include "fuzz-build.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

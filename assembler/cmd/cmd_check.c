@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cairn check RECIPE [--variant V]: validate, then show what each variant would contain. */
+#include <getopt.h>
+#include <inttypes.h>
+
+#include "cmd.h"
+#include "recipe/recipe.h"
+
+static void check_help(FILE *f)
+{
+        fprintf(f, "Usage: cairn check RECIPE [--variant V]\n\n"
+                   "Validate RECIPE and print, for each variant, what the image would contain:\n"
+                   "sources, utilities, packages, artifacts, accounts, files and the effective\n"
+                   "run settings. Errors are printed as FILE:LINE:COLUMN: error: MESSAGE, all of\n"
+                   "them; the exit status is then 2.\n\n"
+                   "Options:\n"
+                   "      --variant V   show only variant V\n"
+                   "  -h, --help        show this help\n");
+}
+
+static void print_strv(const char *label, char *const *v)
+{
+        printf("    %-12s [", label);
+        for (size_t i = 0; v && v[i]; i++)
+                printf("%s\"%s\"", i ? ", " : "", v[i]);
+        printf("]\n");
+}
+
+static void print_mode(int mode)
+{
+        if (mode == RECIPE_MODE_UNSET)
+                printf("default");
+        else
+                printf("%04o", (unsigned)mode);
+}
+
+static void print_view(const struct recipe_view *v)
+{
+        const struct recipe_run *run = &v->run;
+        printf("variant %s\n", v->variant->name);
+        printf("  policy %s\n", v->policy);
+        if (v->policy_tuning) {
+                for (char **g = v->policy_tuning->allow_executables; g && *g; g++)
+                        printf("  policy allow-executable %s\n", *g);
+                for (char **d = v->policy_tuning->disable_rules; d && *d; d++)
+                        printf("  policy disable-rule %s\n", *d);
+        }
+        for (size_t i = 0; i < v->n_sources; i++) {
+                const struct recipe_source *s = v->sources[i];
+                printf("  source %s: %s %s %s", s->name, s->type, s->url, s->suite);
+                for (char **c = s->components; c && *c; c++)
+                        printf(" %s", *c);
+                printf("%s\n", s->trusted ? " (trusted, unsigned)" : "");
+        }
+        for (size_t i = 0; i < v->n_utilities; i++) {
+                const struct recipe_utility *u = v->utilities[i];
+                for (size_t k = 0; k < u->n_files; k++)
+                        printf("  utility %s: %s -> %s\n", u->package, u->files[k].src,
+                               u->files[k].dest);
+        }
+        for (size_t i = 0; i < v->n_packages; i++)
+                printf("  package %s\n", v->packages[i]->name);
+        for (size_t i = 0; i < v->n_artifacts; i++) {
+                const struct recipe_artifact *a = v->artifacts[i];
+                printf("  artifact %s -> %s mode ", a->src, a->dest);
+                print_mode(a->mode);
+                printf(" owner %u:%u%s%s\n", a->uid == RECIPE_ID_UNSET ? 0 : a->uid,
+                       a->gid == RECIPE_ID_UNSET ? 0 : a->gid, a->sha256 ? " sha256 " : "",
+                       a->sha256 ? a->sha256 : "");
+        }
+        for (size_t i = 0; i < v->n_groups; i++)
+                printf("  group %s %u\n", v->groups[i]->name, v->groups[i]->gid);
+        for (size_t i = 0; i < v->n_users; i++) {
+                const struct recipe_user *u = v->users[i];
+                printf("  user %s %u:%u home %s shell %s\n", u->name, u->uid, u->gid, u->home,
+                       u->shell);
+        }
+        for (size_t i = 0; i < v->n_files; i++) {
+                const struct recipe_file *f = v->files[i];
+                static const char *const types[] = { "file", "dir", "symlink" };
+                printf("  %s %s", types[f->type], f->path);
+                if (f->type == RECIPE_FILE_SYMLINK)
+                        printf(" -> %s", f->target);
+                else {
+                        printf(" mode ");
+                        print_mode(f->mode);
+                }
+                if (f->type == RECIPE_FILE_REGULAR)
+                        printf(" (%zu bytes)", f->content_len);
+                printf("\n");
+        }
+        printf("  run\n");
+        printf("    %-12s %s\n", "user", run->user ? run->user : "root");
+        print_strv("entrypoint", run->entrypoint);
+        print_strv("cmd", run->cmd);
+        printf("    %-12s %s\n", "workdir", run->workdir ? run->workdir : "/");
+        for (size_t i = 0; i < run->n_env; i++)
+                printf("    %-12s %s=%s\n", "env", run->env[i].key, run->env[i].value);
+        for (size_t i = 0; i < run->n_labels; i++)
+                printf("    %-12s %s=%s\n", "label", run->labels[i].key, run->labels[i].value);
+        printf("    %-12s %s\n", "stop-signal", run->stop_signal ? run->stop_signal : "SIGTERM");
+        printf("    %-12s %s\n", "init", run->init ? run->init : "none");
+        printf("    %-12s %s\n", "read-only", run->read_only > 0 ? "true" : "false");
+        print_strv("writable", run->writable);
+        print_strv("require-env", run->require_env);
+}
+
+int cmd_check(int argc, char **argv)
+{
+        enum { OPT_VARIANT = 256 };
+        static const struct option options[] = {
+                { "variant", required_argument, NULL, OPT_VARIANT },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        const char *only = NULL;
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (c) {
+                case OPT_VARIANT:
+                        only = optarg;
+                        break;
+                case 'h':
+                        check_help(stdout);
+                        return CAIRN_EXIT_OK;
+                default:
+                        return cmd_usage_error("check", "unknown option");
+                }
+        }
+        if (optind != argc - 1)
+                return cmd_usage_error("check", "expected exactly one RECIPE");
+
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        _cleanup_recipe_ struct recipe *r = NULL;
+        if (recipe_parse_file(argv[optind], &r, &err) < 0)
+                return cmd_fail(&err);
+        if (only && recipe_variant_index(r, only) < 0) {
+                cairn_error_add(&err, CAIRN_EXIT_USAGE, -ENOENT, "%s: no variant '%s'",
+                                argv[optind], only);
+                return cmd_fail(&err);
+        }
+        printf("recipe %s (schema %u) name %s arch %s epoch %" PRId64 "\n", r->path, r->schema,
+               r->name, r->arch ? r->arch : recipe_host_arch(), r->epoch >= 0 ? r->epoch : 0);
+        for (size_t i = 0; i < r->n_variants; i++) {
+                if (only && !streq(only, r->variants[i].name))
+                        continue;
+                _cleanup_recipe_view_ struct recipe_view *v = NULL;
+                if (recipe_view_new(r, r->variants[i].name, &v, &err) < 0)
+                        return cmd_fail(&err);
+                print_view(v);
+        }
+        return CAIRN_EXIT_OK;
+}

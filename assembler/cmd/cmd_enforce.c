@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cairn enforce PATH [--profile strict|dev] [--recipe RECIPE [--variant V]] [--arch ARCH]
+ *                    [--allow GLOB]... [--disable RULE]... [--image REF]
+ *                    [--format text|json|sarif]
+ */
+#include <getopt.h>
+
+#include "cmd.h"
+#include "image/image.h"
+#include "enforce/policy.h"
+#include "recipe/recipe.h"
+
+#define ENFORCE_MAX_ARGS 1024 /* --allow / --disable given on the command line */
+
+static void enforce_help(FILE *f)
+{
+        fprintf(f, "Usage: cairn enforce PATH [OPTIONS]\n\n"
+                   "Check a directory, a rootfs tar (any compression) or an OCI image layout\n"
+                   "against the enforcer's policy, the same checks `cairn build` runs inline.\n\n"
+                   "Options:\n"
+                   "      --profile P     strict (default) or dev\n"
+                   "      --recipe R      take profile, allow list, disabled rules and arch from\n"
+                   "                      recipe R (its variant, see --variant)\n"
+                   "      --variant V     the recipe's variant (default: prod)\n"
+                   "      --arch ARCH     require ELF files for Debian architecture ARCH\n"
+                   "      --allow GLOB    allow executables matching GLOB (fnmatch, repeatable)\n"
+                   "      --disable RULE  switch rule RULE off (repeatable)\n"
+                   "      --image REF     the image of an OCI layout with this ref name\n"
+                   "      --format F      text (default), json or sarif\n"
+                   "      --list-rules    print the rule ids and exit\n"
+                   "  -h, --help          show this help\n\n"
+                   "Exit status: 0 pass, 1 policy violation, 2 usage, 4 I/O error.\n");
+}
+
+static void list_rules(void)
+{
+        size_t n;
+        const struct policy_rule *rules = policy_rules(&n);
+        for (size_t i = 0; i < n; i++)
+                printf("%-24s %-7s %-10s %s\n", rules[i].id,
+                       rules[i].severity == POLICY_ERROR ? "error" : "warning",
+                       (rules[i].profiles & POLICY_DEV) ? "strict,dev" : "strict", rules[i].title);
+}
+
+struct strv_builder {
+        const char **v;
+        size_t n, cap;
+};
+
+static int sb_push(struct strv_builder *b, const char *s)
+{
+        if (b->n >= ENFORCE_MAX_ARGS)
+                return -E2BIG;
+        if (GROW(b->v, b->cap, b->n + 1) < 0)
+                return -ENOMEM;
+        b->v[b->n++] = s;
+        return 0;
+}
+
+static void sb_clear(struct strv_builder *b)
+{
+        free(b->v);
+}
+
+static int sb_push_all(struct strv_builder *b, char *const *v)
+{
+        for (size_t i = 0; v && v[i]; i++) {
+                int r = sb_push(b, v[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* What the recipe names for variant `view`: picked utility files, artifacts, files, the
+ * entrypoint and cairn-init. */
+static int recipe_named(const struct recipe_view *view, struct strv_builder *named)
+{
+        int r = 0;
+        for (size_t i = 0; r >= 0 && i < view->n_utilities; i++)
+                for (size_t j = 0; r >= 0 && j < view->utilities[i]->n_files; j++)
+                        r = sb_push(named, view->utilities[i]->files[j].dest);
+        for (size_t i = 0; r >= 0 && i < view->n_artifacts; i++)
+                r = sb_push(named, view->artifacts[i]->dest);
+        for (size_t i = 0; r >= 0 && i < view->n_files; i++)
+                r = sb_push(named, view->files[i]->path);
+        if (r >= 0 && view->run.entrypoint && view->run.entrypoint[0])
+                r = sb_push(named, view->run.entrypoint[0]);
+        if (r >= 0 && view->run.init)
+                r = sb_push(named, "/sbin/cairn-init");
+        return r;
+}
+
+static void tmpdir_cleanup(char **p)
+{
+        if (*p) {
+                (void)rm_rf(*p);
+                free(*p);
+                *p = NULL;
+        }
+}
+
+int cmd_enforce(int argc, char **argv)
+{
+        enum {
+                OPT_PROFILE = 256,
+                OPT_RECIPE,
+                OPT_VARIANT,
+                OPT_ARCH,
+                OPT_ALLOW,
+                OPT_DISABLE,
+                OPT_IMAGE,
+                OPT_FORMAT,
+                OPT_LIST
+        };
+        static const struct option options[] = {
+                { "profile", required_argument, NULL, OPT_PROFILE },
+                { "recipe", required_argument, NULL, OPT_RECIPE },
+                { "variant", required_argument, NULL, OPT_VARIANT },
+                { "arch", required_argument, NULL, OPT_ARCH },
+                { "allow", required_argument, NULL, OPT_ALLOW },
+                { "disable", required_argument, NULL, OPT_DISABLE },
+                { "image", required_argument, NULL, OPT_IMAGE },
+                { "format", required_argument, NULL, OPT_FORMAT },
+                { "list-rules", no_argument, NULL, OPT_LIST },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        const char *profile_arg = NULL, *recipe_path = NULL, *variant = "prod", *arch = NULL,
+                   *image_ref = NULL;
+        enum policy_format format = POLICY_FORMAT_TEXT;
+        _cleanup_(sb_clear) struct strv_builder allow = {}, disabled = {}, named = {};
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (c) {
+                case OPT_PROFILE: {
+                        enum policy_profile p;
+                        if (policy_profile_from_string(optarg, &p) < 0)
+                                return cmd_usage_error("enforce", "--profile %s: use strict or dev",
+                                                       optarg);
+                        profile_arg = optarg;
+                        break;
+                }
+                case OPT_RECIPE:
+                        recipe_path = optarg;
+                        break;
+                case OPT_VARIANT:
+                        variant = optarg;
+                        break;
+                case OPT_ARCH:
+                        arch = optarg;
+                        break;
+                case OPT_ALLOW:
+                        if (optarg[0] != '/' && optarg[0] != '*')
+                                return cmd_usage_error("enforce",
+                                                       "--allow %s: globs match absolute image "
+                                                       "paths, start it with '/'",
+                                                       optarg);
+                        if (sb_push(&allow, optarg) < 0)
+                                return cmd_usage_error("enforce", "more than %d --allow",
+                                                       ENFORCE_MAX_ARGS);
+                        break;
+                case OPT_DISABLE:
+                        if (!policy_rule_find(optarg))
+                                return cmd_usage_error("enforce",
+                                                       "--disable %s: no such rule (see "
+                                                       "--list-rules)",
+                                                       optarg);
+                        if (sb_push(&disabled, optarg) < 0)
+                                return cmd_usage_error("enforce", "more than %d --disable",
+                                                       ENFORCE_MAX_ARGS);
+                        break;
+                case OPT_IMAGE:
+                        image_ref = optarg;
+                        break;
+                case OPT_FORMAT:
+                        if (policy_format_from_string(optarg, &format) < 0)
+                                return cmd_usage_error(
+                                        "enforce", "--format %s: use text, json or sarif", optarg);
+                        break;
+                case OPT_LIST:
+                        list_rules();
+                        return CAIRN_EXIT_OK;
+                case 'h':
+                        enforce_help(stdout);
+                        return CAIRN_EXIT_OK;
+                default:
+                        return cmd_usage_error("enforce", "unknown option");
+                }
+        }
+        if (optind != argc - 1)
+                return cmd_usage_error("enforce", "expected exactly one PATH");
+        const char *path = argv[optind];
+
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        _cleanup_recipe_ struct recipe *recipe = NULL;
+        _cleanup_recipe_view_ struct recipe_view *view = NULL;
+        const char *profile_name = profile_arg ? profile_arg : "strict";
+        int r;
+        if (recipe_path) {
+                r = recipe_parse_file(recipe_path, &recipe, &err);
+                if (r >= 0)
+                        r = recipe_view_new(recipe, variant, &view, &err);
+                if (r < 0)
+                        return cmd_fail(&err);
+                /* Same default as the build: strict for prod, dev for the others. */
+                if (!profile_arg)
+                        profile_name = view->policy             ? view->policy
+                                       : streq(variant, "prod") ? "strict"
+                                                                : "dev";
+                if (!arch)
+                        arch = recipe->arch ? recipe->arch : recipe_host_arch();
+                const struct recipe_policy *t = view->policy_tuning;
+                if (t && ((r = sb_push_all(&allow, t->allow_executables)) < 0 ||
+                          (r = sb_push_all(&disabled, t->disable_rules)) < 0))
+                        return cmd_usage_error("enforce", "%s: too many policy entries",
+                                               recipe_path);
+                if (recipe_named(view, &named) < 0)
+                        return cmd_usage_error("enforce", "%s: too many named paths", recipe_path);
+        }
+        enum policy_profile profile;
+        if (policy_profile_from_string(profile_name, &profile) < 0)
+                return cmd_usage_error("enforce", "profile '%s': use strict or dev", profile_name);
+
+        const char *tmp = getenv("TMPDIR");
+        _cleanup_(tmpdir_cleanup) char *work = NULL;
+        if (asprintf(&work, "%s/cairn-enforce-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+                return cmd_fail(&err);
+        if (!mkdtemp(work)) {
+                cairn_error_errno(&err, -errno, "%s: cannot create a work directory: %m", work);
+                return cmd_fail(&err);
+        }
+        _cleanup_free_ char *objects = NULL;
+        _cleanup_store_ struct store *store = NULL;
+        _cleanup_tree_ struct tree *tree = NULL;
+        if (asprintf(&objects, "%s/objects", work) < 0)
+                return CAIRN_EXIT_IO;
+        r = store_open(objects, &store, &err);
+        if (r >= 0)
+                r = image_load(path, image_ref, store, &tree, NULL, &err);
+        if (r < 0)
+                return cmd_fail(&err);
+
+        struct policy_options o = {
+                .profile = profile,
+                .arch = arch,
+                .allow = allow.v,
+                .n_allow = allow.n,
+                .named = named.v,
+                .n_named = named.n,
+                .disabled = disabled.v,
+                .n_disabled = disabled.n,
+        };
+        _cleanup_policy_report_ struct policy_report *report = NULL;
+        r = policy_check(tree, store, &o, &report, &err);
+        if (r < 0)
+                return cmd_fail(&err);
+        _cleanup_free_ char *out = NULL;
+        if (policy_report_format(report, format, path, &out) < 0)
+                return CAIRN_EXIT_IO;
+        fputs(out, stdout);
+        if (fflush(stdout) != 0)
+                return CAIRN_EXIT_IO;
+        return policy_report_passed(report) ? CAIRN_EXIT_OK : CAIRN_EXIT_POLICY;
+}

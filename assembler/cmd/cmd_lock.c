@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cairn lock RECIPE [--cache DIR] [--offline] [--lockfile PATH] [-q] */
+#include <getopt.h>
+
+#include "state/build.h"
+#include "stages/pipeline.h"
+#include "cmd.h"
+
+static void lock_help(FILE *f)
+{
+        fprintf(f, "Usage: cairn lock RECIPE [OPTIONS]\n\n"
+                   "Resolve RECIPE's utilities and packages afresh against its sources, download\n"
+                   "and verify every chosen .deb into the cache, and write the lock file\n"
+                   "(NAME.lock.json beside RECIPE). 'cairn build' then builds exactly these\n"
+                   "packages for as long as the lock matches the recipe.\n\n"
+                   "Options:\n"
+                   "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
+                   "      --offline          use only the cache, never the network\n"
+                   "      --lockfile PATH    lock file to write (default: beside RECIPE)\n"
+                   "      --check            write nothing; exit 1 when the lock file is missing\n"
+                   "                         or would change\n"
+                   "  -q, --quiet            print nothing but errors\n"
+                   "  -h, --help             show this help\n");
+}
+
+int cmd_lock(int argc, char **argv)
+{
+        enum { OPT_CHECK = CMD_OPT_OWN };
+        static const struct option options[] = {
+                { "cache", required_argument, NULL, CMD_OPT_CACHE },
+                { "offline", no_argument, NULL, CMD_OPT_OFFLINE },
+                { "lockfile", required_argument, NULL, CMD_OPT_LOCKFILE },
+                { "check", no_argument, NULL, OPT_CHECK },
+                { "quiet", no_argument, NULL, 'q' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct build_options opts = { .epoch = -1, .refresh_lock = true };
+        bool check = false;
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "qh", options, NULL)) >= 0) {
+                int k = cmd_build_option("lock", c, optarg, &opts);
+                if (k < 0)
+                        return CAIRN_EXIT_USAGE;
+                if (k > 0)
+                        continue;
+                switch (c) {
+                case OPT_CHECK:
+                        check = true;
+                        break;
+                case 'q':
+                        opts.quiet = true;
+                        break;
+                case 'h':
+                        lock_help(stdout);
+                        return CAIRN_EXIT_OK;
+                default:
+                        return cmd_usage_error("lock", "unknown option");
+                }
+        }
+        if (optind != argc - 1)
+                return cmd_usage_error("lock", "expected exactly one RECIPE");
+        opts.recipe_path = argv[optind];
+
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        _cleanup_build_ struct build *b = NULL;
+        int r = build_new(&opts, &b, &err);
+        if (r >= 0 && !opts.quiet)
+                b->progress = cmd_print_fetched;
+        cmd_progress_setup(opts.quiet);
+        if (r >= 0)
+                r = pipeline_resolve(b, &err);
+        if (r < 0)
+                return cmd_fail(&err);
+        if (!b->lock) {
+                if (!opts.quiet)
+                        printf("%s: no utilities or packages from Debian sources: nothing to "
+                               "lock\n",
+                               opts.recipe_path);
+                return CAIRN_EXIT_OK;
+        }
+        if (check) {
+                bool same = b->lock_old && !b->lock_changes;
+                if (!opts.quiet) {
+                        if (!b->lock_old)
+                                printf("%s: missing\n", b->lock_path);
+                        for (char **p = b->lock_changes; p && *p; p++)
+                                printf("%s\n", *p);
+                        if (same)
+                                printf("%s: up to date (%zu packages)\n", b->lock_path,
+                                       b->lock->n_packages);
+                }
+                return same ? CAIRN_EXIT_OK : CAIRN_EXIT_POLICY;
+        }
+        bool written = false;
+        r = pipeline_write_lock(b, true, &written, &err);
+        if (r < 0)
+                return cmd_fail(&err);
+        if (!opts.quiet)
+                cmd_print_lock_changes(b, stdout);
+        return CAIRN_EXIT_OK;
+}

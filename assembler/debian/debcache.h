@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What a .deb holds, read once: the members of its data.tar (paths checked and normalised,
+ * file contents in a content store) and its control file. stages/unpack.c builds it from the
+ * package and then places what a variant wants; the cache keeps it as
+ * CACHE/unpacked/SHA256-OF-THE-DEB, with the contents in the store CACHE/objects, so a warm
+ * build never decompresses a package again.
+ *
+ * The cached file is only a hint: debcache_read() refuses anything it does not fully
+ * understand (-EBADMSG), and the caller then reads the .deb again. It is written through a
+ * temporary file and rename(2), like everything in the cache.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "tree/store.h"
+
+#define DEBCACHE_MAX_BYTES   (256 * 1024 * 1024)
+#define DEBCACHE_MAX_MEMBERS 200000
+
+enum deb_member_kind {
+        DEB_MEMBER_FILE = 'f', /* contents under key (a hardlink resolved to its target) */
+        DEB_MEMBER_DIR = 'd',
+        DEB_MEMBER_SYMLINK = 'l',  /* target */
+        DEB_MEMBER_SPECIAL = 's',  /* device node, fifo or socket: refused when wanted */
+        DEB_MEMBER_BAD_LINK = 'h', /* hardlink not to an earlier file of the package (target) */
+};
+
+struct deb_member {
+        char *path; /* owned; normalised absolute path in the package */
+        enum deb_member_kind kind;
+        uint32_t mode, uid, gid;
+        uint64_t size;        /* files */
+        struct store_key key; /* files */
+        char *target;         /* owned; symlinks and bad hardlinks, else NULL */
+};
+
+struct deb_contents {
+        struct deb_member *members; /* owned, n_members, in archive order */
+        size_t n_members, cap;
+        char *control; /* owned; the control paragraph, ending in '\n', or NULL */
+        size_t control_len;
+        bool has_scripts; /* preinst, postinst, prerm or postrm present */
+};
+
+struct deb_contents *deb_contents_new(void);
+void deb_contents_free(struct deb_contents *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct deb_contents *, deb_contents_free)
+#define _cleanup_deb_contents_ _cleanup_(deb_contents_freep)
+
+/* Appends a copy of m (path and target are copied). 0, -ENOMEM or -E2BIG past the limit. */
+int deb_contents_add(struct deb_contents *c, const struct deb_member *m);
+
+/*
+ * Reads the cached contents at path. -ENOENT when there is none, -EBADMSG when it is not
+ * one this cairn wrote (or damaged), -ESTALE when a file's object is missing from store.
+ * No error text: a cache miss is not a failure. *ret is owned by the caller.
+ */
+int debcache_read(const char *path, const struct store *store, struct deb_contents **ret);
+
+/* Writes c to path through a temporary sibling. Errors are returned, never fatal to a build. */
+int debcache_write(const struct deb_contents *c, const char *path);

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Signed Debian repositories into a libsolv Pool (see debrepo.c for the checks and cache). */
+#pragma once
+
+#include <solv/pool.h>
+#include <solv/repo.h>
+
+#include "base/error.h"
+#include "recipe/recipe.h"
+
+/* What debrepo_load learnt about a source; every field owned. */
+struct debrepo_info {
+        char *base;           /* the base URL the .deb Filename: paths are relative to */
+        char *release_sha256; /* hex SHA-256 of the verified Release file */
+        char *date;           /* the Release's Date: field, "" when it has none */
+};
+void debrepo_info_clear(struct debrepo_info *info);
+
+/*
+ * The base URL of src without a trailing slash: for `url: apt`, the first URI of this
+ * machine's apt configuration that serves src->suite. No network access. *ret is owned.
+ */
+int debrepo_base_url(const struct recipe_source *src, char **ret, struct cairn_error *err);
+
+/*
+ * Loads every component of src into new repos of pool (repo->appdata = source_index).
+ * On success *ret_info is filled (the caller clears it with debrepo_info_clear).
+ * Failures are CAIRN_EXIT_SOURCE errors naming the source and what failed.
+ */
+int debrepo_load(Pool *pool, const struct recipe_source *src, unsigned source_index,
+                 const char *arch, const char *cache, bool offline, struct debrepo_info *ret_info,
+                 struct cairn_error *err);
+
+/*
+ * Finds the " HEX SIZE PATH" line for path in the SHA256: section of a Release file (a
+ * NUL-terminated string). true and hex (64 digits + NUL) and *size when listed. The entry point
+ * of the Release fuzz target.
+ */
+bool debrepo_release_lookup(const char *release, const char *path, char hex[65], uint64_t *size);

@@ -1,0 +1,643 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "content_scan.h"
+
+#include "base/util.h"
+
+#define CHUNK   (64 * 1024)
+#define OVERLAP 64 /* longer than any marker */
+
+/* Every string searched for. `bit` is an index into the scanner's hit mask. */
+struct marker {
+        const char *text;
+        unsigned bit;
+};
+
+enum {
+        M_BB_BANNER,
+        M_BB_MULTICALL,
+        M_BB_USAGE,
+        M_BB_LIST,
+        M_TB_NAME,
+        M_TB_MULTICALL,
+        M_TB_USAGE,
+        M_UU_MULTICALL,
+        M_UU_SOURCE,
+        M_UPX_INFO,
+        M_BASH,
+        M_DASH,
+        M_MKSH,
+        M_PDKSH,
+        M_LKSH,
+        M_KSH93,
+        M_ZSH_VERSION,
+        M_ZSH_PATCHLEVEL,
+        M_SASH,
+        M_YASH,
+        M_POSH,
+        M_FISH,
+        M_TCSH,
+        M_DPKG,
+        M_APK,
+        M_RPM,
+        M_PIP,
+        M_COUNT,
+};
+
+static const struct marker markers[] = {
+        { "BusyBox v", M_BB_BANNER },
+        { "BusyBox is a multi-call binary", M_BB_MULTICALL },
+        { "Usage: busybox", M_BB_USAGE },
+        { "busybox --list", M_BB_LIST },
+        { "Toybox ", M_TB_NAME },
+        { "multicall binary", M_TB_MULTICALL },
+        { "usage: toybox", M_TB_USAGE },
+        { "(multi-call binary)", M_UU_MULTICALL },
+        { "src/uu/", M_UU_SOURCE },
+        { "This file is packed with the UPX", M_UPX_INFO },
+        { "GNU bash, version", M_BASH },
+        { "EOF in backquote substitution", M_DASH },
+        { "@(#)MIRBSD KSH", M_MKSH },
+        { "@(#)PD KSH", M_PDKSH },
+        { "@(#)LEGACY KSH", M_LKSH },
+        { "@(#)$Id: Version A", M_KSH93 },
+        { "ZSH_VERSION", M_ZSH_VERSION },
+        { "ZSH_PATCHLEVEL", M_ZSH_PATCHLEVEL },
+        { "Stand-alone shell", M_SASH },
+        { "Yet another shell", M_YASH },
+        { "posh_builtin_getopts", M_POSH },
+        { "this indicates a bug in fish", M_FISH },
+        { "tcsh %d.%.2d.%.2d", M_TCSH },
+        { "' package management program version %s.", M_DPKG },
+        { "apk-tools ", M_APK },
+        { "RPM version %s", M_RPM },
+        { "pip._internal", M_PIP },
+};
+
+/*
+ * Applet names of BusyBox's applet_names[] table: a run of them, NUL-separated, is the table
+ * itself. Sorted for bsearch (strcmp order).
+ */
+static const char *const applets[] = {
+        "[",
+        "[[",
+        "acpid",
+        "addgroup",
+        "adduser",
+        "adjtimex",
+        "arp",
+        "arping",
+        "ash",
+        "awk",
+        "base64",
+        "basename",
+        "blkid",
+        "brctl",
+        "bunzip2",
+        "bzcat",
+        "bzip2",
+        "cal",
+        "cat",
+        "chgrp",
+        "chmod",
+        "chown",
+        "chroot",
+        "chvt",
+        "clear",
+        "cmp",
+        "cp",
+        "cpio",
+        "crond",
+        "crontab",
+        "cttyhack",
+        "cut",
+        "date",
+        "dc",
+        "dd",
+        "deallocvt",
+        "delgroup",
+        "deluser",
+        "depmod",
+        "devmem",
+        "df",
+        "diff",
+        "dirname",
+        "dmesg",
+        "dnsdomainname",
+        "dos2unix",
+        "du",
+        "dumpkmap",
+        "echo",
+        "egrep",
+        "env",
+        "expr",
+        "false",
+        "fdisk",
+        "fgrep",
+        "find",
+        "fold",
+        "free",
+        "fsck",
+        "fstrim",
+        "fuser",
+        "getopt",
+        "getty",
+        "grep",
+        "gunzip",
+        "gzip",
+        "halt",
+        "hd",
+        "head",
+        "hexdump",
+        "hostid",
+        "hostname",
+        "httpd",
+        "hwclock",
+        "id",
+        "ifconfig",
+        "ifdown",
+        "ifup",
+        "init",
+        "insmod",
+        "ionice",
+        "ip",
+        "ipcalc",
+        "kill",
+        "killall",
+        "klogd",
+        "last",
+        "less",
+        "linux32",
+        "linux64",
+        "ln",
+        "loadfont",
+        "loadkmap",
+        "logger",
+        "login",
+        "logread",
+        "losetup",
+        "ls",
+        "lsmod",
+        "lsof",
+        "lzcat",
+        "lzma",
+        "md5sum",
+        "mdev",
+        "mesg",
+        "microcom",
+        "mkdir",
+        "mkdosfs",
+        "mke2fs",
+        "mkfifo",
+        "mknod",
+        "mkswap",
+        "mktemp",
+        "modinfo",
+        "modprobe",
+        "more",
+        "mount",
+        "mountpoint",
+        "mv",
+        "nameif",
+        "nc",
+        "netstat",
+        "nice",
+        "nl",
+        "nohup",
+        "nproc",
+        "nslookup",
+        "ntpd",
+        "od",
+        "openvt",
+        "passwd",
+        "pidof",
+        "ping",
+        "ping6",
+        "pipe_progress",
+        "pivot_root",
+        "pkill",
+        "poweroff",
+        "printenv",
+        "printf",
+        "ps",
+        "pwd",
+        "rdate",
+        "readlink",
+        "readprofile",
+        "realpath",
+        "reboot",
+        "renice",
+        "reset",
+        "resize",
+        "rev",
+        "rm",
+        "rmdir",
+        "rmmod",
+        "route",
+        "run-parts",
+        "sed",
+        "seq",
+        "setconsole",
+        "setserial",
+        "sh",
+        "sha1sum",
+        "sha256sum",
+        "sha512sum",
+        "sleep",
+        "sort",
+        "start-stop-daemon",
+        "stat",
+        "strings",
+        "stty",
+        "su",
+        "sulogin",
+        "swapoff",
+        "swapon",
+        "switch_root",
+        "sync",
+        "sysctl",
+        "syslogd",
+        "tac",
+        "tail",
+        "tar",
+        "tee",
+        "telnet",
+        "test",
+        "tftp",
+        "time",
+        "timeout",
+        "top",
+        "touch",
+        "tr",
+        "traceroute",
+        "true",
+        "tty",
+        "udhcpc",
+        "udhcpd",
+        "umount",
+        "uname",
+        "uncompress",
+        "unexpand",
+        "uniq",
+        "unix2dos",
+        "unlzma",
+        "unxz",
+        "unzip",
+        "uptime",
+        "usleep",
+        "uudecode",
+        "uuencode",
+        "vconfig",
+        "vi",
+        "watch",
+        "watchdog",
+        "wc",
+        "wget",
+        "which",
+        "who",
+        "whoami",
+        "xargs",
+        "xxd",
+        "xz",
+        "xzcat",
+        "yes",
+        "zcat",
+};
+
+/* A run of at least this many known applet names, NUL-separated, is an applet table. */
+#define APPLET_TABLE_MIN 24
+#define TOKEN_MAX        24
+
+struct scanner {
+        struct content_scan result;
+        uint64_t hits; /* 1 << M_* */
+        uint64_t offset;
+        char token[TOKEN_MAX + 1];
+        size_t token_len;
+        bool token_bad;
+        size_t run;               /* known names in the current run, in increasing order */
+        size_t unknown;           /* name-like tokens since the last known one */
+        char last[TOKEN_MAX + 1]; /* the run's last known name */
+};
+
+static int applet_cmp(const void *key, const void *elem)
+{
+        return strcmp(key, *(const char *const *)elem);
+}
+
+static void token_end(struct scanner *s)
+{
+        if (s->token_bad || s->token_len == 0) {
+                s->run = 0;
+        } else {
+                s->token[s->token_len] = 0;
+                if (bsearch(s->token, applets, ELEMENTSOF(applets), sizeof(applets[0]),
+                            applet_cmp)) {
+                        /* The table is sorted: a name out of order starts a new run. */
+                        if (s->run > 0 && strcmp(s->token, s->last) <= 0)
+                                s->run = 0;
+                        s->run++;
+                        s->unknown = 0;
+                        memcpy(s->last, s->token, s->token_len + 1);
+                        if (s->run > s->result.applet_run)
+                                s->result.applet_run = s->run;
+                } else if (++s->unknown > 16) {
+                        /* A few unknown names are applets cairn does not list (builds differ
+                         * in what they carry); many in a row are not an applet table. */
+                        s->run = 0;
+                }
+        }
+        s->token_len = 0;
+        s->token_bad = false;
+}
+
+/* Feeds bytes that were not fed before into the applet table tokenizer. */
+static void tokens_feed(struct scanner *s, const uint8_t *p, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                uint8_t c = p[i];
+                if (c == 0) {
+                        token_end(s);
+                        continue;
+                }
+                bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                          c == '_' || c == '[' || c == '.';
+                if (!ok || s->token_len >= TOKEN_MAX)
+                        s->token_bad = true;
+                else
+                        s->token[s->token_len++] = (char)c;
+        }
+}
+
+static void markers_find(struct scanner *s, const uint8_t *p, size_t n, uint64_t base)
+{
+        for (size_t i = 0; i < ELEMENTSOF(markers); i++) {
+                if (s->hits & (UINT64_C(1) << markers[i].bit))
+                        continue;
+                if (memmem(p, n, markers[i].text, strlen(markers[i].text)))
+                        s->hits |= UINT64_C(1) << markers[i].bit;
+        }
+        if (base < 4096) {
+                size_t lim = (size_t)(4096 - base) + 3;
+                const void *u = memmem(p, n < lim ? n : lim, "UPX!", 4);
+                if (u)
+                        s->result.markers |= CONTENT_UPX_MAGIC;
+        }
+}
+
+static void scanner_finish(struct scanner *s, struct content_scan *ret)
+{
+        token_end(s);
+        struct content_scan *r = &s->result;
+        static const struct {
+                unsigned bit;
+                unsigned marker;
+        } direct[] = {
+                { M_BB_BANNER, CONTENT_BUSYBOX_BANNER },
+                { M_BB_MULTICALL, CONTENT_BUSYBOX_MULTICALL },
+                { M_BB_USAGE, CONTENT_BUSYBOX_USAGE },
+                { M_BB_LIST, CONTENT_BUSYBOX_LIST },
+                { M_TB_NAME, CONTENT_TOYBOX_NAME },
+                { M_TB_MULTICALL, CONTENT_TOYBOX_MULTICALL },
+                { M_TB_USAGE, CONTENT_TOYBOX_USAGE },
+                { M_UU_MULTICALL, CONTENT_UUTILS_MULTICALL },
+                { M_UU_SOURCE, CONTENT_UUTILS_SOURCE },
+                { M_UPX_INFO, CONTENT_UPX_INFO },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(direct); i++)
+                if (s->hits & (UINT64_C(1) << direct[i].bit))
+                        r->markers |= direct[i].marker;
+        if (r->applet_run >= APPLET_TABLE_MIN)
+                r->markers |= CONTENT_APPLET_TABLE;
+
+#define HIT(m) (s->hits & (UINT64_C(1) << (m)))
+        if (HIT(M_BASH))
+                r->shell = "bash";
+        else if (HIT(M_MKSH))
+                r->shell = "mksh";
+        else if (HIT(M_LKSH))
+                r->shell = "lksh";
+        else if (HIT(M_PDKSH))
+                r->shell = "pdksh";
+        else if (HIT(M_KSH93))
+                r->shell = "ksh93";
+        else if (HIT(M_ZSH_VERSION) && HIT(M_ZSH_PATCHLEVEL))
+                r->shell = "zsh";
+        else if (HIT(M_SASH))
+                r->shell = "sash";
+        else if (HIT(M_YASH))
+                r->shell = "yash";
+        else if (HIT(M_POSH))
+                r->shell = "posh";
+        else if (HIT(M_FISH))
+                r->shell = "fish";
+        else if (HIT(M_TCSH))
+                r->shell = "tcsh";
+        else if (HIT(M_DASH))
+                r->shell = "dash";
+
+        if (HIT(M_DPKG))
+                r->package_manager = "dpkg";
+        else if (HIT(M_APK))
+                r->package_manager = "apk";
+        else if (HIT(M_RPM))
+                r->package_manager = "rpm";
+        else if (HIT(M_PIP))
+                r->package_manager = "pip";
+#undef HIT
+        *ret = *r;
+}
+
+/* Scans buf, whose first `fresh_from` bytes were already seen as the previous chunk's tail. */
+static void scanner_feed(struct scanner *s, const uint8_t *buf, size_t len, size_t fresh_from)
+{
+        markers_find(s, buf, len, s->offset - fresh_from);
+        tokens_feed(s, buf + fresh_from, len - fresh_from);
+}
+
+void content_scan_buf(const uint8_t *buf, size_t len, struct content_scan *ret)
+{
+        struct scanner s = {};
+        if (len > CONTENT_SCAN_MAX) {
+                len = CONTENT_SCAN_MAX;
+                s.result.truncated = true;
+        }
+        scanner_feed(&s, buf, len, 0);
+        scanner_finish(&s, ret);
+}
+
+int content_scan_fd(int fd, struct content_scan *ret)
+{
+        struct scanner s = {};
+        _cleanup_free_ uint8_t *buf = malloc(OVERLAP + CHUNK);
+        if (!buf)
+                return -ENOMEM;
+        size_t kept = 0;
+        uint64_t total = 0;
+        for (;;) {
+                if (total >= CONTENT_SCAN_MAX) {
+                        s.result.truncated = true;
+                        break;
+                }
+                ssize_t n = pread(fd, buf + kept, CHUNK, (off_t)total);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                s.offset = total;
+                scanner_feed(&s, buf, kept + (size_t)n, kept);
+                total += (uint64_t)n;
+                size_t have = kept + (size_t)n;
+                kept = have < OVERLAP ? have : OVERLAP;
+                memmove(buf, buf + have - kept, kept);
+        }
+        scanner_finish(&s, ret);
+        return 0;
+}
+
+bool content_is_busybox(const struct content_scan *s)
+{
+        unsigned m = s->markers;
+        if (m & (CONTENT_BUSYBOX_MULTICALL | CONTENT_APPLET_TABLE))
+                return true;
+        int weak = !!(m & CONTENT_BUSYBOX_BANNER) + !!(m & CONTENT_BUSYBOX_USAGE) +
+                   !!(m & CONTENT_BUSYBOX_LIST);
+        return weak >= 2;
+}
+
+const char *content_toolbox(const struct content_scan *s)
+{
+        unsigned m = s->markers;
+        if ((m & CONTENT_TOYBOX_USAGE) ||
+            ((m & CONTENT_TOYBOX_NAME) && (m & CONTENT_TOYBOX_MULTICALL)))
+                return "toybox";
+        if ((m & CONTENT_UUTILS_MULTICALL) && (m & CONTENT_UUTILS_SOURCE))
+                return "uutils-coreutils";
+        return NULL;
+}
+
+bool content_is_packed(const struct content_scan *s)
+{
+        return s->markers & (CONTENT_UPX_MAGIC | CONTENT_UPX_INFO);
+}
+
+char *content_evidence(const struct content_scan *s)
+{
+        static const struct {
+                unsigned marker;
+                const char *text;
+        } names[] = {
+                { CONTENT_BUSYBOX_BANNER, "banner \"BusyBox v\"" },
+                { CONTENT_BUSYBOX_MULTICALL, "help text \"BusyBox is a multi-call binary\"" },
+                { CONTENT_BUSYBOX_USAGE, "\"Usage: busybox\"" },
+                { CONTENT_BUSYBOX_LIST, "\"busybox --list\"" },
+                { CONTENT_TOYBOX_NAME, "\"Toybox \"" },
+                { CONTENT_TOYBOX_MULTICALL, "\"multicall binary\"" },
+                { CONTENT_TOYBOX_USAGE, "\"usage: toybox\"" },
+                { CONTENT_UUTILS_MULTICALL, "\"(multi-call binary)\"" },
+                { CONTENT_UUTILS_SOURCE, "uutils sources \"src/uu/\"" },
+                { CONTENT_UPX_MAGIC, "\"UPX!\" magic in the first 4 KiB" },
+                { CONTENT_UPX_INFO, "UPX info string" },
+        };
+        char *out = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&out, &size);
+        if (!f)
+                return NULL;
+        const char *sep = "";
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (s->markers & names[i].marker) {
+                        fprintf(f, "%s%s", sep, names[i].text);
+                        sep = ", ";
+                }
+        if (s->markers & CONTENT_APPLET_TABLE) {
+                fprintf(f, "%sapplet name table (%zu names in a row)", sep, s->applet_run);
+                sep = ", ";
+        }
+        if (s->shell)
+                fprintf(f, "%sshell marker of %s", sep, s->shell);
+        if (fclose(f) != 0) {
+                free(out);
+                return NULL;
+        }
+        return out;
+}
+
+/* Bump whenever what the scanner finds changes (markers, tables, limits): results cached by
+ * an older scanner are then simply not found. */
+#define CONTENT_SCAN_VERSION 1
+
+/* The scanner's own static string for name, from the names it can report; NULL if none. */
+static const char *known_name(const char *name)
+{
+        static const char *const names[] = { "bash", "mksh", "lksh", "pdksh", "ksh93", "zsh",
+                                             "sash", "yash", "posh", "fish",  "tcsh",  "dash",
+                                             "dpkg", "apk",  "rpm",  "pip" };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (streq(names[i], name))
+                        return names[i];
+        return NULL;
+}
+
+static bool scan_cache_read(const char *path, struct content_scan *ret)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        if (read_file_bounded(path, 256, &buf, &len) < 0)
+                return false;
+        unsigned found, truncated;
+        size_t applet_run;
+        char shell[16], pm[16];
+        int end = 0;
+        if (sscanf(buf,
+                   "cairn-scan %*d\nmarkers %u\nshell %15s\npm %15s\napplets %zu\ntruncated "
+                   "%u\n%n",
+                   &found, shell, pm, &applet_run, &truncated, &end) != 5 ||
+            (size_t)end != len || truncated > 1)
+                return false;
+        struct content_scan r = {
+                .markers = found,
+                .shell = known_name(shell),
+                .package_manager = known_name(pm),
+                .applet_run = applet_run,
+                .truncated = truncated,
+        };
+        if ((!r.shell && !streq(shell, "-")) || (!r.package_manager && !streq(pm, "-")))
+                return false;
+        *ret = r;
+        return true;
+}
+
+static void scan_cache_write(const char *dir, const char *path, const struct content_scan *r)
+{
+        _cleanup_free_ char *text = NULL;
+        int len = asprintf(&text,
+                           "cairn-scan %d\nmarkers %u\nshell %s\npm %s\napplets %zu\n"
+                           "truncated %u\n",
+                           CONTENT_SCAN_VERSION, r->markers, r->shell ? r->shell : "-",
+                           r->package_manager ? r->package_manager : "-", r->applet_run,
+                           (unsigned)r->truncated);
+        if (len < 0) {
+                text = NULL;
+                return;
+        }
+        if (mkdir_p(dir, 0755) >= 0)
+                (void)write_file_atomic(path, text, (size_t)len, false);
+}
+
+int content_scan_fd_cached(int fd, const char *dir, const char *sha256, struct content_scan *ret)
+{
+        if (!dir || !sha256)
+                return content_scan_fd(fd, ret);
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/%s.%d", dir, sha256, CONTENT_SCAN_VERSION) < 0)
+                return -ENOMEM;
+        if (scan_cache_read(path, ret))
+                return 0;
+        int r = content_scan_fd(fd, ret);
+        if (r >= 0)
+                scan_cache_write(dir, path, ret);
+        return r;
+}

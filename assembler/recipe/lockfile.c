@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "lockfile.h"
+
+#include <stdarg.h>
+
+#include "base/digest.h"
+#include "base/json.h"
+#include "yamlnode.h"
+
+static void source_clear(struct lock_source *s)
+{
+        free(s->name);
+        free(s->url);
+        free(s->suite);
+        free(s->release_sha256);
+        free(s->date);
+}
+
+static void package_clear(struct lock_package *p)
+{
+        free(p->name);
+        free(p->version);
+        free(p->arch);
+        free(p->source);
+        free(p->filename);
+        free(p->sha256);
+        strv_free(p->picked_in);
+        strv_free(p->installed_in);
+        strv_free(p->needed_by);
+}
+
+void lockfile_free(struct lockfile *lock)
+{
+        if (!lock)
+                return;
+        for (size_t i = 0; i < lock->n_sources; i++)
+                source_clear(&lock->sources[i]);
+        free(lock->sources);
+        for (size_t i = 0; i < lock->n_utilities; i++) {
+                free(lock->utilities[i].request);
+                free(lock->utilities[i].package);
+        }
+        free(lock->utilities);
+        for (size_t i = 0; i < lock->n_packages; i++)
+                package_clear(&lock->packages[i]);
+        free(lock->packages);
+        free(lock->recipe);
+        free(lock->arch);
+        free(lock->inputs);
+        free(lock);
+}
+
+/* ---- reading ---------------------------------------------------------------------------- */
+
+/* The reader stops at the first problem: a lock is generated, so one precise message (with
+ * its position) is enough to tell the user to fix or regenerate it. */
+struct reader {
+        const char *file;
+        struct cairn_error *err;
+        bool failed;
+};
+
+_printf_(3, 4) static void fail(struct reader *c, const struct ynode *n, const char *fmt, ...)
+{
+        if (c->failed)
+                return;
+        c->failed = true;
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        cairn_error_add(c->err, CAIRN_EXIT_USAGE, -EINVAL,
+                        "%s:%u:%u: error: %s (regenerate it with 'cairn lock')", c->file,
+                        n->pos.line, n->pos.column, r >= 0 ? msg : "out of memory");
+}
+
+/* Checks m is a mapping with only known keys, each once, and every required key present. */
+static bool check_keys(struct reader *c, const struct ynode *m, const char *what,
+                       const char *const *keys)
+{
+        if (m->type != YNODE_MAPPING) {
+                fail(c, m, "%s: expected an object, got %s", what, ynode_type_name(m));
+                return false;
+        }
+        for (size_t i = 0; i + 1 < m->n_items; i += 2) {
+                const struct ynode *k = m->items[i];
+                if (k->type != YNODE_SCALAR) {
+                        fail(c, k, "%s: keys must be strings", what);
+                        return false;
+                }
+                bool known = false;
+                for (const char *const *p = keys; *p && !known; p++)
+                        known = streq(*p, k->value);
+                if (!known) {
+                        fail(c, k, "unknown key '%s' in %s", k->value, what);
+                        return false;
+                }
+                for (size_t j = 0; j < i; j += 2)
+                        if (streq(m->items[j]->value, k->value)) {
+                                fail(c, k, "duplicate key '%s' in %s", k->value, what);
+                                return false;
+                        }
+        }
+        for (const char *const *p = keys; *p; p++)
+                if (!ynode_map_get(m, *p)) {
+                        fail(c, m, "%s: missing '%s'", what, *p);
+                        return false;
+                }
+        return true;
+}
+
+static char *get_str(struct reader *c, const struct ynode *m, const char *key)
+{
+        const struct ynode *n = ynode_map_get(m, key);
+        if (!n || c->failed)
+                return NULL;
+        if (n->type != YNODE_SCALAR || n->plain || strlen(n->value) != n->len) {
+                fail(c, n, "%s: expected a string", key);
+                return NULL;
+        }
+        char *s = strdup(n->value);
+        if (!s)
+                fail(c, n, "out of memory");
+        return s;
+}
+
+static bool get_u64(struct reader *c, const struct ynode *m, const char *key, uint64_t *ret)
+{
+        const struct ynode *n = ynode_map_get(m, key);
+        if (!n || c->failed)
+                return false;
+        uint64_t v = 0;
+        bool ok = n->type == YNODE_SCALAR && n->plain && n->len > 0 && n->len <= 19;
+        for (size_t i = 0; ok && i < n->len; i++) {
+                ok = n->value[i] >= '0' && n->value[i] <= '9';
+                v = v * 10 + (uint64_t)(n->value[i] - '0');
+        }
+        if (!ok) {
+                fail(c, n, "%s: expected a non-negative integer", key);
+                return false;
+        }
+        *ret = v;
+        return true;
+}
+
+static char **get_strv(struct reader *c, const struct ynode *m, const char *key)
+{
+        const struct ynode *n = ynode_map_get(m, key);
+        if (!n || c->failed)
+                return NULL;
+        if (n->type != YNODE_SEQUENCE) {
+                fail(c, n, "%s: expected a list of strings", key);
+                return NULL;
+        }
+        _cleanup_strv_free_ char **v = calloc(n->n_items + 1, sizeof(char *));
+        if (!v) {
+                fail(c, n, "out of memory");
+                return NULL;
+        }
+        for (size_t i = 0; i < n->n_items; i++) {
+                const struct ynode *e = n->items[i];
+                if (e->type != YNODE_SCALAR || e->plain || strlen(e->value) != e->len) {
+                        fail(c, e, "%s: expected a list of strings", key);
+                        return NULL;
+                }
+                v[i] = strdup(e->value);
+                if (!v[i]) {
+                        fail(c, e, "out of memory");
+                        return NULL;
+                }
+        }
+        return steal_pointer(&v);
+}
+
+static bool hex_ok(const char *s, size_t len)
+{
+        if (!s || strlen(s) != len)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+                        return false;
+        return true;
+}
+
+/* A Filename: that stays below its source: relative, no "..", no empty components. */
+static bool filename_ok(const char *s)
+{
+        if (!s || !*s || s[0] == '/')
+                return false;
+        for (const char *p = s; *p;) {
+                const char *end = strchrnul(p, '/');
+                size_t n = (size_t)(end - p);
+                if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+                        return false;
+                p = *end ? end + 1 : end;
+        }
+        return !strchr(s, '\n');
+}
+
+static const struct ynode *get_list(struct reader *c, const struct ynode *m, const char *key,
+                                    size_t max)
+{
+        const struct ynode *n = ynode_map_get(m, key);
+        if (!n || c->failed)
+                return NULL;
+        if (n->type != YNODE_SEQUENCE) {
+                fail(c, n, "%s: expected a list", key);
+                return NULL;
+        }
+        if (n->n_items > max) {
+                fail(c, n, "%s: more than %zu entries", key, max);
+                return NULL;
+        }
+        return n;
+}
+
+static void read_sources(struct reader *c, const struct ynode *list, struct lockfile *lock)
+{
+        static const char *const keys[] = {
+                "name", "url", "suite", "release-sha256", "date", NULL
+        };
+        lock->sources = calloc(list->n_items + 1, sizeof(*lock->sources));
+        if (!lock->sources)
+                return fail(c, list, "out of memory");
+        for (size_t i = 0; i < list->n_items && !c->failed; i++) {
+                const struct ynode *n = list->items[i];
+                if (!check_keys(c, n, "source", keys))
+                        return;
+                struct lock_source *s = &lock->sources[lock->n_sources++];
+                s->name = get_str(c, n, "name");
+                s->url = get_str(c, n, "url");
+                s->suite = get_str(c, n, "suite");
+                s->release_sha256 = get_str(c, n, "release-sha256");
+                s->date = get_str(c, n, "date");
+                if (!c->failed && !hex_ok(s->release_sha256, 64))
+                        fail(c, ynode_map_get(n, "release-sha256"),
+                             "release-sha256: expected 64 lower-case hex digits");
+        }
+}
+
+static void read_utilities(struct reader *c, const struct ynode *list, struct lockfile *lock)
+{
+        static const char *const keys[] = { "request", "package", NULL };
+        lock->utilities = calloc(list->n_items + 1, sizeof(*lock->utilities));
+        if (!lock->utilities)
+                return fail(c, list, "out of memory");
+        for (size_t i = 0; i < list->n_items && !c->failed; i++) {
+                const struct ynode *n = list->items[i];
+                if (!check_keys(c, n, "utility", keys))
+                        return;
+                struct lock_utility *u = &lock->utilities[lock->n_utilities++];
+                u->request = get_str(c, n, "request");
+                u->package = get_str(c, n, "package");
+        }
+}
+
+static void read_packages(struct reader *c, const struct ynode *list, struct lockfile *lock)
+{
+        static const char *const keys[] = { "name",         "version",   "arch",   "source",
+                                            "filename",     "size",      "sha256", "picked-in",
+                                            "installed-in", "needed-by", NULL };
+        lock->packages = calloc(list->n_items + 1, sizeof(*lock->packages));
+        if (!lock->packages)
+                return fail(c, list, "out of memory");
+        for (size_t i = 0; i < list->n_items && !c->failed; i++) {
+                const struct ynode *n = list->items[i];
+                if (!check_keys(c, n, "package", keys))
+                        return;
+                struct lock_package *p = &lock->packages[lock->n_packages++];
+                p->name = get_str(c, n, "name");
+                p->version = get_str(c, n, "version");
+                p->arch = get_str(c, n, "arch");
+                p->source = get_str(c, n, "source");
+                p->filename = get_str(c, n, "filename");
+                get_u64(c, n, "size", &p->size);
+                p->sha256 = get_str(c, n, "sha256");
+                p->picked_in = get_strv(c, n, "picked-in");
+                p->installed_in = get_strv(c, n, "installed-in");
+                p->needed_by = get_strv(c, n, "needed-by");
+                if (c->failed)
+                        return;
+                if (!hex_ok(p->sha256, 64))
+                        return fail(c, ynode_map_get(n, "sha256"),
+                                    "sha256: expected 64 lower-case hex digits");
+                if (!filename_ok(p->filename))
+                        return fail(c, ynode_map_get(n, "filename"),
+                                    "filename: '%s' must be a relative path without '..'",
+                                    p->filename);
+                bool known = false;
+                for (size_t s = 0; s < lock->n_sources && !known; s++)
+                        known = streq(lock->sources[s].name, p->source);
+                if (!known)
+                        return fail(c, ynode_map_get(n, "source"),
+                                    "source: '%s' is not one of the lock's sources", p->source);
+        }
+}
+
+int lockfile_parse(const char *name, const char *buf, size_t len, struct lockfile **ret,
+                   struct cairn_error *err)
+{
+        static const char *const keys[] = { "lockfile", "recipe",    "arch",     "inputs",
+                                            "sources",  "utilities", "packages", NULL };
+        _cleanup_ynode_ struct ynode *root = NULL;
+        int r = ynode_load(name, buf, len, &root, err);
+        if (r < 0)
+                return cairn_error_wrap(err, r,
+                                        "%s: not a lock file (regenerate it with "
+                                        "'cairn lock')",
+                                        name);
+        struct reader c = { .file = name, .err = err };
+        _cleanup_lockfile_ struct lockfile *lock = calloc(1, sizeof(*lock));
+        if (!lock)
+                return -ENOMEM;
+        uint64_t version = 0;
+        if (root->type == YNODE_MAPPING && get_u64(&c, root, "lockfile", &version) &&
+            version != LOCKFILE_VERSION)
+                fail(&c, ynode_map_get(root, "lockfile"),
+                     "lockfile: version %llu is not supported by this cairn (it reads %d)",
+                     (unsigned long long)version, LOCKFILE_VERSION);
+        if (!c.failed && check_keys(&c, root, "the lock file", keys)) {
+                lock->version = (unsigned)version;
+                lock->recipe = get_str(&c, root, "recipe");
+                lock->arch = get_str(&c, root, "arch");
+                lock->inputs = get_str(&c, root, "inputs");
+                const struct ynode *l = get_list(&c, root, "sources", LOCKFILE_MAX_ITEMS);
+                if (l)
+                        read_sources(&c, l, lock);
+                l = get_list(&c, root, "utilities", LOCKFILE_MAX_ITEMS);
+                if (l)
+                        read_utilities(&c, l, lock);
+                l = get_list(&c, root, "packages", LOCKFILE_MAX_ITEMS);
+                if (l)
+                        read_packages(&c, l, lock);
+        }
+        if (c.failed)
+                return -EINVAL;
+        *ret = steal_pointer(&lock);
+        return 0;
+}
+
+int lockfile_read(const char *path, struct lockfile **ret, struct cairn_error *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r = read_file_bounded(path, LOCKFILE_MAX_BYTES, &buf, &len);
+        if (r == -ENOENT)
+                return r;
+        if (r == -EFBIG)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
+                                       "%s: larger than %d MiB; not a lock file cairn wrote", path,
+                                       LOCKFILE_MAX_BYTES >> 20);
+        if (r < 0)
+                return cairn_error_errno(err, r, "%s: %s", path, strerror(-r));
+        return lockfile_parse(path, buf, len, ret, err);
+}
+
+/* ---- writing ---------------------------------------------------------------------------- */
+
+static void print_strv(struct json *j, const char *key, char *const *v)
+{
+        json_key(j, key);
+        json_array_begin(j);
+        for (char *const *p = v; p && *p; p++)
+                json_string(j, *p);
+        json_array_end(j);
+}
+
+void lockfile_print(const struct lockfile *lock, FILE *f)
+{
+        struct json j;
+        json_init_pretty(&j, f);
+        json_object_begin(&j);
+        json_kv_uint(&j, "lockfile", lock->version ? lock->version : LOCKFILE_VERSION);
+        json_kv_string(&j, "recipe", lock->recipe);
+        json_kv_string(&j, "arch", lock->arch);
+        json_kv_string(&j, "inputs", lock->inputs);
+        json_key(&j, "sources");
+        json_array_begin(&j);
+        for (size_t i = 0; i < lock->n_sources; i++) {
+                const struct lock_source *s = &lock->sources[i];
+                json_object_begin(&j);
+                json_kv_string(&j, "name", s->name);
+                json_kv_string(&j, "url", s->url);
+                json_kv_string(&j, "suite", s->suite);
+                json_kv_string(&j, "release-sha256", s->release_sha256);
+                json_kv_string(&j, "date", s->date);
+                json_object_end(&j);
+        }
+        json_array_end(&j);
+        json_key(&j, "utilities");
+        json_array_begin(&j);
+        for (size_t i = 0; i < lock->n_utilities; i++) {
+                json_object_begin(&j);
+                json_kv_string(&j, "request", lock->utilities[i].request);
+                json_kv_string(&j, "package", lock->utilities[i].package);
+                json_object_end(&j);
+        }
+        json_array_end(&j);
+        json_key(&j, "packages");
+        json_array_begin(&j);
+        for (size_t i = 0; i < lock->n_packages; i++) {
+                const struct lock_package *p = &lock->packages[i];
+                json_object_begin(&j);
+                json_kv_string(&j, "name", p->name);
+                json_kv_string(&j, "version", p->version);
+                json_kv_string(&j, "arch", p->arch);
+                json_kv_string(&j, "source", p->source);
+                json_kv_string(&j, "filename", p->filename);
+                json_kv_uint(&j, "size", p->size);
+                json_kv_string(&j, "sha256", p->sha256);
+                print_strv(&j, "picked-in", p->picked_in);
+                print_strv(&j, "installed-in", p->installed_in);
+                print_strv(&j, "needed-by", p->needed_by);
+                json_object_end(&j);
+        }
+        json_array_end(&j);
+        json_object_end(&j);
+        fputc('\n', f);
+}
+
+int lockfile_write(const struct lockfile *lock, const char *path, struct cairn_error *err)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        lockfile_print(lock, f);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        /* Synced: the lock is a source file people commit, not a cache. */
+        int r = write_file_atomic(path, text, len, true);
+        if (r < 0)
+                return cairn_error_errno(err, r, "%s: cannot write the lock file: %s", path,
+                                         strerror(-r));
+        return 0;
+}
+
+/* ---- consistency and changes ------------------------------------------------------------ */
+
+static void put_variants(FILE *f, const struct recipe *r, recipe_variant_mask m)
+{
+        for (size_t i = 0; i < r->n_variants; i++)
+                if (m & ((recipe_variant_mask)1 << i))
+                        fprintf(f, " %s", r->variants[i].name);
+}
+
+int lockfile_inputs_digest(const struct recipe *r, const char *arch, char out[72])
+{
+        /* A line-based canonical form of the resolution's inputs; strings are written with
+         * their length so no value can imitate a separator. */
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "cairn-lock-inputs 1\narch %zu:%s\nvariants", strlen(arch), arch);
+        put_variants(f, r, RECIPE_ALL_VARIANTS);
+        fputc('\n', f);
+        for (size_t i = 0; i < r->n_sources; i++) {
+                const struct recipe_source *s = &r->sources[i];
+                fprintf(f, "source %zu:%s %zu:%s %zu:%s %zu:%s %d", strlen(s->name), s->name,
+                        strlen(s->url), s->url, strlen(s->suite), s->suite,
+                        s->keyring ? strlen(s->keyring) : 0, s->keyring ? s->keyring : "",
+                        s->trusted);
+                for (char **c = s->components; c && *c; c++)
+                        fprintf(f, " %zu:%s", strlen(*c), *c);
+                fputs(" in", f);
+                put_variants(f, r, s->variants);
+                fputc('\n', f);
+        }
+        for (size_t i = 0; i < r->n_utilities; i++) {
+                const struct recipe_utility *u = &r->utilities[i];
+                fprintf(f, "utility %zu:%s in", strlen(u->package), u->package);
+                put_variants(f, r, u->variants);
+                fputc('\n', f);
+        }
+        for (size_t i = 0; i < r->n_packages; i++) {
+                const struct recipe_package *p = &r->packages[i];
+                fprintf(f, "package %zu:%s in", strlen(p->name), p->name);
+                put_variants(f, r, p->variants);
+                fputc('\n', f);
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        char hex[DIGEST_HEX_MAX];
+        digest_buf_hex(DIGEST_SHA256, text, len, hex);
+        snprintf(out, 72, "sha256:%s", hex);
+        return 0;
+}
+
+static int strv_push_printf(char ***lines, size_t *n, const char *fmt, ...) _printf_(3, 4);
+static int strv_push_printf(char ***lines, size_t *n, const char *fmt, ...)
+{
+        char **nv = realloc(*lines, (*n + 2) * sizeof(char *));
+        if (!nv)
+                return -ENOMEM;
+        *lines = nv;
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&nv[*n], fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                nv[*n] = NULL;
+                return -ENOMEM;
+        }
+        nv[++*n] = NULL;
+        return 0;
+}
+
+static const struct lock_package *find_by_name(const struct lockfile *l, const char *name)
+{
+        for (size_t i = 0; l && i < l->n_packages; i++)
+                if (streq(l->packages[i].name, name))
+                        return &l->packages[i];
+        return NULL;
+}
+
+int lockfile_diff(const struct lockfile *old, const struct lockfile *new, char ***lines)
+{
+        size_t n = 0;
+        for (char **p = *lines; p && *p; p++)
+                n++;
+        int r = 0;
+        for (size_t i = 0; r >= 0 && new &&i < new->n_packages; i++) {
+                const struct lock_package *p = &new->packages[i];
+                const struct lock_package *o = find_by_name(old, p->name);
+                if (!o)
+                        r = strv_push_printf(lines, &n, "+ %s %s", p->name, p->version);
+                else if (!streq(o->version, p->version) || !streq(o->sha256, p->sha256))
+                        r = strv_push_printf(lines, &n, "~ %s %s -> %s", p->name, o->version,
+                                             p->version);
+        }
+        for (size_t i = 0; r >= 0 && old && i < old->n_packages; i++) {
+                const struct lock_package *o = &old->packages[i];
+                if (!find_by_name(new, o->name))
+                        r = strv_push_printf(lines, &n, "- %s %s", o->name, o->version);
+        }
+        return r;
+}

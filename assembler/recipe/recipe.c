@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The recipe model: loading, freeing, and the per-variant views. The schema walk lives in
+ * recipe-parse.c. */
+#include <ctype.h>
+#include <libgen.h>
+#include <limits.h>
+
+#include "recipe-internal.h"
+#include "tree/tree.h"
+
+static void run_clear(struct recipe_run *run)
+{
+        free(run->user);
+        strv_free(run->entrypoint);
+        strv_free(run->cmd);
+        free(run->workdir);
+        for (size_t i = 0; i < run->n_env; i++) {
+                free(run->env[i].key);
+                free(run->env[i].value);
+        }
+        free(run->env);
+        for (size_t i = 0; i < run->n_labels; i++) {
+                free(run->labels[i].key);
+                free(run->labels[i].value);
+        }
+        free(run->labels);
+        free(run->stop_signal);
+        free(run->init);
+        strv_free(run->writable);
+        strv_free(run->require_env);
+}
+
+void recipe_free(struct recipe *r)
+{
+        if (!r)
+                return;
+        for (size_t i = 0; i < r->n_sources; i++) {
+                struct recipe_source *s = &r->sources[i];
+                free(s->name);
+                free(s->type);
+                free(s->url);
+                free(s->suite);
+                strv_free(s->components);
+                free(s->keyring);
+        }
+        free(r->sources);
+        for (size_t i = 0; i < r->n_utilities; i++) {
+                struct recipe_utility *u = &r->utilities[i];
+                free(u->package);
+                for (size_t k = 0; k < u->n_files; k++) {
+                        free(u->files[k].src);
+                        free(u->files[k].dest);
+                }
+                free(u->files);
+        }
+        free(r->utilities);
+        for (size_t i = 0; i < r->n_packages; i++)
+                free(r->packages[i].name);
+        free(r->packages);
+        for (size_t i = 0; i < r->n_artifacts; i++) {
+                free(r->artifacts[i].src);
+                free(r->artifacts[i].dest);
+                free(r->artifacts[i].sha256);
+        }
+        free(r->artifacts);
+        for (size_t i = 0; i < r->n_groups; i++)
+                free(r->groups[i].name);
+        free(r->groups);
+        for (size_t i = 0; i < r->n_users; i++) {
+                free(r->users[i].name);
+                free(r->users[i].home);
+                free(r->users[i].shell);
+        }
+        free(r->users);
+        for (size_t i = 0; i < r->n_files; i++) {
+                free(r->files[i].path);
+                free(r->files[i].content);
+                free(r->files[i].target);
+        }
+        free(r->files);
+        run_clear(&r->run);
+        for (size_t i = 0; i < r->n_variants; i++) {
+                free(r->variants[i].name);
+                free(r->variants[i].policy);
+                run_clear(&r->variants[i].run);
+        }
+        free(r->variants);
+        for (size_t i = 0; i < r->n_policies; i++) {
+                free(r->policies[i].name);
+                strv_free(r->policies[i].allow_executables);
+                strv_free(r->policies[i].disable_rules);
+        }
+        free(r->policies);
+        free(r->path);
+        free(r->dir);
+        free(r->name);
+        free(r->arch);
+        free(r);
+}
+
+/* Refuses input that is not text before libyaml sees it: a clearer message than a scanner
+ * error in the middle of binary data. */
+static int check_text(const char *name, const char *buf, size_t len, struct cairn_error *err)
+{
+        unsigned line = 1, col = 1;
+        for (size_t i = 0; i < len; i++) {
+                unsigned char ch = (unsigned char)buf[i];
+                if (ch == '\n') {
+                        line++;
+                        col = 1;
+                        continue;
+                }
+                if (ch == 0 || (ch < 0x20 && ch != '\t' && ch != '\r'))
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                               "%s:%u:%u: error: control character 0x%02x: "
+                                               "this is not a YAML text file",
+                                               name, line, col, ch);
+                if (ch >= 0x80) {
+                        /* libyaml reports bad UTF-8 by byte offset only; give the position */
+                        size_t n = ch >= 0xf0 && ch <= 0xf4  ? 3
+                                   : ch >= 0xe0              ? 2
+                                   : ch >= 0xc2 && ch < 0xe0 ? 1
+                                                             : 0;
+                        bool ok = n > 0 && i + n < len;
+                        for (size_t k = 1; ok && k <= n; k++)
+                                ok = ((unsigned char)buf[i + k] & 0xc0) == 0x80;
+                        if (!ok)
+                                return cairn_error_add(
+                                        err, CAIRN_EXIT_USAGE, -EINVAL,
+                                        "%s:%u:%u: error: invalid UTF-8 byte 0x%02x: "
+                                        "recipes are UTF-8 text",
+                                        name, line, col, ch);
+                        i += n;
+                }
+                col++;
+        }
+        return 0;
+}
+
+static void msg_position(const char *m, const char *name, unsigned long *line, unsigned long *col)
+{
+        size_t n = strlen(name);
+        *line = *col = ULONG_MAX;
+        /* "FILE: too many errors" has no position: it sorts last */
+        if (strncmp(m, name, n) != 0 || m[n] != ':' || !isdigit((unsigned char)m[n + 1]))
+                return;
+        char *end;
+        *line = strtoul(m + n + 1, &end, 10);
+        if (*end == ':')
+                *col = strtoul(end + 1, NULL, 10);
+}
+
+static int msg_cmp(const void *a, const void *b, void *name)
+{
+        unsigned long la, ca, lb, cb;
+        msg_position(*(char *const *)a, name, &la, &ca);
+        msg_position(*(char *const *)b, name, &lb, &cb);
+        if (la != lb)
+                return la < lb ? -1 : 1;
+        return ca < cb ? -1 : ca > cb;
+}
+
+/* Orders the recipe's messages by position, as a compiler does; "too many errors" (no
+ * position) stays last. first is the index of the first message this parse added. */
+static void sort_messages(struct cairn_error *err, const char *name, size_t first)
+{
+        if (!err || err->n_messages <= first + 1)
+                return;
+        qsort_r(err->messages + first, err->n_messages - first, sizeof(char *), msg_cmp,
+                (void *)name);
+}
+
+int recipe_parse_buffer(const char *name, const char *buf, size_t len, struct recipe **ret,
+                        struct cairn_error *err)
+{
+        if (len > RECIPE_MAX_BYTES)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EFBIG,
+                                       "%s: the recipe is larger than %d bytes", name,
+                                       RECIPE_MAX_BYTES);
+        int r = check_text(name, buf, len, err);
+        if (r < 0)
+                return r;
+        _cleanup_ynode_ struct ynode *root = NULL;
+        r = ynode_load(name, buf, len, &root, err);
+        if (r < 0)
+                return r == -ENODATA ? -EINVAL : r;
+
+        _cleanup_recipe_ struct recipe *rec = calloc(1, sizeof(*rec));
+        if (!rec)
+                return -ENOMEM;
+        rec->path = strdup(name);
+        _cleanup_free_ char *copy = strdup(name);
+        if (!rec->path || !copy)
+                return -ENOMEM;
+        rec->dir = strdup(dirname(copy));
+        if (!rec->dir)
+                return -ENOMEM;
+        size_t first = err ? err->n_messages : 0;
+        r = recipe_walk(name, root, rec, err);
+        if (r < 0) {
+                sort_messages(err, name, first);
+                return r;
+        }
+        *ret = steal_pointer(&rec);
+        return 0;
+}
+
+int recipe_parse_file(const char *path, struct recipe **ret, struct cairn_error *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r = read_file_bounded(path, RECIPE_MAX_BYTES, &buf, &len);
+        if (r == -EFBIG)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
+                                       "%s: the recipe is larger than %d bytes", path,
+                                       RECIPE_MAX_BYTES);
+        if (r < 0)
+                return cairn_error_errno(err, r, "%s: cannot read the recipe: %s", path,
+                                         strerror(-r));
+        return recipe_parse_buffer(path, buf, len, ret, err);
+}
+
+int recipe_variant_index(const struct recipe *r, const char *name)
+{
+        for (size_t i = 0; i < r->n_variants; i++)
+                if (streq_ptr(r->variants[i].name, name))
+                        return (int)i;
+        return -ENOENT;
+}
+
+const char *recipe_host_arch(void)
+{
+#if defined(__x86_64__)
+        return "amd64";
+#elif defined(__aarch64__)
+        return "arm64";
+#elif defined(__i386__)
+        return "i386";
+#elif defined(__arm__)
+        return "armhf";
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        return "ppc64el";
+#elif defined(__s390x__)
+        return "s390x";
+#elif defined(__riscv) && __riscv_xlen == 64
+        return "riscv64";
+#else
+        return "unknown";
+#endif
+}
+
+bool path_is_normalized(const char *p)
+{
+        _cleanup_free_ char *n = NULL;
+        return p && p[0] == '/' && tree_path_normalize(p, &n) == 0 && streq(n, p);
+}
+
+/* Applies the keys an override sets; strings stay borrowed. */
+static void run_merge(struct recipe_run *dst, const struct recipe_run *src)
+{
+        if (src->user)
+                dst->user = src->user;
+        if (src->has_entrypoint) {
+                dst->entrypoint = src->entrypoint;
+                dst->has_entrypoint = true;
+        }
+        if (src->has_cmd) {
+                dst->cmd = src->cmd;
+                dst->has_cmd = true;
+        }
+        if (src->workdir)
+                dst->workdir = src->workdir;
+        if (src->has_env) {
+                dst->env = src->env;
+                dst->n_env = src->n_env;
+                dst->has_env = true;
+        }
+        if (src->has_labels) {
+                dst->labels = src->labels;
+                dst->n_labels = src->n_labels;
+                dst->has_labels = true;
+        }
+        if (src->stop_signal)
+                dst->stop_signal = src->stop_signal;
+        if (src->init)
+                dst->init = src->init;
+        if (src->read_only >= 0)
+                dst->read_only = src->read_only;
+        if (src->has_writable) {
+                dst->writable = src->writable;
+                dst->has_writable = true;
+        }
+        if (src->has_require_env) {
+                dst->require_env = src->require_env;
+                dst->has_require_env = true;
+        }
+}
+
+#define FILTER(view, rec, field, nfield, bit)                                                      \
+        do {                                                                                       \
+                (view)->field = calloc((rec)->nfield + 1, sizeof(*(view)->field));                 \
+                if (!(view)->field)                                                                \
+                        return -ENOMEM;                                                            \
+                for (size_t _i = 0; _i < (rec)->nfield; _i++)                                      \
+                        if ((rec)->field[_i].variants & (bit))                                     \
+                                (view)->field[(view)->nfield++] = &(rec)->field[_i];               \
+        } while (0)
+
+int recipe_view_new(const struct recipe *r, const char *name, struct recipe_view **ret,
+                    struct cairn_error *err)
+{
+        int idx = recipe_variant_index(r, name);
+        if (idx < 0)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
+                                       "%s: the recipe has no variant '%s'", r->path, name);
+        _cleanup_recipe_view_ struct recipe_view *v = calloc(1, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        recipe_variant_mask bit = (recipe_variant_mask)1 << idx;
+        v->recipe = r;
+        v->variant = &r->variants[idx];
+        v->index = (unsigned)idx;
+        v->epoch = r->epoch >= 0 ? r->epoch : 0;
+
+        FILTER(v, r, sources, n_sources, bit);
+        FILTER(v, r, utilities, n_utilities, bit);
+        FILTER(v, r, packages, n_packages, bit);
+        FILTER(v, r, artifacts, n_artifacts, bit);
+        FILTER(v, r, groups, n_groups, bit);
+        FILTER(v, r, users, n_users, bit);
+        FILTER(v, r, files, n_files, bit);
+
+        v->policy =
+                v->variant->policy ? v->variant->policy : (streq(name, "prod") ? "strict" : "dev");
+        for (size_t i = 0; i < r->n_policies; i++)
+                if (streq_ptr(r->policies[i].name, v->policy))
+                        v->policy_tuning = &r->policies[i];
+
+        v->run = (struct recipe_run){ .read_only = -1 };
+        run_merge(&v->run, &r->run);
+        run_merge(&v->run, &v->variant->run);
+        /* The safe choice is the default under the strict profile: a read-only root, and the
+         * first declared non-root user. */
+        if (streq(v->policy, "strict")) {
+                if (v->run.read_only < 0)
+                        v->run.read_only = 1;
+                for (size_t i = 0; !v->run.user && i < v->n_users; i++)
+                        if (v->users[i]->uid != 0)
+                                v->run.user = v->users[i]->name;
+        }
+        if (v->run.read_only < 0)
+                v->run.read_only = 0;
+        *ret = steal_pointer(&v);
+        return 0;
+}
+
+void recipe_view_free(struct recipe_view *v)
+{
+        if (!v)
+                return;
+        free(v->sources);
+        free(v->utilities);
+        free(v->packages);
+        free(v->artifacts);
+        free(v->groups);
+        free(v->users);
+        free(v->files);
+        free(v);
+}
+
+const struct recipe_user *recipe_view_find_user(const struct recipe_view *v, const char *name)
+{
+        for (size_t i = 0; i < v->n_users; i++)
+                if (streq_ptr(v->users[i]->name, name))
+                        return v->users[i];
+        return NULL;
+}
+
+const struct recipe_group *recipe_view_find_group(const struct recipe_view *v, const char *name)
+{
+        for (size_t i = 0; i < v->n_groups; i++)
+                if (streq_ptr(v->groups[i]->name, name))
+                        return v->groups[i];
+        return NULL;
+}
+
+static bool parse_u32(const char *s, const char *end, uint32_t *ret)
+{
+        uint64_t v = 0;
+        if (s == end)
+                return false;
+        for (const char *p = s; p < end; p++) {
+                if (*p < '0' || *p > '9')
+                        return false;
+                v = v * 10 + (uint64_t)(*p - '0');
+                if (v > UINT32_MAX - 1)
+                        return false;
+        }
+        *ret = (uint32_t)v;
+        return true;
+}
+
+int recipe_view_run_ids(const struct recipe_view *v, uint32_t *ret_uid, uint32_t *ret_gid,
+                        struct cairn_error *err)
+{
+        const char *user = v->run.user;
+        uint32_t uid = 0, gid = 0;
+        if (!user || streq(user, "root")) {
+                /* 0:0 */
+        } else if (user[0] >= '0' && user[0] <= '9') {
+                const char *colon = strchr(user, ':');
+                const char *end = colon ? colon : user + strlen(user);
+                if (!parse_u32(user, end, &uid) ||
+                    (colon && !parse_u32(colon + 1, colon + 1 + strlen(colon + 1), &gid)))
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                               "%s: run.user '%s' is not UID or UID:GID",
+                                               v->recipe->path, user);
+                if (!colon)
+                        gid = uid;
+        } else {
+                const struct recipe_user *u = recipe_view_find_user(v, user);
+                if (!u)
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
+                                               "%s: run.user '%s' is not a user of variant %s; "
+                                               "declare it under accounts.users",
+                                               v->recipe->path, user, v->variant->name);
+                uid = u->uid;
+                gid = u->gid;
+        }
+        *ret_uid = uid;
+        *ret_gid = gid;
+        return 0;
+}

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The recipe model: schema version 1 of DESIGN.md §2 as plain C structs.
+ *
+ * recipe_parse_file() reads and validates a recipe; every string in the result is owned by the
+ * struct recipe and freed by recipe_free(). recipe_view_new() gives "the recipe as seen by one
+ * variant": the items whose `variants:` include it, and the run/policy settings with the
+ * variant's overrides and the safe defaults applied. A view borrows every string from its
+ * recipe and must be freed before it.
+ *
+ * Positions (line, column) are 1-based, from libyaml's marks.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+#define RECIPE_SCHEMA_VERSION 1
+#define RECIPE_MAX_BYTES      (1024 * 1024) /* a recipe larger than this is refused */
+#define RECIPE_MAX_VARIANTS   16
+#define RECIPE_MODE_UNSET     (-1)
+#define RECIPE_ID_UNSET       UINT32_MAX
+
+struct recipe_pos {
+        unsigned line, column;
+};
+
+/* Bit i set: the item belongs to variant i of recipe->variants. 0 is never stored: items
+ * without `variants:` get RECIPE_ALL_VARIANTS. */
+typedef uint32_t recipe_variant_mask;
+#define RECIPE_ALL_VARIANTS UINT32_MAX
+
+struct recipe_kv {
+        char *key;   /* owned */
+        char *value; /* owned */
+};
+
+struct recipe_source {
+        char *name;        /* owned */
+        char *type;        /* owned; "deb" */
+        char *url;         /* owned; "apt", http://, https://, file:// */
+        char *suite;       /* owned */
+        char **components; /* owned, NULL-terminated; default {"main"} */
+        char *keyring;     /* owned; NULL only when trusted */
+        bool trusted;
+        recipe_variant_mask variants;
+        struct recipe_pos pos;
+};
+
+/* One file picked out of a utility's package: package path -> image path. */
+struct recipe_pick {
+        char *src;  /* owned; absolute path inside the package */
+        char *dest; /* owned; absolute normalised path in the image */
+        struct recipe_pos pos;
+};
+
+struct recipe_utility {
+        char *package;             /* owned; a libsolv dependency string, "tini (>= 0.19)" */
+        struct recipe_pick *files; /* owned, n_files entries, in recipe order */
+        size_t n_files;
+        recipe_variant_mask variants;
+        struct recipe_pos pos;
+};
+
+struct recipe_package {
+        char *name; /* owned; a libsolv dependency string */
+        recipe_variant_mask variants;
+        struct recipe_pos pos;
+};
+
+struct recipe_artifact {
+        char *src;    /* owned; as written, relative to the recipe's directory (or absolute) */
+        char *dest;   /* owned; absolute normalised image path */
+        int mode;     /* 0..07777, or RECIPE_MODE_UNSET: keep the source's (files), 0755 dirs */
+        uint32_t uid; /* RECIPE_ID_UNSET: 0 */
+        uint32_t gid; /* RECIPE_ID_UNSET: 0 */
+        char *sha256; /* owned; 64 lower-case hex digits, or NULL */
+        recipe_variant_mask variants;
+        struct recipe_pos pos;
+};
+
+struct recipe_group {
+        char *name; /* owned */
+        uint32_t gid;
+        recipe_variant_mask variants;
+        struct recipe_pos pos;
+};
+
+struct recipe_user {
+        char *name; /* owned */
+        uint32_t uid;
+        uint32_t gid; /* RECIPE_ID_UNSET: same as uid */
+        char *home;   /* owned; default "/" */
+        char *shell;  /* owned; default "/sbin/nologin" */
+        recipe_variant_mask variants;
+        struct recipe_pos pos;
+};
+
+enum recipe_file_type {
+        RECIPE_FILE_REGULAR, /* default when `content` is given */
+        RECIPE_FILE_DIR,
+        RECIPE_FILE_SYMLINK,
+};
+
+struct recipe_file {
+        char *path; /* owned; absolute normalised */
+        enum recipe_file_type type;
+        int mode;          /* RECIPE_MODE_UNSET: 0644 files, 0755 dirs, 0777 symlinks */
+        uint32_t uid, gid; /* RECIPE_ID_UNSET: 0 */
+        char *content;     /* owned; regular files only; may contain NULs */
+        size_t content_len;
+        char *target; /* owned; symlinks only; kept as written */
+        recipe_variant_mask variants;
+        struct recipe_pos pos;
+};
+
+/*
+ * `run:`, also the shape of a variant's `run:` override. Each field has a "set" marker so an
+ * override replaces exactly the keys it names (merge key by key).
+ */
+struct recipe_run {
+        char *user;        /* owned; a name from accounts, or "UID[:GID]" */
+        char **entrypoint; /* owned, NULL-terminated */
+        bool has_entrypoint;
+        char **cmd; /* owned, NULL-terminated */
+        bool has_cmd;
+        char *workdir;         /* owned */
+        struct recipe_kv *env; /* owned, n_env entries, in recipe order */
+        size_t n_env;
+        bool has_env;
+        struct recipe_kv *labels; /* owned, n_labels entries, in recipe order */
+        size_t n_labels;
+        bool has_labels;
+        char *stop_signal; /* owned; "SIGTERM" form */
+        char *init;        /* owned; "cairn-init" or NULL */
+        int read_only;     /* -1 unset, 0, 1 */
+        char **writable;   /* owned, NULL-terminated */
+        bool has_writable;
+        char **require_env; /* owned, NULL-terminated */
+        bool has_require_env;
+};
+
+/* Tuning of one enforcer profile (`policy: NAME:`). */
+struct recipe_policy {
+        char *name;               /* owned; "strict", "dev", or a recipe-defined name */
+        char **allow_executables; /* owned, NULL-terminated globs */
+        char **disable_rules;     /* owned, NULL-terminated rule ids */
+        struct recipe_pos pos;
+};
+
+struct recipe_variant {
+        char *name;            /* owned */
+        char *policy;          /* owned; NULL: "strict" for prod, "dev" otherwise */
+        struct recipe_run run; /* the override; only the has_/set keys apply */
+        struct recipe_pos pos;
+};
+
+struct recipe {
+        char *path; /* owned; as given to recipe_parse_file */
+        char *dir;  /* owned; directory of path, for artifact sources */
+        unsigned schema;
+        char *name;    /* owned */
+        char *arch;    /* owned; NULL: the host's Debian architecture */
+        int64_t epoch; /* -1 when the recipe does not set it */
+        struct recipe_pos epoch_pos;
+
+        struct recipe_source *sources;
+        size_t n_sources;
+        struct recipe_utility *utilities;
+        size_t n_utilities;
+        struct recipe_package *packages;
+        size_t n_packages;
+        struct recipe_artifact *artifacts;
+        size_t n_artifacts;
+        struct recipe_group *groups;
+        size_t n_groups;
+        struct recipe_user *users;
+        size_t n_users;
+        struct recipe_file *files;
+        size_t n_files;
+        struct recipe_run run;
+        struct recipe_variant *variants; /* default: dev, prod (in that order) */
+        size_t n_variants;
+        struct recipe_policy *policies;
+        size_t n_policies;
+};
+
+/*
+ * Parses and validates the recipe at path. On failure returns -EINVAL (or the errno of a read
+ * failure) and err holds one "FILE:LINE:COLUMN: error: MESSAGE" per problem found, all of them,
+ * with exit class CAIRN_EXIT_USAGE. On success *ret owns the recipe.
+ */
+int recipe_parse_file(const char *path, struct recipe **ret, struct cairn_error *err);
+
+/* Same, from a buffer; `name` is used in messages and to find relative artifact sources. */
+int recipe_parse_buffer(const char *name, const char *buf, size_t len, struct recipe **ret,
+                        struct cairn_error *err);
+
+void recipe_free(struct recipe *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct recipe *, recipe_free)
+#define _cleanup_recipe_ _cleanup_(recipe_freep)
+
+/* Index of the variant called name, or -ENOENT. */
+int recipe_variant_index(const struct recipe *r, const char *name);
+
+/* The host's Debian architecture name ("amd64", "arm64", ...) for the compiler's target. */
+const char *recipe_host_arch(void);
+
+/*
+ * The recipe as seen by one variant. Arrays hold pointers into the recipe (borrowed); the
+ * run settings are merged key by key: recipe `run:` then the variant's `run:` override, then
+ * defaults (prod: read_only=1 when unset, user = the first declared non-root user when unset).
+ */
+struct recipe_view {
+        const struct recipe *recipe;
+        const struct recipe_variant *variant;
+        unsigned index;                            /* variant index */
+        const char *policy;                        /* effective profile name */
+        const struct recipe_policy *policy_tuning; /* NULL when the recipe does not tune it */
+        int64_t epoch; /* recipe epoch, or 0 when unset (callers apply overrides) */
+
+        const struct recipe_source **sources;
+        size_t n_sources;
+        const struct recipe_utility **utilities;
+        size_t n_utilities;
+        const struct recipe_package **packages;
+        size_t n_packages;
+        const struct recipe_artifact **artifacts;
+        size_t n_artifacts;
+        const struct recipe_group **groups;
+        size_t n_groups;
+        const struct recipe_user **users;
+        size_t n_users;
+        const struct recipe_file **files;
+        size_t n_files;
+
+        struct recipe_run run; /* merged; strings and arrays borrowed, never freed via view */
+};
+
+/* Builds the view of variant `name`. -ENOENT (with err) when the recipe has no such variant. */
+int recipe_view_new(const struct recipe *r, const char *name, struct recipe_view **ret,
+                    struct cairn_error *err);
+void recipe_view_free(struct recipe_view *v);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct recipe_view *, recipe_view_free)
+#define _cleanup_recipe_view_ _cleanup_(recipe_view_freep)
+
+/* Looks up a user/group of the view by name; NULL when absent. */
+const struct recipe_user *recipe_view_find_user(const struct recipe_view *v, const char *name);
+const struct recipe_group *recipe_view_find_group(const struct recipe_view *v, const char *name);
+
+/*
+ * Resolves view->run.user to numeric ids: a declared user name, "UID" or "UID:GID".
+ * NULL user means 0:0. -ENOENT (with err) for an unknown name.
+ */
+int recipe_view_run_ids(const struct recipe_view *v, uint32_t *ret_uid, uint32_t *ret_gid,
+                        struct cairn_error *err);
+
+/*
+ * Path helpers shared with the stages: true when p is absolute, has no empty, "." or ".."
+ * component and no trailing slash (except "/" itself).
+ */
+bool path_is_normalized(const char *p);

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "build.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "outdir.h"
+
+/* Parses a non-negative decimal epoch; -1 when s is not one. */
+static int64_t parse_epoch(const char *s)
+{
+        if (!s || !*s)
+                return -1;
+        int64_t v = 0;
+        for (const char *p = s; *p; p++) {
+                if (*p < '0' || *p > '9' || v > (INT64_MAX - 9) / 10)
+                        return -1;
+                v = v * 10 + (*p - '0');
+        }
+        return v;
+}
+
+static int default_cache_dir(char **ret)
+{
+        const char *xdg = getenv("XDG_CACHE_HOME");
+        const char *home = getenv("HOME");
+        char *p = NULL;
+        int r;
+        if (xdg && xdg[0] == '/')
+                r = asprintf(&p, "%s/cairn", xdg);
+        else if (home && home[0] == '/')
+                r = asprintf(&p, "%s/.cache/cairn", home);
+        else
+                r = asprintf(&p, "/var/cache/cairn");
+        if (r < 0)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
+/*
+ * Temporary files in the cache (".tmp-PID-RANDOM" in debs/, index/, keyring/, layers/,
+ * objects/, scan/, unpacked/ and release/HASH/) of a build killed while writing them. The cache may
+ * be shared with builds in other PID namespaces, so a temp file also has to be untouched for
+ * CACHE_TEMP_AGE seconds: a live
+ * download writes to it at least every $CAIRN_HTTP_TIMEOUT seconds, a layer is copied in one go.
+ */
+#define CACHE_TEMP_AGE 600
+static void remove_stale_cache_temps(const char *cache)
+{
+        static const char *const dirs[] = { "debs",    "index", "keyring", "layers",
+                                            "objects", "scan",  "unpacked" };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_free_ char *d = NULL;
+                if (asprintf(&d, "%s/%s", cache, dirs[i]) >= 0)
+                        remove_dead_temps(d, ".tmp-", CACHE_TEMP_AGE);
+        }
+        _cleanup_free_ char *rel = NULL;
+        if (asprintf(&rel, "%s/release", cache) < 0)
+                return;
+        DIR *d = opendir(rel);
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *sub = NULL;
+                if (de->d_name[0] != '.' && asprintf(&sub, "%s/%s", rel, de->d_name) >= 0)
+                        remove_dead_temps(sub, ".tmp-", CACHE_TEMP_AGE);
+        }
+        closedir(d);
+}
+
+int build_new(const struct build_options *opts, struct build **ret, struct cairn_error *err)
+{
+        _cleanup_build_ struct build *b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->opts = *opts;
+
+        int r = recipe_parse_file(opts->recipe_path, &b->recipe, err);
+        if (r < 0)
+                return r;
+
+        if (opts->epoch >= 0)
+                b->epoch = opts->epoch;
+        else if (getenv("SOURCE_DATE_EPOCH")) {
+                b->epoch = parse_epoch(getenv("SOURCE_DATE_EPOCH"));
+                if (b->epoch < 0)
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                               "SOURCE_DATE_EPOCH=%s is not a number of seconds",
+                                               getenv("SOURCE_DATE_EPOCH"));
+        } else
+                b->epoch = b->recipe->epoch >= 0 ? b->recipe->epoch : 0;
+        b->arch = b->recipe->arch ? b->recipe->arch : recipe_host_arch();
+
+        if (opts->cache_dir)
+                b->cache_dir = strdup(opts->cache_dir);
+        else if (default_cache_dir(&b->cache_dir) < 0)
+                b->cache_dir = NULL;
+        if (!b->cache_dir)
+                return -ENOMEM;
+        remove_stale_cache_temps(b->cache_dir);
+
+        if (opts->lock_path)
+                b->lock_path = strdup(opts->lock_path);
+        else if (asprintf(&b->lock_path, "%s/%s.lock.json", b->recipe->dir, b->recipe->name) < 0)
+                b->lock_path = NULL;
+        if (!b->lock_path)
+                return -ENOMEM;
+
+        bool all = !opts->only_variant || streq(opts->only_variant, "all");
+        if (!all && recipe_variant_index(b->recipe, opts->only_variant) < 0)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
+                                       "%s: no variant '%s' (the recipe declares %zu variant%s)",
+                                       opts->recipe_path, opts->only_variant, b->recipe->n_variants,
+                                       b->recipe->n_variants == 1 ? "" : "s");
+
+        b->source_info = calloc(b->recipe->n_sources + 1, sizeof(*b->source_info));
+        b->utility_packages = calloc(b->recipe->n_utilities + 1, sizeof(char *));
+        b->variants = calloc(b->recipe->n_variants, sizeof(*b->variants));
+        if (!b->source_info || !b->utility_packages || !b->variants)
+                return -ENOMEM;
+        for (size_t i = 0; i < b->recipe->n_variants; i++) {
+                struct build_variant *v = &b->variants[i];
+                v->name = b->recipe->variants[i].name;
+                v->selected = all || streq(v->name, opts->only_variant);
+                b->n_variants++;
+                r = recipe_view_new(b->recipe, v->name, &v->view, err);
+                if (r < 0)
+                        return r;
+                r = tree_new(&v->tree);
+                if (r < 0)
+                        return r;
+        }
+
+        /* The work dir (object store) lives next to the output so the final copy stays on one
+         * filesystem; without an output it goes to $TMPDIR. */
+        if (opts->out_dir) {
+                _cleanup_free_ char *a = strdup(opts->out_dir), *c = strdup(opts->out_dir);
+                if (!a || !c)
+                        return -ENOMEM;
+                const char *parent = dirname(a);
+                r = mkdir_p(parent, 0755);
+                if (r < 0)
+                        return cairn_error_errno(err, r, "%s: cannot create: %s", parent,
+                                                 strerror(-r));
+                outdir_remove_stale_siblings(parent, basename(c));
+                r = outdir_make_sibling(opts->out_dir, "work", &b->work_dir);
+        } else {
+                const char *tmp = getenv("TMPDIR");
+                if (asprintf(&b->work_dir, "%s/cairn-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0) {
+                        b->work_dir = NULL;
+                        return -ENOMEM;
+                }
+                r = mkdtemp(b->work_dir) ? 0 : -errno;
+                if (r < 0) {
+                        free(b->work_dir);
+                        b->work_dir = NULL;
+                }
+        }
+        if (r < 0)
+                return cairn_error_errno(err, r, "%s: cannot create a work directory: %s",
+                                         opts->out_dir ? opts->out_dir : "$TMPDIR", strerror(-r));
+
+        _cleanup_free_ char *objects = NULL;
+        if (asprintf(&objects, "%s/objects", b->work_dir) < 0)
+                return -ENOMEM;
+        r = store_open(objects, &b->store, err);
+        if (r < 0)
+                return r;
+
+        *ret = steal_pointer(&b);
+        return 0;
+}
+
+void build_package_clear(struct build_package *p)
+{
+        free(p->name);
+        free(p->version);
+        free(p->arch);
+        free(p->source);
+        free(p->filename);
+        free(p->sha256);
+        free(p->maintainer);
+        free(p->url);
+        free(p->local_path);
+        strv_free(p->needed_by);
+        deb_contents_free(p->contents);
+}
+
+void build_free(struct build *b)
+{
+        if (!b)
+                return;
+        for (size_t i = 0; i < b->n_variants; i++) {
+                recipe_view_free(b->variants[i].view);
+                tree_free(b->variants[i].tree);
+                free(b->variants[i].verdict.summary);
+                free(b->variants[i].verdict.report);
+        }
+        free(b->variants);
+        build_packages_reset(b);
+        free(b->utility_packages);
+        for (size_t i = 0; b->source_info && i < b->recipe->n_sources; i++)
+                debrepo_info_clear(&b->source_info[i]);
+        free(b->source_info);
+        strv_free(b->pkg_with_scripts);
+        free(b->lock_path);
+        lockfile_free(b->lock_old);
+        lockfile_free(b->lock);
+        strv_free(b->lock_changes);
+        store_free(b->store);
+        store_free(b->cache_store);
+        if (b->tmp_out)
+                (void)rm_rf(b->tmp_out);
+        if (b->work_dir)
+                (void)rm_rf(b->work_dir);
+        free(b->tmp_out);
+        free(b->work_dir);
+        free(b->cache_dir);
+        recipe_free(b->recipe);
+        free(b);
+}
+
+struct build_variant *build_find_variant(struct build *b, const char *name)
+{
+        for (size_t i = 0; i < b->n_variants; i++)
+                if (streq(b->variants[i].name, name))
+                        return &b->variants[i];
+        return NULL;
+}
+
+void build_packages_reset(struct build *b)
+{
+        for (size_t i = 0; i < b->n_packages; i++)
+                build_package_clear(&b->packages[i]);
+        free(b->packages);
+        b->packages = NULL;
+        b->n_packages = 0;
+        for (size_t i = 0; b->utility_packages && i < b->recipe->n_utilities; i++) {
+                free(b->utility_packages[i]);
+                b->utility_packages[i] = NULL;
+        }
+}
+
+struct build_package *build_utility_package(struct build *b, const struct recipe_utility *u)
+{
+        const char *name = b->utility_packages[u - b->recipe->utilities];
+        for (size_t i = 0; name && i < b->n_packages; i++)
+                if (streq(b->packages[i].name, name) && b->packages[i].picked)
+                        return &b->packages[i];
+        return NULL;
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The state the stages share (DESIGN.md §1): the options, the parsed recipe, one tree per
+ * variant, the chosen Debian packages, the lock, and each variant's verdict and emit results.
+ *
+ * Each stage (stages/) reads what earlier stages put here and adds its own part; no stage
+ * calls another. stages/pipeline.c calls them in order. Nothing here runs a stage.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "debian/debcache.h"
+#include "debian/debrepo.h"
+#include "base/error.h"
+#include "recipe/lockfile.h"
+#include "recipe/recipe.h"
+#include "tree/store.h"
+#include "tree/tree.h"
+
+struct build_options {
+        const char *recipe_path;
+        const char *out_dir;      /* NULL: no output written (check, profile) */
+        const char *cache_dir;    /* NULL: $XDG_CACHE_HOME/cairn or ~/.cache/cairn */
+        const char *only_variant; /* NULL or "all": every declared variant */
+        int64_t epoch;            /* -1: SOURCE_DATE_EPOCH, else the recipe's, else 0 */
+        const char *init_binary;  /* NULL: the compiled-in location of cairn-init */
+        const char *compression;  /* "gzip" (default) or "zstd" */
+        const char *lock_path;    /* NULL: NAME.lock.json beside the recipe */
+        bool locked;              /* a missing or stale lock is an error */
+        bool refresh_lock;        /* resolve afresh even when the lock is consistent */
+        bool offline, quiet;
+        bool no_layer_cache; /* compress every layer afresh, use no cached one (cairn verify) */
+};
+
+/* One Debian package the build needs (filled by resolve, fetch adds local_path). */
+struct build_package {
+        char *name, *version, *arch; /* owned */
+        char *source;                /* owned; the recipe source's name */
+        char *filename;              /* owned; Filename: relative to the source URL */
+        char *sha256;                /* owned; hex, from Packages */
+        char *maintainer;            /* owned; may be NULL */
+        char *url;                   /* owned; full download location */
+        uint64_t size;
+        char *local_path;           /* owned; the verified .deb in the cache (fetch) */
+        recipe_variant_mask whole;  /* variants that install the whole package */
+        recipe_variant_mask picked; /* variants that pick files out of it (utilities) */
+        char **needed_by; /* owned, NULL-terminated, sorted: "utility REQ", "package REQ" */
+        struct deb_contents *contents; /* owned; what the .deb holds (unpack), or NULL */
+};
+
+/* Frees what p owns (not p itself). */
+void build_package_clear(struct build_package *p);
+
+/* How this build came by its packages (DESIGN.md §2, issue 4). */
+enum build_lock_state {
+        BUILD_LOCK_NONE,     /* the recipe names no Debian packages: no lock */
+        BUILD_LOCK_USED,     /* the lock was consistent with the recipe and pinned everything */
+        BUILD_LOCK_CREATED,  /* there was no lock: resolved afresh */
+        BUILD_LOCK_REFRESHED /* the lock was stale (or refresh_lock): resolved afresh */
+};
+
+/* Per-variant enforcer verdict, filled by the enforce stage. */
+struct build_verdict {
+        bool ran;
+        bool passed;
+        size_t n_errors, n_warnings;
+        char *summary; /* owned; one line for the build summary, e.g. "pass (strict)" */
+        char *report;  /* owned; the findings as text for people, printed by the command */
+};
+
+/* Per-variant emit results, filled by the emit stage. Digests are "sha256:HEX". */
+struct build_layer_result {
+        char name[16];    /* "base", "app", "dev" */
+        char digest[72];  /* compressed blob digest */
+        char diff_id[72]; /* uncompressed tar digest */
+        uint64_t size;    /* compressed size */
+};
+
+struct build_emit_result {
+        char manifest_digest[72];
+        uint64_t manifest_size;
+        char config_digest[72];
+        char tar_digest[72]; /* sha256 of NAME-V.tar */
+        uint64_t tar_size;
+        size_t n_entries;
+        struct build_layer_result layers[4];
+        size_t n_layers;
+        char sbom_digest[72];          /* sha256 of NAME-V.spdx.json, also a blob of the layout */
+        char sbom_manifest_digest[72]; /* the artifact manifest attaching it to the image */
+        uint64_t sbom_manifest_size;
+};
+
+struct build_variant {
+        const char *name;         /* borrowed from the recipe */
+        struct recipe_view *view; /* owned */
+        struct tree *tree;        /* owned */
+        struct build_verdict verdict;
+        struct build_emit_result emit;
+        bool selected; /* emitted (as opposed to built only to share layers) */
+};
+
+struct build {
+        struct build_options opts;
+        struct recipe *recipe;     /* owned */
+        int64_t epoch;             /* effective: --epoch > SOURCE_DATE_EPOCH > recipe > 0 */
+        const char *arch;          /* effective Debian architecture; borrowed */
+        char *cache_dir;           /* owned; effective cache directory */
+        char *work_dir;            /* owned; private temp dir, removed by build_free */
+        char *tmp_out;             /* owned; temp sibling of opts.out_dir, renamed at the end */
+        struct store *store;       /* owned; object store for this build (under the cache) */
+        struct store *cache_store; /* owned; CACHE/objects, package contents (unpack) */
+        bool cache_store_failed;   /* CACHE/objects could not be opened: not retried */
+
+        struct build_variant *variants; /* owned, n_variants, in recipe order */
+        size_t n_variants;
+
+        struct build_package *packages; /* owned, sorted by name */
+        size_t n_packages;
+        char **pkg_with_scripts; /* owned, NULL-terminated: packages whose maintainer
+                                           scripts were not run */
+
+        /* Per recipe source (recipe->n_sources of them): its base URL, and the verified
+         * Release's digest and date when resolve loaded it. Owned; filled by the lock stage or
+         * resolve. */
+        struct debrepo_info *source_info;
+        /* Per recipe utility (recipe->n_utilities of them): the name of the package chosen
+         * for it, NULL until the lock stage or resolve chose one. Owned. */
+        char **utility_packages;
+
+        char *lock_path;                  /* owned; effective lock file path */
+        enum build_lock_state lock_state; /* set by resolve */
+        struct lockfile *lock_old;        /* owned; the lock found on disk, or NULL */
+        struct lockfile *lock;            /* owned; this build's resolution (after fetch) */
+        char **lock_changes;              /* owned, NULL-terminated: lockfile_diff lines */
+
+        /* Progress for people (one line per downloaded file); set by the command layer,
+         * NULL for none. Stages report through it and never print themselves. */
+        void (*progress)(void *data, const char *what);
+        void *progress_data;
+};
+
+/*
+ * Parses the recipe and prepares views, trees and the store (no network, no output).
+ * On success *ret is owned by the caller.
+ */
+int build_new(const struct build_options *opts, struct build **ret, struct cairn_error *err);
+void build_free(struct build *b);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct build *, build_free)
+#define _cleanup_build_ _cleanup_(build_freep)
+
+/* Empties b->packages and forgets every utility's package choice. */
+void build_packages_reset(struct build *b);
+
+/* The package b->packages holds for utility u (an element of b->recipe->utilities), or NULL
+ * before one was chosen. Borrowed. */
+struct build_package *build_utility_package(struct build *b, const struct recipe_utility *u);
+
+/* The variant called name, or NULL. */
+struct build_variant *build_find_variant(struct build *b, const char *name);

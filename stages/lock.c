@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The lock policy, in one place (README "Lock files"): whether the lock file pins this build,
+ * refusing a missing or stale one under --locked; the new lock for a fresh resolution and what
+ * changed; writing it. The format itself is recipe/lockfile.c.
+ */
+#include "lock.h"
+
+#include "debian/debrepo.h"
+
+/* The variants named in names as a mask; false when one is not a variant of r. */
+static bool names_to_mask(const struct recipe *r, char *const *names, recipe_variant_mask *ret)
+{
+        recipe_variant_mask m = 0;
+        for (char *const *p = names; p && *p; p++) {
+                int i = recipe_variant_index(r, *p);
+                if (i < 0)
+                        return false;
+                m |= (recipe_variant_mask)1 << i;
+        }
+        *ret = m;
+        return true;
+}
+
+static int mask_to_names(const struct recipe *r, recipe_variant_mask m, char ***ret)
+{
+        _cleanup_strv_free_ char **v = calloc(r->n_variants + 1, sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        size_t n = 0;
+        for (size_t i = 0; i < r->n_variants; i++)
+                if (m & ((recipe_variant_mask)1 << i) && !(v[n++] = strdup(r->variants[i].name)))
+                        return -ENOMEM;
+        *ret = steal_pointer(&v);
+        return 0;
+}
+
+static int source_index(const struct recipe *r, const char *name)
+{
+        for (size_t i = 0; i < r->n_sources; i++)
+                if (streq(r->sources[i].name, name))
+                        return (int)i;
+        return -1;
+}
+
+/*
+ * Takes b->packages and the utility choices from a lock whose inputs match the recipe. No
+ * index is loaded: the lock's sha256 fixes every .deb's bytes, and the base URL comes from the
+ * recipe (apt configuration for `url: apt`) only to build download locations. Returns
+ * -ESTALE when the lock does not fit the recipe after all (edited by hand).
+ */
+static int packages_from_lock(struct build *b, const struct lockfile *lock, struct cairn_error *err)
+{
+        const struct recipe *rc = b->recipe;
+        if (lock->n_utilities != rc->n_utilities || lock->n_sources != rc->n_sources)
+                return -ESTALE;
+        for (size_t i = 0; i < rc->n_utilities; i++)
+                if (!streq(lock->utilities[i].request, rc->utilities[i].package))
+                        return -ESTALE;
+        for (size_t i = 0; i < rc->n_sources; i++)
+                if (!streq(lock->sources[i].name, rc->sources[i].name))
+                        return -ESTALE;
+        b->packages = calloc(lock->n_packages + 1, sizeof(*b->packages));
+        if (!b->packages)
+                return -ENOMEM;
+        for (size_t i = 0; i < lock->n_packages; i++) {
+                const struct lock_package *lp = &lock->packages[i];
+                int src = source_index(rc, lp->source);
+                struct build_package *p = &b->packages[b->n_packages];
+                if (src < 0 || !names_to_mask(rc, lp->picked_in, &p->picked) ||
+                    !names_to_mask(rc, lp->installed_in, &p->whole))
+                        return -ESTALE;
+                b->n_packages++;
+                if (!b->source_info[src].base) {
+                        int r = debrepo_base_url(&rc->sources[src], &b->source_info[src].base, err);
+                        if (r < 0)
+                                return r;
+                }
+                p->name = strdup(lp->name);
+                p->version = strdup(lp->version);
+                p->arch = strdup(lp->arch);
+                p->source = strdup(lp->source);
+                p->filename = strdup(lp->filename);
+                p->sha256 = strdup(lp->sha256);
+                p->size = lp->size;
+                p->needed_by = strv_copy(lp->needed_by);
+                if (!p->name || !p->version || !p->arch || !p->source || !p->filename ||
+                    !p->sha256 || !p->needed_by ||
+                    asprintf(&p->url, "%s/%s", b->source_info[src].base, lp->filename) < 0)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < rc->n_utilities; i++) {
+                bool found = false;
+                for (size_t k = 0; k < b->n_packages && !found; k++)
+                        found = streq(b->packages[k].name, lock->utilities[i].package) &&
+                                b->packages[k].picked;
+                if (!found)
+                        return -ESTALE;
+                b->utility_packages[i] = strdup(lock->utilities[i].package);
+                if (!b->utility_packages[i])
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int stage_lock_read(struct build *b, struct cairn_error *err)
+{
+        if (b->recipe->n_utilities == 0 && b->recipe->n_packages == 0)
+                return 0; /* BUILD_LOCK_NONE: nothing to pin */
+        int r = lockfile_read(b->lock_path, &b->lock_old, err);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        char inputs[72];
+        r = lockfile_inputs_digest(b->recipe, b->arch, inputs);
+        if (r < 0)
+                return r;
+        /* The inputs digest covers the architecture too. */
+        const struct lockfile *l = b->lock_old;
+        if (l && streq(l->inputs, inputs) && !b->opts.refresh_lock) {
+                r = packages_from_lock(b, l, err);
+                if (r >= 0) {
+                        b->lock_state = BUILD_LOCK_USED;
+                        return 0;
+                }
+                if (r != -ESTALE)
+                        return r;
+                build_packages_reset(b);
+        }
+        if (b->opts.locked && !b->opts.refresh_lock)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -ESTALE,
+                                       l ? "--locked: %s does not match the recipe (its "
+                                           "sources, architecture, utilities or packages "
+                                           "changed since it was written); run 'cairn lock %s'"
+                                         : "--locked: %s does not exist; run 'cairn lock %s' "
+                                           "and keep the lock file beside the recipe",
+                                       b->lock_path, b->opts.recipe_path);
+        b->lock_state = l ? BUILD_LOCK_REFRESHED : BUILD_LOCK_CREATED;
+        return 0;
+}
+
+/* The lock file contents for what resolve chose; *ret is owned by the caller. */
+static int make_lock(const struct build *b, struct lockfile **ret)
+{
+        const struct recipe *rc = b->recipe;
+        _cleanup_lockfile_ struct lockfile *lock = calloc(1, sizeof(*lock));
+        if (!lock)
+                return -ENOMEM;
+        char inputs[72];
+        int r = lockfile_inputs_digest(rc, b->arch, inputs);
+        if (r < 0)
+                return r;
+        lock->version = LOCKFILE_VERSION;
+        lock->recipe = strdup(rc->name);
+        lock->arch = strdup(b->arch);
+        lock->inputs = strdup(inputs);
+        lock->sources = calloc(rc->n_sources + 1, sizeof(*lock->sources));
+        lock->utilities = calloc(rc->n_utilities + 1, sizeof(*lock->utilities));
+        lock->packages = calloc(b->n_packages + 1, sizeof(*lock->packages));
+        if (!lock->recipe || !lock->arch || !lock->inputs || !lock->sources || !lock->utilities ||
+            !lock->packages)
+                return -ENOMEM;
+        for (size_t i = 0; i < rc->n_sources; i++) {
+                const struct debrepo_info *info = &b->source_info[i];
+                struct lock_source *s = &lock->sources[lock->n_sources++];
+                s->name = strdup(rc->sources[i].name);
+                s->url = strdup(rc->sources[i].url);
+                s->suite = strdup(rc->sources[i].suite);
+                s->release_sha256 = strdup(info->release_sha256 ? info->release_sha256 : "");
+                s->date = strdup(info->date ? info->date : "");
+                if (!s->name || !s->url || !s->suite || !s->release_sha256 || !s->date)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < rc->n_utilities; i++) {
+                struct lock_utility *u = &lock->utilities[lock->n_utilities++];
+                u->request = strdup(rc->utilities[i].package);
+                u->package = strdup(b->utility_packages[i] ? b->utility_packages[i] : "");
+                if (!u->request || !u->package)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < b->n_packages; i++) {
+                const struct build_package *p = &b->packages[i];
+                struct lock_package *lp = &lock->packages[lock->n_packages++];
+                lp->name = strdup(p->name);
+                lp->version = strdup(p->version);
+                lp->arch = strdup(p->arch);
+                lp->source = strdup(p->source);
+                lp->filename = strdup(p->filename);
+                lp->size = p->size;
+                lp->sha256 = strdup(p->sha256 ? p->sha256 : "");
+                lp->needed_by = strv_copy(p->needed_by);
+                if (!lp->name || !lp->version || !lp->arch || !lp->source || !lp->filename ||
+                    !lp->sha256 || !lp->needed_by ||
+                    mask_to_names(rc, p->picked, &lp->picked_in) < 0 ||
+                    mask_to_names(rc, p->whole, &lp->installed_in) < 0)
+                        return -ENOMEM;
+        }
+        *ret = steal_pointer(&lock);
+        return 0;
+}
+
+int stage_lock_settle(struct build *b, struct cairn_error *err)
+{
+        switch (b->lock_state) {
+        case BUILD_LOCK_NONE:
+                return 0;
+        case BUILD_LOCK_USED:
+                b->lock = steal_pointer(&b->lock_old);
+                return 0;
+        case BUILD_LOCK_CREATED:
+        case BUILD_LOCK_REFRESHED: {
+                int r = make_lock(b, &b->lock);
+                if (r < 0)
+                        return r;
+                return lockfile_diff(b->lock_old, b->lock, &b->lock_changes);
+        }
+        }
+        return 0;
+}
+
+int stage_lock_write(struct build *b, bool force, bool *ret_written, struct cairn_error *err)
+{
+        bool write = b->lock && (force || b->lock_state == BUILD_LOCK_CREATED ||
+                                 b->lock_state == BUILD_LOCK_REFRESHED);
+        if (write) {
+                int r = lockfile_write(b->lock, b->lock_path, err);
+                if (r < 0)
+                        return r;
+        }
+        *ret_written = write;
+        return 0;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Stage lock: the lock file's life in a build. It runs at three points of the pipeline:
+ *
+ *   stage_lock_read    before resolve: a lock consistent with the recipe pins b->packages
+ *                      (then resolve loads no index); otherwise resolve runs afresh
+ *   stage_lock_settle  after fetch: b->lock is what this build used (and b->lock_changes
+ *                      what changed against the old lock)
+ *   stage_lock_write   after the outputs are in place: the new lock beside the recipe
+ */
+#pragma once
+
+#include "state/build.h"
+
+/*
+ * Reads b->lock_path. When its inputs digest matches the recipe (and not opts.refresh_lock),
+ * fills b->packages and b->utility_packages from it: BUILD_LOCK_USED. Otherwise
+ * BUILD_LOCK_CREATED or BUILD_LOCK_REFRESHED, or with opts.locked a CAIRN_EXIT_USAGE error.
+ * A recipe without Debian utilities or packages stays BUILD_LOCK_NONE. Sets b->lock_old.
+ */
+int stage_lock_read(struct build *b, struct cairn_error *err);
+
+/* Sets b->lock to the lock of what the build uses (call after fetch, which fills the sizes)
+ * and b->lock_changes to lockfile_diff's lines against the old one. */
+int stage_lock_settle(struct build *b, struct cairn_error *err);
+
+/* Writes b->lock to b->lock_path when this build resolved afresh (or `force`). Sets
+ * *ret_written. A build without Debian packages writes nothing. */
+int stage_lock_write(struct build *b, bool force, bool *ret_written, struct cairn_error *err);
