@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The lock policy, in one place (README "Lock files"): whether the lock file pins this build,
+ * The lock policy, in one place (docs/recipe.md, "Lock files"): whether the lock file pins this build,
  * refusing a missing or stale one under --locked; the new lock for a fresh resolution and what
  * changed; writing it. The format itself is recipe/lockfile.c.
  */

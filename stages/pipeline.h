@@ -5,7 +5,7 @@
  *   lock? -> resolve -> fetch -> lock -> unpack -> configure -> artifacts -> enforce -> emit
  *
  * The commands call these steps; each runs stages in order over the shared struct build
- * (build/build.h). Stages never print; the command layer prints the summary and the error.
+ * (state/build.h). Stages never print; the command layer prints the summary and the error.
  */
 #pragma once
 

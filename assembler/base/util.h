@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Small helpers every cairn file uses: cleanup attributes, steal_pointer, bounded string
- * helpers. Conventions (see STYLE in README.md):
+ * helpers. Conventions (docs/hacking.md):
  *   - cleanup functions accept NULL, reset the variable and preserve errno;
  *   - ownership leaves a scope only through steal_pointer() / steal_fd();
  *   - ret_ out-parameters are written only on success.
