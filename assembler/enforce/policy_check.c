@@ -283,7 +283,10 @@ static int class_of_path(struct checker *c, const char *path, char **ret_resolve
 {
         _cleanup_free_ char *resolved = NULL;
         const struct tree_entry *e = NULL;
-        if (tree_resolve(c->t, path, 0, &resolved, &e) < 0 || !e) {
+        int r = tree_resolve(c->t, path, 0, &resolved, &e);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !e) {
                 *ret = NULL;
                 return 0;
         }
@@ -292,7 +295,7 @@ static int class_of_path(struct checker *c, const char *path, char **ret_resolve
                 *ret = NULL;
                 return 0;
         }
-        int r = classify(c, idx, err);
+        r = classify(c, idx, err);
         if (r < 0)
                 return r;
         *ret = &c->classes[idx];
@@ -341,7 +344,10 @@ static int named_setup(struct checker *c)
                 if (r < 0)
                         return r;
                 _cleanup_free_ char *resolved = NULL;
-                if (tree_resolve(c->t, p, 0, &resolved, NULL) >= 0) {
+                r = tree_resolve(c->t, p, 0, &resolved, NULL);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0) {
                         r = named_add(c, resolved);
                         if (r < 0)
                                 return r;
@@ -402,8 +408,10 @@ static int check_elf(struct checker *c, const struct tree_entry *e, struct file_
         if (elf->interp) {
                 _cleanup_free_ char *resolved = NULL;
                 const struct tree_entry *x = NULL;
-                if (tree_resolve(c->t, elf->interp, 0, &resolved, &x) < 0 || !x ||
-                    !content_entry(c, x)) {
+                r = tree_resolve(c->t, elf->interp, 0, &resolved, &x);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 || !x || !content_entry(c, x)) {
                         r = finding_add(c, "CAIRN-INTERP-MISSING", e->path,
                                         "PT_INTERP %s is not a file in the image", elf->interp);
                         if (r < 0)
@@ -411,21 +419,23 @@ static int check_elf(struct checker *c, const struct tree_entry *e, struct file_
                 }
         }
         if (elf->n_needed > 0) {
-                char *missing = NULL;
+                _cleanup_free_ char *missing = NULL;
                 size_t size = 0, n_missing = 0;
                 FILE *f = open_memstream(&missing, &size);
                 if (!f)
                         return -ENOMEM;
-                for (size_t i = 0; i < elf->n_needed; i++)
-                        if (!ld_search_find(c->libs, e->path, elf, elf->needed[i]))
+                int found = 0;
+                for (size_t i = 0; found >= 0 && i < elf->n_needed; i++) {
+                        found = ld_search_find(c->libs, e->path, elf, elf->needed[i]);
+                        if (found == 0)
                                 fprintf(f, "%s%s", n_missing++ ? ", " : "", elf->needed[i]);
-                if (fclose(f) != 0)
+                }
+                if (fclose(f) != 0 || found < 0)
                         return -ENOMEM;
                 if (n_missing > 0)
                         r = finding_add(c, "CAIRN-NEEDED-MISSING", e->path, "not found: %s%s%s",
                                         missing, elf->runpath ? "; RUNPATH " : "",
                                         elf->runpath ? elf->runpath : "");
-                free(missing);
         }
         return r;
 }
@@ -582,6 +592,8 @@ static int check_symlink(struct checker *c, const struct tree_entry *e, struct c
         _cleanup_free_ char *resolved = NULL;
         const struct tree_entry *x = NULL;
         int r = tree_resolve(c->t, e->path, 0, &resolved, &x);
+        if (r == -ENOMEM)
+                return r;
         if (r < 0 || !x)
                 return finding_add(c, "CAIRN-SYMLINK-DANGLING", e->path, "-> %s: %s", target,
                                    r == -ELOOP ? "symlink loop" : "nothing there");
@@ -673,7 +685,7 @@ int policy_check(const struct tree *t, const struct store *s, const struct polic
         c.report = calloc(1, sizeof(*c.report));
         c.classes = calloc(tree_count(t) + 1, sizeof(*c.classes));
         if (!c.report || !c.classes)
-                return -ENOMEM;
+                return cairn_error_errno(err, -ENOMEM, "policy: %s", strerror(ENOMEM));
         c.report->profile = o->profile;
         c.report->n_entries = tree_count(t);
 
@@ -686,6 +698,10 @@ int policy_check(const struct tree *t, const struct store *s, const struct polic
                 return cairn_error_add(err, CAIRN_EXIT_POLICY, r,
                                        "policy: more than %d findings; fix the first ones",
                                        POLICY_MAX_FINDINGS);
+        /* A bare errno (allocation failure) still needs a message: an error without one
+         * would read as success to the command layer. */
+        if (r < 0 && !cairn_error_isset(err))
+                return cairn_error_errno(err, r, "policy: %s", strerror(-r));
         if (r < 0)
                 return r;
         if (c.report->n_findings > 0)
