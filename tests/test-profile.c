@@ -279,6 +279,24 @@ static void test_program_env_argv(void **state)
         assert_null(argv3);
 }
 
+/* A file whose content cannot be read must not pass for data: the suggestion fails instead of
+ * offering its directory. */
+static void test_unreadable_content_fails(void **state)
+{
+        struct fixture *f = *state;
+        struct tree_entry e = { .path = "/srv/blob", .type = TREE_REG, .mode = 0644, .size = 64 };
+        memset(&e.key, 0x5a, sizeof(e.key)); /* never stored */
+        assert_int_equal(tree_insert(f->tree, &e, TREE_INSERT_REPLACE, NULL), 0);
+        struct sandbox_write w[] = { { "/srv/new", SANDBOX_CREATED, false } };
+        struct sandbox_result res = { .writes = w, .n_writes = ELEMENTSOF(w) };
+        struct profile_suggestion p = { 0 };
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        assert_true(profile_suggest(f->tree, f->store, &res, NULL, &p, &err) < 0);
+        assert_true(cairn_error_isset(&err));
+        assert_non_null(strstr(err.messages[0], "/srv/blob"));
+        assert_null(p.dirs);
+}
+
 static void test_path_under(void **state)
 {
         (void)state;
@@ -296,6 +314,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_report_json, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_report_json_empty, setup, teardown),
                 cmocka_unit_test(test_program_env_argv),
+                cmocka_unit_test_setup_teardown(test_unreadable_content_fails, setup, teardown),
                 cmocka_unit_test(test_path_under),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
