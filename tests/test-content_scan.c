@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 
+#include "enforce/busybox_applets.h"
 #include "enforce/content_scan.h"
 #include "base/util.h"
 
@@ -36,6 +37,14 @@ static void test_marker_across_chunks(void **state)
                 assert_true(s.markers & CONTENT_BUSYBOX_MULTICALL);
                 assert_true(content_is_busybox(&s));
         }
+}
+
+/* The scanner looks names up with bsearch: the list must stay in strcmp order, no repeats. */
+static void test_applet_names_sorted(void **state)
+{
+        (void)state;
+        for (size_t i = 1; i < ELEMENTSOF(busybox_applet_names); i++)
+                assert_true(strcmp(busybox_applet_names[i - 1], busybox_applet_names[i]) < 0);
 }
 
 static void test_applet_table_across_chunks(void **state)
@@ -161,6 +170,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_marker_across_chunks),
+                cmocka_unit_test(test_applet_names_sorted),
                 cmocka_unit_test(test_applet_table_across_chunks),
                 cmocka_unit_test(test_single_weak_markers),
                 cmocka_unit_test(test_upx_magic_position),

@@ -53,6 +53,66 @@ static void test_key_order_and_compact(void **state)
                                  "\"list\":[-5,true,{},[],\"x\"],\"empty\":{}}");
 }
 
+/* The layout of a report: pretty at the top, some containers on one line. */
+static void write_lines(struct json *j, const void *arg)
+{
+        (void)arg;
+        json_object_begin(j);
+        json_kv_string(j, "a", "x");
+        json_key(j, "run");
+        json_object_begin_line(j);
+        json_key(j, "n");
+        json_null(j);
+        json_key(j, "list");
+        json_array_begin(j); /* inside a one-line container: one line as well */
+        json_int(j, 1);
+        json_int(j, 2);
+        json_array_end(j);
+        json_line_break(j);
+        json_kv_uint(j, "later", 3);
+        json_object_end(j);
+        json_key(j, "items");
+        json_array_begin(j);
+        json_array_begin_line(j);
+        json_array_end(j);
+        json_object_begin_line(j);
+        json_kv_string(j, "p", "/x");
+        json_object_end(j);
+        json_array_end(j);
+        json_key(j, "none");
+        json_array_begin(j);
+        json_array_end(j);
+        json_object_end(j);
+}
+
+static void test_pretty_one_line(void **state)
+{
+        (void)state;
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_non_null(f);
+        struct json j;
+        json_init_pretty(&j, f);
+        write_lines(&j, NULL);
+        assert_int_equal(fclose(f), 0);
+        assert_string_equal(buf, "{\n"
+                                 "  \"a\": \"x\",\n"
+                                 "  \"run\": {\"n\": null, \"list\": [1, 2],\n"
+                                 "    \"later\": 3},\n"
+                                 "  \"items\": [\n"
+                                 "    [],\n"
+                                 "    {\"p\": \"/x\"}\n"
+                                 "  ],\n"
+                                 "  \"none\": []\n"
+                                 "}");
+        free(buf);
+        /* Compact output ignores the one-line requests and the line break. */
+        _cleanup_free_ char *compact = render(write_lines, NULL);
+        assert_string_equal(compact, "{\"a\":\"x\",\"run\":{\"n\":null,\"list\":[1,2],\"later\":3},"
+                                     "\"items\":[[],{\"p\":\"/x\"}],\"none\":[]}");
+}
+
 static void write_one_string(struct json *j, const void *arg)
 {
         json_string(j, arg);
@@ -104,6 +164,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_key_order_and_compact),
+                cmocka_unit_test(test_pretty_one_line),
                 cmocka_unit_test(test_string_escaping),
                 cmocka_unit_test(test_utf8),
                 cmocka_unit_test(test_time),

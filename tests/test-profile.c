@@ -4,7 +4,11 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <sys/wait.h>
+
 #include "sandbox/profile.h"
+#include "sandbox/profile_report.h"
+#include "sandbox/profile_run.h"
 
 struct fixture {
         char *tmp;
@@ -111,6 +115,188 @@ static void test_never_root_nor_binary_dirs(void **state)
         profile_suggestion_clear(&p);
 }
 
+/* One run's result against the fixture: writes of every kind the report shows, and reads. */
+static void report_fixture(struct fixture *f, struct profile_result *pr, struct sandbox_write *w,
+                           size_t n_w, char **reads, size_t n_reads, int wait_status)
+{
+        *pr = (struct profile_result){
+                .run = { .wait_status = wait_status,
+                         .writes = w,
+                         .n_writes = n_w,
+                         .reads = reads,
+                         .n_reads = n_reads },
+        };
+        char *writable[] = { "/tmp", NULL };
+        assert_int_equal(
+                profile_suggest(f->tree, f->store, &pr->run, writable, &pr->suggestion, NULL), 0);
+}
+
+static char *render(struct fixture *f, const struct profile_result *pr, bool reads,
+                    enum profile_format format)
+{
+        const struct profile_report rep = {
+                .image = "t-prod",
+                .variant = "prod",
+                .tree = f->tree,
+                .result = pr,
+                .reads = reads,
+        };
+        char *out = NULL;
+        assert_int_equal(profile_report_format(&rep, format, &out), 0);
+        assert_non_null(out);
+        return out;
+}
+
+/* The exact bytes of `cairn profile --format json --reads`: scripts parse them, people diff
+ * them. */
+static void test_report_json(void **state)
+{
+        struct fixture *f = *state;
+        struct sandbox_write w[] = {
+                { "/app/conf/app.conf", SANDBOX_MODIFIED, false },
+                { "/app/data/state", SANDBOX_CREATED, false }, /* beside an ELF file */
+                { "/run/app.pid", SANDBOX_CREATED, false },
+                { "/tmp/a", SANDBOX_CREATED, false },
+        };
+        char *reads[] = { "/app/conf/app.conf", "/app/hello" };
+        struct profile_result pr;
+        report_fixture(f, &pr, w, ELEMENTSOF(w), reads, ELEMENTSOF(reads), 3 << 8);
+        _cleanup_free_ char *json = render(f, &pr, true, PROFILE_FORMAT_JSON);
+        assert_string_equal(
+                json,
+                "{\n"
+                "  \"image\": \"t-prod\",\n"
+                "  \"variant\": \"prod\",\n"
+                "  \"run\": {\"end\": \"exited with status 3\", \"timed_out\": false, "
+                "\"killed\": false, \"exit_status\": 3, \"signal\": null},\n"
+                "  \"writable\": [\"/app/conf\", \"/run\", \"/tmp\"],\n"
+                "  \"writes\": [\n"
+                "    {\"path\": \"/app/conf/app.conf\", \"op\": \"modified\", \"type\": \"file\", "
+                "\"in_writable\": false, \"dir\": \"/app/conf\"},\n"
+                "    {\"path\": \"/app/data/state\", \"op\": \"created\", \"type\": \"file\", "
+                "\"in_writable\": false, \"dir\": null, \"unplaceable\": \"/app/data cannot be "
+                "writable: it holds the image binary /app/data/lib.so\"},\n"
+                "    {\"path\": \"/run/app.pid\", \"op\": \"created\", \"type\": \"file\", "
+                "\"in_writable\": false, \"dir\": \"/run\"},\n"
+                "    {\"path\": \"/tmp/a\", \"op\": \"created\", \"type\": \"file\", "
+                "\"in_writable\": true, \"dir\": \"/tmp\"}\n"
+                "  ],\n"
+                "  \"reads\": {\"truncated\": false, \"opened\": [\"/app/conf/app.conf\", "
+                "\"/app/hello\"],\n"
+                "    \"never_opened\": [\"/app/data/lib.so\"]}\n"
+                "}\n");
+        _cleanup_free_ char *text = render(f, &pr, true, PROFILE_FORMAT_TEXT);
+        assert_string_equal(text,
+                            "# cairn profile t-prod: the program exited with status 3; 4 paths "
+                            "written\n"
+                            "writable: [/app/conf, /run, /tmp]\n"
+                            "# never opened (slimming hints):\n"
+                            "#   /app/data/lib.so\n"
+                            "# --reads: 1 of 3 image files never opened (8 bytes)\n");
+
+        struct recipe_run run = { .writable = (char *[]){ "/tmp", NULL }, .read_only = 0 };
+        _cleanup_free_ char *warn = NULL;
+        assert_int_equal(profile_report_warnings(&pr, &run, &warn), 0);
+        assert_string_equal(
+                warn,
+                "cairn profile: warning: /app/conf/app.conf (modified) is outside writable: "
+                "[/tmp]: that write would fail in prod (this variant's root is not read-only)\n"
+                "cairn profile: warning: /app/data/state (created): /app/data cannot be "
+                "writable: it holds the image binary /app/data/lib.so\n"
+                "cairn profile: warning: /app/data/state (created) is outside writable: [/tmp]: "
+                "that write would fail in prod (this variant's root is not read-only)\n"
+                "cairn profile: warning: /run/app.pid (created) is outside writable: [/tmp]: "
+                "that write would fail in prod (this variant's root is not read-only)\n");
+        profile_suggestion_clear(&pr.suggestion);
+}
+
+/* A program killed by a signal, nothing written, no --reads: nulls and empty lists. */
+static void test_report_json_empty(void **state)
+{
+        struct fixture *f = *state;
+        struct profile_result pr;
+        report_fixture(f, &pr, NULL, 0, NULL, 0, SIGKILL);
+        _cleanup_free_ char *json = render(f, &pr, false, PROFILE_FORMAT_JSON);
+        assert_string_equal(json, "{\n"
+                                  "  \"image\": \"t-prod\",\n"
+                                  "  \"variant\": \"prod\",\n"
+                                  "  \"run\": {\"end\": \"killed by signal 9\", \"timed_out\": "
+                                  "false, \"killed\": false, \"exit_status\": null, \"signal\": "
+                                  "9},\n"
+                                  "  \"writable\": [],\n"
+                                  "  \"writes\": []\n"
+                                  "}\n");
+        _cleanup_free_ char *text = render(f, &pr, false, PROFILE_FORMAT_TEXT);
+        assert_string_equal(text, "# cairn profile t-prod: the program killed by signal 9; 0 "
+                                  "paths written\n"
+                                  "writable: []\n");
+        profile_suggestion_clear(&pr.suggestion);
+}
+
+static void test_program_env_argv(void **state)
+{
+        (void)state;
+        struct recipe_kv env[] = { { "A", "1" }, { "HOME", "/tmp" } };
+        struct recipe_run run = {
+                .entrypoint = (char *[]){ "/app/hello", NULL },
+                .cmd = (char *[]){ "serve", NULL },
+                .env = env,
+                .n_env = ELEMENTSOF(env),
+                .init = "cairn-init",
+                .require_env = (char *[]){ "TOKEN", NULL },
+        };
+        /* Overrides replace in place; PATH is added when nobody sets it. */
+        char *extra[] = { "A=2", "B=x=y" };
+        _cleanup_strv_free_ char **e = NULL;
+        assert_int_equal(profile_build_env(&run, extra, ELEMENTSOF(extra), &e), 0);
+        assert_string_equal(e[0], "A=2");
+        assert_string_equal(e[1], "HOME=/tmp");
+        assert_string_equal(e[2], "B=x=y");
+        assert_string_equal(e[3], "PATH=" PROFILE_DEFAULT_PATH);
+        assert_null(e[4]);
+        char *path[] = { "PATH=/bin" };
+        _cleanup_strv_free_ char **e2 = NULL;
+        assert_int_equal(profile_build_env(&run, path, 1, &e2), 0);
+        assert_string_equal(e2[2], "PATH=/bin");
+        assert_null(e2[3]);
+
+        _cleanup_free_ char **argv = NULL;
+        assert_int_equal(profile_build_argv(&run, NULL, false, &argv), 0);
+        const char *want[] = { "/sbin/cairn-init", "--require-env", "TOKEN", "--",
+                               "/app/hello",       "serve" };
+        for (size_t i = 0; i < ELEMENTSOF(want); i++)
+                assert_string_equal(argv[i], want[i]);
+        assert_null(argv[ELEMENTSOF(want)]);
+        /* ARGS replace cmd, even when empty. */
+        char *args[] = { NULL };
+        _cleanup_free_ char **argv2 = NULL;
+        assert_int_equal(profile_build_argv(&run, args, true, &argv2), 0);
+        assert_string_equal(argv2[4], "/app/hello");
+        assert_null(argv2[5]);
+        struct recipe_run none = { .init = "cairn-init" };
+        char **argv3 = NULL;
+        assert_int_equal(profile_build_argv(&none, NULL, false, &argv3), -ENOENT);
+        assert_null(argv3);
+}
+
+/* A file whose content cannot be read must not pass for data: the suggestion fails instead of
+ * offering its directory. */
+static void test_unreadable_content_fails(void **state)
+{
+        struct fixture *f = *state;
+        struct tree_entry e = { .path = "/srv/blob", .type = TREE_REG, .mode = 0644, .size = 64 };
+        memset(&e.key, 0x5a, sizeof(e.key)); /* never stored */
+        assert_int_equal(tree_insert(f->tree, &e, TREE_INSERT_REPLACE, NULL), 0);
+        struct sandbox_write w[] = { { "/srv/new", SANDBOX_CREATED, false } };
+        struct sandbox_result res = { .writes = w, .n_writes = ELEMENTSOF(w) };
+        struct profile_suggestion p = { 0 };
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        assert_true(profile_suggest(f->tree, f->store, &res, NULL, &p, &err) < 0);
+        assert_true(cairn_error_isset(&err));
+        assert_non_null(strstr(err.messages[0], "/srv/blob"));
+        assert_null(p.dirs);
+}
+
 static void test_path_under(void **state)
 {
         (void)state;
@@ -125,6 +311,10 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_smallest_cover, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_never_root_nor_binary_dirs, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_report_json, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_report_json_empty, setup, teardown),
+                cmocka_unit_test(test_program_env_argv),
+                cmocka_unit_test_setup_teardown(test_unreadable_content_fails, setup, teardown),
                 cmocka_unit_test(test_path_under),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

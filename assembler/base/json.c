@@ -70,25 +70,36 @@ static void json_newline(struct json *j, unsigned depth)
 /* Comma handling before an item (a value in an array, a key in an object). */
 static void json_item(struct json *j)
 {
+        bool line_break = j->line_break;
+        j->line_break = false;
         if (j->after_key) {
                 j->after_key = false;
                 return;
         }
-        if (j->depth > 0 && j->has_items[j->depth - 1])
+        /* Deeper than JSON_MAX_DEPTH nothing is tracked (no caller nests that far). */
+        if (j->depth == 0 || j->depth > JSON_MAX_DEPTH)
+                return;
+        bool first = !j->has_items[j->depth - 1];
+        if (!first)
                 fputc(',', j->f);
-        if (j->depth > 0) {
-                j->has_items[j->depth - 1] = true;
-                if (j->pretty)
+        j->has_items[j->depth - 1] = true;
+        if (j->pretty && j->one_line[j->depth - 1]) {
+                if (line_break)
                         json_newline(j, j->depth);
-        }
+                else if (!first)
+                        fputc(' ', j->f);
+        } else if (j->pretty)
+                json_newline(j, j->depth);
 }
 
-static void json_open(struct json *j, char c)
+static void json_open(struct json *j, char c, bool one_line)
 {
         json_item(j);
         fputc(c, j->f);
-        if (j->depth < JSON_MAX_DEPTH)
+        if (j->depth < JSON_MAX_DEPTH) {
                 j->has_items[j->depth] = false;
+                j->one_line[j->depth] = one_line || (j->depth > 0 && j->one_line[j->depth - 1]);
+        }
         j->depth++;
 }
 
@@ -96,7 +107,8 @@ static void json_close(struct json *j, char c)
 {
         if (j->depth > 0) {
                 j->depth--;
-                if (j->pretty && j->depth < JSON_MAX_DEPTH && j->has_items[j->depth])
+                if (j->pretty && j->depth < JSON_MAX_DEPTH && j->has_items[j->depth] &&
+                    !j->one_line[j->depth])
                         json_newline(j, j->depth);
         }
         fputc(c, j->f);
@@ -104,7 +116,12 @@ static void json_close(struct json *j, char c)
 
 void json_object_begin(struct json *j)
 {
-        json_open(j, '{');
+        json_open(j, '{', false);
+}
+
+void json_object_begin_line(struct json *j)
+{
+        json_open(j, '{', true);
 }
 
 void json_object_end(struct json *j)
@@ -114,7 +131,17 @@ void json_object_end(struct json *j)
 
 void json_array_begin(struct json *j)
 {
-        json_open(j, '[');
+        json_open(j, '[', false);
+}
+
+void json_array_begin_line(struct json *j)
+{
+        json_open(j, '[', true);
+}
+
+void json_line_break(struct json *j)
+{
+        j->line_break = true;
 }
 
 void json_array_end(struct json *j)
@@ -152,6 +179,12 @@ void json_bool(struct json *j, bool v)
 {
         json_item(j);
         fputs(v ? "true" : "false", j->f);
+}
+
+void json_null(struct json *j)
+{
+        json_item(j);
+        fputs("null", j->f);
 }
 
 void json_kv_string(struct json *j, const char *key, const char *s)

@@ -2,8 +2,8 @@
 /*
  * A tiny streaming JSON writer for cairn's generated files (OCI config/manifest/index,
  * runtime.json, lock files, SBOMs, reports). Keys come out in the order the caller writes
- * them and the output is compact (no whitespace) or, for lock files, pretty with a fixed
- * layout, so equal inputs give equal bytes.
+ * them and the output is compact (no whitespace) or, for lock files and reports, pretty with a
+ * fixed layout, so equal inputs give equal bytes.
  */
 #pragma once
 
@@ -17,8 +17,10 @@ struct json {
         FILE *f; /* borrowed */
         unsigned depth;
         bool has_items[JSON_MAX_DEPTH]; /* a comma is due before the next item */
+        bool one_line[JSON_MAX_DEPTH];  /* pretty: this container's items share its line */
         bool after_key;
-        bool pretty; /* one item per line, two-space indent, "key": value */
+        bool pretty;     /* one item per line, two-space indent, "key": value */
+        bool line_break; /* pretty: the next item of a one-line container starts a line */
 };
 
 void json_init(struct json *j, FILE *f);
@@ -29,12 +31,23 @@ void json_object_begin(struct json *j);
 void json_object_end(struct json *j);
 void json_array_begin(struct json *j);
 void json_array_end(struct json *j);
+/*
+ * In pretty output, a container whose items stay on its own line, separated by ", " (and so
+ * do the items of every container inside it): {"a": 1, "b": [2, 3]}. In compact output the
+ * same as json_object_begin/json_array_begin. Closed with json_object_end/json_array_end.
+ */
+void json_object_begin_line(struct json *j);
+void json_array_begin_line(struct json *j);
+/* In pretty output, inside a one-line container: the next item starts a new line, indented
+ * one level deeper than the container's key. No effect anywhere else. */
+void json_line_break(struct json *j);
 /* Writes "key": inside an object; the next call writes its value. */
 void json_key(struct json *j, const char *key);
 void json_string(struct json *j, const char *s);
 void json_int(struct json *j, int64_t v);
 void json_uint(struct json *j, uint64_t v);
 void json_bool(struct json *j, bool v);
+void json_null(struct json *j);
 /* Shorthands for "key": value. */
 void json_kv_string(struct json *j, const char *key, const char *s);
 void json_kv_uint(struct json *j, const char *key, uint64_t v);

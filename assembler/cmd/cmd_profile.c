@@ -3,29 +3,21 @@
  * cairn profile RECIPE [--variant V] [--duration SECONDS] [--env K=V]... [--format text|json]
  *                      [-- ARGS...]
  *
- * Assembles the variant's tree, materializes it into a private temp directory, runs the
- * image's entrypoint in the sandbox (sandbox.h) and prints the `writable:` block that covers
- * what it wrote (profile.h).
+ * Assembles the variant's tree (the pipeline's layout stages), runs the image's program on it
+ * in the sandbox (sandbox/profile_run.h) and prints the report: the `writable:` block that
+ * covers what it wrote, or the JSON form (sandbox/profile_report.h).
  */
-#include <dirent.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
-#include <sys/stat.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <xxhash.h>
 
-#include "state/build.h"
-#include "stages/pipeline.h"
 #include "cmd.h"
-#include "tree/materialize.h"
-#include "sandbox/profile.h"
+#include "sandbox/profile_report.h"
+#include "sandbox/profile_run.h"
 #include "sandbox/sandbox.h"
+#include "stages/pipeline.h"
+#include "state/build.h"
 
-#define PROFILE_MAX_ENV          256
 #define PROFILE_DEFAULT_DURATION 10.0
-#define PROFILE_DEFAULT_PATH     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static void profile_help(FILE *f)
 {
@@ -48,340 +40,6 @@ static void profile_help(FILE *f)
                    "  -h, --help             show this help\n\n"
                    "Exit status: 0 profiled (even when writes fall outside writable:), 2 usage or\n"
                    "recipe error, 3 source failure, 4 I/O error or not running as root.\n");
-}
-
-/* The private temp directory, removed whatever happens. */
-static void tmpdir_removep(char **p)
-{
-        if (*p) {
-                (void)rm_rf(*p);
-                free(*p);
-                *p = NULL;
-        }
-}
-
-/* A digest of every entry's identity and times (ctime included): any write changes it. */
-static int tree_fingerprint_at(int dirfd, XXH3_state_t *h)
-{
-        int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-        if (!d) {
-                if (fd >= 0)
-                        close(fd);
-                return -errno;
-        }
-        /* readdir order is stable for an unchanged directory; that is all a comparison needs. */
-        struct dirent *de;
-        int r = 0;
-        while (r >= 0 && (de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                struct stat st;
-                if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        r = -errno;
-                        break;
-                }
-                XXH3_128bits_update(h, de->d_name, strlen(de->d_name) + 1);
-                uint64_t v[] = { st.st_ino,
-                                 st.st_mode,
-                                 st.st_uid,
-                                 st.st_gid,
-                                 (uint64_t)st.st_size,
-                                 (uint64_t)st.st_mtim.tv_sec,
-                                 (uint64_t)st.st_mtim.tv_nsec,
-                                 (uint64_t)st.st_ctim.tv_sec,
-                                 (uint64_t)st.st_ctim.tv_nsec };
-                XXH3_128bits_update(h, v, sizeof(v));
-                if (S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int sub = openat(
-                                dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        r = sub < 0 ? -errno : tree_fingerprint_at(sub, h);
-                }
-        }
-        closedir(d);
-        return r;
-}
-
-static int tree_fingerprint(const char *dir, XXH128_hash_t *ret)
-{
-        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        XXH3_state_t *h = XXH3_createState();
-        if (!h)
-                return -ENOMEM;
-        XXH3_128bits_reset(h);
-        struct stat st;
-        int r = fstat(fd, &st) < 0 ? -errno : 0;
-        if (r >= 0) {
-                uint64_t v[] = { st.st_mode, st.st_uid, st.st_gid, (uint64_t)st.st_ctim.tv_sec,
-                                 (uint64_t)st.st_ctim.tv_nsec };
-                XXH3_128bits_update(h, v, sizeof(v));
-                r = tree_fingerprint_at(fd, h);
-        }
-        if (r >= 0)
-                *ret = XXH3_128bits_digest(h);
-        XXH3_freeState(h);
-        return r;
-}
-
-/* Appends "K=V" to env, replacing an earlier entry for K. */
-static int env_set(char **env, size_t *n, const char *key, size_t klen, const char *value)
-{
-        char *kv = NULL;
-        if (asprintf(&kv, "%.*s=%s", (int)klen, key, value) < 0)
-                return -ENOMEM;
-        for (size_t i = 0; i < *n; i++)
-                if (strncmp(env[i], kv, klen + 1) == 0) {
-                        free(env[i]);
-                        env[i] = kv;
-                        return 0;
-                }
-        if (*n >= PROFILE_MAX_ENV) {
-                free(kv);
-                return -E2BIG;
-        }
-        env[(*n)++] = kv;
-        return 0;
-}
-
-static int build_env(const struct recipe_view *v, char *const *extra, size_t n_extra, char ***ret)
-{
-        _cleanup_strv_free_ char **env = calloc(PROFILE_MAX_ENV + 1, sizeof(char *));
-        if (!env)
-                return -ENOMEM;
-        size_t n = 0;
-        int r = 0;
-        for (size_t i = 0; i < v->run.n_env && r >= 0; i++)
-                r = env_set(env, &n, v->run.env[i].key, strlen(v->run.env[i].key),
-                            v->run.env[i].value);
-        for (size_t i = 0; i < n_extra && r >= 0; i++) {
-                const char *eq = strchr(extra[i], '=');
-                r = env_set(env, &n, extra[i], (size_t)(eq - extra[i]), eq + 1);
-        }
-        bool has_path = false;
-        for (size_t i = 0; i < n; i++)
-                has_path |= startswith(env[i], "PATH=");
-        if (r >= 0 && !has_path)
-                r = env_set(env, &n, "PATH", 4, PROFILE_DEFAULT_PATH + 5);
-        if (r < 0)
-                return r;
-        *ret = steal_pointer(&env);
-        return 0;
-}
-
-/* entrypoint + (ARGS or cmd), under cairn-init when the recipe uses it. */
-static int build_argv(const struct recipe_view *v, char *const *args, bool has_args, char ***ret)
-{
-        size_t n = 0;
-        for (char **p = v->run.entrypoint; p && *p; p++)
-                n++;
-        for (char *const *p = has_args ? args : v->run.cmd; p && *p; p++)
-                n++;
-        for (char **p = v->run.require_env; p && *p; p++)
-                n += 2;
-        _cleanup_free_ char **argv = calloc(n + 3, sizeof(char *));
-        if (!argv)
-                return -ENOMEM;
-        size_t i = 0;
-        if (v->run.init && n > 0) {
-                argv[i++] = "/sbin/cairn-init";
-                for (char **p = v->run.require_env; p && *p; p++) {
-                        argv[i++] = "--require-env";
-                        argv[i++] = *p;
-                }
-                argv[i++] = "--";
-        }
-        size_t first = i;
-        for (char **p = v->run.entrypoint; p && *p; p++)
-                argv[i++] = *p;
-        for (char *const *p = has_args ? args : v->run.cmd; p && *p; p++)
-                argv[i++] = *p;
-        if (i == first)
-                return -ENOENT;
-        *ret = steal_pointer(&argv);
-        return 0;
-}
-
-static void yaml_path(FILE *f, const char *p)
-{
-        bool plain = p[0] == '/';
-        for (const char *c = p; *c && plain; c++)
-                plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                        (*c >= '0' && *c <= '9') || strchr("/._-+@", *c);
-        if (plain) {
-                fputs(p, f);
-                return;
-        }
-        fputc('"', f);
-        for (const unsigned char *c = (const unsigned char *)p; *c; c++) {
-                if (*c == '"' || *c == '\\')
-                        fprintf(f, "\\%c", *c);
-                else if (*c < 0x20 || *c >= 0x7f)
-                        fprintf(f, "\\x%02x", *c);
-                else
-                        fputc(*c, f);
-        }
-        fputc('"', f);
-}
-
-static void json_string(FILE *f, const char *s)
-{
-        fputc('"', f);
-        for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-                if (*c == '"' || *c == '\\')
-                        fprintf(f, "\\%c", *c);
-                else if (*c < 0x20 || *c == 0x7f)
-                        fprintf(f, "\\u%04x", *c);
-                else
-                        fputc(*c, f);
-        }
-        fputc('"', f);
-}
-
-static void describe_end(char *buf, size_t size, const struct sandbox_result *res)
-{
-        if (res->interrupted)
-                snprintf(buf, size, "interrupted");
-        else if (res->timed_out)
-                snprintf(buf, size, "stopped at --duration%s",
-                         res->killed ? " (SIGKILL after the grace period)" : " (SIGTERM)");
-        else if (WIFEXITED(res->wait_status))
-                snprintf(buf, size, "exited with status %d", WEXITSTATUS(res->wait_status));
-        else if (WIFSIGNALED(res->wait_status))
-                snprintf(buf, size, "killed by signal %d", WTERMSIG(res->wait_status));
-        else
-                snprintf(buf, size, "ended");
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool was_read(const struct sandbox_result *res, const char *path)
-{
-        return res->n_reads &&
-               bsearch(&path, res->reads, res->n_reads, sizeof(*res->reads), str_cmp);
-}
-
-/* Regular files of the image never opened during the run: candidates for removal. */
-static void print_unread(const struct tree *t, const struct sandbox_result *res, bool json)
-{
-        const struct tree_entry *e;
-        size_t n_files = 0, n_unread = 0;
-        uint64_t bytes = 0;
-        tree_foreach (e, t) {
-                if (e->type != TREE_REG)
-                        continue;
-                n_files++;
-                if (was_read(res, e->path))
-                        continue;
-                if (json) {
-                        printf(n_unread ? ", " : "");
-                        json_string(stdout, e->path);
-                } else {
-                        if (!n_unread)
-                                printf("# never opened (slimming hints):\n");
-                        printf("#   %s\n", e->path);
-                }
-                n_unread++;
-                bytes += e->size;
-        }
-        if (!json)
-                printf("# --reads: %zu of %zu image files never opened (%llu bytes)%s\n", n_unread,
-                       n_files, (unsigned long long)bytes,
-                       res->reads_truncated ? "; too many opens, list truncated" : "");
-}
-
-static void print_text(const char *image, const struct sandbox_result *res,
-                       const struct profile_suggestion *p)
-{
-        char end[128];
-        describe_end(end, sizeof(end), res);
-        printf("# cairn profile %s: the program %s; %zu path%s written\n", image, end, p->n_writes,
-               p->n_writes == 1 ? "" : "s");
-        printf("writable: [");
-        for (size_t i = 0; i < p->n_dirs; i++) {
-                if (i)
-                        printf(", ");
-                yaml_path(stdout, p->dirs[i]);
-        }
-        printf("]\n");
-}
-
-static void print_json(const char *image, const char *variant, const struct tree *t, bool reads,
-                       const struct sandbox_result *res, const struct profile_suggestion *p)
-{
-        char end[128];
-        describe_end(end, sizeof(end), res);
-        printf("{\n  \"image\": ");
-        json_string(stdout, image);
-        printf(",\n  \"variant\": ");
-        json_string(stdout, variant);
-        printf(",\n  \"run\": {\"end\": ");
-        json_string(stdout, end);
-        printf(", \"timed_out\": %s, \"killed\": %s, \"exit_status\": ",
-               res->timed_out ? "true" : "false", res->killed ? "true" : "false");
-        if (WIFEXITED(res->wait_status))
-                printf("%d, \"signal\": null},\n", WEXITSTATUS(res->wait_status));
-        else
-                printf("null, \"signal\": %d},\n",
-                       WIFSIGNALED(res->wait_status) ? WTERMSIG(res->wait_status) : 0);
-        printf("  \"writable\": [");
-        for (size_t i = 0; i < p->n_dirs; i++) {
-                printf(i ? ", " : "");
-                json_string(stdout, p->dirs[i]);
-        }
-        printf("],\n  \"writes\": [");
-        for (size_t i = 0; i < p->n_writes; i++) {
-                const struct profile_write *w = &p->writes[i];
-                printf(i ? ",\n    {\"path\": " : "\n    {\"path\": ");
-                json_string(stdout, w->write->path);
-                printf(", \"op\": \"%s\", \"type\": \"%s\", \"in_writable\": %s, \"dir\": ",
-                       sandbox_op_name(w->write->op), w->write->is_dir ? "dir" : "file",
-                       w->covered ? "true" : "false");
-                if (w->dir)
-                        json_string(stdout, w->dir);
-                else
-                        printf("null");
-                if (w->unplaceable) {
-                        printf(", \"unplaceable\": ");
-                        json_string(stdout, w->unplaceable);
-                }
-                printf("}");
-        }
-        printf("%s]", p->n_writes ? "\n  " : "");
-        if (reads) {
-                printf(",\n  \"reads\": {\"truncated\": %s, \"opened\": [",
-                       res->reads_truncated ? "true" : "false");
-                for (size_t i = 0; i < res->n_reads; i++) {
-                        printf(i ? ", " : "");
-                        json_string(stdout, res->reads[i]);
-                }
-                printf("],\n    \"never_opened\": [");
-                print_unread(t, res, true);
-                printf("]}");
-        }
-        printf("\n}\n");
-}
-
-static void print_warnings(const struct recipe_view *v, const struct profile_suggestion *p)
-{
-        for (size_t i = 0; i < p->n_writes; i++) {
-                const struct profile_write *w = &p->writes[i];
-                if (w->unplaceable)
-                        fprintf(stderr, "cairn profile: warning: %s (%s): %s\n", w->write->path,
-                                sandbox_op_name(w->write->op), w->unplaceable);
-                if (w->covered)
-                        continue;
-                fprintf(stderr, "cairn profile: warning: %s (%s) is outside writable: [",
-                        w->write->path, sandbox_op_name(w->write->op));
-                for (char **wp = v->run.writable; wp && *wp; wp++)
-                        fprintf(stderr, "%s%s", wp == v->run.writable ? "" : ", ", *wp);
-                fprintf(stderr, "]: that write would fail in prod%s\n",
-                        v->run.read_only == 0 ? " (this variant's root is not read-only)" : "");
-        }
 }
 
 static int parse_duration(const char *s, unsigned *ret_ms)
@@ -499,16 +157,6 @@ static int profile_parse_args(int argc, char **argv, struct profile_args *a)
         return 0;
 }
 
-/* True when one of the blocked stop signals is pending; consumes it. */
-static bool stop_requested(const sigset_t *stop)
-{
-        const struct timespec zero = { 0 };
-        bool any = false;
-        while (sigtimedwait(stop, NULL, &zero) > 0)
-                any = true;
-        return any;
-}
-
 static struct build_variant *profile_pick_variant(struct build *b, const char *name)
 {
         if (name)
@@ -549,115 +197,48 @@ int cmd_profile(int argc, char **argv)
                 return cmd_fail(&err);
         }
 
-        uint32_t uid, gid;
-        r = recipe_view_run_ids(v->view, &uid, &gid, &err);
-        if (r < 0)
-                return cmd_fail(&err);
-        _cleanup_strv_free_ char **envp = NULL;
-        r = build_env(v->view, a.env, a.n_env, &envp);
-        if (r < 0) {
-                cairn_error_add(&err, CAIRN_EXIT_USAGE, r, "more than %d environment variables",
-                                PROFILE_MAX_ENV);
-                return cmd_fail(&err);
-        }
-        _cleanup_free_ char **prog = NULL;
-        r = build_argv(v->view, a.args, a.has_args, &prog);
-        if (r < 0) {
-                cairn_error_add(&err, CAIRN_EXIT_USAGE, r,
-                                "%s: variant %s has no run.entrypoint or run.cmd; pass the "
-                                "program after --",
-                                a.build.recipe_path, v->name);
-                return cmd_fail(&err);
-        }
-        if (v->view->run.init && !tree_lookup(v->tree, "/sbin/cairn-init")) {
-                cairn_error_add(&err, CAIRN_EXIT_USAGE, -ENOENT,
-                                "%s: run.init is set but the %s tree has no /sbin/cairn-init",
-                                a.build.recipe_path, v->name);
-                return cmd_fail(&err);
-        }
-
-        /* From here on a temp dir exists: Ctrl-C, SIGTERM or SIGHUP end the run but the
-         * cleanup still happens (the sandbox stops its program on them as well). */
-        sigset_t stop;
-        sigemptyset(&stop);
-        sigaddset(&stop, SIGINT);
-        sigaddset(&stop, SIGTERM);
-        sigaddset(&stop, SIGHUP);
-        sigprocmask(SIG_BLOCK, &stop, NULL);
-
-        const char *tmp = getenv("TMPDIR");
-        _cleanup_(tmpdir_removep) char *dir = NULL;
-        if (asprintf(&dir, "%s/cairn-profile-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
-                return CAIRN_EXIT_IO;
-        if (!mkdtemp(dir)) {
-                cairn_error_errno(&err, -errno, "%s: cannot create: %m", dir);
-                free(steal_pointer(&dir));
-                return cmd_fail(&err);
-        }
-        _cleanup_free_ char *rootfs = NULL, *scratch = NULL;
-        if (asprintf(&rootfs, "%s/rootfs", dir) < 0 || asprintf(&scratch, "%s/scratch", dir) < 0)
-                return CAIRN_EXIT_IO;
-        if (mkdir(rootfs, 0755) < 0 || mkdir(scratch, 0700) < 0) {
-                cairn_error_errno(&err, -errno, "%s: %m", dir);
-                return cmd_fail(&err);
-        }
-        r = materialize_tree(v->tree, b->store, b->epoch, rootfs, 0, NULL, &err);
-        if (r < 0)
-                return cmd_fail(&err);
-        if (stop_requested(&stop)) {
-                cairn_error_add(&err, CAIRN_EXIT_IO, -EINTR, "interrupted");
-                return cmd_fail(&err);
-        }
-        XXH128_hash_t before, after;
-        r = tree_fingerprint(rootfs, &before);
-        if (r < 0) {
-                cairn_error_errno(&err, r, "%s: %s", rootfs, strerror(-r));
-                return cmd_fail(&err);
-        }
-
-        struct sandbox_options so = {
-                .rootfs = rootfs,
-                .scratch = scratch,
-                .argv = prog,
-                .envp = envp,
-                .workdir = v->view->run.workdir,
-                .uid = uid,
-                .gid = gid,
+        const struct profile_options po = {
+                .view = v->view,
+                .tree = v->tree,
+                .store = b->store,
+                .epoch = b->epoch,
+                .recipe_path = a.build.recipe_path,
+                .variant = v->name,
+                .env = a.env,
+                .n_env = a.n_env,
+                .args = a.args,
+                .has_args = a.has_args,
                 .duration_ms = a.duration_ms,
-                .stdout_to_stderr = true,
                 .record_reads = a.reads,
         };
-        _cleanup_(sandbox_result_clear) struct sandbox_result res = { 0 };
-        r = sandbox_run(&so, &res, &err);
+        _cleanup_(profile_result_clear) struct profile_result res = { 0 };
+        r = profile_run(&po, &res, &err);
         if (r < 0)
                 return cmd_fail(&err);
-        if (res.interrupted) {
-                cairn_error_add(&err, CAIRN_EXIT_IO, -EINTR, "interrupted");
-                return cmd_fail(&err);
-        }
-        r = tree_fingerprint(rootfs, &after);
-        if (r >= 0 && !XXH128_isEqual(before, after))
-                r = -EROFS;
-        if (r < 0) {
-                cairn_error_errno(&err, r, "%s: the image tree changed during the run: %s", rootfs,
-                                  strerror(-r));
-                return cmd_fail(&err);
-        }
 
-        _cleanup_(profile_suggestion_clear) struct profile_suggestion p = { 0 };
-        r = profile_suggest(v->tree, b->store, &res, v->view->run.writable, &p, &err);
-        if (r < 0)
-                return cmd_fail(&err);
-        _cleanup_free_ char *image = NULL;
-        if (asprintf(&image, "%s-%s", b->recipe->name, v->name) < 0)
+        _cleanup_free_ char *image = NULL, *warnings = NULL, *report = NULL;
+        if (asprintf(&image, "%s-%s", b->recipe->name, v->name) < 0) {
+                image = NULL;
                 return CAIRN_EXIT_IO;
-        print_warnings(v->view, &p);
-        if (a.json)
-                print_json(image, v->name, v->tree, a.reads, &res, &p);
-        else {
-                print_text(image, &res, &p);
-                if (a.reads)
-                        print_unread(v->tree, &res, false);
         }
+        const struct profile_report rep = {
+                .image = image,
+                .variant = v->name,
+                .tree = v->tree,
+                .result = &res,
+                .reads = a.reads,
+        };
+        r = profile_report_warnings(&res, &v->view->run, &warnings);
+        if (r >= 0)
+                r = profile_report_format(&rep, a.json ? PROFILE_FORMAT_JSON : PROFILE_FORMAT_TEXT,
+                                          &report);
+        if (r < 0) {
+                cairn_error_errno(&err, r, "the profile report: %s", strerror(-r));
+                return cmd_fail(&err);
+        }
+        fputs(warnings, stderr);
+        fputs(report, stdout);
+        if (fflush(stdout) != 0)
+                return CAIRN_EXIT_IO;
         return CAIRN_EXIT_OK;
 }

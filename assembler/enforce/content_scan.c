@@ -1,7 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Where cairn detects BusyBox, toybox, uutils, shells, package managers and UPX packing: the
+ * marker strings (markers[] below), the BusyBox applet table (busybox_applets.h), and what
+ * they add up to (content_is_busybox, content_toolbox, content_is_packed, shell_detect,
+ * package_manager_detect). policy_check.c turns the result into a verdict per file and into
+ * findings.
+ */
 #include "content_scan.h"
 
 #include "base/util.h"
+#include "busybox_applets.h"
 
 #define CHUNK   (64 * 1024)
 #define OVERLAP 64 /* longer than any marker */
@@ -73,236 +81,6 @@ static const struct marker markers[] = {
         { "pip._internal", M_PIP },
 };
 
-/*
- * Applet names of BusyBox's applet_names[] table: a run of them, NUL-separated, is the table
- * itself. Sorted for bsearch (strcmp order).
- */
-static const char *const applets[] = {
-        "[",
-        "[[",
-        "acpid",
-        "addgroup",
-        "adduser",
-        "adjtimex",
-        "arp",
-        "arping",
-        "ash",
-        "awk",
-        "base64",
-        "basename",
-        "blkid",
-        "brctl",
-        "bunzip2",
-        "bzcat",
-        "bzip2",
-        "cal",
-        "cat",
-        "chgrp",
-        "chmod",
-        "chown",
-        "chroot",
-        "chvt",
-        "clear",
-        "cmp",
-        "cp",
-        "cpio",
-        "crond",
-        "crontab",
-        "cttyhack",
-        "cut",
-        "date",
-        "dc",
-        "dd",
-        "deallocvt",
-        "delgroup",
-        "deluser",
-        "depmod",
-        "devmem",
-        "df",
-        "diff",
-        "dirname",
-        "dmesg",
-        "dnsdomainname",
-        "dos2unix",
-        "du",
-        "dumpkmap",
-        "echo",
-        "egrep",
-        "env",
-        "expr",
-        "false",
-        "fdisk",
-        "fgrep",
-        "find",
-        "fold",
-        "free",
-        "fsck",
-        "fstrim",
-        "fuser",
-        "getopt",
-        "getty",
-        "grep",
-        "gunzip",
-        "gzip",
-        "halt",
-        "hd",
-        "head",
-        "hexdump",
-        "hostid",
-        "hostname",
-        "httpd",
-        "hwclock",
-        "id",
-        "ifconfig",
-        "ifdown",
-        "ifup",
-        "init",
-        "insmod",
-        "ionice",
-        "ip",
-        "ipcalc",
-        "kill",
-        "killall",
-        "klogd",
-        "last",
-        "less",
-        "linux32",
-        "linux64",
-        "ln",
-        "loadfont",
-        "loadkmap",
-        "logger",
-        "login",
-        "logread",
-        "losetup",
-        "ls",
-        "lsmod",
-        "lsof",
-        "lzcat",
-        "lzma",
-        "md5sum",
-        "mdev",
-        "mesg",
-        "microcom",
-        "mkdir",
-        "mkdosfs",
-        "mke2fs",
-        "mkfifo",
-        "mknod",
-        "mkswap",
-        "mktemp",
-        "modinfo",
-        "modprobe",
-        "more",
-        "mount",
-        "mountpoint",
-        "mv",
-        "nameif",
-        "nc",
-        "netstat",
-        "nice",
-        "nl",
-        "nohup",
-        "nproc",
-        "nslookup",
-        "ntpd",
-        "od",
-        "openvt",
-        "passwd",
-        "pidof",
-        "ping",
-        "ping6",
-        "pipe_progress",
-        "pivot_root",
-        "pkill",
-        "poweroff",
-        "printenv",
-        "printf",
-        "ps",
-        "pwd",
-        "rdate",
-        "readlink",
-        "readprofile",
-        "realpath",
-        "reboot",
-        "renice",
-        "reset",
-        "resize",
-        "rev",
-        "rm",
-        "rmdir",
-        "rmmod",
-        "route",
-        "run-parts",
-        "sed",
-        "seq",
-        "setconsole",
-        "setserial",
-        "sh",
-        "sha1sum",
-        "sha256sum",
-        "sha512sum",
-        "sleep",
-        "sort",
-        "start-stop-daemon",
-        "stat",
-        "strings",
-        "stty",
-        "su",
-        "sulogin",
-        "swapoff",
-        "swapon",
-        "switch_root",
-        "sync",
-        "sysctl",
-        "syslogd",
-        "tac",
-        "tail",
-        "tar",
-        "tee",
-        "telnet",
-        "test",
-        "tftp",
-        "time",
-        "timeout",
-        "top",
-        "touch",
-        "tr",
-        "traceroute",
-        "true",
-        "tty",
-        "udhcpc",
-        "udhcpd",
-        "umount",
-        "uname",
-        "uncompress",
-        "unexpand",
-        "uniq",
-        "unix2dos",
-        "unlzma",
-        "unxz",
-        "unzip",
-        "uptime",
-        "usleep",
-        "uudecode",
-        "uuencode",
-        "vconfig",
-        "vi",
-        "watch",
-        "watchdog",
-        "wc",
-        "wget",
-        "which",
-        "who",
-        "whoami",
-        "xargs",
-        "xxd",
-        "xz",
-        "xzcat",
-        "yes",
-        "zcat",
-};
-
 /* A run of at least this many known applet names, NUL-separated, is an applet table. */
 #define APPLET_TABLE_MIN 24
 #define TOKEN_MAX        24
@@ -330,8 +108,8 @@ static void token_end(struct scanner *s)
                 s->run = 0;
         } else {
                 s->token[s->token_len] = 0;
-                if (bsearch(s->token, applets, ELEMENTSOF(applets), sizeof(applets[0]),
-                            applet_cmp)) {
+                if (bsearch(s->token, busybox_applet_names, ELEMENTSOF(busybox_applet_names),
+                            sizeof(busybox_applet_names[0]), applet_cmp)) {
                         /* The table is sorted: a name out of order starts a new run. */
                         if (s->run > 0 && strcmp(s->token, s->last) <= 0)
                                 s->run = 0;
@@ -384,6 +162,54 @@ static void markers_find(struct scanner *s, const uint8_t *p, size_t n, uint64_t
         }
 }
 
+#define HIT(m) (hits & (UINT64_C(1) << (m)))
+
+/* The shell whose markers were hit (1 << M_*), or NULL; the first match in this order wins. */
+static const char *shell_detect(uint64_t hits)
+{
+        if (HIT(M_BASH))
+                return "bash";
+        if (HIT(M_MKSH))
+                return "mksh";
+        if (HIT(M_LKSH))
+                return "lksh";
+        if (HIT(M_PDKSH))
+                return "pdksh";
+        if (HIT(M_KSH93))
+                return "ksh93";
+        if (HIT(M_ZSH_VERSION) && HIT(M_ZSH_PATCHLEVEL))
+                return "zsh";
+        if (HIT(M_SASH))
+                return "sash";
+        if (HIT(M_YASH))
+                return "yash";
+        if (HIT(M_POSH))
+                return "posh";
+        if (HIT(M_FISH))
+                return "fish";
+        if (HIT(M_TCSH))
+                return "tcsh";
+        if (HIT(M_DASH))
+                return "dash";
+        return NULL;
+}
+
+/* The package manager whose markers were hit, or NULL (policy_check.c adds apt and rpm found
+ * by DT_NEEDED, and ignores libraries). */
+static const char *package_manager_detect(uint64_t hits)
+{
+        if (HIT(M_DPKG))
+                return "dpkg";
+        if (HIT(M_APK))
+                return "apk";
+        if (HIT(M_RPM))
+                return "rpm";
+        if (HIT(M_PIP))
+                return "pip";
+        return NULL;
+}
+#undef HIT
+
 static void scanner_finish(struct scanner *s, struct content_scan *ret)
 {
         token_end(s);
@@ -409,41 +235,8 @@ static void scanner_finish(struct scanner *s, struct content_scan *ret)
         if (r->applet_run >= APPLET_TABLE_MIN)
                 r->markers |= CONTENT_APPLET_TABLE;
 
-#define HIT(m) (s->hits & (UINT64_C(1) << (m)))
-        if (HIT(M_BASH))
-                r->shell = "bash";
-        else if (HIT(M_MKSH))
-                r->shell = "mksh";
-        else if (HIT(M_LKSH))
-                r->shell = "lksh";
-        else if (HIT(M_PDKSH))
-                r->shell = "pdksh";
-        else if (HIT(M_KSH93))
-                r->shell = "ksh93";
-        else if (HIT(M_ZSH_VERSION) && HIT(M_ZSH_PATCHLEVEL))
-                r->shell = "zsh";
-        else if (HIT(M_SASH))
-                r->shell = "sash";
-        else if (HIT(M_YASH))
-                r->shell = "yash";
-        else if (HIT(M_POSH))
-                r->shell = "posh";
-        else if (HIT(M_FISH))
-                r->shell = "fish";
-        else if (HIT(M_TCSH))
-                r->shell = "tcsh";
-        else if (HIT(M_DASH))
-                r->shell = "dash";
-
-        if (HIT(M_DPKG))
-                r->package_manager = "dpkg";
-        else if (HIT(M_APK))
-                r->package_manager = "apk";
-        else if (HIT(M_RPM))
-                r->package_manager = "rpm";
-        else if (HIT(M_PIP))
-                r->package_manager = "pip";
-#undef HIT
+        r->shell = shell_detect(s->hits);
+        r->package_manager = package_manager_detect(s->hits);
         *ret = *r;
 }
 

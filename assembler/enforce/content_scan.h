@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Content markers for the enforcer: what a file *is*, decided from its bytes, never its name.
+ * The BusyBox, toybox, uutils, shell, package-manager and UPX markers all live here
+ * (content_scan.c; BusyBox's applet names in busybox_applets.h).
  *
  * The file is read in fixed chunks with an overlap, so memory stays flat and a marker split
  * across two chunks is still found. Several independent markers identify each multi-call

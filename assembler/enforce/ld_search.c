@@ -32,7 +32,10 @@ static int ldconf_read(struct ld_search *ls, const char *path, unsigned depth)
                 return 0;
         _cleanup_free_ char *resolved = NULL;
         const struct tree_entry *e = NULL;
-        if (tree_resolve(ls->t, path, 0, &resolved, &e) < 0 || !e || e->type != TREE_REG)
+        int r = tree_resolve(ls->t, path, 0, &resolved, &e);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !e || e->type != TREE_REG)
                 return 0;
         _cleanup_close_ int fd = store_open_key(ls->s, &e->key);
         if (fd < 0)
@@ -75,13 +78,13 @@ static int ldconf_read(struct ld_search *ls, const char *path, unsigned depth)
                                 const struct tree_entry *x = tree_at(ls->t, i);
                                 if (x->type != TREE_DIR &&
                                     fnmatch(full, x->path, FNM_PATHNAME) == 0) {
-                                        int r = ldconf_read(ls, x->path, depth + 1);
+                                        r = ldconf_read(ls, x->path, depth + 1);
                                         if (r < 0)
                                                 return r;
                                 }
                         }
                 } else if (line[0] == '/' && !startswith(line, "hwcap")) {
-                        int r = ldconf_add(ls, line);
+                        r = ldconf_add(ls, line);
                         if (r < 0)
                                 return r;
                 }
@@ -107,85 +110,93 @@ static const char *multiarch_triplet(const struct elf_info *elf)
         return NULL;
 }
 
-/* True when dir/name resolves to a regular file inside the image. */
-static bool lib_exists(const struct ld_search *ls, const char *dir, size_t dir_len,
-                       const char *name)
+/* 1 when dir/name resolves to a regular file inside the image, 0 when not, -ENOMEM. */
+static int lib_exists(const struct ld_search *ls, const char *dir, size_t dir_len, const char *name)
 {
         _cleanup_free_ char *p = NULL;
-        if (asprintf(&p, "%.*s/%s", (int)dir_len, dir, name) < 0)
-                return false;
+        if (asprintf(&p, "%.*s/%s", (int)dir_len, dir, name) < 0) {
+                p = NULL;
+                return -ENOMEM;
+        }
         const struct tree_entry *e = NULL;
         _cleanup_free_ char *resolved = NULL;
-        if (tree_resolve(ls->t, p, 0, &resolved, &e) < 0 || !e)
-                return false;
+        int r = tree_resolve(ls->t, p, 0, &resolved, &e);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !e)
+                return 0;
         return e->type == TREE_REG || e->type == TREE_HARDLINK;
 }
 
-/* Searches a colon-separated RPATH/RUNPATH, expanding $ORIGIN to origin. */
-static bool lib_in_path_list(const struct ld_search *ls, const char *list, const char *origin,
-                             const char *name)
+/* Searches a colon-separated RPATH/RUNPATH, expanding $ORIGIN to origin. 1, 0 or -ENOMEM. */
+static int lib_in_path_list(const struct ld_search *ls, const char *list, const char *origin,
+                            const char *name)
 {
         for (const char *p = list; *p;) {
                 size_t n = strcspn(p, ":");
                 _cleanup_free_ char *dir = strndup(p, n);
                 p += n + (p[n] == ':');
                 if (!dir)
-                        return false;
+                        return -ENOMEM;
                 _cleanup_free_ char *expanded = NULL;
                 const char *d = dir;
                 if (startswith(dir, "$ORIGIN") || startswith(dir, "${ORIGIN}")) {
                         const char *rest = dir + (dir[1] == '{' ? 9 : 7);
-                        if (asprintf(&expanded, "%s%s", origin, rest) < 0)
-                                return false;
+                        if (asprintf(&expanded, "%s%s", origin, rest) < 0) {
+                                expanded = NULL;
+                                return -ENOMEM;
+                        }
                         d = expanded;
                 }
                 if (d[0] != '/')
                         continue; /* relative to the cwd at run time: unknowable */
-                if (lib_exists(ls, d, strlen(d), name))
-                        return true;
+                int r = lib_exists(ls, d, strlen(d), name);
+                if (r != 0)
+                        return r;
         }
-        return false;
+        return 0;
 }
 
-bool ld_search_find(const struct ld_search *ls, const char *path, const struct elf_info *elf,
-                    const char *name)
+int ld_search_find(const struct ld_search *ls, const char *path, const struct elf_info *elf,
+                   const char *name)
 {
         if (strchr(name, '/'))
                 return lib_exists(ls, "", 0, name[0] == '/' ? name + 1 : name);
         _cleanup_free_ char *copy = strdup(path);
         if (!copy)
-                return false;
+                return -ENOMEM;
         const char *origin = dirname(copy);
+        int r = 0;
         /* RPATH only counts when there is no RUNPATH. */
-        if (elf->rpath && !elf->runpath && lib_in_path_list(ls, elf->rpath, origin, name))
-                return true;
-        if (elf->runpath && lib_in_path_list(ls, elf->runpath, origin, name))
-                return true;
-        for (size_t i = 0; i < ls->n_dirs; i++)
-                if (lib_exists(ls, ls->dirs[i], strlen(ls->dirs[i]), name))
-                        return true;
+        if (elf->rpath && !elf->runpath)
+                r = lib_in_path_list(ls, elf->rpath, origin, name);
+        if (r == 0 && elf->runpath)
+                r = lib_in_path_list(ls, elf->runpath, origin, name);
+        for (size_t i = 0; r == 0 && i < ls->n_dirs; i++)
+                r = lib_exists(ls, ls->dirs[i], strlen(ls->dirs[i]), name);
         const char *triplet = multiarch_triplet(elf);
         const char *std[] = { "/lib", "/usr/lib", elf->elf_class == 64 ? "/lib64" : "/lib32",
                               elf->elf_class == 64 ? "/usr/lib64" : "/usr/lib32" };
-        for (size_t i = 0; i < ELEMENTSOF(std); i++) {
-                if (lib_exists(ls, std[i], strlen(std[i]), name))
-                        return true;
-                if (triplet) {
+        for (size_t i = 0; r == 0 && i < ELEMENTSOF(std); i++) {
+                r = lib_exists(ls, std[i], strlen(std[i]), name);
+                if (r == 0 && triplet) {
                         _cleanup_free_ char *d = NULL;
-                        if (asprintf(&d, "%s/%s", std[i], triplet) >= 0 &&
-                            lib_exists(ls, d, strlen(d), name))
-                                return true;
+                        if (asprintf(&d, "%s/%s", std[i], triplet) < 0) {
+                                d = NULL;
+                                return -ENOMEM;
+                        }
+                        r = lib_exists(ls, d, strlen(d), name);
                 }
         }
-        if (elf->interp) {
+        if (r == 0 && elf->interp) {
                 _cleanup_free_ char *resolved = NULL;
-                if (tree_resolve(ls->t, elf->interp, 0, &resolved, NULL) >= 0) {
-                        const char *slash = strrchr(resolved, '/');
-                        if (slash && lib_exists(ls, resolved, (size_t)(slash - resolved), name))
-                                return true;
-                }
+                r = tree_resolve(ls->t, elf->interp, 0, &resolved, NULL);
+                if (r == -ENOMEM)
+                        return r;
+                const char *slash = r >= 0 ? strrchr(resolved, '/') : NULL;
+                r = slash ? lib_exists(ls, resolved, (size_t)(slash - resolved), name) : 0;
         }
-        return false;
+        return r;
 }
 
 int ld_search_new(const struct tree *t, const struct store *s, struct ld_search **ret)

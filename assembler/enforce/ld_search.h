@@ -24,12 +24,12 @@
 struct ld_search;
 
 /* Reads /etc/ld.so.conf of tree t (contents from s). t and s are borrowed and must outlive
- * the result. A missing or unreadable ld.so.conf is no error. */
+ * the result. A missing or unreadable ld.so.conf is no error; -ENOMEM is. */
 int ld_search_new(const struct tree *t, const struct store *s, struct ld_search **ret);
 void ld_search_free(struct ld_search *ls);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ld_search *, ld_search_free)
 
-/* True when DT_NEEDED `name` of the ELF file at `path` (its resolved path), described by elf,
- * is found inside the image. */
-bool ld_search_find(const struct ld_search *ls, const char *path, const struct elf_info *elf,
-                    const char *name);
+/* 1 when DT_NEEDED `name` of the ELF file at `path` (its resolved path), described by elf,
+ * is found inside the image, 0 when it is not, -ENOMEM (never taken for "not found"). */
+int ld_search_find(const struct ld_search *ls, const char *path, const struct elf_info *elf,
+                   const char *name);

@@ -78,7 +78,8 @@ struct policy_report {
  * Checks t (contents from s) against o. On success *ret (owned by the caller) holds the
  * findings, whatever they are; the caller decides what a failure means (policy_report_passed).
  * Fails only when the checks could not run: an unknown rule id in o->disabled (-EINVAL,
- * CAIRN_EXIT_USAGE), an unreadable store object (I/O), too many findings.
+ * CAIRN_EXIT_USAGE), an unreadable store object (I/O), too many findings, no memory; err
+ * always says which (an allocation failure never drops or invents a finding).
  */
 int policy_check(const struct tree *t, const struct store *s, const struct policy_options *o,
                  struct policy_report **ret, struct cairn_error *err);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The checks behind policy_check(). Two passes over the tree: first every regular file is
- * classified by content (ELF headers, toolbox/shell/packer markers, #! line), then each entry
- * is checked, using the classes of whatever its symlinks, scripts and libraries lead to.
+ * classified by content (ELF headers, toolbox/shell/packer markers from content_scan.c, #!
+ * line) and given its verdict (file_verdict(): BusyBox, toolbox, shell, package manager), then
+ * each entry is checked, using the classes of whatever its symlinks, scripts and libraries
+ * lead to.
  */
 #include <assert.h>
 #include <elf.h>
@@ -16,6 +18,29 @@
 
 #define SHEBANG_MAX 256 /* what the kernel reads of a #! line */
 
+/*
+ * What a file is, by the ladder BusyBox -> other multi-call toolbox -> shell (by content, then
+ * by name) -> package manager: the first rung that matches. Decided once per file by
+ * file_verdict(); check_file() turns it into the file's own finding, and the scripts and
+ * symlinks that lead to the file quote verdict_forbidden().
+ */
+enum file_kind {
+        FILE_ORDINARY,        /* none of the rungs */
+        FILE_BUSYBOX,         /* content_is_busybox() */
+        FILE_TOOLBOX,         /* content_toolbox(): what = "toybox", "uutils-coreutils" */
+        FILE_SHELL,           /* an ELF file with a shell's content marker: what = the shell */
+        FILE_SHELL_BY_NAME,   /* an executable (mode or ELF) named like a shell */
+        FILE_PACKAGE_MANAGER, /* a package manager program: what = package_manager */
+};
+
+struct file_verdict {
+        enum file_kind kind;
+        const char *what;            /* static, or NULL: see enum file_kind */
+        bool named_like_shell;       /* its own path ends in a shell's name */
+        const char *package_manager; /* static, or NULL: a package manager program, whatever
+                                      * the kind (a BusyBox can carry dpkg too) */
+};
+
 struct file_class {
         bool classified;
         bool elf_magic;
@@ -23,9 +48,9 @@ struct file_class {
         struct elf_info elf;
         struct content_scan scan;
         bool script;
-        char *interp;          /* owned; #! interpreter */
-        char *interp_arg;      /* owned; the rest of the #! line, or NULL */
-        const char *forbidden; /* static: why it is forbidden ("BusyBox", "shell bash"), or NULL */
+        char *interp;     /* owned; #! interpreter */
+        char *interp_arg; /* owned; the rest of the #! line, or NULL */
+        struct file_verdict verdict;
 };
 
 struct checker {
@@ -137,16 +162,86 @@ static bool elf_is_program(const struct elf_info *elf)
         return elf->type == ET_EXEC || elf->interp || elf->pie;
 }
 
+/* The package manager a file is: its content markers, or for an ELF program the libraries
+ * apt and rpm are built on. A library linking librpm (libsolvext does) or carrying rpm's
+ * strings is no package manager: only programs are. */
+static const char *package_manager_of(const struct file_class *fc)
+{
+        if (!fc->is_elf)
+                return fc->scan.package_manager;
+        if (!elf_is_program(&fc->elf))
+                return NULL;
+        if (fc->scan.package_manager)
+                return fc->scan.package_manager;
+        for (size_t i = 0; i < fc->elf.n_needed; i++) {
+                if (startswith(fc->elf.needed[i], "libapt-pkg.so") ||
+                    startswith(fc->elf.needed[i], "libapt-private.so"))
+                        return "apt";
+                if (startswith(fc->elf.needed[i], "librpm.so"))
+                        return "rpm";
+        }
+        return NULL;
+}
+
+/* The one classifier: fc's content (scan, ELF headers) and self's path and mode decide. */
+static struct file_verdict file_verdict(const struct file_class *fc, const struct tree_entry *self)
+{
+        bool executable = (self->mode & 0111) || fc->is_elf;
+        struct file_verdict v = {
+                .named_like_shell = is_shell_name(self->path),
+                .package_manager = package_manager_of(fc),
+        };
+        if (content_is_busybox(&fc->scan))
+                v.kind = FILE_BUSYBOX;
+        else if (content_toolbox(&fc->scan)) {
+                v.kind = FILE_TOOLBOX;
+                v.what = content_toolbox(&fc->scan);
+        } else if (fc->is_elf && fc->scan.shell) {
+                v.kind = FILE_SHELL;
+                v.what = fc->scan.shell;
+        } else if (executable && v.named_like_shell)
+                v.kind = FILE_SHELL_BY_NAME;
+        else if (v.package_manager) {
+                v.kind = FILE_PACKAGE_MANAGER;
+                v.what = v.package_manager;
+        }
+        return v;
+}
+
+/* Why a script or symlink may not lead to a file of verdict v ("BusyBox", "a shell"), or
+ * NULL when it may. */
+static const char *verdict_forbidden(const struct file_verdict *v)
+{
+        switch (v->kind) {
+        case FILE_BUSYBOX:
+                return "BusyBox";
+        case FILE_TOOLBOX:
+                return v->what;
+        case FILE_SHELL:
+                return "a shell";
+        case FILE_SHELL_BY_NAME:
+                return "a shell (by name)";
+        case FILE_PACKAGE_MANAGER:
+                return "a package manager";
+        case FILE_ORDINARY:
+                break;
+        }
+        return NULL;
+}
+
 static int classify(struct checker *c, size_t idx, struct cairn_error *err)
 {
         struct file_class *fc = &c->classes[idx];
         if (fc->classified)
                 return 0;
         fc->classified = true;
-        const struct tree_entry *e = content_entry(c, tree_at(c->t, idx));
-        if (!e)
-                return 0;
         const struct tree_entry *self = tree_at(c->t, idx);
+        const struct tree_entry *e = content_entry(c, self);
+        if (!e) {
+                /* No content (a hardlink to nothing): only its name and mode can count. */
+                fc->verdict = file_verdict(fc, self);
+                return 0;
+        }
         _cleanup_close_ int fd = store_open_key(c->s, &e->key);
         if (fd < 0)
                 return cairn_error_errno(err, fd, "%s: cannot open its content: %s", e->path,
@@ -178,29 +273,7 @@ static int classify(struct checker *c, size_t idx, struct cairn_error *err)
                 if (r < 0)
                         return cairn_error_errno(err, r, "%s: %s", e->path, strerror(-r));
         }
-        /* A library linking librpm (libsolvext does) or carrying rpm's strings is no
-         * package manager: only programs are. */
-        if (fc->is_elf && !elf_is_program(&fc->elf))
-                fc->scan.package_manager = NULL;
-        else if (fc->is_elf) {
-                for (size_t i = 0; i < fc->elf.n_needed && !fc->scan.package_manager; i++) {
-                        if (startswith(fc->elf.needed[i], "libapt-pkg.so") ||
-                            startswith(fc->elf.needed[i], "libapt-private.so"))
-                                fc->scan.package_manager = "apt";
-                        else if (startswith(fc->elf.needed[i], "librpm.so"))
-                                fc->scan.package_manager = "rpm";
-                }
-        }
-        if (content_is_busybox(&fc->scan))
-                fc->forbidden = "BusyBox";
-        else if (content_toolbox(&fc->scan))
-                fc->forbidden = content_toolbox(&fc->scan);
-        else if (fc->is_elf && fc->scan.shell)
-                fc->forbidden = "a shell";
-        else if ((fc->is_elf || exec_bit) && is_shell_name(self->path))
-                fc->forbidden = "a shell (by name)";
-        else if (fc->scan.package_manager)
-                fc->forbidden = "a package manager";
+        fc->verdict = file_verdict(fc, self);
         return 0;
 }
 
@@ -210,7 +283,10 @@ static int class_of_path(struct checker *c, const char *path, char **ret_resolve
 {
         _cleanup_free_ char *resolved = NULL;
         const struct tree_entry *e = NULL;
-        if (tree_resolve(c->t, path, 0, &resolved, &e) < 0 || !e) {
+        int r = tree_resolve(c->t, path, 0, &resolved, &e);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !e) {
                 *ret = NULL;
                 return 0;
         }
@@ -219,7 +295,7 @@ static int class_of_path(struct checker *c, const char *path, char **ret_resolve
                 *ret = NULL;
                 return 0;
         }
-        int r = classify(c, idx, err);
+        r = classify(c, idx, err);
         if (r < 0)
                 return r;
         *ret = &c->classes[idx];
@@ -268,7 +344,10 @@ static int named_setup(struct checker *c)
                 if (r < 0)
                         return r;
                 _cleanup_free_ char *resolved = NULL;
-                if (tree_resolve(c->t, p, 0, &resolved, NULL) >= 0) {
+                r = tree_resolve(c->t, p, 0, &resolved, NULL);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0) {
                         r = named_add(c, resolved);
                         if (r < 0)
                                 return r;
@@ -329,8 +408,10 @@ static int check_elf(struct checker *c, const struct tree_entry *e, struct file_
         if (elf->interp) {
                 _cleanup_free_ char *resolved = NULL;
                 const struct tree_entry *x = NULL;
-                if (tree_resolve(c->t, elf->interp, 0, &resolved, &x) < 0 || !x ||
-                    !content_entry(c, x)) {
+                r = tree_resolve(c->t, elf->interp, 0, &resolved, &x);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 || !x || !content_entry(c, x)) {
                         r = finding_add(c, "CAIRN-INTERP-MISSING", e->path,
                                         "PT_INTERP %s is not a file in the image", elf->interp);
                         if (r < 0)
@@ -338,21 +419,23 @@ static int check_elf(struct checker *c, const struct tree_entry *e, struct file_
                 }
         }
         if (elf->n_needed > 0) {
-                char *missing = NULL;
+                _cleanup_free_ char *missing = NULL;
                 size_t size = 0, n_missing = 0;
                 FILE *f = open_memstream(&missing, &size);
                 if (!f)
                         return -ENOMEM;
-                for (size_t i = 0; i < elf->n_needed; i++)
-                        if (!ld_search_find(c->libs, e->path, elf, elf->needed[i]))
+                int found = 0;
+                for (size_t i = 0; found >= 0 && i < elf->n_needed; i++) {
+                        found = ld_search_find(c->libs, e->path, elf, elf->needed[i]);
+                        if (found == 0)
                                 fprintf(f, "%s%s", n_missing++ ? ", " : "", elf->needed[i]);
-                if (fclose(f) != 0)
+                }
+                if (fclose(f) != 0 || found < 0)
                         return -ENOMEM;
                 if (n_missing > 0)
                         r = finding_add(c, "CAIRN-NEEDED-MISSING", e->path, "not found: %s%s%s",
                                         missing, elf->runpath ? "; RUNPATH " : "",
                                         elf->runpath ? elf->runpath : "");
-                free(missing);
         }
         return r;
 }
@@ -371,9 +454,10 @@ static int check_script(struct checker *c, const struct tree_entry *e, struct fi
         if (!ic)
                 return finding_add(c, "CAIRN-SCRIPT-INTERP", e->path,
                                    "#!%s is not a file in the image", fc->interp);
-        if (ic->forbidden || is_shell_name(fc->interp))
+        const char *forbidden = verdict_forbidden(&ic->verdict);
+        if (forbidden || is_shell_name(fc->interp))
                 return finding_add(c, "CAIRN-SCRIPT-FORBIDDEN", e->path, "#!%s is %s", fc->interp,
-                                   ic->forbidden ? ic->forbidden : "a shell (by name)");
+                                   forbidden ? forbidden : "a shell (by name)");
 
         /* #!/usr/bin/env PROG: PROG is looked up in the default PATH. */
         const char *b = strrchr(resolved, '/');
@@ -398,12 +482,48 @@ static int check_script(struct checker *c, const struct tree_entry *e, struct fi
                         return finding_add(c, "CAIRN-SCRIPT-INTERP", e->path,
                                            "#!%s %s: %s is not in the image's PATH", fc->interp,
                                            fc->interp_arg, prog);
-                if (pc->forbidden || is_shell_name(prog))
+                forbidden = verdict_forbidden(&pc->verdict);
+                if (forbidden || is_shell_name(prog))
                         return finding_add(c, "CAIRN-SCRIPT-FORBIDDEN", e->path, "#!%s %s runs %s",
                                            fc->interp, fc->interp_arg,
-                                           pc->forbidden ? pc->forbidden : "a shell (by name)");
+                                           forbidden ? forbidden : "a shell (by name)");
         }
         return 0;
+}
+
+/* The finding of what the file is (BusyBox, a toolbox, a shell), and of the package manager
+ * it is, even when it is also one of the others. */
+static int check_verdict(struct checker *c, const struct tree_entry *e, const struct file_class *fc)
+{
+        const struct file_verdict *v = &fc->verdict;
+        _cleanup_free_ char *ev = NULL;
+        int r = 0;
+        if (v->kind == FILE_BUSYBOX || v->kind == FILE_TOOLBOX) {
+                ev = content_evidence(&fc->scan);
+                if (!ev)
+                        return -ENOMEM;
+        }
+        switch (v->kind) {
+        case FILE_BUSYBOX:
+                r = finding_add(c, "CAIRN-BUSYBOX", e->path, "%s", ev);
+                break;
+        case FILE_TOOLBOX:
+                r = finding_add(c, "CAIRN-MULTICALL", e->path, "%s: %s", v->what, ev);
+                break;
+        case FILE_SHELL:
+                r = finding_add(c, "CAIRN-SHELL", e->path, "content marker of %s%s", v->what,
+                                v->named_like_shell ? ", and its name" : "");
+                break;
+        case FILE_SHELL_BY_NAME:
+                r = finding_add(c, "CAIRN-SHELL", e->path, "executable named like a shell");
+                break;
+        case FILE_PACKAGE_MANAGER:
+        case FILE_ORDINARY:
+                break;
+        }
+        if (r >= 0 && v->package_manager)
+                r = finding_add(c, "CAIRN-PKG-MANAGER", e->path, "%s", v->package_manager);
+        return r;
 }
 
 static int check_file(struct checker *c, size_t idx, struct cairn_error *err)
@@ -426,28 +546,14 @@ static int check_file(struct checker *c, size_t idx, struct cairn_error *err)
         bool executable = (e->mode & 0111) || fc->is_elf;
         bool allowed = is_allowed(c, e);
 
-        if (content_is_busybox(&fc->scan)) {
-                _cleanup_free_ char *ev = content_evidence(&fc->scan);
-                r = finding_add(c, "CAIRN-BUSYBOX", e->path, "%s", ev ? ev : "");
-        } else if (content_toolbox(&fc->scan)) {
-                _cleanup_free_ char *ev = content_evidence(&fc->scan);
-                r = finding_add(c, "CAIRN-MULTICALL", e->path, "%s: %s", content_toolbox(&fc->scan),
-                                ev ? ev : "");
-        } else if (fc->is_elf && fc->scan.shell)
-                r = finding_add(c, "CAIRN-SHELL", e->path, "content marker of %s%s", fc->scan.shell,
-                                is_shell_name(e->path) ? ", and its name" : "");
-        else if (executable && is_shell_name(e->path))
-                r = finding_add(c, "CAIRN-SHELL", e->path, "executable named like a shell");
+        r = check_verdict(c, e, fc);
         if (r < 0)
                 return r;
-        if (fc->scan.package_manager) {
-                r = finding_add(c, "CAIRN-PKG-MANAGER", e->path, "%s", fc->scan.package_manager);
-                if (r < 0)
-                        return r;
-        }
         if (content_is_packed(&fc->scan) && !allowed) {
                 _cleanup_free_ char *ev = content_evidence(&fc->scan);
-                r = finding_add(c, "CAIRN-PACKED", e->path, "%s", ev ? ev : "UPX");
+                if (!ev)
+                        return -ENOMEM;
+                r = finding_add(c, "CAIRN-PACKED", e->path, "%s", ev);
                 if (r < 0)
                         return r;
         }
@@ -486,6 +592,8 @@ static int check_symlink(struct checker *c, const struct tree_entry *e, struct c
         _cleanup_free_ char *resolved = NULL;
         const struct tree_entry *x = NULL;
         int r = tree_resolve(c->t, e->path, 0, &resolved, &x);
+        if (r == -ENOMEM)
+                return r;
         if (r < 0 || !x)
                 return finding_add(c, "CAIRN-SYMLINK-DANGLING", e->path, "-> %s: %s", target,
                                    r == -ELOOP ? "symlink loop" : "nothing there");
@@ -493,9 +601,10 @@ static int check_symlink(struct checker *c, const struct tree_entry *e, struct c
         r = class_of_path(c, e->path, NULL, &fc, err);
         if (r < 0)
                 return r;
-        if (fc && fc->forbidden)
+        const char *forbidden = fc ? verdict_forbidden(&fc->verdict) : NULL;
+        if (forbidden)
                 return finding_add(c, "CAIRN-SYMLINK-FORBIDDEN", e->path, "-> %s, which is %s",
-                                   resolved, fc->forbidden);
+                                   resolved, forbidden);
         if (fc && is_shell_name(e->path) && ((x->mode & 0111) || fc->is_elf))
                 return finding_add(c, "CAIRN-SHELL", e->path, "symlink named like a shell -> %s",
                                    resolved);
@@ -576,7 +685,7 @@ int policy_check(const struct tree *t, const struct store *s, const struct polic
         c.report = calloc(1, sizeof(*c.report));
         c.classes = calloc(tree_count(t) + 1, sizeof(*c.classes));
         if (!c.report || !c.classes)
-                return -ENOMEM;
+                return cairn_error_errno(err, -ENOMEM, "policy: %s", strerror(ENOMEM));
         c.report->profile = o->profile;
         c.report->n_entries = tree_count(t);
 
@@ -589,6 +698,10 @@ int policy_check(const struct tree *t, const struct store *s, const struct polic
                 return cairn_error_add(err, CAIRN_EXIT_POLICY, r,
                                        "policy: more than %d findings; fix the first ones",
                                        POLICY_MAX_FINDINGS);
+        /* A bare errno (allocation failure) still needs a message: an error without one
+         * would read as success to the command layer. */
+        if (r < 0 && !cairn_error_isset(err))
+                return cairn_error_errno(err, r, "policy: %s", strerror(-r));
         if (r < 0)
                 return r;
         if (c.report->n_findings > 0)

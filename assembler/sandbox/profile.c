@@ -11,34 +11,51 @@ bool profile_path_under(const char *path, const char *dir)
         return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-static bool entry_is_binary(const struct tree *t, const struct store *s, const struct tree_entry *e)
+/* 1 when e is an image binary (a regular file with an execute bit, or an ELF file), 0 when
+ * not, -errno when its content cannot be read: an unreadable file must not pass for data. */
+static int entry_is_binary(const struct tree *t, const struct store *s, const struct tree_entry *e)
 {
         if (e->type == TREE_HARDLINK) {
                 e = e->target ? tree_lookup(t, e->target) : NULL;
                 if (!e)
-                        return false;
+                        return 0;
         }
         if (e->type != TREE_REG)
-                return false;
+                return 0;
         if (e->mode & 0111)
-                return true;
+                return 1;
         if (e->size < 4)
-                return false;
+                return 0;
         _cleanup_close_ int fd = store_open_key(s, &e->key);
+        if (fd < 0)
+                return fd;
         unsigned char magic[4];
-        return fd >= 0 && pread(fd, magic, sizeof(magic), 0) == sizeof(magic) &&
-               memcmp(magic, "\177ELF", 4) == 0;
+        ssize_t n = pread(fd, magic, sizeof(magic), 0);
+        if (n < 0)
+                return -errno;
+        return n == sizeof(magic) && memcmp(magic, "\177ELF", 4) == 0;
 }
 
-/* The first image binary at or below dir, or NULL. */
-static const char *dir_binary(const struct tree *t, const struct store *s, const char *dir)
+/* The first image binary at or below dir in *ret (NULL when there is none). 0 or -errno, with
+ * err naming the file that cannot be read. */
+static int dir_binary(const struct tree *t, const struct store *s, const char *dir,
+                      const char **ret, struct cairn_error *err)
 {
         const struct tree_entry *e;
         tree_foreach (e, t) {
-                if (profile_path_under(e->path, dir) && entry_is_binary(t, s, e))
-                        return e->path;
+                if (!profile_path_under(e->path, dir))
+                        continue;
+                int r = entry_is_binary(t, s, e);
+                if (r < 0)
+                        return cairn_error_errno(err, r, "%s: cannot read its content: %s", e->path,
+                                                 strerror(-r));
+                if (r > 0) {
+                        *ret = e->path;
+                        return 0;
+                }
         }
-        return NULL;
+        *ret = NULL;
+        return 0;
 }
 
 static int parent_of(const char *path, char **ret)
@@ -72,7 +89,7 @@ static int str_cmp(const void *a, const void *b)
 
 /* Decides the directory one write asks for; NULL with *reason set when none can be. */
 static int write_request(const struct tree *t, const struct store *s, const struct sandbox_write *w,
-                         char **ret_dir, char **ret_reason)
+                         char **ret_dir, char **ret_reason, struct cairn_error *err)
 {
         _cleanup_free_ char *dir = NULL;
         int r;
@@ -83,7 +100,9 @@ static int write_request(const struct tree *t, const struct store *s, const stru
         if (!dir)
                 return -ENOMEM;
 
-        const char *binary = streq(dir, "/") ? NULL : dir_binary(t, s, dir);
+        const char *binary = NULL;
+        if (!streq(dir, "/") && (r = dir_binary(t, s, dir, &binary, err)) < 0)
+                return r;
         if (!streq(dir, "/") && !binary) {
                 *ret_dir = steal_pointer(&dir);
                 *ret_reason = NULL;
@@ -128,7 +147,9 @@ int profile_suggest(const struct tree *t, const struct store *s, const struct sa
                 for (char *const *wp = writable; wp && *wp && !pw->covered; wp++)
                         pw->covered = profile_path_under(pw->write->path, *wp);
                 p.n_outside += !pw->covered;
-                int r = write_request(t, s, pw->write, &requested[i], &pw->unplaceable);
+                int r = write_request(t, s, pw->write, &requested[i], &pw->unplaceable, err);
+                if (r < 0 && cairn_error_isset(err))
+                        return cairn_error_wrap(err, r, "%s", pw->write->path);
                 if (r < 0)
                         return cairn_error_errno(err, r, "%s: %s", pw->write->path, strerror(-r));
                 p.n_unplaceable += pw->unplaceable != NULL;
