@@ -8,6 +8,13 @@
 
 int cmd_fail(struct cairn_error *err)
 {
+        /* Called only after a failure: one that left no error behind (a bare -errno from
+         * below) must still fail the command, never exit 0. */
+        if (err->code >= 0) {
+                fprintf(stderr, "cairn: error: the operation failed without a message (a bug; "
+                                "please report it)\n");
+                return CAIRN_EXIT_IO;
+        }
         cairn_error_print(err, stderr);
         return cairn_error_exit_status(err);
 }

@@ -67,7 +67,7 @@ enum {
  * is not, or -1 after printing a usage error for command. */
 int cmd_build_option(const char *command, int c, const char *arg, struct build_options *opts);
 
-/* Prints err to stderr and returns its exit status. */
+/* Prints err to stderr and returns its exit status; never 0 (call it only after a failure). */
 int cmd_fail(struct cairn_error *err);
 
 /* Prints "cairn COMMAND: MESSAGE\nTry 'cairn COMMAND --help'." and returns CAIRN_EXIT_USAGE. */
