@@ -3,25 +3,10 @@
 # cairn build's artifact inputs end to end (issue 3): archives recognised by content (gzip,
 # zstd, plain), hardlinks in archives, entries that leave the archive, symlinks that leave an
 # artifact directory, recipe modes, and zstd-compressed OCI layers. Needs no network.
-set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+need_env CAIRN
+need_tools tar zstd python3
 
-: "${CAIRN:?CAIRN must point at the cairn binary}"
-CAIRN=$(realpath "$CAIRN")
-work=$(mktemp -d /tmp/cairn-e2e-artifacts-XXXXXX)
-# Layers go to a cache of this test's own, not the user's (the layer cache).
-export XDG_CACHE_HOME="$work/xdg-cache"
-trap 'rm -rf "$work"' EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-
-for tool in tar zstd python3; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (ci/bootstrap installs it)"; exit 77; }
-done
-
-cd "$work"
 # Archives, made by Python's tarfile so names like ../x and /x can be written at all.
 python3 - <<'PY'
 import io, tarfile
@@ -62,7 +47,7 @@ recipe() { # NAME ARTIFACT-LINES...
     printf 'variants:\n  prod: { policy: dev }\n'; } >"$name.yaml"
 }
 build() { "$CAIRN" build "$1.yaml" -o "out-$1" -q --variant prod "${@:2}"; }
-listing() { tar --numeric-owner -tvf "out-$1/$1-prod.tar" | awk '{print $1, $2, $6, $7, $8}' | sed 's/ *$//'; }
+listing() { tar_list "out-$1/$1-prod.tar" | awk '{print $1, $2, $6, $7, $8}' | sed 's/ *$//'; }
 
 recipe good '{ src: bundle.bin, dest: /opt/b }' '{ src: dir, dest: /srv/dir }' \
   '{ src: plain.dat, dest: /etc/plain, mode: "0444", uid: 7, gid: 8 }' '{ src: plain.dat, dest: /etc/plain2 }'
@@ -120,6 +105,3 @@ PY
 else
   not_ok "zstd layers: the build wrote no OCI layout"
 fi
-
-echo "1..$n"
-[ "$fails" = 0 ]

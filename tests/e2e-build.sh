@@ -3,23 +3,9 @@
 # cairn build end to end (issues 3 and 6): byte-for-byte reproducibility whatever the host,
 # real consumers (umoci, skopeo, GNU tar), shared dev/prod layers with whiteouts, and failed
 # builds that leave OUT exactly as it was. Needs no network.
-set -euo pipefail
-
-: "${CAIRN:?CAIRN must point at the cairn binary}"
-CAIRN=$(realpath "$CAIRN")
-work=$(mktemp -d /tmp/cairn-e2e-build-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-# Builds share this cache unless a comparison needs each build to compress its own layers.
-export XDG_CACHE_HOME="$work/cache"
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-
-for tool in umoci skopeo tar cc; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (ci/bootstrap installs it)"; exit 77; }
-done
+. "$(dirname "$0")/lib.sh"
+need_env CAIRN
+need_tools umoci skopeo tar cc
 
 # Inputs: a static program, a data directory, a tarball; made twice in different orders,
 # with different mtimes, under different umasks.
@@ -28,11 +14,7 @@ make_inputs() { # DIR UMASK ORDER
   mkdir -p "$d"
   (
     umask "$2"
-    cat >"$d/app.c" <<'EOF'
-#include <stdio.h>
-int main(void) { puts("e2e app"); return 0; }
-EOF
-    cc -static -O1 -o "$d/app" "$d/app.c"
+    static_hello "$d/app" "e2e app"
     mkdir -p "$d/data/sub"
     if [[ $3 == forward ]]; then
       echo alpha >"$d/data/a.txt"; echo beta >"$d/data/sub/b.txt"; ln -sf a.txt "$d/data/link"
@@ -97,7 +79,7 @@ check "one changed input byte changes the rootfs digest" \
 check "...and the image digest" bash -c "! diff -q '$work/sum1' '$work/sum3' >/dev/null"
 
 # GNU tar lists exactly the expected entries, in order, numeric owners, mtime = epoch.
-tar --numeric-owner -tvf "$work/out1/e2e-prod.tar" --full-time >"$work/list"
+tar_list "$work/out1/e2e-prod.tar" --full-time >"$work/list"
 names=$(awk '{print $6}' "$work/list" | tr '\n' ' ')
 expect="app/ app/server etc/ etc/app.conf etc/cairn/ etc/cairn/runtime.json etc/group etc/os-release etc/passwd etc/prod-only opt/ opt/bundle/ opt/bundle/etc/ opt/bundle/etc/tarred.conf srv/ srv/data/ srv/data/a.txt srv/data/link srv/data/sub/ srv/data/sub/b.txt tmp/ usr/ usr/bin/ usr/bin/server "
 check "tar -tv lists the expected entries in byte order" test "$names" = "$expect"
@@ -168,8 +150,7 @@ check "sha256 mismatch: message names position, expected and actual" \
 check "sha256 mismatch: no OUT written" test ! -e "$work/out-badpin"
 
 # run.init: cairn-init installed at /sbin/cairn-init and put in front of the entrypoint.
-printf 'int main(void) { return 0; }\n' >"$work/stub-init.c"
-cc -static -O1 -o "$work/stub-init" "$work/stub-init.c"
+static_hello "$work/stub-init" stub-init
 sed 's|^  workdir: /app$|  workdir: /app\n  init: cairn-init\n  require-env: [TOKEN]\n  writable: [/tmp]\n  read-only: true|' \
   "$work/in1/recipe.yaml" >"$work/in1/init.yaml"
 "$CAIRN" build "$work/in1/init.yaml" -o "$work/out-init" -q --variant prod --init-binary "$work/stub-init" >/dev/null
@@ -187,7 +168,6 @@ check "cairn-init missing: exit 2" test $rc = 2
 check "cairn-init missing: the message says where it looked" grep -q 'no-such-init' "$work/err"
 
 # A failed build leaves OUT exactly as it was and no temporary sibling behind.
-snapshot() { (cd "$1" && find . -type f -exec sha256sum {} + | sort); }
 snapshot "$work/out1" >"$work/before"
 sed 's|src: app,|src: missing-app,|' "$work/in1/recipe.yaml" >"$work/in1/broken.yaml"
 set +e
@@ -252,6 +232,3 @@ check "umoci: the parallel gzip layer unpacks to the same bytes" \
   bash -c "cmp '$big/bundle/rootfs/data/random.bin' '$big/data/random.bin' && cmp '$big/bundle/rootfs/data/text2' '$big/data/text2'"
 skopeo inspect --raw "oci:$big/out-zstd-2/big-prod:prod" >"$big/manifest-zstd.json"
 check "skopeo: reads the zstd layout" grep -q 'tar+zstd' "$big/manifest-zstd.json"
-
-echo "1..$n"
-[ "$fails" = 0 ]

@@ -1,42 +1,38 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # cairn check end to end: exit statuses and output on the example recipes and a broken one.
-set -u
-: "${CAIRN:?CAIRN must point at the cairn binary}"
-: "${CAIRN_SOURCE_DIR:?CAIRN_SOURCE_DIR must point at the source tree}"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib.sh"
+need_env CAIRN CAIRN_SOURCE_DIR
 
 for r in "$CAIRN_SOURCE_DIR"/recipes/*.yaml; do
-        if ! "$CAIRN" check "$r" >"$tmp/out" 2>"$tmp/err"; then
-                fail "cairn check $r"
-                cat "$tmp/err"
-        fi
-        grep -q '^variant dev$' "$tmp/out" || fail "$r: no 'variant dev' section"
-        grep -q '^variant prod$' "$tmp/out" || fail "$r: no 'variant prod' section"
+  b=recipes/${r##*/}
+  rc=0
+  "$CAIRN" check "$r" >out 2>err || rc=$?
+  check "cairn check $b: exit 0" test $rc = 0
+  ((rc == 0)) || cat err >&2
+  check "$b: a 'variant dev' section" grep -q '^variant dev$' out
+  check "$b: a 'variant prod' section" grep -q '^variant prod$' out
 done
 
 # the output is stable: two runs are byte-identical
-"$CAIRN" check "$CAIRN_SOURCE_DIR/recipes/devprod.yaml" >"$tmp/a"
-"$CAIRN" check "$CAIRN_SOURCE_DIR/recipes/devprod.yaml" >"$tmp/b"
-cmp -s "$tmp/a" "$tmp/b" || fail "cairn check output differs between runs"
+"$CAIRN" check "$CAIRN_SOURCE_DIR/recipes/devprod.yaml" >a
+"$CAIRN" check "$CAIRN_SOURCE_DIR/recipes/devprod.yaml" >b
+check "cairn check output is the same in two runs" cmp -s a b
 
 # dev-only utilities do not reach prod
-"$CAIRN" check --variant prod "$CAIRN_SOURCE_DIR/recipes/devprod.yaml" >"$tmp/prod"
-grep -q '^variant dev$' "$tmp/prod" && fail "--variant prod printed dev"
-grep -q 'bash-static' "$tmp/prod" && fail "prod contains the dev-only bash-static"
-grep -q 'read-only    true' "$tmp/prod" || fail "prod is not read-only"
-"$CAIRN" check --variant dev "$CAIRN_SOURCE_DIR/recipes/devprod.yaml" | grep -q 'bash-static' ||
-        fail "dev lacks bash-static"
+"$CAIRN" check --variant prod "$CAIRN_SOURCE_DIR/recipes/devprod.yaml" >prod.out
+check "--variant prod prints no dev" not grep -q '^variant dev$' prod.out
+check "prod lacks the dev-only bash-static" not grep -q 'bash-static' prod.out
+check "prod is read-only" grep -q 'read-only    true' prod.out
+"$CAIRN" check --variant dev "$CAIRN_SOURCE_DIR/recipes/devprod.yaml" >dev.out
+check "dev has bash-static" grep -q 'bash-static' dev.out
 
 # an unknown variant is a usage error
-"$CAIRN" check --variant qa "$CAIRN_SOURCE_DIR/recipes/hello.yaml" >/dev/null 2>"$tmp/err"
-[ $? -eq 2 ] || fail "--variant qa: want exit 2"
+rc=0
+"$CAIRN" check --variant qa "$CAIRN_SOURCE_DIR/recipes/hello.yaml" >/dev/null 2>err || rc=$?
+check "--variant qa: exit 2" test $rc = 2
 
 # a broken recipe: exit 2, every error as FILE:LINE:COL: error:
-cat >"$tmp/bad.yaml" <<'YAML'
+cat >bad.yaml <<'YAML'
 recipe: 1
 name: bad
 run:
@@ -44,24 +40,15 @@ run:
 files:
   - { path: /etc/x/, content: y }
 YAML
-"$CAIRN" check "$tmp/bad.yaml" >"$tmp/out" 2>"$tmp/err"
-rc=$?
-[ $rc -eq 2 ] || fail "bad recipe: want exit 2, got $rc"
-grep -q "^$tmp/bad.yaml:4:3: error: .*did you mean 'entrypoint'" "$tmp/err" ||
-        fail "bad recipe: no 4:3 error"
-grep -q "^$tmp/bad.yaml:6:13: error: .*write '/etc/x'" "$tmp/err" ||
-        fail "bad recipe: no 6:13 error"
-[ -s "$tmp/out" ] && fail "bad recipe: something printed on stdout"
+rc=0
+"$CAIRN" check "$work/bad.yaml" >out 2>err || rc=$?
+check "bad recipe: exit 2" test $rc = 2
+check "bad recipe: the 4:3 error" grep -q "^$work/bad.yaml:4:3: error: .*did you mean 'entrypoint'" err
+check "bad recipe: the 6:13 error" grep -q "^$work/bad.yaml:6:13: error: .*write '/etc/x'" err
+check "bad recipe: nothing on stdout" test ! -s out
 
 # usage errors
-"$CAIRN" check >/dev/null 2>&1
-[ $? -eq 2 ] || fail "no argument: want exit 2"
-"$CAIRN" check "$tmp/missing.yaml" >/dev/null 2>&1
-[ $? -ne 0 ] || fail "missing file: want failure"
-"$CAIRN" check --help | grep -q 'Usage: cairn check' || fail "--help"
-
-if [ $failures -ne 0 ]; then
-        cat "$tmp/err"
-        exit 1
-fi
-echo "ok: cairn check"
+check "no argument: exit 2" exits 2 silent "$CAIRN" check
+check "missing file: fails" not silent "$CAIRN" check "$work/missing.yaml"
+"$CAIRN" check --help >help
+check "--help prints the usage" grep -q 'Usage: cairn check' help

@@ -4,59 +4,22 @@
 # dpkg-deb, Packages and Release written here, Release signed with a throwaway gpg key. Served
 # as file:// and over http on 127.0.0.1. Every tampering case must fail with exit 3, name what
 # failed, leave OUT untouched and leave nothing unverified in the cache.
-set -euo pipefail
-: "${CAIRN:?CAIRN must point at the cairn binary}"
-CAIRN=$(realpath "$CAIRN")
-for tool in gpg dpkg-deb dpkg-scanpackages xz python3 cc curl; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (ci/bootstrap installs it)"; exit 77; }
-done
-work=$(mktemp -d /tmp/cairn-e2e-deb-local-XXXXXX)
-server_pid=
-cleanup() {
-  local rc=$?
-  # errexit applies here too: nothing in the cleanup may decide the exit status.
-  if [[ -n $server_pid ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  gpgconf --homedir "$work/gnupg" --kill all >/dev/null 2>&1 || true
-  gpgconf --homedir "$work/gnupg2" --kill all >/dev/null 2>&1 || true
-  rm -rf "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-n=0 fails=0
-check() { local what=$1; shift; n=$((n + 1)); if "$@"; then echo "ok $n - $what"; else fails=$((fails + 1)); echo "not ok $n - $what"; fi; }
-arch=$(dpkg --print-architecture)
+. "$(dirname "$0")/lib.sh"
+need_env CAIRN
+need_tools gpg dpkg-deb dpkg-scanpackages xz python3 cc curl
 export SOURCE_DATE_EPOCH=1700000000
 
 # A throwaway signing key, and a second one nobody trusts.
-export GNUPGHOME="$work/gnupg"
-mkdir -m 700 "$GNUPGHOME"
-gpg --batch -q --passphrase '' --quick-gen-key "cairn test <test@cairn.invalid>" rsa2048 sign never 2>/dev/null
-gpg --batch -q --export >"$work/keyring.gpg"
-GNUPGHOME="$work/gnupg2" bash -c 'mkdir -m 700 "$GNUPGHOME" && gpg --batch -q --passphrase "" --quick-gen-key "other <o@cairn.invalid>" rsa2048 sign never 2>/dev/null && gpg --batch -q --export' >"$work/other.gpg"
+repo_key
+repo_other_key "$work/other.gpg"
 
 # A package with a static tool, made and indexed here.
 make_repo() { # DIR VERSION
   local repo=$1 ver=$2 pkg="$work/pkg-$2"
-  mkdir -p "$pkg/DEBIAN" "$pkg/usr/bin" "$repo/pool" "$repo/dists/stable/main/binary-$arch"
-  printf '#include <stdio.h>\nint main(void){puts("tool %s");return 0;}\n' "$ver" >"$work/tool.c"
-  cc -static -O1 -o "$pkg/usr/bin/tool-static" "$work/tool.c"
-  printf 'Package: tool\nVersion: %s\nArchitecture: %s\nMaintainer: cairn tests <test@cairn.invalid>\nDescription: test tool\n' \
-    "$ver" "$arch" >"$pkg/DEBIAN/control"
-  dpkg-deb --root-owner-group -Zxz --build "$pkg" "$repo/pool/tool_${ver}_$arch.deb" >/dev/null
-  index_repo "$repo"
-}
-index_repo() {
-  local repo=$1 d="$1/dists/stable"
-  (cd "$repo" && dpkg-scanpackages --multiversion pool /dev/null 2>/dev/null) >"$d/main/binary-$arch/Packages"
-  xz -kf "$d/main/binary-$arch/Packages"
-  {
-    printf 'Origin: cairn-test\nSuite: stable\nCodename: stable\nDate: Tue, 14 Nov 2023 22:13:20 UTC\nArchitectures: %s\nComponents: main\nSHA256:\n' "$arch"
-    for f in "main/binary-$arch/Packages" "main/binary-$arch/Packages.xz"; do
-      printf ' %s %s %s\n' "$(sha256sum <"$d/$f" | cut -d' ' -f1)" "$(stat -c %s "$d/$f")" "$f"
-    done
-  } >"$d/Release"
-  rm -f "$d/Release.gpg"
-  gpg --batch -q --detach-sign -o "$d/Release.gpg" "$d/Release"
+  mkdir -p "$pkg/usr/bin"
+  static_hello "$pkg/usr/bin/tool-static" "tool $ver"
+  repo_deb_dir "$repo" tool "$ver" "$pkg"
+  repo_index "$repo"
 }
 make_repo "$work/repo" 1.0
 
@@ -79,8 +42,7 @@ recipe "file://$work/repo" "$work/keyring.gpg" >"$work/good.yaml"
 check "file:// repository: build succeeds" test -f "$work/out/local-prod.tar"
 tar -C "$work" -xf "$work/out/local-prod.tar" usr/bin/tool
 check "the picked file is the package's" cmp "$work/usr/bin/tool" "$work/pkg-1.0/usr/bin/tool-static"
-snapshot() { (cd "$work/out" && find . -type f -exec sha256sum {} + | sort); }
-snapshot >"$work/out.before"
+snapshot "$work/out" >"$work/out.before"
 
 # expect_fail NAME PATTERN RECIPE [env...]: exit 3, message, OUT untouched, cache verified.
 expect_fail() {
@@ -92,7 +54,7 @@ expect_fail() {
   set -e
   check "$name: exit 3" test $rc = 3
   check "$name: the message says what failed" grep -qE "$pattern" "$work/err"
-  snapshot >"$work/out.after"
+  snapshot "$work/out" >"$work/out.after"
   check "$name: OUT untouched" cmp -s "$work/out.before" "$work/out.after"
   check "$name: no unverified .deb in the cache" \
     bash -c "! ls '$work/cache-$((n - 3))/debs/'*.deb >/dev/null 2>&1"
@@ -120,7 +82,7 @@ check "unknown key with a warm keyring cache: still exit 3, does not verify" \
 
 # Packages changed after signing.
 cp -r "$work/repo" "$work/t3"
-echo "Package: evil" | xz >"$work/t3/dists/stable/main/binary-$arch/Packages.xz"
+echo "Package: evil" | xz >"$work/t3/dists/stable/main/binary-$repo_arch/Packages.xz"
 recipe "file://$work/t3" "$work/keyring.gpg" >"$work/t3.yaml"
 expect_fail "Packages digest mismatch" "does not match the signed Release" "$work/t3.yaml"
 
@@ -139,16 +101,9 @@ expect_fail "truncated .deb" "does not match the signed index" "$work/t5.yaml"
 # An index entry without Filename: cannot be downloaded: a source failure naming the package.
 cp -r "$work/repo" "$work/t8"
 d8="$work/t8/dists/stable"
-sed -i '/^Filename:/d' "$d8/main/binary-$arch/Packages"
-xz -kf "$d8/main/binary-$arch/Packages"
-{
-  printf 'Origin: cairn-test\nSuite: stable\nSHA256:\n'
-  for f in "main/binary-$arch/Packages" "main/binary-$arch/Packages.xz"; do
-    printf ' %s %s %s\n' "$(sha256sum <"$d8/$f" | cut -d' ' -f1)" "$(stat -c %s "$d8/$f")" "$f"
-  done
-} >"$d8/Release"
-rm -f "$d8/Release.gpg"
-gpg --batch -q --detach-sign -o "$d8/Release.gpg" "$d8/Release"
+sed -i '/^Filename:/d' "$d8/main/binary-$repo_arch/Packages"
+xz -kf "$d8/main/binary-$repo_arch/Packages"
+repo_release "$work/t8"
 recipe "file://$work/t8" "$work/keyring.gpg" >"$work/t8.yaml"
 expect_fail "index entry without Filename" "tool 1.0 without a Filename" "$work/t8.yaml"
 
@@ -171,6 +126,7 @@ rm -f "$work/cache/debs/.tmp-"*
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 -m http.server --bind 127.0.0.1 --directory "$work" "$port" >/dev/null 2>&1 &
 server_pid=$!
+at_exit 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null'
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/repo/dists/stable/Release" >/dev/null && break; sleep 0.1; done
 recipe "http://127.0.0.1:$port/repo" "$work/keyring.gpg" >"$work/http.yaml"
 "$CAIRN" build "$work/http.yaml" -o "$work/out-http" --cache "$work/cache-http" -q >/dev/null
@@ -178,10 +134,10 @@ check "http repository: same image as file://" cmp "$work/out/local-prod.tar" "$
 # Progress: one line per downloaded file when stderr is not a terminal, a live line on one.
 "$CAIRN" build "$work/http.yaml" -o "$work/out-http2" --cache "$work/cache-http2" >/dev/null 2>"$work/plain.log"
 check "not a terminal: one 'fetched URL' line per .deb, no redraws" \
-  bash -c "grep -qx 'fetched http://127.0.0.1:$port/repo/pool/tool_1.0_$arch.deb' '$work/plain.log' && ! grep -q \$'\\r' '$work/plain.log'"
+  bash -c "grep -qx 'fetched http://127.0.0.1:$port/repo/pool/tool_1.0_$repo_arch.deb' '$work/plain.log' && ! grep -q \$'\\r' '$work/plain.log'"
 if command -v script >/dev/null; then
   script -qec "'$CAIRN' build '$work/http.yaml' -o '$work/out-tty' --cache '$work/cache-tty' >/dev/null" /dev/null >"$work/tty.log"
-  check "on a terminal: a live progress line for each download" grep -q "fetching tool_1.0_$arch.deb" "$work/tty.log"
+  check "on a terminal: a live progress line for each download" grep -q "fetching tool_1.0_$repo_arch.deb" "$work/tty.log"
   check "on a terminal: -q shows nothing" bash -c "script -qec \"'$CAIRN' build '$work/http.yaml' -o '$work/out-tty2' --cache '$work/cache-tty2' -q >/dev/null\" /dev/null | (! grep -q fetching)"
 fi
 cp -r "$work/repo" "$work/t6"
@@ -199,6 +155,7 @@ while True:
     c, _ = s.accept(); conns.append(c)   # accept, never answer
 EOF
 coproc HANG { exec python3 "$work/hang.py"; }
+at_exit 'kill "$HANG_PID" 2>/dev/null'
 read -r hport <&"${HANG[0]}"
 recipe "http://127.0.0.1:$hport/repo" "$work/keyring.gpg" >"$work/t7.yaml"
 start=$(date +%s)
@@ -208,7 +165,7 @@ kill "$HANG_PID" 2>/dev/null || true
 
 # Package contents are read once per cache: CACHE/unpacked/SHA256 lists the members, the
 # contents live in CACHE/objects. A damaged or pruned entry is read as a miss, never trusted.
-deb_sha=$(sha256sum <"$work/repo/pool/tool_1.0_$arch.deb" | cut -d' ' -f1)
+deb_sha=$(sha256sum <"$work/repo/pool/tool_1.0_$repo_arch.deb" | cut -d' ' -f1)
 check "the .deb's contents are cached under its sha256" \
   bash -c "head -n 1 '$work/cache/unpacked/$deb_sha' | grep -qx 'cairn-deb-contents 1'"
 "$CAIRN" build "$work/good.yaml" -o "$work/out-warm" --cache "$work/cache" -q >/dev/null
@@ -223,13 +180,12 @@ check "pruned cached contents are read again from the .deb: same bytes" cmp "$wo
 
 # A utility may pick a file its package ships as a hardlink (tar stores the second name as a
 # link to the first; the pick still gets the bytes).
-mkdir -p "$work/hlpkg/DEBIAN" "$work/hlpkg/usr/bin" "$work/hlrepo/pool" "$work/hlrepo/dists/stable/main/binary-$arch"
+mkdir -p "$work/hlpkg/usr/bin"
 cp "$work/pkg-1.0/usr/bin/tool-static" "$work/hlpkg/usr/bin/multi"
 ln "$work/hlpkg/usr/bin/multi" "$work/hlpkg/usr/bin/alias"
-printf 'Package: hl\nVersion: 1\nArchitecture: %s\nMaintainer: t <t@cairn.invalid>\nDescription: hl\n' "$arch" >"$work/hlpkg/DEBIAN/control"
-dpkg-deb --root-owner-group -Zxz --build "$work/hlpkg" "$work/hlrepo/pool/hl_1_$arch.deb" >/dev/null
-index_repo "$work/hlrepo"
-hl=$(dpkg-deb --fsys-tarfile "$work/hlrepo/pool/hl_1_$arch.deb" | tar -tvf - | sed -n 's|.* \./\(usr/bin/[a-z]*\) link to .*|/\1|p')
+repo_deb_dir "$work/hlrepo" hl 1 "$work/hlpkg"
+repo_index "$work/hlrepo"
+hl=$(dpkg-deb --fsys-tarfile "$work/hlrepo/pool/hl_1_$repo_arch.deb" | tar -tvf - | sed -n 's|.* \./\(usr/bin/[a-z]*\) link to .*|/\1|p')
 check "the test package really holds a hardlink" test -n "$hl"
 cat >"$work/hl.yaml" <<EOF
 recipe: 1
@@ -255,7 +211,7 @@ lock="$work/lk/local.lock.json"
 "$CAIRN" build "$work/lk/local.yaml" -o "$work/lk/out" --cache "$work/cache" -q >/dev/null
 check "the first build wrote the lock file" test -f "$lock"
 check "the lock names no absolute mirror of its own: the recipe's url" grep -q "\"url\": \"file://$work/repo\"" "$lock"
-check "the lock pins tool 1.0 by sha256 and Filename" python3 - "$lock" "$work/repo/pool/tool_1.0_$arch.deb" <<'PY'
+check "the lock pins tool 1.0 by sha256 and Filename" python3 - "$lock" "$work/repo/pool/tool_1.0_$repo_arch.deb" <<'PY'
 import hashlib, json, os, sys
 lock = json.load(open(sys.argv[1]))
 deb = open(sys.argv[2], "rb").read()
@@ -307,14 +263,14 @@ check "cairn lock --check: names the change, writes nothing" \
 sed 's/tool (>= 1.0)/tool (>= 1.5)/' "$work/lk/local.yaml" >"$work/lk/local-edit.yaml"
 sed -i 's/^name: local$/name: local-edit/' "$work/lk/local-edit.yaml"
 cp "$work/lock.v1" "$work/lk/local-edit.lock.json"
-snapshot >"$work/out.before"
+snapshot "$work/out" >"$work/out.before"
 set +e
 "$CAIRN" build "$work/lk/local-edit.yaml" -o "$work/out" --cache "$work/cache" --locked -q >/dev/null 2>"$work/err"
 rc=$?
 set -e
 check "--locked with a stale lock: exit 2" test $rc = 2
 check "--locked with a stale lock: says so and how to fix it" grep -q "does not match the recipe.*cairn lock" "$work/err"
-snapshot >"$work/out.after"
+snapshot "$work/out" >"$work/out.after"
 check "--locked with a stale lock: OUT untouched" cmp -s "$work/out.before" "$work/out.after"
 check "--locked with a stale lock: lock untouched" cmp -s "$work/lk/local-edit.lock.json" "$work/lock.v1"
 set +e
@@ -348,7 +304,7 @@ check "unwritable lock file: fails, naming the lock file" \
 
 # A pinned .deb whose bytes changed on the mirror (and is not cached) fails closed.
 cp "$work/lock.v1" "$lock"
-cp "$work/repo/pool/tool_2.0_$arch.deb" "$work/repo/pool/tool_1.0_$arch.deb"
+cp "$work/repo/pool/tool_2.0_$repo_arch.deb" "$work/repo/pool/tool_1.0_$repo_arch.deb"
 set +e
 "$CAIRN" build "$work/lk/local.yaml" -o "$work/out-gone" --cache "$work/cache-empty" -q >/dev/null 2>"$work/err"
 rc=$?
@@ -366,6 +322,3 @@ set +e
 rc=$?
 set -e
 check "trusted: true with http is a recipe error (exit 2)" test $rc = 2
-
-echo "1..$n"
-[ "$fails" = 0 ]

@@ -3,15 +3,11 @@
 # The real thing (issue 4): `url: apt` for bookworm, tini-static and catatonit picked file by
 # file out of the signed repository, checked against the .debs' own contents, then rebuilt
 # offline from the cache with identical bytes. SKIPs when the mirror cannot be reached.
-set -euo pipefail
-: "${CAIRN:?CAIRN must point at the cairn binary}"
-work=$(mktemp -d /tmp/cairn-e2e-deb-real-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-n=0 fails=0
-check() { local what=$1; shift; n=$((n + 1)); if "$@"; then echo "ok $n - $what"; else fails=$((fails + 1)); echo "not ok $n - $what"; fi; }
+. "$(dirname "$0")/lib.sh"
+need_env CAIRN
 
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-[[ -r $keyring ]] || { echo "SKIP: $keyring missing (package debian-archive-keyring)"; exit 77; }
+[[ -r $keyring ]] || skip_all "$keyring missing (package debian-archive-keyring)"
 cat >"$work/tini.yaml" <<EOF2
 recipe: 1
 name: tini
@@ -32,11 +28,10 @@ set +e
 rc=$?
 set -e
 if [[ $rc -eq 3 ]] && grep -qiE "resolve|connect|timed out|could not|no deb entry" "$work/err"; then
-  echo "SKIP: the Debian mirror is unreachable: $(head -1 "$work/err")"
-  exit 77
+  skip_all "the Debian mirror is unreachable: $(head -1 "$work/err")"
 fi
 check "build from the real bookworm repository succeeds" test $rc = 0
-[[ $rc -eq 0 ]] || { cat "$work/err"; echo "1..$n"; exit 1; }
+[[ $rc -eq 0 ]] || { cat "$work/err" >&2; end_tests; }
 check "the strict enforcer passed" grep -q 'enforcer  pass (strict)' "$work/sum"
 
 mkdir -p "$work/rootfs" "$work/debs"
@@ -86,5 +81,3 @@ rc=$?
 set -e
 check "--offline with an empty cache fails with exit 3" test $rc = 3
 check "...naming what is missing" grep -q 'offline' "$work/err"
-echo "1..$n"
-[ "$fails" = 0 ]

@@ -4,28 +4,12 @@
 # SBOM referrer, compressed tars, directories); a mode, owner, content, link target, mtime
 # (another --epoch) change and added/removed entries are reported sorted by path, in text and
 # JSON, with content digests checked independently. Needs no network.
-set -euo pipefail
-
-: "${CAIRN:?CAIRN must point at the cairn binary}"
-CAIRN=$(realpath "$CAIRN")
-work=$(mktemp -d /tmp/cairn-e2e-diff-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-
-for tool in cc python3 sha256sum tar gzip zstd; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (ci/bootstrap installs it)"; exit 77; }
-done
+. "$(dirname "$0")/lib.sh"
+need_env CAIRN
+need_tools cc python3 sha256sum tar gzip zstd
 
 mkdir -p "$work/src"
-cat >"$work/src/app.c" <<'EOF'
-#include <stdio.h>
-int main(void) { puts("diff app"); return 0; }
-EOF
-cc -static -O1 -o "$work/src/app" "$work/src/app.c"
+static_hello "$work/src/app" "diff app"
 
 # recipe NAME MODE CONTENT TARGET UID EXTRA: the knobs the differences below turn.
 recipe() {
@@ -48,7 +32,6 @@ EOF
 }
 recipe r1 0755 'a\n' /etc/app.conf 0 '  - { path: /srv, type: dir }'
 recipe r2 0700 'b changed\n' /etc/owned 65532 '  - { path: /etc/new, content: "new\n" }'
-export XDG_CACHE_HOME="$work/cache"
 "$CAIRN" build "$work/src/r1.yaml" -o "$work/a" -q >/dev/null
 "$CAIRN" build "$work/src/r1.yaml" -o "$work/a2" -q >/dev/null
 "$CAIRN" build "$work/src/r2.yaml" -o "$work/b" -q >/dev/null
@@ -152,6 +135,3 @@ check "a missing path exits 2 and names it" \
 check "an unknown ref name exits 2" test "$(run "$work/u4" --ref nosuch "$work/a/d-prod" "$work/b/d-prod")" = 2
 head -c 300 "$work/a.tar.gz" >"$work/truncated.tar.gz"
 check "a truncated compressed tar is an I/O error (4)" test "$(run "$work/u5" "$work/truncated.tar.gz" "$work/a/d-prod.tar")" = 4
-
-echo "1..$n"
-exit $((fails > 0))

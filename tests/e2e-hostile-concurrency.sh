@@ -7,34 +7,17 @@
 #    as it was and the cache usable: the next build succeeds with the same bytes and removes
 #    the dead build's temporary siblings.
 # Needs no network.
-set -euo pipefail
-: "${CAIRN:?CAIRN must point at the cairn binary}"
-CAIRN=$(realpath "$CAIRN")
-for tool in gpg dpkg-deb dpkg-scanpackages xz python3 cc tar; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (ci/bootstrap installs it)"; exit 77; }
-done
-work=$(mktemp -d /tmp/cairn-e2e-hostile-concurrency-XXXXXX)
+. "$(dirname "$0")/lib.sh"
+need_env CAIRN
+need_tools gpg dpkg-deb dpkg-scanpackages xz python3 cc tar
 pids=()
-cleanup() {
-  local rc=$?
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  repo_key_cleanup
-  rm -rf "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-# shellcheck source=tests/lib-repo.sh
-. "$(dirname "$0")/lib-repo.sh"
-n=0 fails=0
-check() { local what=$1; shift; n=$((n + 1)); if "$@"; then echo "ok $n - $what"; else fails=$((fails + 1)); echo "not ok $n - $what"; fi; }
-cd "$work"
+at_exit 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done'
 
 # The repository: one static tool, plus a package carrying 8 MiB of data so the fetch and
 # unpack take a moment.
 repo_key
 mkdir -p tool/usr/bin data/usr/share/blob
-printf '#include <stdio.h>\nint main(void){puts("tool");return 0;}\n' >tool.c
-cc -static -O1 -o tool/usr/bin/tool tool.c
+static_hello tool/usr/bin/tool tool
 head -c $((8 << 20)) /dev/urandom >data/usr/share/blob/bytes
 repo_deb_dir "$work/repo" tool 1.0 tool
 repo_deb_dir "$work/repo" blob 1.0 data
@@ -84,7 +67,6 @@ check "...and every cached .deb is the file its name (its sha256) says" \
   test $verified = 1 -a "$(ls cache/debs/*.deb | wc -l)" = 2
 
 # 2. SIGKILL once the temporary output sibling appears. OUT holds a previous build.
-snapshot() { (cd "$1" && find . -type f -exec sha256sum {} + | sort); }
 cp -r out1 out
 snapshot out >before
 echo "changed" >>app.bin
@@ -116,6 +98,3 @@ check "...and removed the dead build's temporary siblings" \
 "$CAIRN" build recipe.yaml -o out-fresh --cache "$work/cache-fresh" -q >/dev/null
 check "...with the same bytes as a build on a fresh cache" cmp -s out/conc-prod.tar out-fresh/conc-prod.tar
 check "...and the cache still holds no temporary file" test -z "$(find cache -name '.tmp-*')"
-
-echo "1..$n"
-[ "$fails" = 0 ]

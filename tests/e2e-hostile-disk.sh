@@ -5,39 +5,19 @@
 # build, nothing of the failed build left), and the cache's filesystem fills up while a .deb
 # is downloaded or is full from the start (exit 4, nothing half-written in the cache). Needs
 # root for mount(8): prints SKIP with the reason otherwise. Needs no network.
-set -euo pipefail
-: "${CAIRN:?CAIRN must point at the cairn binary}"
-CAIRN=$(realpath "$CAIRN")
-for tool in gpg dpkg-deb dpkg-scanpackages xz python3 cc mount umount; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (ci/bootstrap installs it)"; exit 77; }
-done
-work=$(mktemp -d /tmp/cairn-e2e-hostile-disk-XXXXXX)
-# Layers go to a cache of this test's own, not the user's (the layer cache).
-export XDG_CACHE_HOME="$work/xdg-cache"
+. "$(dirname "$0")/lib.sh"
+need_env CAIRN
+need_tools gpg dpkg-deb dpkg-scanpackages xz python3 cc mount umount
 mounts=()
-cleanup() {
-  local rc=$?
-  for m in "${mounts[@]}"; do umount "$m" 2>/dev/null || true; done
-  repo_key_cleanup
-  rm -rf "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-# shellcheck source=tests/lib-repo.sh
-. "$(dirname "$0")/lib-repo.sh"
-n=0 fails=0
-check() { local what=$1; shift; n=$((n + 1)); if "$@"; then echo "ok $n - $what"; else fails=$((fails + 1)); echo "not ok $n - $what"; fi; }
-cd "$work"
+at_exit 'for m in "${mounts[@]}"; do umount "$m" 2>/dev/null; done'
 
 small() { # DIR SIZE: a tmpfs of SIZE at DIR
   mkdir -p "$1"
   if ! mount -t tmpfs -o "size=$2,mode=0755" tmpfs "$1" 2>mount.err; then
-    echo "SKIP: cannot mount a tmpfs here ($(head -n 1 mount.err)); this test needs root"
-    exit 77
+    skip_all "cannot mount a tmpfs here ($(head -n 1 mount.err)); this test needs root"
   fi
   mounts+=("$1")
 }
-snapshot() { (cd "$1" && find . -type f -exec sha256sum {} + | sort); }
 leftovers() { find "$1" -mindepth 1 -maxdepth 1 -name '.*' | sort; }
 
 # 1. The output directory's filesystem fills up. OUT holds a previous build.
@@ -81,8 +61,7 @@ check "output filesystem full while writing the image: nothing left" test -z "$(
 # 2. The cache's filesystem fills up while a .deb is downloaded.
 repo_key
 mkdir -p pkg/usr/bin pkg/usr/share/blob
-printf '#include <stdio.h>\nint main(void){puts("tool");return 0;}\n' >tool.c
-cc -static -O1 -o pkg/usr/bin/tool tool.c
+static_hello pkg/usr/bin/tool tool
 head -c $((3 << 20)) /dev/urandom >pkg/usr/share/blob/bytes
 repo_deb_dir "$work/repo" tool 1.0 pkg
 repo_index "$work/repo"
@@ -116,6 +95,3 @@ check "cache filesystem full from the start: exit 4" test $rc = 4
 check "cache filesystem full from the start: an I/O error" grep -q "No space left on device" err
 check "cache filesystem full from the start: nothing half-written in the cache" \
   test -z "$(find full-fs -type f ! -name filler)"
-
-echo "1..$n"
-[ "$fails" = 0 ]

@@ -7,27 +7,9 @@
 # with the archive or package and the entry named, leaves no OUT, no temporary sibling, and
 # nothing at the place the symlink points to; names that are kept are kept byte for byte.
 # ('..' and absolute names: e2e-artifacts.sh and e2e-deb-local.sh.) Needs no network.
-set -euo pipefail
-: "${CAIRN:?CAIRN must point at the cairn binary}"
-CAIRN=$(realpath "$CAIRN")
-for tool in gpg dpkg-deb dpkg-scanpackages xz python3 ar tar; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (ci/bootstrap installs it)"; exit 77; }
-done
-work=$(mktemp -d /tmp/cairn-e2e-hostile-paths-XXXXXX)
-# Layers go to a cache of this test's own, not the user's (the layer cache).
-export XDG_CACHE_HOME="$work/xdg-cache"
-cleanup() {
-  local rc=$?
-  repo_key_cleanup
-  rm -rf "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-# shellcheck source=tests/lib-repo.sh
-. "$(dirname "$0")/lib-repo.sh"
-n=0 fails=0
-check() { local what=$1; shift; n=$((n + 1)); if "$@"; then echo "ok $n - $what"; else fails=$((fails + 1)); echo "not ok $n - $what"; fi; }
-cd "$work"
+. "$(dirname "$0")/lib.sh"
+need_env CAIRN
+need_tools gpg dpkg-deb dpkg-scanpackages xz python3 ar tar
 mkdir victim # where the attacks' symlinks point: nothing may ever appear in it
 
 # Archives: made by Python's tarfile, which writes whatever it is told.
@@ -219,6 +201,3 @@ deb_recipe deb-badname evil-badname
 refused ".deb: name that is not UTF-8" deb-badname 3 "package evil-badname 1.0: entry './bad\\xffname' is not valid UTF-8"
 deb_recipe deb-longname evil-longname
 refused ".deb: component past NAME_MAX" deb-longname 3 "package evil-longname 1.0: entry './nnnnn"
-
-echo "1..$n"
-[ "$fails" = 0 ]

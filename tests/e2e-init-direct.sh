@@ -4,31 +4,17 @@
 # runtime, so it always runs.
 #   CAIRN_INIT  the built init/cairn-init
 #   INIT_PROBE  tests/init-probe.c (compiled here with cc -static)
-set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+need_env CAIRN_INIT INIT_PROBE
 
-: "${CAIRN_INIT:?}" "${INIT_PROBE:?}"
-t=$(mktemp -d)
-trap 'rm -rf "$t"' EXIT
-fails=0
-n=0
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-not() { ! "$@"; }
-check() { # check DESC COMMAND... : passes when COMMAND succeeds
-        local desc=$1
-        shift
-        if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-${CC:-cc} -static -O2 -o "$t/probe" "$INIT_PROBE"
-P=$t/probe
+static_program "$work/probe" "$INIT_PROBE"
+P=$work/probe
 I=$CAIRN_INIT
 
-# run STATUS_VAR ARGS...: runs cairn-init with ARGS (bounded), stdout in $t/out, stderr $t/err
+# run STATUS_VAR ARGS...: runs cairn-init with ARGS (bounded), stdout in $work/out, stderr $work/err
 run() {
         local rc=0
-        timeout -k 5 30 "$I" "$@" >"$t/out" 2>"$t/err" </dev/null || rc=$?
+        timeout -k 5 30 "$I" "$@" >"$work/out" 2>"$work/err" </dev/null || rc=$?
         echo "$rc"
 }
 
@@ -40,22 +26,22 @@ echo "# cairn-init is $(stat -c %s "$I") bytes"
 # ---- exit statuses and output
 rc=$(run -- "$P" exit 5 hello-from-probe)
 check "exit code 5 propagates" test "$rc" = 5
-check "program output arrives" grep -qx hello-from-probe "$t/out"
-check "nothing on stderr in normal operation" test ! -s "$t/err"
+check "program output arrives" grep -qx hello-from-probe "$work/out"
+check "nothing on stderr in normal operation" test ! -s "$work/err"
 rc=$(run -- "$P" exit 0 fine)
 check "exit code 0 propagates" test "$rc" = 0
-rc=$(run -- "$t/does-not-exist")
+rc=$(run -- "$work/does-not-exist")
 check "missing PROGRAM exits 127" test "$rc" = 127
-check "missing PROGRAM: one line" grep -qx "cairn-init: $t/does-not-exist: not found" "$t/err"
+check "missing PROGRAM: one line" grep -qx "cairn-init: $work/does-not-exist: not found" "$work/err"
 rc=$(run -- no-such-program-in-path-cairn)
 check "PROGRAM not in PATH exits 127" test "$rc" = 127
-printf 'not a program\n' >"$t/noexec"
-chmod 644 "$t/noexec"
-rc=$(run -- "$t/noexec")
+printf 'not a program\n' >"$work/noexec"
+chmod 644 "$work/noexec"
+rc=$(run -- "$work/noexec")
 check "non-executable PROGRAM exits 126" test "$rc" = 126
 check "non-executable PROGRAM: one line" \
-        grep -qx "cairn-init: $t/noexec: cannot execute: Permission denied" "$t/err"
-rc=$(run -- "$t")
+        grep -qx "cairn-init: $work/noexec: cannot execute: Permission denied" "$work/err"
+rc=$(run -- "$work")
 check "directory as PROGRAM exits 126" test "$rc" = 126
 rc=$(run -- sh -c 'kill -KILL $$')
 check "child killed by SIGKILL exits 137" test "$rc" = 137
@@ -63,63 +49,63 @@ rc=$(run -- sh -c 'kill -SEGV $$')
 check "child killed by SIGSEGV exits 139" test "$rc" = 139
 rc=$(run --bogus -- "$P" exit 0 x)
 check "unknown option exits 2" test "$rc" = 2
-check "unknown option: message" grep -q "cairn-init: unknown option --bogus" "$t/err"
+check "unknown option: message" grep -q "cairn-init: unknown option --bogus" "$work/err"
 rc=$(run --help)
 check "--help exits 0" test "$rc" = 0
-check "--help prints usage" grep -q "Usage: cairn-init" "$t/out"
+check "--help prints usage" grep -q "Usage: cairn-init" "$work/out"
 rc=$(run --version)
-check "--version" grep -q "^cairn-init [0-9]" "$t/out"
+check "--version" grep -q "^cairn-init [0-9]" "$work/out"
 
 # ---- refusals
 rc=$(run --require-env HELLO_TOKEN -- "$P" exit 0 started)
 check "missing required env refuses with 1" test "$rc" = 1
 check "missing required env: the message" \
-        grep -qx "cairn-init: HELLO_TOKEN is required but not set" "$t/err"
-check "missing required env: PROGRAM not started" test ! -s "$t/out"
+        grep -qx "cairn-init: HELLO_TOKEN is required but not set" "$work/err"
+check "missing required env: PROGRAM not started" test ! -s "$work/out"
 rc=$(HELLO_TOKEN= run --require-env HELLO_TOKEN -- "$P" exit 0 started)
 check "empty required env refuses" test "$rc" = 1
 rc=$(HELLO_TOKEN=x DB_URL=y run --require-env HELLO_TOKEN --require-env DB_URL -- "$P" exit 0 started)
 check "set required env starts PROGRAM" test "$rc" = 0
-check "set required env: output" grep -qx started "$t/out"
+check "set required env: output" grep -qx started "$work/out"
 rc=$(run --require-env A_CAIRN --require-env B_CAIRN -- "$P" exit 0 started)
-check "one line per refusal" test "$(wc -l <"$t/err")" = 2
-rc=$(run --writable "$t/missing" -- "$P" exit 0 started)
+check "one line per refusal" test "$(wc -l <"$work/err")" = 2
+rc=$(run --writable "$work/missing" -- "$P" exit 0 started)
 check "missing writable path refuses" test "$rc" = 1
 check "missing writable path: message" \
-        grep -qx "cairn-init: writable path $t/missing: No such file or directory" "$t/err"
-mkdir "$t/w"
-rc=$(run --writable "$t/w" -- "$P" write "$t/w")
+        grep -qx "cairn-init: writable path $work/missing: No such file or directory" "$work/err"
+mkdir "$work/w"
+rc=$(run --writable "$work/w" -- "$P" write "$work/w")
 check "writable path accepted" test "$rc" = 0
-check "writable path written" grep -qx "write $t/w: ok" "$t/out"
+check "writable path written" grep -qx "write $work/w: ok" "$work/out"
 if python3 -c 'import os,sys; sys.exit(0 if os.statvfs("/").f_flag & os.ST_RDONLY else 1)'; then
         echo "# / is read-only here: skipping the writable-root checks"
 else
         rc=$(run --enforce-read-only -- "$P" exit 0 started)
         check "--enforce-read-only refuses a writable /" test "$rc" = 1
-        check "--enforce-read-only: message" grep -q "cairn-init: / is mounted writable" "$t/err"
+        check "--enforce-read-only: message" grep -q "cairn-init: / is mounted writable" "$work/err"
         rc=$(run --read-only-root -- "$P" exit 0 started)
         check "--read-only-root only warns" test "$rc" = 0
-        check "--read-only-root: warning" grep -q "warning: / is mounted writable" "$t/err"
+        check "--read-only-root: warning" grep -q "warning: / is mounted writable" "$work/err"
 fi
 
 # ---- state of the started program
 # Started with SIGINT/SIGQUIT ignored, fd 7 open and umask 077; the control runs the probe bare.
-(trap '' INT QUIT && umask 077 && exec "$P" status 7</dev/null >"$t/ctl")
-(trap '' INT QUIT && umask 077 && exec "$I" -- "$P" status 7</dev/null >"$t/out")
-check "control: without init fd 7 is inherited" grep -q "^fds:.* 7\b" "$t/ctl"
-check "control: without init SIGINT is ignored" not grep -qP "^SigIgn:\t0+$" "$t/ctl"
-check "inherited fds above 2 are closed" grep -qx "fds:" "$t/out"
-check "no_new_privs is set" grep -qP "^NoNewPrivs:\t1$" "$t/out"
-check "umask is 022" grep -qP "^Umask:\t0022$" "$t/out"
-check "signal dispositions reset" grep -qP "^SigIgn:\t0+$" "$t/out"
-check "signal mask restored" grep -qP "^SigBlk:\t0+$" "$t/out"
-check "PROGRAM leads its own process group" grep -qx "pgid_is_pid: 1" "$t/out"
+(trap '' INT QUIT && umask 077 && exec "$P" status 7</dev/null >"$work/ctl")
+(trap '' INT QUIT && umask 077 && exec "$I" -- "$P" status 7</dev/null >"$work/out")
+check "control: without init fd 7 is inherited" grep -q "^fds:.* 7\b" "$work/ctl"
+check "control: without init SIGINT is ignored" not grep -qP "^SigIgn:\t0+$" "$work/ctl"
+check "inherited fds above 2 are closed" grep -qx "fds:" "$work/out"
+check "no_new_privs is set" grep -qP "^NoNewPrivs:\t1$" "$work/out"
+check "umask is 022" grep -qP "^Umask:\t0022$" "$work/out"
+check "signal dispositions reset" grep -qP "^SigIgn:\t0+$" "$work/out"
+check "signal mask restored" grep -qP "^SigBlk:\t0+$" "$work/out"
+check "PROGRAM leads its own process group" grep -qx "pgid_is_pid: 1" "$work/out"
 
 # ---- the terminal goes to PROGRAM's process group (script(1) provides a pty)
 if command -v script >/dev/null; then
         timeout -k 5 30 script -qec "$(printf '%q -- %q tty' "$I" "$P")" /dev/null </dev/null |
-                tr -d '\r' >"$t/out" || true
-        check "PROGRAM's process group owns the terminal" grep -qx "foreground: 1" "$t/out"
+                tr -d '\r' >"$work/out" || true
+        check "PROGRAM's process group owns the terminal" grep -qx "foreground: 1" "$work/out"
 else
         echo "# script(1) missing: terminal hand-over not tested"
 fi
@@ -128,10 +114,10 @@ fi
 forward() { # forward OPTS SIGNAL MODE EXPECTED_STATUS EXPECTED_LINE...
         local opts=$1 sig=$2 mode=$3 want=$4
         shift 4
-        local fifo=$t/fifo-$n line l ppid pid rc=0
+        local fifo=$work/fifo-$n line l ppid pid rc=0
         mkfifo "$fifo"
         # shellcheck disable=SC2086
-        timeout -k 5 30 "$I" $opts -- "$P" "$mode" >"$fifo" 2>"$t/err" &
+        timeout -k 5 30 "$I" $opts -- "$P" "$mode" >"$fifo" 2>"$work/err" &
         local job=$!
         exec 8<"$fifo"
         if ! read -r -t 20 line <&8 || [[ $line != ready* ]]; then
@@ -142,10 +128,10 @@ forward() { # forward OPTS SIGNAL MODE EXPECTED_STATUS EXPECTED_LINE...
         fi
         read -r _ ppid pid <<<"$line"
         kill "-$sig" "$ppid"
-        : >"$t/out"
+        : >"$work/out"
         # Until EOF: every writer (init, probe, its child) has exited; bounded.
         while IFS= read -r -t 10 l <&8; do
-                echo "$l" >>"$t/out"
+                echo "$l" >>"$work/out"
         done
         exec 8<&-
         # A program that missed the signal still runs: end its group so the test fails fast.
@@ -153,7 +139,7 @@ forward() { # forward OPTS SIGNAL MODE EXPECTED_STATUS EXPECTED_LINE...
         wait "$job" || rc=$?
         check "$sig forwarded ($mode $opts): exit $want" test "$rc" = "$want"
         for l in "$@"; do
-                check "$sig forwarded ($mode $opts): $l" grep -qx "$l" "$t/out"
+                check "$sig forwarded ($mode $opts): $l" grep -qx "$l" "$work/out"
         done
 }
 forward "" TERM wait-signal 143 "probe got SIGTERM"
@@ -168,9 +154,6 @@ forward "-g" TERM group-signal 143 "probe got SIGTERM" "child got SIGTERM"
 # ---- zombies: orphans re-parented to cairn-init (subreaper) are reaped
 rc=$(run -- "$P" orphans 5)
 check "orphans: probe ran" test "$rc" = 0
-check "orphans reaped by the subreaper" grep -qx "zombies=0" "$t/out"
+check "orphans reaped by the subreaper" grep -qx "zombies=0" "$work/out"
 rc=$(CAIRN_INIT_VERBOSE=1 run -- "$P" orphans 2)
-check "verbose mode reports reaped orphans" test "$(grep -c "reaped orphan" "$t/err")" = 2
-
-echo "1..$n"
-((fails == 0))
+check "verbose mode reports reaped orphans" test "$(grep -c "reaped orphan" "$work/err")" = 2

@@ -1,42 +1,24 @@
 #!/usr/bin/env bash
 # cairn-init as PID 1 of a real container: runc (as root), else bwrap. The bundle is built by
 # hand: a rootfs holding /sbin/cairn-init and a static test program, read-only, with tmpfs at
-# /tmp and /data. Prints `SKIP: ...` and exits 77 when no runtime can start a container here.
+# /tmp and /data. SKIPs when no runtime can start a container here.
 #   CAIRN_INIT  the built init/cairn-init
 #   INIT_PROBE  tests/init-probe.c (compiled here with cc -static)
-set -euo pipefail
-
-: "${CAIRN_INIT:?}" "${INIT_PROBE:?}"
-t=$(mktemp -d)
-state=$t/state
-cleanup() {
-        if [[ -d $state ]]; then
-                for id in $(runc --root "$state" list -q 2>/dev/null); do
-                        runc --root "$state" kill "$id" KILL 2>/dev/null || true
-                        runc --root "$state" delete --force "$id" 2>/dev/null || true
-                done
-        fi
-        rm -rf "$t"
-}
-trap cleanup EXIT
-fails=0
-n=0
-
-ok() { n=$((n + 1)); echo "ok $n - ${RT:+$RT: }$1"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - ${RT:+$RT: }$1"; }
+. "$(dirname "$0")/lib.sh"
+need_env CAIRN_INIT INIT_PROBE
+state=$work/state
+at_exit '[[ -d $state ]] && for id in $(runc --root "$state" list -q 2>/dev/null); do
+  runc --root "$state" kill "$id" KILL 2>/dev/null
+  runc --root "$state" delete --force "$id" 2>/dev/null
+done'
 not_running() { ! runc --root "$state" state "$1" >/dev/null 2>&1; }
-check() { # check DESC COMMAND... : passes when COMMAND succeeds
-        local desc=$1
-        shift
-        if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
 
 # ---- the bundle
-b=$t/bundle
+b=$work/bundle
 r=$b/rootfs
 mkdir -p "$r"/{sbin,app,proc,dev,sys,tmp,data}
 install -m 755 "$CAIRN_INIT" "$r/sbin/cairn-init"
-${CC:-cc} -static -O2 -o "$r/app/probe" "$INIT_PROBE"
+static_program "$r/app/probe" "$INIT_PROBE"
 
 seq_id=0
 # runc_config READONLY ENV_JSON ARGS...: writes $b/config.json for this run.
@@ -64,19 +46,19 @@ json.dump(c, open(path, "w"), indent=1)
 EOF
 }
 
-# rt_start READONLY ENV_JSON ARGS...: starts a container in the background, stdout to $t/out
-# (or the fifo in $OUT), stderr to $t/err; sets JOB (pid of the runtime) and CID.
+# rt_start READONLY ENV_JSON ARGS...: starts a container in the background, stdout to $work/out
+# (or the fifo in $OUT), stderr to $work/err; sets JOB (pid of the runtime) and CID.
 rt_start() {
         local readonly=$1 env=$2
         shift 2
         seq_id=$((seq_id + 1))
         CID=cairn-init-test-$BASHPID-$seq_id
-        local out=${OUT:-$t/out}
+        local out=${OUT:-$work/out}
         case $RT in
         runc)
                 runc_config "$readonly" "$env" "$@"
                 timeout -k 5 60 runc --root "$state" run --bundle "$b" "$CID" \
-                        >"$out" 2>"$t/err" </dev/null &
+                        >"$out" 2>"$work/err" </dev/null &
                 ;;
         bwrap)
                 local bw=(bwrap --unshare-pid --unshare-ipc --as-pid-1 --die-with-parent
@@ -87,7 +69,7 @@ rt_start() {
                 for kv in $(python3 -c 'import json,sys; print(" ".join(json.loads(sys.argv[1])))' "$env"); do
                         bw+=(--setenv "${kv%%=*}" "${kv#*=}")
                 done
-                timeout -k 5 60 "${bw[@]}" "$@" >"$out" 2>"$t/err" </dev/null &
+                timeout -k 5 60 "${bw[@]}" "$@" >"$out" 2>"$work/err" </dev/null &
                 ;;
         esac
         JOB=$!
@@ -121,10 +103,10 @@ try_runtime() {
         local rc
         RT=$1
         rc=$(rt_run 1 '[]' /app/probe exit 0 runtime-ok)
-        if [[ $rc == 0 ]] && grep -qx runtime-ok "$t/out"; then
+        if [[ $rc == 0 ]] && grep -qx runtime-ok "$work/out"; then
                 return 0
         fi
-        reasons+=("$1: exit $rc: $(head -c 300 "$t/err" | tr '\n' ' ')")
+        reasons+=("$1: exit $rc: $(head -c 300 "$work/err" | tr '\n' ' ')")
         return 1
 }
 runtimes=()
@@ -141,8 +123,7 @@ elif try_runtime bwrap; then
         runtimes+=(bwrap)
 fi
 if ((${#runtimes[@]} == 0)); then
-        echo "SKIP: no OCI runtime can start containers here: ${reasons[*]}"
-        exit 77
+        skip_all "no OCI runtime can start containers here: ${reasons[*]}"
 fi
 for reason in "${reasons[@]}"; do
         echo "# not tested with $reason"
@@ -155,31 +136,31 @@ suite() {
         # ---- output and exit status
         rc=$(rt_run 1 '[]' $I -- $P exit 7 hello-from-pid1)
         check "exit code 7 propagates out of the container" test "$rc" = 7
-        check "program output arrives" grep -qx hello-from-pid1 "$t/out"
-        check "cairn-init is silent in normal operation" test ! -s "$t/err"
+        check "program output arrives" grep -qx hello-from-pid1 "$work/out"
+        check "cairn-init is silent in normal operation" test ! -s "$work/err"
         rc=$(rt_run 1 '[]' $I -- /app/missing)
         check "missing PROGRAM: container exits 127" test "$rc" = 127
-        check "missing PROGRAM: message" grep -qx "cairn-init: /app/missing: not found" "$t/err"
+        check "missing PROGRAM: message" grep -qx "cairn-init: /app/missing: not found" "$work/err"
 
         # ---- SIGTERM to the container reaches the program (and cairn-init is PID 1)
         local line l
-        rm -f "$t/fifo"
-        mkfifo "$t/fifo"
-        OUT=$t/fifo rt_start 1 '[]' $I -- $P wait-signal
-        exec 8<"$t/fifo"
+        rm -f "$work/fifo"
+        mkfifo "$work/fifo"
+        OUT=$work/fifo rt_start 1 '[]' $I -- $P wait-signal
+        exec 8<"$work/fifo"
         if read -r -t 30 line <&8 && [[ $line == ready* ]]; then
                 check "the program's parent is PID 1 (cairn-init)" test "${line% *}" = "ready 1"
                 rt_kill TERM
-                : >"$t/out"
+                : >"$work/out"
                 # Until EOF, bounded; a container that ignored the signal is then killed.
                 while IFS= read -r -t 10 l <&8; do
-                        echo "$l" >>"$t/out"
+                        echo "$l" >>"$work/out"
                 done
                 rt_kill KILL 2>/dev/null || true
                 rc=0
                 wait "$JOB" || rc=$?
                 check "SIGTERM: container exits 143" test "$rc" = 143
-                check "SIGTERM reached the program" grep -qx "probe got SIGTERM" "$t/out"
+                check "SIGTERM reached the program" grep -qx "probe got SIGTERM" "$work/out"
                 if [[ $RT == runc ]]; then
                         check "SIGTERM: the container is gone" not_running "$CID"
                 fi
@@ -192,41 +173,39 @@ suite() {
         # ---- orphaned grandchildren are reaped; the control runs the probe as PID 1 without init
         rc=$(rt_run 1 '[]' $I -- $P orphans 4)
         check "orphans: program ran" test "$rc" = 0
-        check "orphans reaped by cairn-init as PID 1" grep -qx "zombies=0" "$t/out"
+        check "orphans reaped by cairn-init as PID 1" grep -qx "zombies=0" "$work/out"
         rc=$(rt_run 1 '[]' $P orphans 4)
-        check "control: without cairn-init the 4 orphans stay zombies" grep -qx "zombies=4" "$t/out"
+        check "control: without cairn-init the 4 orphans stay zombies" grep -qx "zombies=4" "$work/out"
 
         # ---- required environment
         rc=$(rt_run 1 '[]' $I --require-env HELLO_TOKEN -- $P exit 0 started)
         check "missing HELLO_TOKEN: container exits 1" test "$rc" = 1
         check "missing HELLO_TOKEN: message" \
-                grep -qx "cairn-init: HELLO_TOKEN is required but not set" "$t/err"
-        check "missing HELLO_TOKEN: program not started" test ! -s "$t/out"
+                grep -qx "cairn-init: HELLO_TOKEN is required but not set" "$work/err"
+        check "missing HELLO_TOKEN: program not started" test ! -s "$work/out"
         rc=$(rt_run 1 '["HELLO_TOKEN=s3cret"]' $I --require-env HELLO_TOKEN -- $P exit 0 started)
         check "HELLO_TOKEN set: program starts" test "$rc" = 0
-        check "HELLO_TOKEN set: output" grep -qx started "$t/out"
+        check "HELLO_TOKEN set: output" grep -qx started "$work/out"
 
         # ---- read-only root, writable tmpfs paths
         rc=$(rt_run 1 '[]' $I --enforce-read-only --writable /tmp --writable /data -- \
                 $P write / /tmp /data /app)
         check "read-only root with writable paths: starts" test "$rc" = 0
-        check "writing to / fails" grep -qx "write /: failed (Read-only file system)" "$t/out"
-        check "writing to /app fails" grep -qx "write /app: failed (Read-only file system)" "$t/out"
-        check "writing to /tmp works" grep -qx "write /tmp: ok" "$t/out"
-        check "writing to /data works" grep -qx "write /data: ok" "$t/out"
+        check "writing to / fails" grep -qx "write /: failed (Read-only file system)" "$work/out"
+        check "writing to /app fails" grep -qx "write /app: failed (Read-only file system)" "$work/out"
+        check "writing to /tmp works" grep -qx "write /tmp: ok" "$work/out"
+        check "writing to /data works" grep -qx "write /data: ok" "$work/out"
         rc=$(rt_run 1 '[]' $I --writable /app -- $P exit 0 started)
         check "--writable on the read-only root refuses" test "$rc" = 1
         check "--writable on the read-only root: message" \
-                grep -qx "cairn-init: writable path /app is on a read-only mount" "$t/err"
+                grep -qx "cairn-init: writable path /app is on a read-only mount" "$work/err"
         rc=$(rt_run 0 '[]' $I --enforce-read-only -- $P exit 0 started)
         check "--enforce-read-only with a writable root refuses" test "$rc" = 1
-        check "--enforce-read-only: message" grep -q "cairn-init: / is mounted writable" "$t/err"
+        check "--enforce-read-only: message" grep -q "cairn-init: / is mounted writable" "$work/err"
 }
 
 for RT in "${runtimes[@]}"; do
         echo "# runtime: $RT"
+        name_prefix="$RT: "
         suite
 done
-
-echo "1..$n"
-((fails == 0))

@@ -6,27 +6,15 @@
 # detected, the layer compressed again and the entry repaired; the output stays the same. The
 # cache holds only complete entries; temporary files of dead builds are removed; cairn verify
 # neither reads nor writes it. Needs no network.
-set -euo pipefail
-: "${CAIRN:?CAIRN must point at the cairn binary}"
-CAIRN=$(realpath "$CAIRN")
-command -v cc >/dev/null || { echo "SKIP: cc is not installed (ci/bootstrap installs it)"; exit 77; }
-work=$(mktemp -d /tmp/cairn-e2e-layercache-XXXXXX)
+. "$(dirname "$0")/lib.sh"
+need_env CAIRN
+need_tools cc
 pids=()
-cleanup() {
-  local rc=$?
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-n=0 fails=0
-check() { local what=$1; shift; n=$((n + 1)); if "$@"; then echo "ok $n - $what"; else fails=$((fails + 1)); echo "not ok $n - $what"; fi; }
-cd "$work"
+at_exit 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done'
 
 # Three layers (base, app, and dev's own), big enough for many 128 KiB gzip chunks: text,
 # incompressible bytes and a static program.
-printf '#include <stdio.h>\nint main(void){puts("lc");return 0;}\n' >app.c
-cc -static -O1 -o app app.c
+static_hello app lc
 mkdir -p data
 for i in $(seq 1 3000); do echo "line $i of a compressible text file"; done >data/text
 head -c 400000 /dev/urandom >data/random.bin
@@ -57,11 +45,12 @@ build() { # CACHE OUT ALG [more options]
   "$CAIRN" build recipe.yaml -o "$out" --cache "$cache" --compression "$alg" -q "$@" >"$out.sum"
 }
 # Every file of a tree: path, type, mode, size, sha256; then the summary.
-snapshot() {
-  (cd "$1" && find . -printf '%P %y %m %s\n' | sort && find . -type f -exec sha256sum {} + | sort)
+output_state() {
+  (cd "$1" && find . -printf '%P %y %m %s\n' | sort)
+  snapshot "$1"
   cat "$1.sum"
 }
-same_output() { cmp -s <(snapshot "$1") <(snapshot "$2"); }
+same_output() { cmp -s <(output_state "$1") <(output_state "$2"); }
 # The layer blobs (path in OUT) of both variants.
 layer_blobs() {
   python3 - "$1" <<'EOF'
@@ -204,6 +193,3 @@ rc=0
 "$CAIRN" verify recipe.yaml --against out-gzip-fresh --cache "$work/cache-verify" -q >verify.out 2>&1 || rc=$?
 check "verify: reproducible" test $rc = 0
 check "verify: no layer cache written" test ! -e cache-verify/layers
-
-echo "1..$n"
-[ "$fails" = 0 ]

@@ -3,30 +3,13 @@
 # A cairn-built prod image under a real OCI runtime (issues 7 and 11): `cairn profile` finds
 # the paths the program writes, `cairn build` makes the read-only prod image with cairn-init
 # as PID 1, umoci unpacks it into a bundle, and runc runs it with exactly those paths as
-# tmpfs mounts. SKIPs (77) when runc cannot start containers here.
-set -euo pipefail
-: "${CAIRN:?CAIRN must point at the cairn binary}"
-: "${CAIRN_INIT:?CAIRN_INIT must point at the cairn-init binary}"
-CAIRN=$(realpath "$CAIRN")
-for tool in runc umoci cc python3; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (ci/bootstrap installs it)"; exit 77; }
-done
-[[ $(id -u) -eq 0 ]] || { echo "SKIP: runc and cairn profile need root"; exit 77; }
-work=$(mktemp -d /tmp/cairn-e2e-runc-XXXXXX)
-# Layers go to a cache of this test's own, not the user's (the layer cache).
-export XDG_CACHE_HOME="$work/xdg-cache"
+# tmpfs mounts. SKIPs when runc cannot start containers here.
+. "$(dirname "$0")/lib.sh"
+need_env CAIRN CAIRN_INIT
+need_tools runc umoci cc python3
+[[ $(id -u) -eq 0 ]] || skip_all "runc and cairn profile need root"
 state="$work/runc-state"
-cleanup() {
-  local rc=$?
-  for id in $(runc --root "$state" list -q 2>/dev/null); do
-    runc --root "$state" delete --force "$id" >/dev/null 2>&1 || true
-  done
-  rm -rf "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-n=0 fails=0
-check() { local what=$1; shift; n=$((n + 1)); if "$@"; then echo "ok $n - $what"; else fails=$((fails + 1)); echo "not ok $n - $what"; fi; }
+at_exit 'for id in $(runc --root "$state" list -q 2>/dev/null); do runc --root "$state" delete --force "$id" >/dev/null 2>&1; done'
 
 cat >"$work/app.c" <<'EOF'
 #include <errno.h>
@@ -53,7 +36,7 @@ int main(void)
         return bad ? 3 : 0;
 }
 EOF
-cc -static -O1 -o "$work/app" "$work/app.c"
+static_program "$work/app" "$work/app.c"
 cat >"$work/svc.yaml" <<'EOF'
 recipe: 1
 name: svc
@@ -82,8 +65,7 @@ set +e
 rc=$?
 set -e
 if [[ $rc -eq 4 ]] && grep -q "namespace\|root" "$work/profile.err"; then
-  echo "SKIP: cairn profile cannot create namespaces here: $(head -1 "$work/profile.err")"
-  exit 77
+  skip_all "cairn profile cannot create namespaces here: $(head -1 "$work/profile.err")"
 fi
 check "cairn profile succeeds" test $rc = 0
 block=$(grep '^writable:' "$work/profile" || true)
@@ -128,8 +110,7 @@ set -e
 # Only runc's own failure to start a container is a reason to skip, never the image's.
 if [[ $rc -ne 0 ]] && grep -q 'level=error' "$work/run.err" &&
   grep -qiE "cgroup|pivot_root|namespace" "$work/run.err"; then
-  echo "SKIP: runc cannot start containers here: $(head -1 "$work/run.err")"
-  exit 77
+  skip_all "runc cannot start containers here: $(head -1 "$work/run.err")"
 fi
 check "the prod image runs under runc and exits 0" test $rc = 0
 check "every profiled write succeeds" bash -c "! grep -q 'cannot write' '$work/run.out'"
@@ -149,6 +130,3 @@ set -e
 check "a missing required variable stops the container (non-zero exit)" test $rc -ne 0
 check "...with cairn-init's message" grep -q 'SVC_TOKEN' "$work/run2.err"
 check "...and the program never ran" test ! -s "$work/run2.out"
-
-echo "1..$n"
-[ "$fails" = 0 ]

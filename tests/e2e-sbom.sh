@@ -4,31 +4,15 @@
 # regular file of the rootfs tar listed with the SHA-1 and SHA-256 computed independently, and
 # byte-for-byte equal across two builds; attached to the OCI layout as an artifact manifest
 # whose subject is the image, which umoci, skopeo and cairn still read. Needs no network.
-set -euo pipefail
-
-: "${CAIRN:?CAIRN must point at the cairn binary}"
-CAIRN=$(realpath "$CAIRN")
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
-work=$(mktemp -d /tmp/cairn-e2e-sbom-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-quiet() { "$@" >/dev/null; }
-
-for tool in cc tar python3 sha1sum sha256sum; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (ci/bootstrap installs it)"; exit 77; }
-done
+. "$(dirname "$0")/lib.sh"
+need_env CAIRN
+need_tools cc tar python3 sha1sum sha256sum
 python3 -c 'import jsonschema' 2>/dev/null ||
-  { echo "SKIP: python3-jsonschema is not installed (ci/bootstrap installs it)"; exit 77; }
+  skip_all "python3-jsonschema is not installed (ci/bootstrap installs it)"
 
 mkdir -p "$work/src/build"
-cp "$top/recipes/hello.yaml" "$work/src/hello.yaml"
-cc -static -O1 -o "$work/src/build/hello" "$top/recipes/hello.c"
-export XDG_CACHE_HOME="$work/cache"
+cp "$source_dir/recipes/hello.yaml" "$work/src/hello.yaml"
+static_program "$work/src/build/hello" "$source_dir/recipes/hello.c"
 
 "$CAIRN" build "$work/src/hello.yaml" -o "$work/out1" -q >/dev/null
 # Its own cache: the second build compresses its layers itself (no cached layer).
@@ -38,7 +22,7 @@ sbom=$work/out1/hello-prod.spdx.json
 check "an SBOM per variant" test -s "$sbom" -a -s "$work/out1/hello-dev.spdx.json"
 
 validate() { # FILE
-  python3 - "$here/spdx-2.3.schema.json" "$1" <<'PY'
+  python3 - "$tests_dir/spdx-2.3.schema.json" "$1" <<'PY'
 import json, sys
 import jsonschema
 schema = json.load(open(sys.argv[1]))
@@ -203,6 +187,3 @@ set -e
 check "two images without a ref name: exit 2, saying how many" \
   bash -c "[ $rc = 2 ] && grep -q 'holds 2 images' '$work/two.err'"
 check "the SBOM ends in a newline and is one line" test "$(wc -l <"$sbom")" -eq 1
-
-echo "1..$n"
-exit $((fails > 0))

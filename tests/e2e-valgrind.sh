@@ -6,31 +6,14 @@
 # the cache, and the result checked with cairn enforce. Any memcheck error or definite leak
 # fails the test. tests/valgrind.supp holds the suppressions for Debian's libraries.
 # The sanitizer build does not register this test (ASan and valgrind do not mix).
-set -euo pipefail
-: "${CAIRN:?CAIRN must point at the cairn binary}"
-CAIRN=$(realpath "$CAIRN")
-for tool in valgrind gpg dpkg-deb dpkg-scanpackages xz python3 cc tar; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (ci/bootstrap installs it)"; exit 77; }
-done
-supp=$(realpath "$(dirname "$0")/valgrind.supp")
-work=$(mktemp -d /tmp/cairn-e2e-valgrind-XXXXXX)
-cleanup() {
-  local rc=$?
-  repo_key_cleanup
-  rm -rf "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-# shellcheck source=tests/lib-repo.sh
-. "$(dirname "$0")/lib-repo.sh"
-n=0 fails=0
-check() { local what=$1; shift; n=$((n + 1)); if "$@"; then echo "ok $n - $what"; else fails=$((fails + 1)); echo "not ok $n - $what"; fi; }
-cd "$work"
+. "$(dirname "$0")/lib.sh"
+need_env CAIRN
+need_tools valgrind gpg dpkg-deb dpkg-scanpackages xz python3 cc tar
+supp="$tests_dir/valgrind.supp"
 
 repo_key
-printf '#include <stdio.h>\nint main(void){puts("tool");return 0;}\n' >tool.c
 mkdir -p tool/usr/bin conf/etc/conf.d conf/usr/share/doc/conf
-cc -static -O1 -o tool/usr/bin/tool tool.c
+static_hello tool/usr/bin/tool tool
 echo "a = 1" >conf/etc/conf.d/a.conf
 echo "copyright" >conf/usr/share/doc/conf/copyright
 ln -s conf.d/a.conf conf/etc/a.conf
@@ -91,6 +74,3 @@ for step in "cold:build recipe.yaml -o out --cache cache -q" \
   fi
 done
 check "the build under memcheck gives the same image as the offline one" cmp -s out/vg-prod.tar out2/vg-prod.tar
-
-echo "1..$n"
-[ "$fails" = 0 ]

@@ -5,13 +5,10 @@
 # tests/fuzz/seeds.sh makes) through the fuzz targets' entry points built without libFuzzer
 # (replay-NAME), so without clang and under ASan+UBSan too. A crash, a sanitizer report or a
 # failed check in the target fails the test.
-set -euo pipefail
-: "${FUZZ_BUILD_DIR:?}" "${FUZZ_SOURCE_DIR:?}"
-work=$(mktemp -d /tmp/cairn-fuzz-regress-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
+need_env FUZZ_BUILD_DIR FUZZ_SOURCE_DIR
 export TMPDIR=$work
 "$FUZZ_SOURCE_DIR/regress-gen.sh" "$work/gen"
-status=0
 for exe in "$FUZZ_BUILD_DIR"/replay-*; do
   [[ -f $exe && -x $exe ]] || continue
   t=${exe##*/replay-}
@@ -22,11 +19,10 @@ for exe in "$FUZZ_BUILD_DIR"/replay-*; do
   done
   ((${#inputs[@]})) || continue
   if "$exe" "${inputs[@]}" >"$work/log" 2>&1; then
-    echo "$t: $(tail -n 1 "$work/log")"
+    ok "$t: every crasher and seed replays"
+    diag "$t: $(tail -n 1 "$work/log")"
   else
-    echo "$t: FAILED" >&2
+    not_ok "$t: every crasher and seed replays"
     tail -n 40 "$work/log" >&2
-    status=1
   fi
 done
-exit "$status"
