@@ -28,6 +28,68 @@ static size_t seq_len(const struct ynode *n)
         return n && n->type == YNODE_SEQUENCE ? n->n_items : 0;
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+        const struct ynode *x = *(const struct ynode *const *)a,
+                           *y = *(const struct ynode *const *)b;
+        int c = memcmp(x->value, y->value, x->len < y->len ? x->len : y->len);
+        if (c == 0 && x->len != y->len)
+                c = x->len < y->len ? -1 : 1;
+        if (c == 0 && x->pos.line != y->pos.line)
+                c = x->pos.line < y->pos.line ? -1 : 1;
+        if (c == 0 && x->pos.column != y->pos.column)
+                c = x->pos.column < y->pos.column ? -1 : 1;
+        return c;
+}
+
+static bool pos_before(const struct ynode *a, const struct ynode *b)
+{
+        return a->pos.line < b->pos.line ||
+               (a->pos.line == b->pos.line && a->pos.column < b->pos.column);
+}
+
+/*
+ * Refuses a key given twice in any object of the document n (JSON leaves duplicates to the
+ * reader, and readers disagree on which one counts). Reports the first repetition in the
+ * document's order within its object.
+ */
+static int check_duplicate_keys(const char *path, const struct ynode *n, struct cairn_error *err)
+{
+        if (n->type == YNODE_SCALAR)
+                return 0;
+        if (n->type == YNODE_MAPPING && n->n_items >= 4) {
+                size_t k = n->n_items / 2;
+                _cleanup_free_ const struct ynode **keys = calloc(k, sizeof(*keys));
+                if (!keys)
+                        return -ENOMEM;
+                size_t nk = 0;
+                for (size_t i = 0; i + 1 < n->n_items; i += 2)
+                        if (n->items[i]->type == YNODE_SCALAR)
+                                keys[nk++] = n->items[i];
+                qsort(keys, nk, sizeof(*keys), key_cmp);
+                const struct ynode *dup = NULL;
+                for (size_t i = 1; i < nk; i++)
+                        if (keys[i]->len == keys[i - 1]->len &&
+                            memcmp(keys[i]->value, keys[i - 1]->value, keys[i]->len) == 0 &&
+                            (!dup || pos_before(keys[i], dup)))
+                                dup = keys[i];
+                if (dup) {
+                        _cleanup_free_ char *shown = str_escape(dup->value, 128);
+                        if (!shown)
+                                return -ENOMEM;
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                               "%s:%u:%u: error: duplicate key '%s'", path,
+                                               dup->pos.line, dup->pos.column, shown);
+                }
+        }
+        for (size_t i = 0; i < n->n_items; i++) {
+                int r = check_duplicate_keys(path, n->items[i], err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* Loads the JSON document at path into *ret (owned by the caller). */
 static int json_load(const char *path, struct ynode **ret, struct cairn_error *err)
 {
@@ -47,6 +109,9 @@ static int json_load(const char *path, struct ynode **ret, struct cairn_error *e
                 return r;
         if (r < 0)
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL, "%s: not valid JSON", path);
+        r = check_duplicate_keys(path, root, err);
+        if (r < 0)
+                return r;
         *ret = steal_pointer(&root);
         return 0;
 }
