@@ -176,7 +176,7 @@ static int strv_push(char ***v, size_t *n, size_t *cap, char *s)
         return 0;
 }
 
-/* The normalised absolute image path of a member name, or -EINVAL. */
+/* The normalised absolute image path of a member name: 0, -EINVAL or -ENOMEM. */
 static int member_path(const char *name, char **ret)
 {
         if (!name)
@@ -210,6 +210,8 @@ static int tar_read(const char *file, struct store *store, struct tree *t,
                 const char *name = archive_entry_pathname(ae);
                 _cleanup_free_ char *path = NULL;
                 int r = member_path(name, &path);
+                if (r == -ENOMEM)
+                        return r;
                 if (r < 0)
                         return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
                                                "%s: member '%s': not a path inside the image "
@@ -246,6 +248,8 @@ static int tar_read(const char *file, struct store *store, struct tree *t,
                 const char *hardlink = archive_entry_hardlink(ae);
                 if (hardlink) {
                         r = member_path(hardlink, &target);
+                        if (r == -ENOMEM)
+                                return r;
                         const struct tree_entry *x = r >= 0 ? tree_lookup(t, target) : NULL;
                         if (!x || x->type != TREE_REG)
                                 return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
