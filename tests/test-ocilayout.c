@@ -227,9 +227,19 @@ static void test_not_json(void **state)
         layout_make(&l, "", "", "");
         write_text(l.dir, OCI_INDEX_FILE, "{\"manifests\": [");
         _cleanup_free_ char *msg = read_error(&l), *want = NULL;
-        assert_true(asprintf(&want, "%s/index.json: not valid JSON", l.dir) > 0);
+        assert_true(asprintf(&want,
+                             "%s/index.json: not valid JSON (or nested deeper than 32 levels, or "
+                             "more than 200000 values)",
+                             l.dir) > 0);
         assert_string_equal(msg, want);
         write_text(l.dir, OCI_INDEX_FILE, "");
+        free(msg);
+        msg = read_error(&l);
+        assert_string_equal(msg, want);
+        /* Valid JSON beyond the bounds. */
+        write_text(
+                l.dir, OCI_INDEX_FILE,
+                "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
         free(msg);
         msg = read_error(&l);
         assert_string_equal(msg, want);

@@ -101,14 +101,18 @@ static int json_load(const char *path, struct ynode **ret, struct cairn_error *e
                                        OCILAYOUT_MAX_JSON);
         if (r < 0)
                 return cairn_error_errno(err, r, "%s: %s", path, strerror(-r));
-        /* The loader's own messages speak of recipes and YAML: say what the file is not. */
+        /* The loader's own messages speak of recipes and YAML: say what the file is not, and
+         * the loader's bounds, which a valid but huge document can exceed. */
         _cleanup_cairn_error_ struct cairn_error lerr = CAIRN_ERROR_INIT;
         _cleanup_ynode_ struct ynode *root = NULL;
         r = ynode_load(path, buf, len, &root, &lerr);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL, "%s: not valid JSON", path);
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                       "%s: not valid JSON (or nested deeper than %d levels, or "
+                                       "more than %d values)",
+                                       path, YNODE_MAX_DEPTH, YNODE_MAX_NODES);
         r = check_duplicate_keys(path, root, err);
         if (r < 0)
                 return r;
