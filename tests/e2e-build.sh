@@ -232,3 +232,31 @@ check "umoci: the parallel gzip layer unpacks to the same bytes" \
   bash -c "cmp '$big/bundle/rootfs/data/random.bin' '$big/data/random.bin' && cmp '$big/bundle/rootfs/data/text2' '$big/data/text2'"
 skopeo inspect --raw "oci:$big/out-zstd-2/big-prod:prod" >"$big/manifest-zstd.json"
 check "skopeo: reads the zstd layout" grep -q 'tar+zstd' "$big/manifest-zstd.json"
+
+# A variant name of 32 characters (the recipe's limit) names its own layer whole: in the
+# summary and in the config's history.
+long=abcdefghijklmnopqrstuvwxyz-12345
+sed "s|^  prod: {}\$|  prod: {}\n  $long: {}|" "$work/in1/recipe.yaml" >"$work/in1/long.yaml"
+"$CAIRN" build "$work/in1/long.yaml" -o "$work/out-long" -q --variant "$long" >"$work/sum-long"
+check "32-character variant name: the summary names its layer whole" \
+  grep -Eq "^  layer     $long diff_id sha256:[0-9a-f]{64}\$" "$work/sum-long"
+check "32-character variant name: so does the config's history" python3 - "$work/out-long/e2e-$long" "$long" <<'PY'
+import json, sys
+d, name = sys.argv[1], sys.argv[2]
+blob = lambda digest: json.load(open(d + '/blobs/sha256/' + digest[7:]))
+m = blob(json.load(open(d + '/index.json'))['manifests'][0]['digest'])
+h = blob(m['config']['digest'])['history']
+sys.exit(not h[-1]['created_by'].endswith(': %s layer of e2e' % name))
+PY
+
+# A label cairn sets itself cannot come from the recipe: it would be in the config twice.
+sed 's|^  env: { MODE: normal }$|  env: { MODE: normal }\n  labels: { dev.cairn.variant: mine }|' \
+  "$work/in1/recipe.yaml" >"$work/in1/label.yaml"
+set +e
+"$CAIRN" build "$work/in1/label.yaml" -o "$work/out-label" -q 2>"$work/err"
+rc=$?
+set -e
+check "a recipe label named dev.cairn.variant: exit 2" test $rc = 2
+check "...the message names the label" grep -q "label 'dev.cairn.variant' is set by cairn" "$work/err"
+check "...and no OUT is written" test ! -e "$work/out-label"
+

@@ -4,6 +4,7 @@
 
 #include "cmd.h"
 #include "image/image.h"
+#include "image/ocilayout.h"
 #include "tree/treediff.h"
 
 static void diff_help(FILE *f)
@@ -38,10 +39,8 @@ static const char *ref_for(const char *path, const char *ref, bool explicit_side
 {
         if (!ref || explicit_side)
                 return ref;
-        _cleanup_free_ char *marker = NULL;
-        if (asprintf(&marker, "%s/oci-layout", path) < 0)
-                return ref;
-        return access(marker, F_OK) == 0 ? ref : NULL;
+        /* Out of memory (< 0): keep the ref; image_load then fails with the real error. */
+        return ocilayout_detect(path) != 0 ? ref : NULL;
 }
 
 int cmd_diff(int argc, char **argv)

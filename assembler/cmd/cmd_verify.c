@@ -6,6 +6,7 @@
 #include "state/build.h"
 #include "stages/pipeline.h"
 #include "cmd.h"
+#include "image/oci.h"
 #include "image/verify.h"
 
 #define VERIFY_MAX_TREE_ITEMS 20 /* file differences printed per variant */
@@ -50,12 +51,6 @@ static void tmpdir_cleanup(char **p)
                 free(*p);
                 *p = NULL;
         }
-}
-
-static bool is_digest(const char *s)
-{
-        return startswith(s, "sha256:") && strlen(s) == 71 &&
-               strspn(s + strlen("sha256:"), "0123456789abcdef") == 64;
 }
 
 static int print_result(const struct verify_result *res, const struct store *store,
@@ -130,7 +125,7 @@ int cmd_verify(int argc, char **argv)
                 return cmd_usage_error("verify", "--against OUT or --against sha256:HEX is "
                                                  "required");
         opts.recipe_path = argv[optind];
-        bool digest_only = is_digest(against);
+        bool digest_only = oci_digest_valid(against);
         struct stat st;
         if (!digest_only && (stat(against, &st) < 0 || !S_ISDIR(st.st_mode)))
                 return cmd_usage_error("verify",

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "oci.h"
+
 /* "sha256:" and 64 hex digits */
 #define OCI_DIGEST_CHARS (DIGEST_OCI_LEN - 1)
 /* Two digests, a size of at most 20 digits, two spaces and the newline. */
@@ -40,7 +42,7 @@ int layercache_open(const char *cache_dir, const char *format, struct layercache
                 c->entries = NULL;
                 return -ENOMEM;
         }
-        if (asprintf(&c->blobs, "%s/blobs/sha256", c->root) < 0) {
+        if (asprintf(&c->blobs, "%s/" OCI_BLOBS_DIR, c->root) < 0) {
                 c->blobs = NULL;
                 return -ENOMEM;
         }
@@ -56,16 +58,6 @@ void layercache_free(struct layercache *c)
         free(c->entries);
         free(c->blobs);
         free(c);
-}
-
-static bool oci_digest_valid(const char *s)
-{
-        if (!startswith(s, "sha256:") || strlen(s) != OCI_DIGEST_CHARS)
-                return false;
-        for (s += 7; *s; s++)
-                if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-                        return false;
-        return true;
 }
 
 static bool key_valid(const char *key)

@@ -7,6 +7,8 @@
 
 #include "base/digest.h"
 #include "image.h"
+#include "oci.h"
+#include "ocilayout.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_read_free)
 
@@ -64,20 +66,15 @@ static int file_digest(const char *path, char out[VERIFY_VALUE_MAX], struct cair
         return 0;
 }
 
-static int blob_file_path(const char *layout, const char *digest, char **ret)
-{
-        /* image_oci_describe only returns digests of the form sha256:<64 hex>. */
-        return asprintf(ret, "%s/blobs/sha256/%s", layout, digest + strlen("sha256:")) < 0 ? -ENOMEM
-                                                                                           : 0;
-}
-
 /* The digest of a blob's content in OUT, or MISSING. */
 static int blob_digest(const char *layout, const char *digest, char out[VERIFY_VALUE_MAX],
                        struct cairn_error *err)
 {
+        /* ocilayout_describe only returns digests of the form sha256:<64 hex>. */
         _cleanup_free_ char *path = NULL;
-        if (blob_file_path(layout, digest, &path) < 0)
-                return -ENOMEM;
+        int r = oci_blob_path(layout, digest, &path);
+        if (r < 0)
+                return r;
         return file_digest(path, out, err);
 }
 
@@ -134,7 +131,7 @@ static int compare_blob(struct ctx *c, const char *layout, const char *what, con
 }
 
 static int compare_layers(struct ctx *c, const struct build_emit_result *e,
-                          const struct image_oci_info *info, const char *layout,
+                          const struct ocilayout_info *info, const char *layout,
                           struct cairn_error *err)
 {
         int r = 0;
@@ -166,8 +163,9 @@ static int compare_layers(struct ctx *c, const struct build_emit_result *e,
                 if (r < 0 || streq(content, l->digest) || streq(content, MISSING))
                         continue;
                 _cleanup_free_ char *path = NULL;
-                if (blob_file_path(layout, info->layers[i].digest, &path) < 0)
-                        return -ENOMEM;
+                r = oci_blob_path(layout, info->layers[i].digest, &path);
+                if (r < 0)
+                        return r;
                 uncompressed_digest(path, content);
                 snprintf(what, sizeof(what), "layer %s uncompressed tar", l->name);
                 r = compare(c, what, content, l->diff_id);
@@ -181,21 +179,21 @@ static int compare_layout(struct ctx *c, const struct build_variant *v, const ch
 {
         const struct build_emit_result *e = &v->emit;
         _cleanup_free_ char *idx = NULL, *ridx = NULL;
-        if (asprintf(&idx, "%s/index.json", layout) < 0 ||
-            asprintf(&ridx, "%s/index.json", rebuilt_layout) < 0)
+        if (asprintf(&idx, "%s/" OCI_INDEX_FILE, layout) < 0 ||
+            asprintf(&ridx, "%s/" OCI_INDEX_FILE, rebuilt_layout) < 0)
                 return -ENOMEM;
         char a[VERIFY_VALUE_MAX], b[VERIFY_VALUE_MAX];
         int r = file_digest(idx, a, err);
         if (r >= 0)
                 r = file_digest(ridx, b, err);
         if (r >= 0)
-                r = compare(c, "index.json", a, b);
+                r = compare(c, OCI_INDEX_FILE, a, b);
         if (r < 0 || streq(a, MISSING))
                 return r;
 
         _cleanup_cairn_error_ struct cairn_error derr = CAIRN_ERROR_INIT;
-        _cleanup_(image_oci_info_freep) struct image_oci_info *info = NULL;
-        if (image_oci_describe(layout, v->name, &info, &derr) < 0) {
+        _cleanup_(ocilayout_info_freep) struct ocilayout_info *info = NULL;
+        if (ocilayout_describe(layout, v->name, &info, &derr) < 0) {
                 snprintf(a, sizeof(a), "unreadable (%s)",
                          derr.n_messages ? derr.messages[0] : "error");
                 return compare(c, "image manifest", a, e->manifest_digest);
@@ -300,8 +298,8 @@ const char *verify_out_compression(const char *out_dir, const char *name, const 
         _cleanup_free_ char *layout = NULL;
         if (asprintf(&layout, "%s/%s-%s", out_dir, name, variant) < 0)
                 return NULL;
-        _cleanup_(image_oci_info_freep) struct image_oci_info *info = NULL;
-        if (image_oci_describe(layout, variant, &info, NULL) < 0 || info->n_layers == 0)
+        _cleanup_(ocilayout_info_freep) struct ocilayout_info *info = NULL;
+        if (ocilayout_describe(layout, variant, &info, NULL) < 0 || info->n_layers == 0)
                 return NULL;
         const char *type = info->layers[0].media_type;
         size_t n = strlen(type);

@@ -21,7 +21,9 @@
 
 /* One compared value: what OUT holds and what the rebuild produced. */
 struct verify_item {
-        char what[64];                  /* "manifest", "layer app blob", "rootfs tar", ... */
+        /* "manifest", "layer app blob", "rootfs tar", ...: room for the longest, "layer NAME blob
+         * (content does not match its name)" with a variant name of RECIPE_VARIANT_NAME_MAX. */
+        char what[128];
         char out[VERIFY_VALUE_MAX];     /* "sha256:...", or "missing" */
         char rebuilt[VERIFY_VALUE_MAX]; /* "sha256:..." */
 };

@@ -862,7 +862,8 @@ static void parse_variants(struct ctx *c, const struct ynode *n)
                 var->name = get_str(c, k, "variants");
                 if (!var->name)
                         continue;
-                if (!name_ok(var->name, "abcdefghijklmnopqrstuvwxyz", LOWER_DIGITS "-", 32))
+                if (!name_ok(var->name, "abcdefghijklmnopqrstuvwxyz", LOWER_DIGITS "-",
+                             RECIPE_VARIANT_NAME_MAX))
                         fail(c, k->pos, "variant name '%s': use [a-z][a-z0-9-]*", var->name);
                 for (size_t j = 0; j + 1 < r->n_variants; j++)
                         if (streq_ptr(r->variants[j].name, var->name))

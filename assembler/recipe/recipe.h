@@ -24,6 +24,9 @@
 #define RECIPE_MODE_UNSET     (-1)
 #define RECIPE_ID_UNSET       UINT32_MAX
 
+/* The longest variant name, in bytes: [a-z][a-z0-9-]*. */
+#define RECIPE_VARIANT_NAME_MAX 32
+
 struct recipe_pos {
         unsigned line, column;
 };

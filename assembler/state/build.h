@@ -72,10 +72,10 @@ struct build_verdict {
 
 /* Per-variant emit results, filled by the emit stage. Digests are "sha256:HEX". */
 struct build_layer_result {
-        char name[16];    /* "base", "app", "dev" */
-        char digest[72];  /* compressed blob digest */
-        char diff_id[72]; /* uncompressed tar digest */
-        uint64_t size;    /* compressed size */
+        char name[RECIPE_VARIANT_NAME_MAX + 1]; /* "base", "app", or a variant's name */
+        char digest[72];                        /* compressed blob digest */
+        char diff_id[72];                       /* uncompressed tar digest */
+        uint64_t size;                          /* compressed size */
 };
 
 struct build_emit_result {
