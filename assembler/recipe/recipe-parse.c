@@ -5,6 +5,8 @@
  * and the walk goes on, so one run shows every error in the file (up to RECIPE_MAX_ERRORS).
  */
 #include <ctype.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 
@@ -928,16 +930,16 @@ static void parse_policy(struct ctx *c, const struct ynode *n)
         }
 }
 
-struct dest {
+struct written_path {
         const char *path;
         struct recipe_pos pos;
         recipe_variant_mask mask;
         const char *what;
 };
 
-static int dest_cmp(const void *a, const void *b)
+static int written_path_cmp(const void *a, const void *b)
 {
-        const struct dest *x = a, *y = b;
+        const struct written_path *x = a, *y = b;
         int r = strcmp(x->path, y->path);
         if (r)
                 return r;
@@ -951,11 +953,11 @@ static void check_destinations(struct ctx *c, struct recipe_pos accounts_pos, bo
 {
         struct recipe *r = c->r;
         size_t n = 0, cap = 0;
-        _cleanup_free_ struct dest *d = NULL;
+        _cleanup_free_ struct written_path *d = NULL;
 #define ADD_DEST(p, ps, m, w)                                                                      \
         do {                                                                                       \
                 if ((p) && GROW(d, cap, n + 1) == 0)                                               \
-                        d[n++] = (struct dest){ (p), (ps), (m), (w) };                             \
+                        d[n++] = (struct written_path){ (p), (ps), (m), (w) };                     \
         } while (0)
         for (size_t i = 0; i < r->n_utilities; i++)
                 for (size_t k = 0; k < r->utilities[i].n_files; k++)
@@ -973,15 +975,16 @@ static void check_destinations(struct ctx *c, struct recipe_pos accounts_pos, bo
 #undef ADD_DEST
         if (n < 2)
                 return;
-        qsort(d, n, sizeof(*d), dest_cmp);
+        qsort(d, n, sizeof(*d), written_path_cmp);
         for (size_t i = 0; i < n; i++)
                 for (size_t j = i + 1; j < n && streq(d[i].path, d[j].path); j++) {
                         recipe_variant_mask both = d[i].mask & d[j].mask;
                         if (!both)
                                 continue;
                         int v = __builtin_ctz(both);
-                        const struct dest *later = dest_cmp(&d[i], &d[j]) < 0 ? &d[j] : &d[i];
-                        const struct dest *first = later == &d[j] ? &d[i] : &d[j];
+                        const struct written_path *later =
+                                written_path_cmp(&d[i], &d[j]) < 0 ? &d[j] : &d[i];
+                        const struct written_path *first = later == &d[j] ? &d[i] : &d[j];
                         fail(c, later->pos,
                              "'%s' is written twice in variant %s: by %s here and by %s at "
                              "line %u",
@@ -990,8 +993,13 @@ static void check_destinations(struct ctx *c, struct recipe_pos accounts_pos, bo
                 }
 }
 
-int recipe_walk(const char *file, const struct ynode *root, struct recipe *r,
-                struct cairn_error *err)
+/*
+ * Fills r from the YAML tree, reporting every problem into err as
+ * "FILE:LINE:COL: error: ...". Returns -EINVAL when any was found. r is partially filled
+ * either way and must be released with recipe_free.
+ */
+static int recipe_walk(const char *file, const struct ynode *root, struct recipe *r,
+                       struct cairn_error *err)
 {
         static const char *const keys[] = { "recipe",   "name",      "arch",     "epoch",
                                             "sources",  "utilities", "packages", "artifacts",
@@ -1060,4 +1068,126 @@ int recipe_walk(const char *file, const struct ynode *root, struct recipe *r,
         const struct ynode *acc = ynode_map_get(root, "accounts");
         check_destinations(&c, acc ? acc->pos : root->pos, r->n_users || r->n_groups);
         return c.n_errors ? -EINVAL : 0;
+}
+
+/* Refuses input that is not text before libyaml sees it: a clearer message than a scanner
+ * error in the middle of binary data. */
+static int check_text(const char *name, const char *buf, size_t len, struct cairn_error *err)
+{
+        unsigned line = 1, col = 1;
+        for (size_t i = 0; i < len; i++) {
+                unsigned char ch = (unsigned char)buf[i];
+                if (ch == '\n') {
+                        line++;
+                        col = 1;
+                        continue;
+                }
+                if (ch == 0 || (ch < 0x20 && ch != '\t' && ch != '\r'))
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                               "%s:%u:%u: error: control character 0x%02x: "
+                                               "this is not a YAML text file",
+                                               name, line, col, ch);
+                if (ch >= 0x80) {
+                        /* libyaml reports bad UTF-8 by byte offset only; give the position */
+                        size_t n = ch >= 0xf0 && ch <= 0xf4  ? 3
+                                   : ch >= 0xe0              ? 2
+                                   : ch >= 0xc2 && ch < 0xe0 ? 1
+                                                             : 0;
+                        bool ok = n > 0 && i + n < len;
+                        for (size_t k = 1; ok && k <= n; k++)
+                                ok = ((unsigned char)buf[i + k] & 0xc0) == 0x80;
+                        if (!ok)
+                                return cairn_error_add(
+                                        err, CAIRN_EXIT_USAGE, -EINVAL,
+                                        "%s:%u:%u: error: invalid UTF-8 byte 0x%02x: "
+                                        "recipes are UTF-8 text",
+                                        name, line, col, ch);
+                        i += n;
+                }
+                col++;
+        }
+        return 0;
+}
+
+static void msg_position(const char *m, const char *name, unsigned long *line, unsigned long *col)
+{
+        size_t n = strlen(name);
+        *line = *col = ULONG_MAX;
+        /* "FILE: too many errors" has no position: it sorts last */
+        if (strncmp(m, name, n) != 0 || m[n] != ':' || !isdigit((unsigned char)m[n + 1]))
+                return;
+        char *end;
+        *line = strtoul(m + n + 1, &end, 10);
+        if (*end == ':')
+                *col = strtoul(end + 1, NULL, 10);
+}
+
+static int msg_cmp(const void *a, const void *b, void *name)
+{
+        unsigned long la, ca, lb, cb;
+        msg_position(*(char *const *)a, name, &la, &ca);
+        msg_position(*(char *const *)b, name, &lb, &cb);
+        if (la != lb)
+                return la < lb ? -1 : 1;
+        return ca < cb ? -1 : ca > cb;
+}
+
+/* Orders the recipe's messages by position, as a compiler does; "too many errors" (no
+ * position) stays last. first is the index of the first message this parse added. */
+static void sort_messages(struct cairn_error *err, const char *name, size_t first)
+{
+        if (!err || err->n_messages <= first + 1)
+                return;
+        qsort_r(err->messages + first, err->n_messages - first, sizeof(char *), msg_cmp,
+                (void *)name);
+}
+
+int recipe_parse_buffer(const char *name, const char *buf, size_t len, struct recipe **ret,
+                        struct cairn_error *err)
+{
+        if (len > RECIPE_MAX_BYTES)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EFBIG,
+                                       "%s: the recipe is larger than %d bytes", name,
+                                       RECIPE_MAX_BYTES);
+        int r = check_text(name, buf, len, err);
+        if (r < 0)
+                return r;
+        _cleanup_ynode_ struct ynode *root = NULL;
+        r = ynode_load(name, buf, len, &root, err);
+        if (r < 0)
+                return r == -ENODATA ? -EINVAL : r;
+
+        _cleanup_recipe_ struct recipe *rec = calloc(1, sizeof(*rec));
+        if (!rec)
+                return -ENOMEM;
+        rec->path = strdup(name);
+        _cleanup_free_ char *copy = strdup(name);
+        if (!rec->path || !copy)
+                return -ENOMEM;
+        rec->dir = strdup(dirname(copy));
+        if (!rec->dir)
+                return -ENOMEM;
+        size_t first = err ? err->n_messages : 0;
+        r = recipe_walk(name, root, rec, err);
+        if (r < 0) {
+                sort_messages(err, name, first);
+                return r;
+        }
+        *ret = steal_pointer(&rec);
+        return 0;
+}
+
+int recipe_parse_file(const char *path, struct recipe **ret, struct cairn_error *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r = read_file_bounded(path, RECIPE_MAX_BYTES, &buf, &len);
+        if (r == -EFBIG)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
+                                       "%s: the recipe is larger than %d bytes", path,
+                                       RECIPE_MAX_BYTES);
+        if (r < 0)
+                return cairn_error_errno(err, r, "%s: cannot read the recipe: %s", path,
+                                         strerror(-r));
+        return recipe_parse_buffer(path, buf, len, ret, err);
 }
