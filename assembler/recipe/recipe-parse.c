@@ -1,193 +1,40 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Recipe schema 1: the walk over the YAML node tree into struct recipe, with every check of
- * DESIGN.md §2. The walk never stops at the first problem: each check reports through fail()
- * and the walk goes on, so one run shows every error in the file (up to RECIPE_MAX_ERRORS).
+ * DESIGN.md §2. The walk never stops at the first problem: each check reports through
+ * yread_fail() and the walk goes on, so one run shows every error in the file (up to
+ * YREAD_MAX_ERRORS).
  */
 #include <ctype.h>
 #include <libgen.h>
 #include <limits.h>
-#include <signal.h>
-#include <stdarg.h>
 
 #include "recipe-internal.h"
+#include "yamlread.h"
 #include "tree/tree.h"
 
-#define RECIPE_MAX_ERRORS 50
-#define RECIPE_MAX_ITEMS  10000
-#define RECIPE_MAX_NAME   128
+#define RECIPE_MAX_ITEMS 10000
+#define RECIPE_MAX_NAME  128
 
-struct ctx {
-        const char *file;
-        struct cairn_error *err;
-        unsigned n_errors;
-        struct recipe *r;
-};
-
-_printf_(3, 4) static void fail(struct ctx *c, struct recipe_pos pos, const char *fmt, ...)
-{
-        c->n_errors++;
-        if (c->n_errors > RECIPE_MAX_ERRORS) {
-                if (c->n_errors == RECIPE_MAX_ERRORS + 1)
-                        cairn_error_add(c->err, CAIRN_EXIT_USAGE, -EINVAL,
-                                        "%s: too many errors, stopping after %d", c->file,
-                                        RECIPE_MAX_ERRORS);
-                return;
-        }
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vasprintf(&msg, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                msg = NULL;
-        cairn_error_add(c->err, CAIRN_EXIT_USAGE, -EINVAL, "%s:%u:%u: error: %s", c->file, pos.line,
-                        pos.column, msg ? msg : "out of memory");
-}
-
-/* Levenshtein distance, bounded: enough for "did you mean" on short keys. */
-static size_t edit_distance(const char *a, const char *b)
-{
-        size_t la = strlen(a), lb = strlen(b);
-        if (la > 63 || lb > 63)
-                return SIZE_MAX;
-        size_t prev[64], cur[64];
-        for (size_t j = 0; j <= lb; j++)
-                prev[j] = j;
-        for (size_t i = 1; i <= la; i++) {
-                cur[0] = i;
-                for (size_t j = 1; j <= lb; j++) {
-                        size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-                        size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-                        cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-                }
-                memcpy(prev, cur, sizeof(prev));
-        }
-        return prev[lb];
-}
-
-/* Checks that m is a mapping whose keys are known and unique. */
-static bool check_map(struct ctx *c, const struct ynode *m, const char *what,
-                      const char *const *known)
-{
-        if (m->type != YNODE_MAPPING) {
-                fail(c, m->pos, "%s: expected a mapping, got %s", what, ynode_type_name(m));
-                return false;
-        }
-        for (size_t i = 0; i + 1 < m->n_items; i += 2) {
-                const struct ynode *k = m->items[i];
-                if (k->type != YNODE_SCALAR) {
-                        fail(c, k->pos, "%s: keys must be plain strings", what);
-                        continue;
-                }
-                bool found = false;
-                const char *best = NULL;
-                size_t best_d = 3;
-                for (const char *const *p = known; *p; p++) {
-                        if (streq(*p, k->value)) {
-                                found = true;
-                                break;
-                        }
-                        size_t d = edit_distance(*p, k->value);
-                        if (d < best_d) {
-                                best_d = d;
-                                best = *p;
-                        }
-                }
-                if (!found) {
-                        if (best)
-                                fail(c, k->pos, "unknown key '%s' in %s (did you mean '%s'?)",
-                                     k->value, what, best);
-                        else
-                                fail(c, k->pos, "unknown key '%s' in %s", k->value, what);
-                }
-                for (size_t j = 0; j < i; j += 2) {
-                        const struct ynode *o = m->items[j];
-                        if (o->type == YNODE_SCALAR && streq(o->value, k->value)) {
-                                fail(c, k->pos, "duplicate key '%s' in %s (first at line %u)",
-                                     k->value, what, o->pos.line);
-                                break;
-                        }
-                }
-        }
-        return true;
-}
-
-static char *get_str(struct ctx *c, const struct ynode *n, const char *what)
-{
-        if (n->type != YNODE_SCALAR) {
-                fail(c, n->pos, "%s: expected a string, got %s", what, ynode_type_name(n));
-                return NULL;
-        }
-        if (ynode_is_null(n)) {
-                fail(c, n->pos, "%s: expected a string, got nothing", what);
-                return NULL;
-        }
-        if (strlen(n->value) != n->len) {
-                fail(c, n->pos, "%s: NUL characters are not allowed here", what);
-                return NULL;
-        }
-        char *s = strdup(n->value);
-        if (!s)
-                fail(c, n->pos, "out of memory");
-        return s;
-}
-
-static bool get_uint(struct ctx *c, const struct ynode *n, const char *what, uint64_t max,
-                     uint64_t *ret)
-{
-        if (n->type != YNODE_SCALAR || !n->plain || n->len == 0) {
-                fail(c, n->pos, "%s: expected a number, got %s", what,
-                     n->type == YNODE_SCALAR ? "a string" : ynode_type_name(n));
-                return false;
-        }
-        uint64_t v = 0;
-        for (const char *p = n->value; *p; p++) {
-                if (!isdigit((unsigned char)*p)) {
-                        fail(c, n->pos, "%s: '%s' is not a non-negative integer", what, n->value);
-                        return false;
-                }
-                if (v > (max - (uint64_t)(*p - '0')) / 10) {
-                        fail(c, n->pos, "%s: %s is larger than %llu", what, n->value,
-                             (unsigned long long)max);
-                        return false;
-                }
-                v = v * 10 + (uint64_t)(*p - '0');
-        }
-        *ret = v;
-        return true;
-}
-
-static bool get_bool(struct ctx *c, const struct ynode *n, const char *what, bool *ret)
-{
-        if (n->type == YNODE_SCALAR && n->plain &&
-            (streq(n->value, "true") || streq(n->value, "false"))) {
-                *ret = streq(n->value, "true");
-                return true;
-        }
-        fail(c, n->pos, "%s: expected true or false", what);
-        return false;
-}
-
-static bool get_id(struct ctx *c, const struct ynode *n, const char *what, uint32_t *ret)
+static bool get_id(struct yread *y, const struct ynode *n, const char *what, uint32_t *ret)
 {
         uint64_t v;
-        if (!get_uint(c, n, what, UINT32_MAX - 1, &v))
+        if (!yread_uint(y, n, what, UINT32_MAX - 1, &v))
                 return false;
         *ret = (uint32_t)v;
         return true;
 }
 
-static bool get_mode(struct ctx *c, const struct ynode *n, const char *what, int *ret)
+static bool get_mode(struct yread *y, const struct ynode *n, const char *what, int *ret)
 {
         if (n->type != YNODE_SCALAR) {
-                fail(c, n->pos, "%s: expected an octal string like \"0755\", got %s", what,
-                     ynode_type_name(n));
+                yread_fail(y, n->pos, "%s: expected an octal string like \"0755\", got %s", what,
+                           ynode_type_name(n));
                 return false;
         }
         if (n->plain) {
-                fail(c, n->pos, "%s: write the mode as a quoted octal string, e.g. \"0%s\"", what,
-                     n->value[0] == '0' ? n->value + 1 : n->value);
+                yread_fail(y, n->pos, "%s: write the mode as a quoted octal string, e.g. \"0%s\"",
+                           what, n->value[0] == '0' ? n->value + 1 : n->value);
                 return false;
         }
         size_t len = n->len;
@@ -200,79 +47,44 @@ static bool get_mode(struct ctx *c, const struct ynode *n, const char *what, int
                         v = v * 8 + (unsigned)(n->value[i] - '0');
         }
         if (!ok || v > 07777) {
-                fail(c, n->pos, "%s: '%s' is not an octal mode like \"0755\"", what, n->value);
+                yread_fail(y, n->pos, "%s: '%s' is not an octal mode like \"0755\"", what,
+                           n->value);
                 return false;
         }
         *ret = (int)v;
         return true;
 }
 
-static char *get_path(struct ctx *c, const struct ynode *n, const char *what)
+static char *get_path(struct yread *y, const struct ynode *n, const char *what)
 {
-        _cleanup_free_ char *s = get_str(c, n, what);
+        _cleanup_free_ char *s = yread_string(y, n, what);
         if (!s)
                 return NULL;
         if (s[0] != '/') {
-                fail(c, n->pos, "%s: '%s' must be an absolute path", what, s);
+                yread_fail(y, n->pos, "%s: '%s' must be an absolute path", what, s);
                 return NULL;
         }
         if (strlen(s) >= TREE_PATH_MAX) {
-                fail(c, n->pos, "%s: path longer than %d bytes", what, TREE_PATH_MAX - 1);
+                yread_fail(y, n->pos, "%s: path longer than %d bytes", what, TREE_PATH_MAX - 1);
                 return NULL;
         }
         _cleanup_free_ char *norm = NULL;
         if (tree_path_normalize(s, &norm) < 0) {
-                fail(c, n->pos, "%s: '%s' contains '..', which is not allowed", what, s);
+                yread_fail(y, n->pos, "%s: '%s' contains '..', which is not allowed", what, s);
                 return NULL;
         }
         if (!streq(norm, s)) {
-                fail(c, n->pos, "%s: '%s' is not normalised; write '%s'", what, s, norm);
+                yread_fail(y, n->pos, "%s: '%s' is not normalised; write '%s'", what, s, norm);
                 return NULL;
         }
         return steal_pointer(&s);
 }
 
-static bool check_seq(struct ctx *c, const struct ynode *n, const char *what)
-{
-        if (n->type != YNODE_SEQUENCE) {
-                if (n->type == YNODE_SCALAR)
-                        fail(c, n->pos, "%s: expected a list, got a string (write [%s])", what,
-                             n->value);
-                else
-                        fail(c, n->pos, "%s: expected a list, got %s", what, ynode_type_name(n));
-                return false;
-        }
-        if (n->n_items > RECIPE_MAX_ITEMS) {
-                fail(c, n->pos, "%s: more than %d items", what, RECIPE_MAX_ITEMS);
-                return false;
-        }
-        return true;
-}
-
-/* A list of strings into a NULL-terminated array; NULL after an error. */
-static char **get_strv(struct ctx *c, const struct ynode *n, const char *what, bool paths)
-{
-        if (!check_seq(c, n, what))
-                return NULL;
-        _cleanup_strv_free_ char **v = calloc(n->n_items + 1, sizeof(char *));
-        if (!v)
-                return NULL;
-        bool ok = true;
-        for (size_t i = 0; i < n->n_items; i++) {
-                v[i] = paths ? get_path(c, n->items[i], what) : get_str(c, n->items[i], what);
-                if (!v[i]) {
-                        ok = false;
-                        v[i] = strdup("");
-                }
-        }
-        return ok ? steal_pointer(&v) : NULL;
-}
-
-static bool get_kv(struct ctx *c, const struct ynode *n, const char *what, struct recipe_kv **ret,
+static bool get_kv(struct yread *y, const struct ynode *n, const char *what, struct recipe_kv **ret,
                    size_t *ret_n)
 {
         if (n->type != YNODE_MAPPING) {
-                fail(c, n->pos, "%s: expected a mapping, got %s", what, ynode_type_name(n));
+                yread_fail(y, n->pos, "%s: expected a mapping, got %s", what, ynode_type_name(n));
                 return false;
         }
         size_t count = n->n_items / 2;
@@ -282,14 +94,14 @@ static bool get_kv(struct ctx *c, const struct ynode *n, const char *what, struc
         bool ok = true;
         for (size_t i = 0; i < count; i++) {
                 const struct ynode *k = n->items[2 * i], *v = n->items[2 * i + 1];
-                kv[i].key = get_str(c, k, what);
-                kv[i].value = get_str(c, v, what);
+                kv[i].key = yread_string(y, k, what);
+                kv[i].value = yread_string(y, v, what);
                 if (!kv[i].key || !kv[i].value)
                         ok = false;
                 for (size_t j = 0; kv[i].key && j < i; j++)
                         if (kv[j].key && streq(kv[j].key, kv[i].key)) {
-                                fail(c, k->pos, "duplicate key '%s' in %s (first at line %u)",
-                                     kv[i].key, what, n->items[2 * j]->pos.line);
+                                yread_fail(y, k->pos, "duplicate key '%s' in %s (first at line %u)",
+                                           kv[i].key, what, n->items[2 * j]->pos.line);
                                 ok = false;
                         }
         }
@@ -311,32 +123,33 @@ static bool name_ok(const char *s, const char *first, const char *rest, size_t m
 
 #define LOWER_DIGITS "abcdefghijklmnopqrstuvwxyz0123456789"
 
-static bool variants_mask(struct ctx *c, const struct ynode *n, recipe_variant_mask *ret)
+static bool variants_mask(struct yread *y, struct recipe *r, const struct ynode *n,
+                          recipe_variant_mask *ret)
 {
-        if (!check_seq(c, n, "variants"))
+        if (!yread_seq(y, n, "variants", RECIPE_MAX_ITEMS))
                 return false;
         recipe_variant_mask m = 0;
         for (size_t i = 0; i < n->n_items; i++) {
-                _cleanup_free_ char *name = get_str(c, n->items[i], "variants");
+                _cleanup_free_ char *name = yread_string(y, n->items[i], "variants");
                 if (!name)
                         return false;
-                int idx = recipe_variant_index(c->r, name);
+                int idx = recipe_variant_index(r, name);
                 if (idx < 0) {
                         _cleanup_free_ char *declared = NULL;
                         size_t len = 0;
                         FILE *f = open_memstream(&declared, &len);
-                        for (size_t v = 0; f && v < c->r->n_variants; v++)
-                                fprintf(f, "%s%s", v ? ", " : "", c->r->variants[v].name);
+                        for (size_t v = 0; f && v < r->n_variants; v++)
+                                fprintf(f, "%s%s", v ? ", " : "", r->variants[v].name);
                         if (f)
                                 fclose(f);
-                        fail(c, n->items[i]->pos, "unknown variant '%s' (declared: %s)", name,
-                             declared ? declared : "");
+                        yread_fail(y, n->items[i]->pos, "unknown variant '%s' (declared: %s)", name,
+                                   declared ? declared : "");
                         return false;
                 }
                 m |= (recipe_variant_mask)1 << idx;
         }
         if (m == 0) {
-                fail(c, n->pos, "variants: an empty list puts the item in no variant");
+                yread_fail(y, n->pos, "variants: an empty list puts the item in no variant");
                 return false;
         }
         *ret = m;
@@ -344,22 +157,22 @@ static bool variants_mask(struct ctx *c, const struct ynode *n, recipe_variant_m
 }
 
 /* The item's `variants:`, or every variant. */
-static recipe_variant_mask item_variants(struct ctx *c, const struct ynode *item)
+static recipe_variant_mask item_variants(struct yread *y, struct recipe *r,
+                                         const struct ynode *item)
 {
         const struct ynode *v = ynode_map_get(item, "variants");
         recipe_variant_mask m = RECIPE_ALL_VARIANTS;
-        if (v && !variants_mask(c, v, &m))
+        if (v && !variants_mask(y, r, v, &m))
                 return RECIPE_ALL_VARIANTS;
         return m;
 }
 
-static void parse_sources(struct ctx *c, const struct ynode *n)
+static void parse_sources(struct yread *y, struct recipe *r, const struct ynode *n)
 {
         static const char *const keys[] = { "name",    "type",    "url",      "suite", "components",
                                             "keyring", "trusted", "variants", NULL };
-        if (!check_seq(c, n, "sources"))
+        if (!yread_seq(y, n, "sources", RECIPE_MAX_ITEMS))
                 return;
-        struct recipe *r = c->r;
         r->sources = calloc(n->n_items ? n->n_items : 1, sizeof(*r->sources));
         if (!r->sources)
                 return;
@@ -368,72 +181,73 @@ static void parse_sources(struct ctx *c, const struct ynode *n)
                 struct recipe_source *s = &r->sources[r->n_sources++];
                 s->pos = it->pos;
                 s->variants = RECIPE_ALL_VARIANTS;
-                if (!check_map(c, it, "sources item", keys))
+                if (!yread_map(y, it, "sources item", keys))
                         continue;
                 const struct ynode *v;
                 if ((v = ynode_map_get(it, "name"))) {
-                        s->name = get_str(c, v, "name");
+                        s->name = yread_string(y, v, "name");
                         if (s->name &&
                             !name_ok(s->name, LOWER_DIGITS, LOWER_DIGITS "._-", RECIPE_MAX_NAME))
-                                fail(c, v->pos, "source name '%s': use [a-z0-9][a-z0-9._-]*",
-                                     s->name);
+                                yread_fail(y, v->pos, "source name '%s': use [a-z0-9][a-z0-9._-]*",
+                                           s->name);
                         for (size_t j = 0; s->name && j + 1 < r->n_sources; j++)
                                 if (r->sources[j].name && streq(r->sources[j].name, s->name))
-                                        fail(c, v->pos,
-                                             "source '%s' is declared twice (first "
-                                             "at line %u)",
-                                             s->name, r->sources[j].pos.line);
+                                        yread_fail(y, v->pos,
+                                                   "source '%s' is declared twice (first "
+                                                   "at line %u)",
+                                                   s->name, r->sources[j].pos.line);
                 } else
-                        fail(c, it->pos, "sources item: missing required key 'name'");
+                        yread_fail(y, it->pos, "sources item: missing required key 'name'");
                 if ((v = ynode_map_get(it, "type"))) {
-                        s->type = get_str(c, v, "type");
+                        s->type = yread_string(y, v, "type");
                         if (s->type && !streq(s->type, "deb"))
-                                fail(c, v->pos, "type: '%s' is not supported; use deb", s->type);
+                                yread_fail(y, v->pos, "type: '%s' is not supported; use deb",
+                                           s->type);
                 } else
                         s->type = strdup("deb");
                 if ((v = ynode_map_get(it, "url"))) {
-                        s->url = get_str(c, v, "url");
+                        s->url = yread_string(y, v, "url");
                         if (s->url && !streq(s->url, "apt") && !startswith(s->url, "http://") &&
                             !startswith(s->url, "https://") && !startswith(s->url, "file://"))
-                                fail(c, v->pos,
-                                     "url: '%s' must be 'apt', http://, https:// or file://",
-                                     s->url);
+                                yread_fail(y, v->pos,
+                                           "url: '%s' must be 'apt', http://, https:// or file://",
+                                           s->url);
                 } else
-                        fail(c, it->pos, "sources item: missing required key 'url'");
+                        yread_fail(y, it->pos, "sources item: missing required key 'url'");
                 if ((v = ynode_map_get(it, "suite")))
-                        s->suite = get_str(c, v, "suite");
+                        s->suite = yread_string(y, v, "suite");
                 else
-                        fail(c, it->pos, "sources item: missing required key 'suite'");
+                        yread_fail(y, it->pos, "sources item: missing required key 'suite'");
                 if ((v = ynode_map_get(it, "components")))
-                        s->components = get_strv(c, v, "components", false);
+                        s->components =
+                                yread_strv(y, v, "components", RECIPE_MAX_ITEMS, yread_string);
                 else {
                         s->components = calloc(2, sizeof(char *));
                         if (s->components)
                                 s->components[0] = strdup("main");
                 }
                 if ((v = ynode_map_get(it, "trusted")))
-                        get_bool(c, v, "trusted", &s->trusted);
+                        yread_bool(y, v, "trusted", &s->trusted);
                 if ((v = ynode_map_get(it, "keyring")))
-                        s->keyring = get_path(c, v, "keyring");
+                        s->keyring = get_path(y, v, "keyring");
                 if (s->trusted && s->url && !startswith(s->url, "file://"))
-                        fail(c, ynode_map_get(it, "trusted")->pos,
-                             "trusted: true is allowed only for file:// sources; give a "
-                             "keyring for %s",
-                             s->url);
+                        yread_fail(y, ynode_map_get(it, "trusted")->pos,
+                                   "trusted: true is allowed only for file:// sources; give a "
+                                   "keyring for %s",
+                                   s->url);
                 else if (!s->trusted && !ynode_map_get(it, "keyring"))
-                        fail(c, it->pos,
-                             "sources item: missing required key 'keyring' (or "
-                             "trusted: true for a local file:// mirror)");
-                s->variants = item_variants(c, it);
+                        yread_fail(y, it->pos,
+                                   "sources item: missing required key 'keyring' (or "
+                                   "trusted: true for a local file:// mirror)");
+                s->variants = item_variants(y, r, it);
         }
 }
 
-static void parse_utilities(struct ctx *c, const struct ynode *n)
+static void parse_utilities(struct yread *y, struct recipe *r, const struct ynode *n)
 {
         static const char *const keys[] = { "package", "files", "variants", NULL };
-        if (!check_seq(c, n, "utilities"))
+        if (!yread_seq(y, n, "utilities", RECIPE_MAX_ITEMS))
                 return;
-        struct recipe *r = c->r;
         r->utilities = calloc(n->n_items ? n->n_items : 1, sizeof(*r->utilities));
         if (!r->utilities)
                 return;
@@ -442,42 +256,41 @@ static void parse_utilities(struct ctx *c, const struct ynode *n)
                 struct recipe_utility *u = &r->utilities[r->n_utilities++];
                 u->pos = it->pos;
                 u->variants = RECIPE_ALL_VARIANTS;
-                if (!check_map(c, it, "utilities item", keys))
+                if (!yread_map(y, it, "utilities item", keys))
                         continue;
                 const struct ynode *v;
                 if ((v = ynode_map_get(it, "package")))
-                        u->package = get_str(c, v, "package");
+                        u->package = yread_string(y, v, "package");
                 else
-                        fail(c, it->pos, "utilities item: missing required key 'package'");
+                        yread_fail(y, it->pos, "utilities item: missing required key 'package'");
                 v = ynode_map_get(it, "files");
                 if (!v)
-                        fail(c, it->pos,
-                             "utilities item: missing required key 'files' (a "
-                             "mapping from package path to image path)");
+                        yread_fail(y, it->pos,
+                                   "utilities item: missing required key 'files' (a "
+                                   "mapping from package path to image path)");
                 else if (v->type != YNODE_MAPPING || v->n_items == 0)
-                        fail(c, v->pos,
-                             "files: expected a non-empty mapping "
-                             "{ /path/in/package: /path/in/image }");
+                        yread_fail(y, v->pos,
+                                   "files: expected a non-empty mapping "
+                                   "{ /path/in/package: /path/in/image }");
                 else {
                         size_t count = v->n_items / 2;
                         u->files = calloc(count, sizeof(*u->files));
                         for (size_t k = 0; u->files && k < count; k++) {
                                 struct recipe_pick *p = &u->files[u->n_files++];
                                 p->pos = v->items[2 * k + 1]->pos;
-                                p->src = get_path(c, v->items[2 * k], "files");
-                                p->dest = get_path(c, v->items[2 * k + 1], "files");
+                                p->src = get_path(y, v->items[2 * k], "files");
+                                p->dest = get_path(y, v->items[2 * k + 1], "files");
                         }
                 }
-                u->variants = item_variants(c, it);
+                u->variants = item_variants(y, r, it);
         }
 }
 
-static void parse_packages(struct ctx *c, const struct ynode *n)
+static void parse_packages(struct yread *y, struct recipe *r, const struct ynode *n)
 {
         static const char *const keys[] = { "name", "variants", NULL };
-        if (!check_seq(c, n, "packages"))
+        if (!yread_seq(y, n, "packages", RECIPE_MAX_ITEMS))
                 return;
-        struct recipe *r = c->r;
         r->packages = calloc(n->n_items ? n->n_items : 1, sizeof(*r->packages));
         if (!r->packages)
                 return;
@@ -487,27 +300,26 @@ static void parse_packages(struct ctx *c, const struct ynode *n)
                 p->pos = it->pos;
                 p->variants = RECIPE_ALL_VARIANTS;
                 if (it->type == YNODE_SCALAR) {
-                        p->name = get_str(c, it, "packages");
+                        p->name = yread_string(y, it, "packages");
                         continue;
                 }
-                if (!check_map(c, it, "packages item", keys))
+                if (!yread_map(y, it, "packages item", keys))
                         continue;
                 const struct ynode *v = ynode_map_get(it, "name");
                 if (v)
-                        p->name = get_str(c, v, "name");
+                        p->name = yread_string(y, v, "name");
                 else
-                        fail(c, it->pos, "packages item: missing required key 'name'");
-                p->variants = item_variants(c, it);
+                        yread_fail(y, it->pos, "packages item: missing required key 'name'");
+                p->variants = item_variants(y, r, it);
         }
 }
 
-static void parse_artifacts(struct ctx *c, const struct ynode *n)
+static void parse_artifacts(struct yread *y, struct recipe *r, const struct ynode *n)
 {
         static const char *const keys[] = { "src", "dest",   "mode",     "uid",
                                             "gid", "sha256", "variants", NULL };
-        if (!check_seq(c, n, "artifacts"))
+        if (!yread_seq(y, n, "artifacts", RECIPE_MAX_ITEMS))
                 return;
-        struct recipe *r = c->r;
         r->artifacts = calloc(n->n_items ? n->n_items : 1, sizeof(*r->artifacts));
         if (!r->artifacts)
                 return;
@@ -518,85 +330,85 @@ static void parse_artifacts(struct ctx *c, const struct ynode *n)
                 a->mode = RECIPE_MODE_UNSET;
                 a->uid = a->gid = RECIPE_ID_UNSET;
                 a->variants = RECIPE_ALL_VARIANTS;
-                if (!check_map(c, it, "artifacts item", keys))
+                if (!yread_map(y, it, "artifacts item", keys))
                         continue;
                 const struct ynode *v;
                 if ((v = ynode_map_get(it, "src")))
-                        a->src = get_str(c, v, "src");
+                        a->src = yread_string(y, v, "src");
                 else
-                        fail(c, it->pos, "artifacts item: missing required key 'src'");
+                        yread_fail(y, it->pos, "artifacts item: missing required key 'src'");
                 if ((v = ynode_map_get(it, "dest")))
-                        a->dest = get_path(c, v, "dest");
+                        a->dest = get_path(y, v, "dest");
                 else
-                        fail(c, it->pos, "artifacts item: missing required key 'dest'");
+                        yread_fail(y, it->pos, "artifacts item: missing required key 'dest'");
                 if ((v = ynode_map_get(it, "mode")))
-                        get_mode(c, v, "mode", &a->mode);
+                        get_mode(y, v, "mode", &a->mode);
                 if ((v = ynode_map_get(it, "uid")))
-                        get_id(c, v, "uid", &a->uid);
+                        get_id(y, v, "uid", &a->uid);
                 if ((v = ynode_map_get(it, "gid")))
-                        get_id(c, v, "gid", &a->gid);
+                        get_id(y, v, "gid", &a->gid);
                 if ((v = ynode_map_get(it, "sha256"))) {
-                        a->sha256 = get_str(c, v, "sha256");
+                        a->sha256 = yread_string(y, v, "sha256");
                         bool ok = a->sha256 && strlen(a->sha256) == 64;
                         for (const char *p = a->sha256; ok && *p; p++)
                                 ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f');
                         if (a->sha256 && !ok)
-                                fail(c, v->pos, "sha256: expected 64 lower-case hex digits");
+                                yread_fail(y, v->pos, "sha256: expected 64 lower-case hex digits");
                 }
-                a->variants = item_variants(c, it);
+                a->variants = item_variants(y, r, it);
         }
 }
 
-static void parse_accounts(struct ctx *c, const struct ynode *n)
+static void parse_accounts(struct yread *y, struct recipe *r, const struct ynode *n)
 {
         static const char *const keys[] = { "groups", "users", NULL };
         static const char *const gkeys[] = { "name", "gid", "variants", NULL };
         static const char *const ukeys[] = {
                 "name", "uid", "gid", "home", "shell", "variants", NULL
         };
-        if (!check_map(c, n, "accounts", keys))
+        if (!yread_map(y, n, "accounts", keys))
                 return;
-        struct recipe *r = c->r;
         const struct ynode *g = ynode_map_get(n, "groups");
-        if (g && check_seq(c, g, "groups")) {
+        if (g && yread_seq(y, g, "groups", RECIPE_MAX_ITEMS)) {
                 r->groups = calloc(g->n_items ? g->n_items : 1, sizeof(*r->groups));
                 for (size_t i = 0; r->groups && i < g->n_items; i++) {
                         const struct ynode *it = g->items[i];
                         struct recipe_group *gr = &r->groups[r->n_groups++];
                         gr->pos = it->pos;
                         gr->variants = RECIPE_ALL_VARIANTS;
-                        if (!check_map(c, it, "groups item", gkeys))
+                        if (!yread_map(y, it, "groups item", gkeys))
                                 continue;
                         const struct ynode *v;
                         if ((v = ynode_map_get(it, "name"))) {
-                                gr->name = get_str(c, v, "name");
+                                gr->name = yread_string(y, v, "name");
                                 if (gr->name && !name_ok(gr->name, "abcdefghijklmnopqrstuvwxyz_",
                                                          LOWER_DIGITS "_-", 32))
-                                        fail(c, v->pos, "group name '%s': use [a-z_][a-z0-9_-]*",
-                                             gr->name);
+                                        yread_fail(y, v->pos,
+                                                   "group name '%s': use [a-z_][a-z0-9_-]*",
+                                                   gr->name);
                         } else
-                                fail(c, it->pos, "groups item: missing required key 'name'");
+                                yread_fail(y, it->pos, "groups item: missing required key 'name'");
                         if ((v = ynode_map_get(it, "gid")))
-                                get_id(c, v, "gid", &gr->gid);
+                                get_id(y, v, "gid", &gr->gid);
                         else
-                                fail(c, it->pos, "groups item: missing required key 'gid'");
-                        gr->variants = item_variants(c, it);
+                                yread_fail(y, it->pos, "groups item: missing required key 'gid'");
+                        gr->variants = item_variants(y, r, it);
                         for (size_t j = 0; j + 1 < r->n_groups; j++) {
                                 const struct recipe_group *o = &r->groups[j];
                                 if (gr->name && o->name && streq(o->name, gr->name))
-                                        fail(c, it->pos,
-                                             "group '%s' is declared twice (first "
-                                             "at line %u)",
-                                             gr->name, o->pos.line);
+                                        yread_fail(y, it->pos,
+                                                   "group '%s' is declared twice (first "
+                                                   "at line %u)",
+                                                   gr->name, o->pos.line);
                                 else if (ynode_map_get(it, "gid") && o->gid == gr->gid)
-                                        fail(c, ynode_map_get(it, "gid")->pos,
-                                             "gid %u is used by group '%s' too (line %u)", gr->gid,
-                                             o->name ? o->name : "?", o->pos.line);
+                                        yread_fail(y, ynode_map_get(it, "gid")->pos,
+                                                   "gid %u is used by group '%s' too (line %u)",
+                                                   gr->gid, o->name ? o->name : "?", o->pos.line);
                         }
                 }
         }
         const struct ynode *u = ynode_map_get(n, "users");
-        if (u && check_seq(c, u, "users")) {
+        if (u && yread_seq(y, u, "users", RECIPE_MAX_ITEMS)) {
                 r->users = calloc(u->n_items ? u->n_items : 1, sizeof(*r->users));
                 for (size_t i = 0; r->users && i < u->n_items; i++) {
                         const struct ynode *it = u->items[i];
@@ -604,39 +416,40 @@ static void parse_accounts(struct ctx *c, const struct ynode *n)
                         us->pos = it->pos;
                         us->gid = RECIPE_ID_UNSET;
                         us->variants = RECIPE_ALL_VARIANTS;
-                        if (!check_map(c, it, "users item", ukeys))
+                        if (!yread_map(y, it, "users item", ukeys))
                                 continue;
                         const struct ynode *v;
                         if ((v = ynode_map_get(it, "name"))) {
-                                us->name = get_str(c, v, "name");
+                                us->name = yread_string(y, v, "name");
                                 if (us->name && !name_ok(us->name, "abcdefghijklmnopqrstuvwxyz_",
                                                          LOWER_DIGITS "_-", 32))
-                                        fail(c, v->pos, "user name '%s': use [a-z_][a-z0-9_-]*",
-                                             us->name);
+                                        yread_fail(y, v->pos,
+                                                   "user name '%s': use [a-z_][a-z0-9_-]*",
+                                                   us->name);
                         } else
-                                fail(c, it->pos, "users item: missing required key 'name'");
+                                yread_fail(y, it->pos, "users item: missing required key 'name'");
                         if ((v = ynode_map_get(it, "uid")))
-                                get_id(c, v, "uid", &us->uid);
+                                get_id(y, v, "uid", &us->uid);
                         else
-                                fail(c, it->pos, "users item: missing required key 'uid'");
+                                yread_fail(y, it->pos, "users item: missing required key 'uid'");
                         if ((v = ynode_map_get(it, "gid")))
-                                get_id(c, v, "gid", &us->gid);
-                        us->home = (v = ynode_map_get(it, "home")) ? get_path(c, v, "home")
+                                get_id(y, v, "gid", &us->gid);
+                        us->home = (v = ynode_map_get(it, "home")) ? get_path(y, v, "home")
                                                                    : strdup("/");
-                        us->shell = (v = ynode_map_get(it, "shell")) ? get_path(c, v, "shell")
+                        us->shell = (v = ynode_map_get(it, "shell")) ? get_path(y, v, "shell")
                                                                      : strdup("/sbin/nologin");
-                        us->variants = item_variants(c, it);
+                        us->variants = item_variants(y, r, it);
                         for (size_t j = 0; j + 1 < r->n_users; j++) {
                                 const struct recipe_user *o = &r->users[j];
                                 if (us->name && o->name && streq(o->name, us->name))
-                                        fail(c, it->pos,
-                                             "user '%s' is declared twice (first "
-                                             "at line %u)",
-                                             us->name, o->pos.line);
+                                        yread_fail(y, it->pos,
+                                                   "user '%s' is declared twice (first "
+                                                   "at line %u)",
+                                                   us->name, o->pos.line);
                                 else if (ynode_map_get(it, "uid") && o->uid == us->uid)
-                                        fail(c, ynode_map_get(it, "uid")->pos,
-                                             "uid %u is used by user '%s' too (line %u)", us->uid,
-                                             o->name ? o->name : "?", o->pos.line);
+                                        yread_fail(y, ynode_map_get(it, "uid")->pos,
+                                                   "uid %u is used by user '%s' too (line %u)",
+                                                   us->uid, o->name ? o->name : "?", o->pos.line);
                         }
                 }
         }
@@ -648,22 +461,21 @@ static void parse_accounts(struct ctx *c, const struct ynode *n)
                 for (size_t j = 0; j < r->n_groups; j++)
                         found = found || r->groups[j].gid == gid;
                 if (!found && us->name)
-                        fail(c, us->pos,
-                             "user '%s': group %u is not declared; add { name: "
-                             "%s, gid: %u } to accounts.groups",
-                             us->name, gid, us->name, gid);
+                        yread_fail(y, us->pos,
+                                   "user '%s': group %u is not declared; add { name: "
+                                   "%s, gid: %u } to accounts.groups",
+                                   us->name, gid, us->name, gid);
                 if (us->gid == RECIPE_ID_UNSET)
                         us->gid = us->uid;
         }
 }
 
-static void parse_files(struct ctx *c, const struct ynode *n)
+static void parse_files(struct yread *y, struct recipe *r, const struct ynode *n)
 {
         static const char *const keys[] = { "path",    "type",   "mode",     "uid", "gid",
                                             "content", "target", "variants", NULL };
-        if (!check_seq(c, n, "files"))
+        if (!yread_seq(y, n, "files", RECIPE_MAX_ITEMS))
                 return;
-        struct recipe *r = c->r;
         r->files = calloc(n->n_items ? n->n_items : 1, sizeof(*r->files));
         if (!r->files)
                 return;
@@ -674,35 +486,36 @@ static void parse_files(struct ctx *c, const struct ynode *n)
                 f->mode = RECIPE_MODE_UNSET;
                 f->uid = f->gid = RECIPE_ID_UNSET;
                 f->variants = RECIPE_ALL_VARIANTS;
-                if (!check_map(c, it, "files item", keys))
+                if (!yread_map(y, it, "files item", keys))
                         continue;
                 const struct ynode *v;
                 if ((v = ynode_map_get(it, "path")))
-                        f->path = get_path(c, v, "path");
+                        f->path = get_path(y, v, "path");
                 else
-                        fail(c, it->pos, "files item: missing required key 'path'");
+                        yread_fail(y, it->pos, "files item: missing required key 'path'");
                 f->type = RECIPE_FILE_REGULAR;
                 if ((v = ynode_map_get(it, "type"))) {
-                        _cleanup_free_ char *t = get_str(c, v, "type");
+                        _cleanup_free_ char *t = yread_string(y, v, "type");
                         if (t && streq(t, "dir"))
                                 f->type = RECIPE_FILE_DIR;
                         else if (t && streq(t, "symlink"))
                                 f->type = RECIPE_FILE_SYMLINK;
                         else if (t && !streq(t, "file"))
-                                fail(c, v->pos, "type: '%s' is not one of file, dir, symlink", t);
+                                yread_fail(y, v->pos, "type: '%s' is not one of file, dir, symlink",
+                                           t);
                 }
                 if ((v = ynode_map_get(it, "mode")))
-                        get_mode(c, v, "mode", &f->mode);
+                        get_mode(y, v, "mode", &f->mode);
                 if ((v = ynode_map_get(it, "uid")))
-                        get_id(c, v, "uid", &f->uid);
+                        get_id(y, v, "uid", &f->uid);
                 if ((v = ynode_map_get(it, "gid")))
-                        get_id(c, v, "gid", &f->gid);
+                        get_id(y, v, "gid", &f->gid);
                 if ((v = ynode_map_get(it, "content"))) {
                         if (f->type != RECIPE_FILE_REGULAR)
-                                fail(c, v->pos, "content: only regular files have content");
+                                yread_fail(y, v->pos, "content: only regular files have content");
                         else if (v->type != YNODE_SCALAR)
-                                fail(c, v->pos, "content: expected a string, got %s",
-                                     ynode_type_name(v));
+                                yread_fail(y, v->pos, "content: expected a string, got %s",
+                                           ynode_type_name(v));
                         else {
                                 f->content = malloc(v->len + 1);
                                 if (f->content) {
@@ -714,14 +527,14 @@ static void parse_files(struct ctx *c, const struct ynode *n)
                 v = ynode_map_get(it, "target");
                 if (f->type == RECIPE_FILE_SYMLINK) {
                         if (v)
-                                f->target = get_str(c, v, "target");
+                                f->target = yread_string(y, v, "target");
                         else
-                                fail(c, it->pos, "files item: a symlink needs 'target'");
+                                yread_fail(y, it->pos, "files item: a symlink needs 'target'");
                 } else if (v)
-                        fail(c, v->pos,
-                             "target: only symlinks have a target (add type: "
-                             "symlink)");
-                f->variants = item_variants(c, it);
+                        yread_fail(y, v->pos,
+                                   "target: only symlinks have a target (add type: "
+                                   "symlink)");
+                f->variants = item_variants(y, r, it);
         }
 }
 
@@ -747,80 +560,81 @@ static bool env_name_ok(const char *s)
 }
 
 /* Parses a run: block (the recipe's or a variant's override) into *run. */
-static void parse_run(struct ctx *c, const struct ynode *n, const char *what,
+static void parse_run(struct yread *y, struct recipe *r, const struct ynode *n, const char *what,
                       struct recipe_run *run)
 {
         static const char *const keys[] = { "user",      "entrypoint", "cmd",         "workdir",
                                             "env",       "labels",     "stop-signal", "init",
                                             "read-only", "writable",   "require-env", NULL };
         run->read_only = -1;
-        if (!check_map(c, n, what, keys))
+        if (!yread_map(y, n, what, keys))
                 return;
         const struct ynode *v;
         if ((v = ynode_map_get(n, "user"))) {
-                run->user = get_str(c, v, "user");
+                run->user = yread_string(y, v, "user");
                 if (run->user && !isdigit((unsigned char)run->user[0])) {
                         bool found = false;
-                        for (size_t i = 0; i < c->r->n_users; i++)
-                                found = found || streq_ptr(c->r->users[i].name, run->user);
+                        for (size_t i = 0; i < r->n_users; i++)
+                                found = found || streq_ptr(r->users[i].name, run->user);
                         if (!found && !streq(run->user, "root"))
-                                fail(c, v->pos,
-                                     "user: '%s' is not declared under "
-                                     "accounts.users",
-                                     run->user);
+                                yread_fail(y, v->pos,
+                                           "user: '%s' is not declared under "
+                                           "accounts.users",
+                                           run->user);
                 }
         }
         if ((v = ynode_map_get(n, "entrypoint"))) {
-                run->entrypoint = get_strv(c, v, "entrypoint", false);
+                run->entrypoint = yread_strv(y, v, "entrypoint", RECIPE_MAX_ITEMS, yread_string);
                 run->has_entrypoint = true;
         }
         if ((v = ynode_map_get(n, "cmd"))) {
-                run->cmd = get_strv(c, v, "cmd", false);
+                run->cmd = yread_strv(y, v, "cmd", RECIPE_MAX_ITEMS, yread_string);
                 run->has_cmd = true;
         }
         if ((v = ynode_map_get(n, "workdir")))
-                run->workdir = get_path(c, v, "workdir");
+                run->workdir = get_path(y, v, "workdir");
         if ((v = ynode_map_get(n, "env"))) {
                 run->has_env = true;
-                if (get_kv(c, v, "env", &run->env, &run->n_env))
+                if (get_kv(y, v, "env", &run->env, &run->n_env))
                         for (size_t i = 0; i < run->n_env; i++)
                                 if (!env_name_ok(run->env[i].key))
-                                        fail(c, v->items[2 * i]->pos,
-                                             "env: '%s' is not a valid variable name",
-                                             run->env[i].key);
+                                        yread_fail(y, v->items[2 * i]->pos,
+                                                   "env: '%s' is not a valid variable name",
+                                                   run->env[i].key);
         }
         if ((v = ynode_map_get(n, "labels"))) {
                 run->has_labels = true;
-                get_kv(c, v, "labels", &run->labels, &run->n_labels);
+                get_kv(y, v, "labels", &run->labels, &run->n_labels);
         }
         if ((v = ynode_map_get(n, "stop-signal"))) {
-                run->stop_signal = get_str(c, v, "stop-signal");
+                run->stop_signal = yread_string(y, v, "stop-signal");
                 if (run->stop_signal && !signal_name_ok(run->stop_signal))
-                        fail(c, v->pos, "stop-signal: '%s' is not a signal name like SIGTERM",
-                             run->stop_signal);
+                        yread_fail(y, v->pos, "stop-signal: '%s' is not a signal name like SIGTERM",
+                                   run->stop_signal);
         }
         if ((v = ynode_map_get(n, "init"))) {
-                run->init = get_str(c, v, "init");
+                run->init = yread_string(y, v, "init");
                 if (run->init && !streq(run->init, "cairn-init"))
-                        fail(c, v->pos, "init: '%s' is not supported; use cairn-init", run->init);
+                        yread_fail(y, v->pos, "init: '%s' is not supported; use cairn-init",
+                                   run->init);
         }
         if ((v = ynode_map_get(n, "read-only"))) {
                 bool b;
-                if (get_bool(c, v, "read-only", &b))
+                if (yread_bool(y, v, "read-only", &b))
                         run->read_only = b;
         }
         if ((v = ynode_map_get(n, "writable"))) {
-                run->writable = get_strv(c, v, "writable", true);
+                run->writable = yread_strv(y, v, "writable", RECIPE_MAX_ITEMS, get_path);
                 run->has_writable = true;
         }
         if ((v = ynode_map_get(n, "require-env"))) {
-                run->require_env = get_strv(c, v, "require-env", false);
+                run->require_env = yread_strv(y, v, "require-env", RECIPE_MAX_ITEMS, yread_string);
                 run->has_require_env = true;
                 for (size_t i = 0; run->require_env && run->require_env[i]; i++)
                         if (!env_name_ok(run->require_env[i]))
-                                fail(c, v->items[i]->pos,
-                                     "require-env: '%s' is not a valid variable name",
-                                     run->require_env[i]);
+                                yread_fail(y, v->items[i]->pos,
+                                           "require-env: '%s' is not a valid variable name",
+                                           run->require_env[i]);
         }
 }
 
@@ -829,10 +643,9 @@ static bool profile_name_ok(const char *s)
         return streq(s, "strict") || streq(s, "dev");
 }
 
-static void parse_variants(struct ctx *c, const struct ynode *n)
+static void parse_variants(struct yread *y, struct recipe *r, const struct ynode *n)
 {
         static const char *const keys[] = { "policy", "run", NULL };
-        struct recipe *r = c->r;
         if (!n) {
                 r->variants = calloc(2, sizeof(*r->variants));
                 if (!r->variants)
@@ -846,11 +659,11 @@ static void parse_variants(struct ctx *c, const struct ynode *n)
                 return;
         }
         if (n->type != YNODE_MAPPING || n->n_items == 0) {
-                fail(c, n->pos, "variants: expected a non-empty mapping of variant names");
+                yread_fail(y, n->pos, "variants: expected a non-empty mapping of variant names");
                 return;
         }
         if (n->n_items / 2 > RECIPE_MAX_VARIANTS) {
-                fail(c, n->pos, "variants: at most %d variants", RECIPE_MAX_VARIANTS);
+                yread_fail(y, n->pos, "variants: at most %d variants", RECIPE_MAX_VARIANTS);
                 return;
         }
         r->variants = calloc(n->n_items / 2, sizeof(*r->variants));
@@ -861,41 +674,40 @@ static void parse_variants(struct ctx *c, const struct ynode *n)
                 struct recipe_variant *var = &r->variants[r->n_variants++];
                 var->pos = k->pos;
                 var->run.read_only = -1;
-                var->name = get_str(c, k, "variants");
+                var->name = yread_string(y, k, "variants");
                 if (!var->name)
                         continue;
                 if (!name_ok(var->name, "abcdefghijklmnopqrstuvwxyz", LOWER_DIGITS "-", 32))
-                        fail(c, k->pos, "variant name '%s': use [a-z][a-z0-9-]*", var->name);
+                        yread_fail(y, k->pos, "variant name '%s': use [a-z][a-z0-9-]*", var->name);
                 for (size_t j = 0; j + 1 < r->n_variants; j++)
                         if (streq_ptr(r->variants[j].name, var->name))
-                                fail(c, k->pos,
-                                     "duplicate key '%s' in variants (first at line "
-                                     "%u)",
-                                     var->name, r->variants[j].pos.line);
-                if (ynode_is_null(v) || !check_map(c, v, "variant", keys))
+                                yread_fail(y, k->pos,
+                                           "duplicate key '%s' in variants (first at line "
+                                           "%u)",
+                                           var->name, r->variants[j].pos.line);
+                if (ynode_is_null(v) || !yread_map(y, v, "variant", keys))
                         continue;
                 const struct ynode *p = ynode_map_get(v, "policy");
                 if (p) {
-                        var->policy = get_str(c, p, "policy");
+                        var->policy = yread_string(y, p, "policy");
                         if (var->policy && !profile_name_ok(var->policy))
-                                fail(c, p->pos,
-                                     "policy: unknown profile '%s'; use strict or "
-                                     "dev (tune them under policy:)",
-                                     var->policy);
+                                yread_fail(y, p->pos,
+                                           "policy: unknown profile '%s'; use strict or "
+                                           "dev (tune them under policy:)",
+                                           var->policy);
                 }
                 const struct ynode *run = ynode_map_get(v, "run");
                 if (run)
-                        parse_run(c, run, "variant run", &var->run);
+                        parse_run(y, r, run, "variant run", &var->run);
         }
 }
 
-static void parse_policy(struct ctx *c, const struct ynode *n)
+static void parse_policy(struct yread *y, struct recipe *r, const struct ynode *n)
 {
         static const char *const keys[] = { "allow-executables", "disable-rules", NULL };
-        struct recipe *r = c->r;
         if (n->type != YNODE_MAPPING) {
-                fail(c, n->pos, "policy: expected a mapping of profile names, got %s",
-                     ynode_type_name(n));
+                yread_fail(y, n->pos, "policy: expected a mapping of profile names, got %s",
+                           ynode_type_name(n));
                 return;
         }
         r->policies = calloc(n->n_items / 2 + 1, sizeof(*r->policies));
@@ -905,28 +717,30 @@ static void parse_policy(struct ctx *c, const struct ynode *n)
                 const struct ynode *k = n->items[i], *v = n->items[i + 1];
                 struct recipe_policy *p = &r->policies[r->n_policies++];
                 p->pos = k->pos;
-                p->name = get_str(c, k, "policy");
+                p->name = yread_string(y, k, "policy");
                 if (!p->name)
                         continue;
                 if (!profile_name_ok(p->name))
-                        fail(c, k->pos,
-                             "policy: unknown profile '%s'; the profiles are strict "
-                             "and dev",
-                             p->name);
+                        yread_fail(y, k->pos,
+                                   "policy: unknown profile '%s'; the profiles are strict "
+                                   "and dev",
+                                   p->name);
                 for (size_t j = 0; j + 1 < r->n_policies; j++)
                         if (streq_ptr(r->policies[j].name, p->name))
-                                fail(c, k->pos,
-                                     "duplicate key '%s' in policy (first at line "
-                                     "%u)",
-                                     p->name, r->policies[j].pos.line);
-                if (!check_map(c, v, "policy profile", keys))
+                                yread_fail(y, k->pos,
+                                           "duplicate key '%s' in policy (first at line "
+                                           "%u)",
+                                           p->name, r->policies[j].pos.line);
+                if (!yread_map(y, v, "policy profile", keys))
                         continue;
                 const struct ynode *a = ynode_map_get(v, "allow-executables");
                 if (a)
-                        p->allow_executables = get_strv(c, a, "allow-executables", false);
+                        p->allow_executables = yread_strv(y, a, "allow-executables",
+                                                          RECIPE_MAX_ITEMS, yread_string);
                 const struct ynode *d = ynode_map_get(v, "disable-rules");
                 if (d)
-                        p->disable_rules = get_strv(c, d, "disable-rules", false);
+                        p->disable_rules =
+                                yread_strv(y, d, "disable-rules", RECIPE_MAX_ITEMS, yread_string);
         }
 }
 
@@ -949,9 +763,9 @@ static int written_path_cmp(const void *a, const void *b)
 }
 
 /* Two items writing the same path in one variant. */
-static void check_destinations(struct ctx *c, struct recipe_pos accounts_pos, bool accounts)
+static void check_destinations(struct yread *y, struct recipe *r, struct recipe_pos accounts_pos,
+                               bool accounts)
 {
-        struct recipe *r = c->r;
         size_t n = 0, cap = 0;
         _cleanup_free_ struct written_path *d = NULL;
 #define ADD_DEST(p, ps, m, w)                                                                      \
@@ -985,11 +799,11 @@ static void check_destinations(struct ctx *c, struct recipe_pos accounts_pos, bo
                         const struct written_path *later =
                                 written_path_cmp(&d[i], &d[j]) < 0 ? &d[j] : &d[i];
                         const struct written_path *first = later == &d[j] ? &d[i] : &d[j];
-                        fail(c, later->pos,
-                             "'%s' is written twice in variant %s: by %s here and by %s at "
-                             "line %u",
-                             d[i].path, v < (int)r->n_variants ? r->variants[v].name : "?",
-                             later->what, first->what, first->pos.line);
+                        yread_fail(y, later->pos,
+                                   "'%s' is written twice in variant %s: by %s here and by %s at "
+                                   "line %u",
+                                   d[i].path, v < (int)r->n_variants ? r->variants[v].name : "?",
+                                   later->what, first->what, first->pos.line);
                 }
 }
 
@@ -1005,69 +819,69 @@ static int recipe_walk(const char *file, const struct ynode *root, struct recipe
                                             "sources",  "utilities", "packages", "artifacts",
                                             "accounts", "files",     "run",      "variants",
                                             "policy",   NULL };
-        struct ctx c = { .file = file, .err = err, .r = r };
+        struct yread y = { .file = file, .err = err, .kind = YREAD_AUTHORED };
         r->epoch = -1;
         r->run.read_only = -1;
-        if (!check_map(&c, root, "the recipe", keys))
+        if (!yread_map(&y, root, "the recipe", keys))
                 return -EINVAL;
 
         const struct ynode *v = ynode_map_get(root, "recipe");
         uint64_t schema;
         if (!v)
-                fail(&c, root->pos,
-                     "missing required key 'recipe' (the schema version: "
-                     "recipe: 1)");
-        else if (get_uint(&c, v, "recipe", UINT32_MAX, &schema)) {
+                yread_fail(&y, root->pos,
+                           "missing required key 'recipe' (the schema version: "
+                           "recipe: 1)");
+        else if (yread_uint(&y, v, "recipe", UINT32_MAX, &schema)) {
                 if (schema != RECIPE_SCHEMA_VERSION)
-                        fail(&c, v->pos,
-                             "recipe: schema version %llu is not supported; this "
-                             "cairn reads version %d",
-                             (unsigned long long)schema, RECIPE_SCHEMA_VERSION);
+                        yread_fail(&y, v->pos,
+                                   "recipe: schema version %llu is not supported; this "
+                                   "cairn reads version %d",
+                                   (unsigned long long)schema, RECIPE_SCHEMA_VERSION);
                 r->schema = (unsigned)schema;
         }
         if (!(v = ynode_map_get(root, "name")))
-                fail(&c, root->pos, "missing required key 'name'");
-        else if ((r->name = get_str(&c, v, "name")) &&
+                yread_fail(&y, root->pos, "missing required key 'name'");
+        else if ((r->name = yread_string(&y, v, "name")) &&
                  !name_ok(r->name, LOWER_DIGITS, LOWER_DIGITS "._-", RECIPE_MAX_NAME))
-                fail(&c, v->pos,
-                     "name: '%s' must match [a-z0-9][a-z0-9._-]* (at most %d "
-                     "characters)",
-                     r->name, RECIPE_MAX_NAME);
-        if ((v = ynode_map_get(root, "arch")) && (r->arch = get_str(&c, v, "arch")) &&
+                yread_fail(&y, v->pos,
+                           "name: '%s' must match [a-z0-9][a-z0-9._-]* (at most %d "
+                           "characters)",
+                           r->name, RECIPE_MAX_NAME);
+        if ((v = ynode_map_get(root, "arch")) && (r->arch = yread_string(&y, v, "arch")) &&
             !name_ok(r->arch, LOWER_DIGITS, LOWER_DIGITS "-", 32))
-                fail(&c, v->pos, "arch: '%s' is not a Debian architecture name", r->arch);
+                yread_fail(&y, v->pos, "arch: '%s' is not a Debian architecture name", r->arch);
         if ((v = ynode_map_get(root, "epoch"))) {
                 uint64_t e;
-                if (get_uint(&c, v, "epoch", 253402300799ULL, &e))
+                if (yread_uint(&y, v, "epoch", 253402300799ULL, &e))
                         r->epoch = (int64_t)e;
                 r->epoch_pos = v->pos;
         }
         /* Variants first: every item's `variants:` refers to them. */
-        parse_variants(&c, ynode_map_get(root, "variants"));
+        parse_variants(&y, r, ynode_map_get(root, "variants"));
         if ((v = ynode_map_get(root, "policy")))
-                parse_policy(&c, v);
+                parse_policy(&y, r, v);
         if ((v = ynode_map_get(root, "accounts")))
-                parse_accounts(&c, v);
+                parse_accounts(&y, r, v);
         if ((v = ynode_map_get(root, "sources")))
-                parse_sources(&c, v);
+                parse_sources(&y, r, v);
         if ((v = ynode_map_get(root, "utilities")))
-                parse_utilities(&c, v);
+                parse_utilities(&y, r, v);
         if ((v = ynode_map_get(root, "packages")))
-                parse_packages(&c, v);
+                parse_packages(&y, r, v);
         if ((v = ynode_map_get(root, "artifacts")))
-                parse_artifacts(&c, v);
+                parse_artifacts(&y, r, v);
         if ((v = ynode_map_get(root, "files")))
-                parse_files(&c, v);
+                parse_files(&y, r, v);
         if ((v = ynode_map_get(root, "run")))
-                parse_run(&c, v, "run", &r->run);
+                parse_run(&y, r, v, "run", &r->run);
 
         if ((r->n_utilities || r->n_packages) && r->n_sources == 0)
-                fail(&c, root->pos,
-                     "utilities and packages need at least one entry under "
-                     "sources:");
+                yread_fail(&y, root->pos,
+                           "utilities and packages need at least one entry under "
+                           "sources:");
         const struct ynode *acc = ynode_map_get(root, "accounts");
-        check_destinations(&c, acc ? acc->pos : root->pos, r->n_users || r->n_groups);
-        return c.n_errors ? -EINVAL : 0;
+        check_destinations(&y, r, acc ? acc->pos : root->pos, r->n_users || r->n_groups);
+        return yread_result(&y);
 }
 
 /* Refuses input that is not text before libyaml sees it: a clearer message than a scanner
