@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "lockfile.h"
 
+#include <stdarg.h>
+
 #include "base/digest.h"
 #include "base/json.h"
 #include "yamlread.h"
@@ -118,11 +120,9 @@ static void read_sources(struct yread *y, const struct ynode *list, struct lockf
         static const char *const keys[] = {
                 "name", "url", "suite", "release-sha256", "date", NULL
         };
-        lock->sources = calloc(list->n_items + 1, sizeof(*lock->sources));
-        if (!lock->sources) {
-                yread_oom(y);
+        lock->sources = yread_calloc(y, list->n_items + 1, sizeof(*lock->sources));
+        if (!lock->sources)
                 return;
-        }
         for (size_t i = 0; i < list->n_items && !yread_failed(y); i++) {
                 const struct ynode *n = list->items[i];
                 if (!check_keys(y, n, "source", keys))
@@ -142,11 +142,9 @@ static void read_sources(struct yread *y, const struct ynode *list, struct lockf
 static void read_utilities(struct yread *y, const struct ynode *list, struct lockfile *lock)
 {
         static const char *const keys[] = { "request", "package", NULL };
-        lock->utilities = calloc(list->n_items + 1, sizeof(*lock->utilities));
-        if (!lock->utilities) {
-                yread_oom(y);
+        lock->utilities = yread_calloc(y, list->n_items + 1, sizeof(*lock->utilities));
+        if (!lock->utilities)
                 return;
-        }
         for (size_t i = 0; i < list->n_items && !yread_failed(y); i++) {
                 const struct ynode *n = list->items[i];
                 if (!check_keys(y, n, "utility", keys))
@@ -162,11 +160,9 @@ static void read_packages(struct yread *y, const struct ynode *list, struct lock
         static const char *const keys[] = { "name",         "version",   "arch",   "source",
                                             "filename",     "size",      "sha256", "picked-in",
                                             "installed-in", "needed-by", NULL };
-        lock->packages = calloc(list->n_items + 1, sizeof(*lock->packages));
-        if (!lock->packages) {
-                yread_oom(y);
+        lock->packages = yread_calloc(y, list->n_items + 1, sizeof(*lock->packages));
+        if (!lock->packages)
                 return;
-        }
         for (size_t i = 0; i < list->n_items && !yread_failed(y); i++) {
                 const struct ynode *n = list->items[i];
                 if (!check_keys(y, n, "package", keys))

@@ -69,7 +69,12 @@ static char *get_path(struct yread *y, const struct ynode *n, const char *what)
                 return NULL;
         }
         _cleanup_free_ char *norm = NULL;
-        if (tree_path_normalize(s, &norm) < 0) {
+        int r = tree_path_normalize(s, &norm);
+        if (r == -ENOMEM) {
+                yread_oom(y);
+                return NULL;
+        }
+        if (r < 0) {
                 yread_fail(y, n->pos, "%s: '%s' contains '..', which is not allowed", what, s);
                 return NULL;
         }
@@ -88,7 +93,7 @@ static bool get_kv(struct yread *y, const struct ynode *n, const char *what, str
                 return false;
         }
         size_t count = n->n_items / 2;
-        struct recipe_kv *kv = calloc(count ? count : 1, sizeof(*kv));
+        struct recipe_kv *kv = yread_calloc(y, count ? count : 1, sizeof(*kv));
         if (!kv)
                 return false;
         bool ok = true;
@@ -138,10 +143,12 @@ static bool variants_mask(struct yread *y, struct recipe *r, const struct ynode 
                         _cleanup_free_ char *declared = NULL;
                         size_t len = 0;
                         FILE *f = open_memstream(&declared, &len);
-                        for (size_t v = 0; f && v < r->n_variants; v++)
+                        if (!f)
+                                return yread_oom(y);
+                        for (size_t v = 0; v < r->n_variants; v++)
                                 fprintf(f, "%s%s", v ? ", " : "", r->variants[v].name);
-                        if (f)
-                                fclose(f);
+                        if (fclose(f) != 0)
+                                return yread_oom(y);
                         yread_fail(y, n->items[i]->pos, "unknown variant '%s' (declared: %s)", name,
                                    declared ? declared : "");
                         return false;
@@ -173,7 +180,7 @@ static void parse_sources(struct yread *y, struct recipe *r, const struct ynode 
                                             "keyring", "trusted", "variants", NULL };
         if (!yread_seq(y, n, "sources", RECIPE_MAX_ITEMS))
                 return;
-        r->sources = calloc(n->n_items ? n->n_items : 1, sizeof(*r->sources));
+        r->sources = yread_calloc(y, n->n_items ? n->n_items : 1, sizeof(*r->sources));
         if (!r->sources)
                 return;
         for (size_t i = 0; i < n->n_items; i++) {
@@ -204,7 +211,7 @@ static void parse_sources(struct yread *y, struct recipe *r, const struct ynode 
                                 yread_fail(y, v->pos, "type: '%s' is not supported; use deb",
                                            s->type);
                 } else
-                        s->type = strdup("deb");
+                        s->type = yread_strdup(y, "deb");
                 if ((v = ynode_map_get(it, "url"))) {
                         s->url = yread_string(y, v, "url");
                         if (s->url && !streq(s->url, "apt") && !startswith(s->url, "http://") &&
@@ -222,9 +229,9 @@ static void parse_sources(struct yread *y, struct recipe *r, const struct ynode 
                         s->components =
                                 yread_strv(y, v, "components", RECIPE_MAX_ITEMS, yread_string);
                 else {
-                        s->components = calloc(2, sizeof(char *));
+                        s->components = yread_calloc(y, 2, sizeof(char *));
                         if (s->components)
-                                s->components[0] = strdup("main");
+                                s->components[0] = yread_strdup(y, "main");
                 }
                 if ((v = ynode_map_get(it, "trusted")))
                         yread_bool(y, v, "trusted", &s->trusted);
@@ -248,7 +255,7 @@ static void parse_utilities(struct yread *y, struct recipe *r, const struct ynod
         static const char *const keys[] = { "package", "files", "variants", NULL };
         if (!yread_seq(y, n, "utilities", RECIPE_MAX_ITEMS))
                 return;
-        r->utilities = calloc(n->n_items ? n->n_items : 1, sizeof(*r->utilities));
+        r->utilities = yread_calloc(y, n->n_items ? n->n_items : 1, sizeof(*r->utilities));
         if (!r->utilities)
                 return;
         for (size_t i = 0; i < n->n_items; i++) {
@@ -274,7 +281,7 @@ static void parse_utilities(struct yread *y, struct recipe *r, const struct ynod
                                    "{ /path/in/package: /path/in/image }");
                 else {
                         size_t count = v->n_items / 2;
-                        u->files = calloc(count, sizeof(*u->files));
+                        u->files = yread_calloc(y, count, sizeof(*u->files));
                         for (size_t k = 0; u->files && k < count; k++) {
                                 struct recipe_pick *p = &u->files[u->n_files++];
                                 p->pos = v->items[2 * k + 1]->pos;
@@ -291,7 +298,7 @@ static void parse_packages(struct yread *y, struct recipe *r, const struct ynode
         static const char *const keys[] = { "name", "variants", NULL };
         if (!yread_seq(y, n, "packages", RECIPE_MAX_ITEMS))
                 return;
-        r->packages = calloc(n->n_items ? n->n_items : 1, sizeof(*r->packages));
+        r->packages = yread_calloc(y, n->n_items ? n->n_items : 1, sizeof(*r->packages));
         if (!r->packages)
                 return;
         for (size_t i = 0; i < n->n_items; i++) {
@@ -320,7 +327,7 @@ static void parse_artifacts(struct yread *y, struct recipe *r, const struct ynod
                                             "gid", "sha256", "variants", NULL };
         if (!yread_seq(y, n, "artifacts", RECIPE_MAX_ITEMS))
                 return;
-        r->artifacts = calloc(n->n_items ? n->n_items : 1, sizeof(*r->artifacts));
+        r->artifacts = yread_calloc(y, n->n_items ? n->n_items : 1, sizeof(*r->artifacts));
         if (!r->artifacts)
                 return;
         for (size_t i = 0; i < n->n_items; i++) {
@@ -370,7 +377,7 @@ static void parse_accounts(struct yread *y, struct recipe *r, const struct ynode
                 return;
         const struct ynode *g = ynode_map_get(n, "groups");
         if (g && yread_seq(y, g, "groups", RECIPE_MAX_ITEMS)) {
-                r->groups = calloc(g->n_items ? g->n_items : 1, sizeof(*r->groups));
+                r->groups = yread_calloc(y, g->n_items ? g->n_items : 1, sizeof(*r->groups));
                 for (size_t i = 0; r->groups && i < g->n_items; i++) {
                         const struct ynode *it = g->items[i];
                         struct recipe_group *gr = &r->groups[r->n_groups++];
@@ -409,7 +416,7 @@ static void parse_accounts(struct yread *y, struct recipe *r, const struct ynode
         }
         const struct ynode *u = ynode_map_get(n, "users");
         if (u && yread_seq(y, u, "users", RECIPE_MAX_ITEMS)) {
-                r->users = calloc(u->n_items ? u->n_items : 1, sizeof(*r->users));
+                r->users = yread_calloc(y, u->n_items ? u->n_items : 1, sizeof(*r->users));
                 for (size_t i = 0; r->users && i < u->n_items; i++) {
                         const struct ynode *it = u->items[i];
                         struct recipe_user *us = &r->users[r->n_users++];
@@ -435,9 +442,10 @@ static void parse_accounts(struct yread *y, struct recipe *r, const struct ynode
                         if ((v = ynode_map_get(it, "gid")))
                                 get_id(y, v, "gid", &us->gid);
                         us->home = (v = ynode_map_get(it, "home")) ? get_path(y, v, "home")
-                                                                   : strdup("/");
-                        us->shell = (v = ynode_map_get(it, "shell")) ? get_path(y, v, "shell")
-                                                                     : strdup("/sbin/nologin");
+                                                                   : yread_strdup(y, "/");
+                        us->shell = (v = ynode_map_get(it, "shell"))
+                                            ? get_path(y, v, "shell")
+                                            : yread_strdup(y, "/sbin/nologin");
                         us->variants = item_variants(y, r, it);
                         for (size_t j = 0; j + 1 < r->n_users; j++) {
                                 const struct recipe_user *o = &r->users[j];
@@ -476,7 +484,7 @@ static void parse_files(struct yread *y, struct recipe *r, const struct ynode *n
                                             "content", "target", "variants", NULL };
         if (!yread_seq(y, n, "files", RECIPE_MAX_ITEMS))
                 return;
-        r->files = calloc(n->n_items ? n->n_items : 1, sizeof(*r->files));
+        r->files = yread_calloc(y, n->n_items ? n->n_items : 1, sizeof(*r->files));
         if (!r->files)
                 return;
         for (size_t i = 0; i < n->n_items; i++) {
@@ -517,7 +525,7 @@ static void parse_files(struct yread *y, struct recipe *r, const struct ynode *n
                                 yread_fail(y, v->pos, "content: expected a string, got %s",
                                            ynode_type_name(v));
                         else {
-                                f->content = malloc(v->len + 1);
+                                f->content = yread_calloc(y, v->len + 1, 1);
                                 if (f->content) {
                                         memcpy(f->content, v->value, v->len + 1);
                                         f->content_len = v->len;
@@ -647,12 +655,12 @@ static void parse_variants(struct yread *y, struct recipe *r, const struct ynode
 {
         static const char *const keys[] = { "policy", "run", NULL };
         if (!n) {
-                r->variants = calloc(2, sizeof(*r->variants));
+                r->variants = yread_calloc(y, 2, sizeof(*r->variants));
                 if (!r->variants)
                         return;
                 const char *names[] = { "dev", "prod" };
                 for (size_t i = 0; i < 2; i++) {
-                        r->variants[i].name = strdup(names[i]);
+                        r->variants[i].name = yread_strdup(y, names[i]);
                         r->variants[i].run.read_only = -1;
                         r->n_variants++;
                 }
@@ -666,7 +674,7 @@ static void parse_variants(struct yread *y, struct recipe *r, const struct ynode
                 yread_fail(y, n->pos, "variants: at most %d variants", RECIPE_MAX_VARIANTS);
                 return;
         }
-        r->variants = calloc(n->n_items / 2, sizeof(*r->variants));
+        r->variants = yread_calloc(y, n->n_items / 2, sizeof(*r->variants));
         if (!r->variants)
                 return;
         for (size_t i = 0; i + 1 < n->n_items; i += 2) {
@@ -710,7 +718,7 @@ static void parse_policy(struct yread *y, struct recipe *r, const struct ynode *
                            ynode_type_name(n));
                 return;
         }
-        r->policies = calloc(n->n_items / 2 + 1, sizeof(*r->policies));
+        r->policies = yread_calloc(y, n->n_items / 2 + 1, sizeof(*r->policies));
         if (!r->policies)
                 return;
         for (size_t i = 0; i + 1 < n->n_items; i += 2) {
@@ -770,8 +778,13 @@ static void check_destinations(struct yread *y, struct recipe *r, struct recipe_
         _cleanup_free_ struct written_path *d = NULL;
 #define ADD_DEST(p, ps, m, w)                                                                      \
         do {                                                                                       \
-                if ((p) && GROW(d, cap, n + 1) == 0)                                               \
-                        d[n++] = (struct written_path){ (p), (ps), (m), (w) };                     \
+                if (!(p))                                                                          \
+                        break;                                                                     \
+                if (GROW(d, cap, n + 1) < 0) {                                                     \
+                        yread_oom(y);                                                              \
+                        return;                                                                    \
+                }                                                                                  \
+                d[n++] = (struct written_path){ (p), (ps), (m), (w) };                             \
         } while (0)
         for (size_t i = 0; i < r->n_utilities; i++)
                 for (size_t k = 0; k < r->utilities[i].n_files; k++)

@@ -40,6 +40,22 @@ bool yread_oom(struct yread *y)
         return false;
 }
 
+void *yread_calloc(struct yread *y, size_t n, size_t size)
+{
+        void *p = calloc(n, size);
+        if (!p)
+                yread_oom(y);
+        return p;
+}
+
+char *yread_strdup(struct yread *y, const char *s)
+{
+        char *d = strdup(s);
+        if (!d)
+                yread_oom(y);
+        return d;
+}
+
 /* Levenshtein distance, bounded: enough for "did you mean" on short keys. */
 static size_t edit_distance(const char *a, const char *b)
 {
@@ -153,10 +169,7 @@ char *yread_string(struct yread *y, const struct ynode *n, const char *what)
                 yread_fail(y, n->pos, "%s: NUL characters are not allowed here", what);
                 return NULL;
         }
-        char *s = strdup(n->value);
-        if (!s)
-                yread_oom(y);
-        return s;
+        return yread_strdup(y, n->value);
 }
 
 bool yread_uint(struct yread *y, const struct ynode *n, const char *what, uint64_t max,
@@ -244,11 +257,9 @@ char **yread_strv(struct yread *y, const struct ynode *n, const char *what, size
         }
         if (!yread_seq(y, n, what, max))
                 return NULL;
-        _cleanup_strv_free_ char **v = calloc(n->n_items + 1, sizeof(char *));
-        if (!v) {
-                yread_oom(y);
+        _cleanup_strv_free_ char **v = yread_calloc(y, n->n_items + 1, sizeof(char *));
+        if (!v)
                 return NULL;
-        }
         bool ok = true;
         for (size_t i = 0, k = 0; i < n->n_items; i++) {
                 const struct ynode *e = n->items[i];

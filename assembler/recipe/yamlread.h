@@ -50,6 +50,10 @@ void yread_fail(struct yread *y, struct recipe_pos pos, const char *fmt, ...) _p
 /* Records an allocation failure; returns false, for `return yread_oom(y);`. */
 bool yread_oom(struct yread *y);
 
+/* calloc(3) and strdup(3) that record their failure in y (and return NULL). */
+void *yread_calloc(struct yread *y, size_t n, size_t size);
+char *yread_strdup(struct yread *y, const char *s);
+
 /* True when a problem or an allocation failure was found. */
 static inline bool yread_failed(const struct yread *y)
 {
