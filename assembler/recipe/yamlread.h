@@ -16,7 +16,9 @@
  *   quoted and numbers have at most 19 digits.
  *
  * A getter that finds a problem reports it and returns NULL/false; the caller goes on, so an
- * authored document shows all its problems in one run. An allocation failure is no problem of
+ * authored document shows all its problems in one run. The getters of one value (string,
+ * number, boolean, list of strings) accept a NULL node, an absent key, and return NULL/false
+ * for it without a message; yread_map and yread_seq need a node. An allocation failure is no problem of
  * the document: it sets y->oom and yread_result() turns it into -ENOMEM.
  */
 #pragma once
