@@ -5,7 +5,7 @@
 
 #include "base/digest.h"
 #include "base/json.h"
-#include "yamlnode.h"
+#include "yamlread.h"
 
 static void source_clear(struct lock_source *s)
 {
@@ -52,125 +52,35 @@ void lockfile_free(struct lockfile *lock)
 
 /* ---- reading ---------------------------------------------------------------------------- */
 
-/* The reader stops at the first problem: a lock is generated, so one precise message (with
+/* A lock is generated, so the reader stops at its first problem: one precise message (with
  * its position) is enough to tell the user to fix or regenerate it. */
-struct reader {
-        const char *file;
-        struct cairn_error *err;
-        bool failed;
-};
+static const char regenerate_hint[] = " (regenerate it with 'cairn lock')";
 
-_printf_(3, 4) static void fail(struct reader *c, const struct ynode *n, const char *fmt, ...)
-{
-        if (c->failed)
-                return;
-        c->failed = true;
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vasprintf(&msg, fmt, ap);
-        va_end(ap);
-        cairn_error_add(c->err, CAIRN_EXIT_USAGE, -EINVAL,
-                        "%s:%u:%u: error: %s (regenerate it with 'cairn lock')", c->file,
-                        n->pos.line, n->pos.column, r >= 0 ? msg : "out of memory");
-}
-
-/* Checks m is a mapping with only known keys, each once, and every required key present. */
-static bool check_keys(struct reader *c, const struct ynode *m, const char *what,
+/* Checks m is an object with only known keys, each once, and every one of them present. */
+static bool check_keys(struct yread *y, const struct ynode *m, const char *what,
                        const char *const *keys)
 {
-        if (m->type != YNODE_MAPPING) {
-                fail(c, m, "%s: expected an object, got %s", what, ynode_type_name(m));
+        if (!yread_map(y, m, what, keys))
                 return false;
-        }
-        for (size_t i = 0; i + 1 < m->n_items; i += 2) {
-                const struct ynode *k = m->items[i];
-                if (k->type != YNODE_SCALAR) {
-                        fail(c, k, "%s: keys must be strings", what);
-                        return false;
-                }
-                bool known = false;
-                for (const char *const *p = keys; *p && !known; p++)
-                        known = streq(*p, k->value);
-                if (!known) {
-                        fail(c, k, "unknown key '%s' in %s", k->value, what);
-                        return false;
-                }
-                for (size_t j = 0; j < i; j += 2)
-                        if (streq(m->items[j]->value, k->value)) {
-                                fail(c, k, "duplicate key '%s' in %s", k->value, what);
-                                return false;
-                        }
-        }
-        for (const char *const *p = keys; *p; p++)
-                if (!ynode_map_get(m, *p)) {
-                        fail(c, m, "%s: missing '%s'", what, *p);
-                        return false;
-                }
-        return true;
+        for (const char *const *p = keys; *p && !yread_failed(y); p++)
+                if (!ynode_map_get(m, *p))
+                        yread_fail(y, m->pos, "%s: missing '%s'", what, *p);
+        return !yread_failed(y);
 }
 
-static char *get_str(struct reader *c, const struct ynode *m, const char *key)
+static char *get_str(struct yread *y, const struct ynode *m, const char *key)
 {
-        const struct ynode *n = ynode_map_get(m, key);
-        if (!n || c->failed)
-                return NULL;
-        if (n->type != YNODE_SCALAR || n->plain || strlen(n->value) != n->len) {
-                fail(c, n, "%s: expected a string", key);
-                return NULL;
-        }
-        char *s = strdup(n->value);
-        if (!s)
-                fail(c, n, "out of memory");
-        return s;
+        return yread_string(y, ynode_map_get(m, key), key);
 }
 
-static bool get_u64(struct reader *c, const struct ynode *m, const char *key, uint64_t *ret)
+static bool get_u64(struct yread *y, const struct ynode *m, const char *key, uint64_t *ret)
 {
-        const struct ynode *n = ynode_map_get(m, key);
-        if (!n || c->failed)
-                return false;
-        uint64_t v = 0;
-        bool ok = n->type == YNODE_SCALAR && n->plain && n->len > 0 && n->len <= 19;
-        for (size_t i = 0; ok && i < n->len; i++) {
-                ok = n->value[i] >= '0' && n->value[i] <= '9';
-                v = v * 10 + (uint64_t)(n->value[i] - '0');
-        }
-        if (!ok) {
-                fail(c, n, "%s: expected a non-negative integer", key);
-                return false;
-        }
-        *ret = v;
-        return true;
+        return yread_uint(y, ynode_map_get(m, key), key, UINT64_MAX, ret);
 }
 
-static char **get_strv(struct reader *c, const struct ynode *m, const char *key)
+static char **get_strv(struct yread *y, const struct ynode *m, const char *key)
 {
-        const struct ynode *n = ynode_map_get(m, key);
-        if (!n || c->failed)
-                return NULL;
-        if (n->type != YNODE_SEQUENCE) {
-                fail(c, n, "%s: expected a list of strings", key);
-                return NULL;
-        }
-        _cleanup_strv_free_ char **v = calloc(n->n_items + 1, sizeof(char *));
-        if (!v) {
-                fail(c, n, "out of memory");
-                return NULL;
-        }
-        for (size_t i = 0; i < n->n_items; i++) {
-                const struct ynode *e = n->items[i];
-                if (e->type != YNODE_SCALAR || e->plain || strlen(e->value) != e->len) {
-                        fail(c, e, "%s: expected a list of strings", key);
-                        return NULL;
-                }
-                v[i] = strdup(e->value);
-                if (!v[i]) {
-                        fail(c, e, "out of memory");
-                        return NULL;
-                }
-        }
-        return steal_pointer(&v);
+        return yread_strv(y, ynode_map_get(m, key), key, SIZE_MAX, yread_string);
 }
 
 static bool hex_ok(const char *s, size_t len)
@@ -198,101 +108,92 @@ static bool filename_ok(const char *s)
         return !strchr(s, '\n');
 }
 
-static const struct ynode *get_list(struct reader *c, const struct ynode *m, const char *key,
+static const struct ynode *get_list(struct yread *y, const struct ynode *m, const char *key,
                                     size_t max)
 {
         const struct ynode *n = ynode_map_get(m, key);
-        if (!n || c->failed)
-                return NULL;
-        if (n->type != YNODE_SEQUENCE) {
-                fail(c, n, "%s: expected a list", key);
-                return NULL;
-        }
-        if (n->n_items > max) {
-                fail(c, n, "%s: more than %zu entries", key, max);
-                return NULL;
-        }
-        return n;
+        return n && yread_seq(y, n, key, max) ? n : NULL;
 }
 
-static void read_sources(struct reader *c, const struct ynode *list, struct lockfile *lock)
+static void read_sources(struct yread *y, const struct ynode *list, struct lockfile *lock)
 {
         static const char *const keys[] = {
                 "name", "url", "suite", "release-sha256", "date", NULL
         };
-        lock->sources = calloc(list->n_items + 1, sizeof(*lock->sources));
+        lock->sources = yread_calloc(y, list->n_items + 1, sizeof(*lock->sources));
         if (!lock->sources)
-                return fail(c, list, "out of memory");
-        for (size_t i = 0; i < list->n_items && !c->failed; i++) {
+                return;
+        for (size_t i = 0; i < list->n_items && !yread_failed(y); i++) {
                 const struct ynode *n = list->items[i];
-                if (!check_keys(c, n, "source", keys))
+                if (!check_keys(y, n, "source", keys))
                         return;
                 struct lock_source *s = &lock->sources[lock->n_sources++];
-                s->name = get_str(c, n, "name");
-                s->url = get_str(c, n, "url");
-                s->suite = get_str(c, n, "suite");
-                s->release_sha256 = get_str(c, n, "release-sha256");
-                s->date = get_str(c, n, "date");
-                if (!c->failed && !hex_ok(s->release_sha256, 64))
-                        fail(c, ynode_map_get(n, "release-sha256"),
-                             "release-sha256: expected 64 lower-case hex digits");
+                s->name = get_str(y, n, "name");
+                s->url = get_str(y, n, "url");
+                s->suite = get_str(y, n, "suite");
+                s->release_sha256 = get_str(y, n, "release-sha256");
+                s->date = get_str(y, n, "date");
+                if (!yread_failed(y) && !hex_ok(s->release_sha256, 64))
+                        yread_fail(y, ynode_map_get(n, "release-sha256")->pos,
+                                   "release-sha256: expected 64 lower-case hex digits");
         }
 }
 
-static void read_utilities(struct reader *c, const struct ynode *list, struct lockfile *lock)
+static void read_utilities(struct yread *y, const struct ynode *list, struct lockfile *lock)
 {
         static const char *const keys[] = { "request", "package", NULL };
-        lock->utilities = calloc(list->n_items + 1, sizeof(*lock->utilities));
+        lock->utilities = yread_calloc(y, list->n_items + 1, sizeof(*lock->utilities));
         if (!lock->utilities)
-                return fail(c, list, "out of memory");
-        for (size_t i = 0; i < list->n_items && !c->failed; i++) {
+                return;
+        for (size_t i = 0; i < list->n_items && !yread_failed(y); i++) {
                 const struct ynode *n = list->items[i];
-                if (!check_keys(c, n, "utility", keys))
+                if (!check_keys(y, n, "utility", keys))
                         return;
                 struct lock_utility *u = &lock->utilities[lock->n_utilities++];
-                u->request = get_str(c, n, "request");
-                u->package = get_str(c, n, "package");
+                u->request = get_str(y, n, "request");
+                u->package = get_str(y, n, "package");
         }
 }
 
-static void read_packages(struct reader *c, const struct ynode *list, struct lockfile *lock)
+static void read_packages(struct yread *y, const struct ynode *list, struct lockfile *lock)
 {
         static const char *const keys[] = { "name",         "version",   "arch",   "source",
                                             "filename",     "size",      "sha256", "picked-in",
                                             "installed-in", "needed-by", NULL };
-        lock->packages = calloc(list->n_items + 1, sizeof(*lock->packages));
+        lock->packages = yread_calloc(y, list->n_items + 1, sizeof(*lock->packages));
         if (!lock->packages)
-                return fail(c, list, "out of memory");
-        for (size_t i = 0; i < list->n_items && !c->failed; i++) {
+                return;
+        for (size_t i = 0; i < list->n_items && !yread_failed(y); i++) {
                 const struct ynode *n = list->items[i];
-                if (!check_keys(c, n, "package", keys))
+                if (!check_keys(y, n, "package", keys))
                         return;
                 struct lock_package *p = &lock->packages[lock->n_packages++];
-                p->name = get_str(c, n, "name");
-                p->version = get_str(c, n, "version");
-                p->arch = get_str(c, n, "arch");
-                p->source = get_str(c, n, "source");
-                p->filename = get_str(c, n, "filename");
-                get_u64(c, n, "size", &p->size);
-                p->sha256 = get_str(c, n, "sha256");
-                p->picked_in = get_strv(c, n, "picked-in");
-                p->installed_in = get_strv(c, n, "installed-in");
-                p->needed_by = get_strv(c, n, "needed-by");
-                if (c->failed)
+                p->name = get_str(y, n, "name");
+                p->version = get_str(y, n, "version");
+                p->arch = get_str(y, n, "arch");
+                p->source = get_str(y, n, "source");
+                p->filename = get_str(y, n, "filename");
+                get_u64(y, n, "size", &p->size);
+                p->sha256 = get_str(y, n, "sha256");
+                p->picked_in = get_strv(y, n, "picked-in");
+                p->installed_in = get_strv(y, n, "installed-in");
+                p->needed_by = get_strv(y, n, "needed-by");
+                if (yread_failed(y))
                         return;
                 if (!hex_ok(p->sha256, 64))
-                        return fail(c, ynode_map_get(n, "sha256"),
-                                    "sha256: expected 64 lower-case hex digits");
+                        return yread_fail(y, ynode_map_get(n, "sha256")->pos,
+                                          "sha256: expected 64 lower-case hex digits");
                 if (!filename_ok(p->filename))
-                        return fail(c, ynode_map_get(n, "filename"),
-                                    "filename: '%s' must be a relative path without '..'",
-                                    p->filename);
+                        return yread_fail(y, ynode_map_get(n, "filename")->pos,
+                                          "filename: '%s' must be a relative path without '..'",
+                                          p->filename);
                 bool known = false;
                 for (size_t s = 0; s < lock->n_sources && !known; s++)
                         known = streq(lock->sources[s].name, p->source);
                 if (!known)
-                        return fail(c, ynode_map_get(n, "source"),
-                                    "source: '%s' is not one of the lock's sources", p->source);
+                        return yread_fail(y, ynode_map_get(n, "source")->pos,
+                                          "source: '%s' is not one of the lock's sources",
+                                          p->source);
         }
 }
 
@@ -308,33 +209,36 @@ int lockfile_parse(const char *name, const char *buf, size_t len, struct lockfil
                                         "%s: not a lock file (regenerate it with "
                                         "'cairn lock')",
                                         name);
-        struct reader c = { .file = name, .err = err };
+        struct yread y = {
+                .file = name, .err = err, .kind = YREAD_GENERATED, .hint = regenerate_hint
+        };
         _cleanup_lockfile_ struct lockfile *lock = calloc(1, sizeof(*lock));
         if (!lock)
                 return -ENOMEM;
         uint64_t version = 0;
-        if (root->type == YNODE_MAPPING && get_u64(&c, root, "lockfile", &version) &&
+        if (root->type == YNODE_MAPPING && get_u64(&y, root, "lockfile", &version) &&
             version != LOCKFILE_VERSION)
-                fail(&c, ynode_map_get(root, "lockfile"),
-                     "lockfile: version %llu is not supported by this cairn (it reads %d)",
-                     (unsigned long long)version, LOCKFILE_VERSION);
-        if (!c.failed && check_keys(&c, root, "the lock file", keys)) {
+                yread_fail(&y, ynode_map_get(root, "lockfile")->pos,
+                           "lockfile: version %llu is not supported by this cairn (it reads %d)",
+                           (unsigned long long)version, LOCKFILE_VERSION);
+        if (!yread_failed(&y) && check_keys(&y, root, "the lock file", keys)) {
                 lock->version = (unsigned)version;
-                lock->recipe = get_str(&c, root, "recipe");
-                lock->arch = get_str(&c, root, "arch");
-                lock->inputs = get_str(&c, root, "inputs");
-                const struct ynode *l = get_list(&c, root, "sources", LOCKFILE_MAX_ITEMS);
+                lock->recipe = get_str(&y, root, "recipe");
+                lock->arch = get_str(&y, root, "arch");
+                lock->inputs = get_str(&y, root, "inputs");
+                const struct ynode *l = get_list(&y, root, "sources", LOCKFILE_MAX_ITEMS);
                 if (l)
-                        read_sources(&c, l, lock);
-                l = get_list(&c, root, "utilities", LOCKFILE_MAX_ITEMS);
+                        read_sources(&y, l, lock);
+                l = get_list(&y, root, "utilities", LOCKFILE_MAX_ITEMS);
                 if (l)
-                        read_utilities(&c, l, lock);
-                l = get_list(&c, root, "packages", LOCKFILE_MAX_ITEMS);
+                        read_utilities(&y, l, lock);
+                l = get_list(&y, root, "packages", LOCKFILE_MAX_ITEMS);
                 if (l)
-                        read_packages(&c, l, lock);
+                        read_packages(&y, l, lock);
         }
-        if (c.failed)
-                return -EINVAL;
+        r = yread_result(&y);
+        if (r < 0)
+                return r;
         *ret = steal_pointer(&lock);
         return 0;
 }

@@ -1,11 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The recipe model: loading, freeing, and the per-variant views. The schema walk lives in
- * recipe-parse.c. */
-#include <ctype.h>
-#include <libgen.h>
-#include <limits.h>
+/* The recipe model: freeing, and the per-variant views. Reading a recipe is recipe-parse.c's. */
+#include "recipe.h"
 
-#include "recipe-internal.h"
 #include "tree/tree.h"
 
 static void run_clear(struct recipe_run *run)
@@ -96,128 +92,6 @@ void recipe_free(struct recipe *r)
         free(r->name);
         free(r->arch);
         free(r);
-}
-
-/* Refuses input that is not text before libyaml sees it: a clearer message than a scanner
- * error in the middle of binary data. */
-static int check_text(const char *name, const char *buf, size_t len, struct cairn_error *err)
-{
-        unsigned line = 1, col = 1;
-        for (size_t i = 0; i < len; i++) {
-                unsigned char ch = (unsigned char)buf[i];
-                if (ch == '\n') {
-                        line++;
-                        col = 1;
-                        continue;
-                }
-                if (ch == 0 || (ch < 0x20 && ch != '\t' && ch != '\r'))
-                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
-                                               "%s:%u:%u: error: control character 0x%02x: "
-                                               "this is not a YAML text file",
-                                               name, line, col, ch);
-                if (ch >= 0x80) {
-                        /* libyaml reports bad UTF-8 by byte offset only; give the position */
-                        size_t n = ch >= 0xf0 && ch <= 0xf4  ? 3
-                                   : ch >= 0xe0              ? 2
-                                   : ch >= 0xc2 && ch < 0xe0 ? 1
-                                                             : 0;
-                        bool ok = n > 0 && i + n < len;
-                        for (size_t k = 1; ok && k <= n; k++)
-                                ok = ((unsigned char)buf[i + k] & 0xc0) == 0x80;
-                        if (!ok)
-                                return cairn_error_add(
-                                        err, CAIRN_EXIT_USAGE, -EINVAL,
-                                        "%s:%u:%u: error: invalid UTF-8 byte 0x%02x: "
-                                        "recipes are UTF-8 text",
-                                        name, line, col, ch);
-                        i += n;
-                }
-                col++;
-        }
-        return 0;
-}
-
-static void msg_position(const char *m, const char *name, unsigned long *line, unsigned long *col)
-{
-        size_t n = strlen(name);
-        *line = *col = ULONG_MAX;
-        /* "FILE: too many errors" has no position: it sorts last */
-        if (strncmp(m, name, n) != 0 || m[n] != ':' || !isdigit((unsigned char)m[n + 1]))
-                return;
-        char *end;
-        *line = strtoul(m + n + 1, &end, 10);
-        if (*end == ':')
-                *col = strtoul(end + 1, NULL, 10);
-}
-
-static int msg_cmp(const void *a, const void *b, void *name)
-{
-        unsigned long la, ca, lb, cb;
-        msg_position(*(char *const *)a, name, &la, &ca);
-        msg_position(*(char *const *)b, name, &lb, &cb);
-        if (la != lb)
-                return la < lb ? -1 : 1;
-        return ca < cb ? -1 : ca > cb;
-}
-
-/* Orders the recipe's messages by position, as a compiler does; "too many errors" (no
- * position) stays last. first is the index of the first message this parse added. */
-static void sort_messages(struct cairn_error *err, const char *name, size_t first)
-{
-        if (!err || err->n_messages <= first + 1)
-                return;
-        qsort_r(err->messages + first, err->n_messages - first, sizeof(char *), msg_cmp,
-                (void *)name);
-}
-
-int recipe_parse_buffer(const char *name, const char *buf, size_t len, struct recipe **ret,
-                        struct cairn_error *err)
-{
-        if (len > RECIPE_MAX_BYTES)
-                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EFBIG,
-                                       "%s: the recipe is larger than %d bytes", name,
-                                       RECIPE_MAX_BYTES);
-        int r = check_text(name, buf, len, err);
-        if (r < 0)
-                return r;
-        _cleanup_ynode_ struct ynode *root = NULL;
-        r = ynode_load(name, buf, len, &root, err);
-        if (r < 0)
-                return r == -ENODATA ? -EINVAL : r;
-
-        _cleanup_recipe_ struct recipe *rec = calloc(1, sizeof(*rec));
-        if (!rec)
-                return -ENOMEM;
-        rec->path = strdup(name);
-        _cleanup_free_ char *copy = strdup(name);
-        if (!rec->path || !copy)
-                return -ENOMEM;
-        rec->dir = strdup(dirname(copy));
-        if (!rec->dir)
-                return -ENOMEM;
-        size_t first = err ? err->n_messages : 0;
-        r = recipe_walk(name, root, rec, err);
-        if (r < 0) {
-                sort_messages(err, name, first);
-                return r;
-        }
-        *ret = steal_pointer(&rec);
-        return 0;
-}
-
-int recipe_parse_file(const char *path, struct recipe **ret, struct cairn_error *err)
-{
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        int r = read_file_bounded(path, RECIPE_MAX_BYTES, &buf, &len);
-        if (r == -EFBIG)
-                return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
-                                       "%s: the recipe is larger than %d bytes", path,
-                                       RECIPE_MAX_BYTES);
-        if (r < 0)
-                return cairn_error_errno(err, r, "%s: cannot read the recipe: %s", path,
-                                         strerror(-r));
-        return recipe_parse_buffer(path, buf, len, ret, err);
 }
 
 int recipe_variant_index(const struct recipe *r, const char *name)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target for the lock-file reader (assembler/recipe/lockfile.c). A lock is usually
- * written by cairn, but it is committed beside the recipe and edited by people and merge
- * tools. Besides not crashing, whatever the reader accepts must print and read back to the
- * same bytes, and a lock never differs from itself.
+ * libFuzzer target for the lock-file reader (assembler/recipe/lockfile.c, reading through
+ * yamlnode.c and yamlread.c). A lock is usually written by cairn, but it is committed beside
+ * the recipe and edited by people and merge tools. Besides not crashing, whatever the reader
+ * accepts must print and read back to the same bytes, and a lock never differs from itself.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target for the recipe parser: assembler/recipe/yamlnode.c (libyaml events into a bounded
- * node tree), assembler/recipe/recipe-parse.c (the schema walk) and assembler/recipe/recipe.c (views, run
- * settings). A recipe that parses is looked at through every variant's view.
+ * libFuzzer target for the recipe parser: assembler/recipe/yamlnode.c (libyaml events into a
+ * bounded node tree), yamlread.c (the typed getters and their messages), recipe-parse.c (the
+ * top-level walk) with recipe-parse-values.c, -inputs.c, -files.c and -run.c (the sections),
+ * and recipe.c (views, run settings). A recipe that parses is looked at through every
+ * variant's view.
  */
 #include "recipe/recipe.h"
 

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The recipe sections that say what the image is made from: sources: (Debian repositories),
+ * utilities: (files picked out of packages), packages: (installed whole) and artifacts:
+ * (local files). See recipe-parse.c for the walk that calls them.
+ */
+#include "recipe-internal.h"
+
+void recipe_walk_sources(struct yread *y, struct recipe *r, const struct ynode *n)
+{
+        static const char *const keys[] = { "name",    "type",    "url",      "suite", "components",
+                                            "keyring", "trusted", "variants", NULL };
+        if (!yread_seq(y, n, "sources", RECIPE_MAX_ITEMS))
+                return;
+        r->sources = yread_calloc(y, n->n_items ? n->n_items : 1, sizeof(*r->sources));
+        if (!r->sources)
+                return;
+        for (size_t i = 0; i < n->n_items; i++) {
+                const struct ynode *it = n->items[i];
+                struct recipe_source *s = &r->sources[r->n_sources++];
+                s->pos = it->pos;
+                s->variants = RECIPE_ALL_VARIANTS;
+                if (!yread_map(y, it, "sources item", keys))
+                        continue;
+                const struct ynode *v;
+                if ((v = ynode_map_get(it, "name"))) {
+                        s->name = yread_string(y, v, "name");
+                        if (s->name && !recipe_name_ok(s->name, LOWER_DIGITS, LOWER_DIGITS "._-",
+                                                       RECIPE_MAX_NAME))
+                                yread_fail(y, v->pos, "source name '%s': use [a-z0-9][a-z0-9._-]*",
+                                           s->name);
+                        for (size_t j = 0; s->name && j + 1 < r->n_sources; j++)
+                                if (r->sources[j].name && streq(r->sources[j].name, s->name))
+                                        yread_fail(y, v->pos,
+                                                   "source '%s' is declared twice (first "
+                                                   "at line %u)",
+                                                   s->name, r->sources[j].pos.line);
+                } else
+                        yread_fail(y, it->pos, "sources item: missing required key 'name'");
+                if ((v = ynode_map_get(it, "type"))) {
+                        s->type = yread_string(y, v, "type");
+                        if (s->type && !streq(s->type, "deb"))
+                                yread_fail(y, v->pos, "type: '%s' is not supported; use deb",
+                                           s->type);
+                } else
+                        s->type = yread_strdup(y, "deb");
+                if ((v = ynode_map_get(it, "url"))) {
+                        s->url = yread_string(y, v, "url");
+                        if (s->url && !streq(s->url, "apt") && !startswith(s->url, "http://") &&
+                            !startswith(s->url, "https://") && !startswith(s->url, "file://"))
+                                yread_fail(y, v->pos,
+                                           "url: '%s' must be 'apt', http://, https:// or file://",
+                                           s->url);
+                } else
+                        yread_fail(y, it->pos, "sources item: missing required key 'url'");
+                if ((v = ynode_map_get(it, "suite")))
+                        s->suite = yread_string(y, v, "suite");
+                else
+                        yread_fail(y, it->pos, "sources item: missing required key 'suite'");
+                if ((v = ynode_map_get(it, "components")))
+                        s->components =
+                                yread_strv(y, v, "components", RECIPE_MAX_ITEMS, yread_string);
+                else {
+                        s->components = yread_calloc(y, 2, sizeof(char *));
+                        if (s->components)
+                                s->components[0] = yread_strdup(y, "main");
+                }
+                if ((v = ynode_map_get(it, "trusted")))
+                        yread_bool(y, v, "trusted", &s->trusted);
+                if ((v = ynode_map_get(it, "keyring")))
+                        s->keyring = recipe_read_path(y, v, "keyring");
+                if (s->trusted && s->url && !startswith(s->url, "file://"))
+                        yread_fail(y, ynode_map_get(it, "trusted")->pos,
+                                   "trusted: true is allowed only for file:// sources; give a "
+                                   "keyring for %s",
+                                   s->url);
+                else if (!s->trusted && !ynode_map_get(it, "keyring"))
+                        yread_fail(y, it->pos,
+                                   "sources item: missing required key 'keyring' (or "
+                                   "trusted: true for a local file:// mirror)");
+                s->variants = recipe_item_variants(y, r, it);
+        }
+}
+
+void recipe_walk_utilities(struct yread *y, struct recipe *r, const struct ynode *n)
+{
+        static const char *const keys[] = { "package", "files", "variants", NULL };
+        if (!yread_seq(y, n, "utilities", RECIPE_MAX_ITEMS))
+                return;
+        r->utilities = yread_calloc(y, n->n_items ? n->n_items : 1, sizeof(*r->utilities));
+        if (!r->utilities)
+                return;
+        for (size_t i = 0; i < n->n_items; i++) {
+                const struct ynode *it = n->items[i];
+                struct recipe_utility *u = &r->utilities[r->n_utilities++];
+                u->pos = it->pos;
+                u->variants = RECIPE_ALL_VARIANTS;
+                if (!yread_map(y, it, "utilities item", keys))
+                        continue;
+                const struct ynode *v;
+                if ((v = ynode_map_get(it, "package")))
+                        u->package = yread_string(y, v, "package");
+                else
+                        yread_fail(y, it->pos, "utilities item: missing required key 'package'");
+                v = ynode_map_get(it, "files");
+                if (!v)
+                        yread_fail(y, it->pos,
+                                   "utilities item: missing required key 'files' (a "
+                                   "mapping from package path to image path)");
+                else if (v->type != YNODE_MAPPING || v->n_items == 0)
+                        yread_fail(y, v->pos,
+                                   "files: expected a non-empty mapping "
+                                   "{ /path/in/package: /path/in/image }");
+                else {
+                        size_t count = v->n_items / 2;
+                        u->files = yread_calloc(y, count, sizeof(*u->files));
+                        for (size_t k = 0; u->files && k < count; k++) {
+                                struct recipe_pick *p = &u->files[u->n_files++];
+                                p->pos = v->items[2 * k + 1]->pos;
+                                p->src = recipe_read_path(y, v->items[2 * k], "files");
+                                p->dest = recipe_read_path(y, v->items[2 * k + 1], "files");
+                        }
+                }
+                u->variants = recipe_item_variants(y, r, it);
+        }
+}
+
+void recipe_walk_packages(struct yread *y, struct recipe *r, const struct ynode *n)
+{
+        static const char *const keys[] = { "name", "variants", NULL };
+        if (!yread_seq(y, n, "packages", RECIPE_MAX_ITEMS))
+                return;
+        r->packages = yread_calloc(y, n->n_items ? n->n_items : 1, sizeof(*r->packages));
+        if (!r->packages)
+                return;
+        for (size_t i = 0; i < n->n_items; i++) {
+                const struct ynode *it = n->items[i];
+                struct recipe_package *p = &r->packages[r->n_packages++];
+                p->pos = it->pos;
+                p->variants = RECIPE_ALL_VARIANTS;
+                if (it->type == YNODE_SCALAR) {
+                        p->name = yread_string(y, it, "packages");
+                        continue;
+                }
+                if (!yread_map(y, it, "packages item", keys))
+                        continue;
+                const struct ynode *v = ynode_map_get(it, "name");
+                if (v)
+                        p->name = yread_string(y, v, "name");
+                else
+                        yread_fail(y, it->pos, "packages item: missing required key 'name'");
+                p->variants = recipe_item_variants(y, r, it);
+        }
+}
+
+void recipe_walk_artifacts(struct yread *y, struct recipe *r, const struct ynode *n)
+{
+        static const char *const keys[] = { "src", "dest",   "mode",     "uid",
+                                            "gid", "sha256", "variants", NULL };
+        if (!yread_seq(y, n, "artifacts", RECIPE_MAX_ITEMS))
+                return;
+        r->artifacts = yread_calloc(y, n->n_items ? n->n_items : 1, sizeof(*r->artifacts));
+        if (!r->artifacts)
+                return;
+        for (size_t i = 0; i < n->n_items; i++) {
+                const struct ynode *it = n->items[i];
+                struct recipe_artifact *a = &r->artifacts[r->n_artifacts++];
+                a->pos = it->pos;
+                a->mode = RECIPE_MODE_UNSET;
+                a->uid = a->gid = RECIPE_ID_UNSET;
+                a->variants = RECIPE_ALL_VARIANTS;
+                if (!yread_map(y, it, "artifacts item", keys))
+                        continue;
+                const struct ynode *v;
+                if ((v = ynode_map_get(it, "src")))
+                        a->src = yread_string(y, v, "src");
+                else
+                        yread_fail(y, it->pos, "artifacts item: missing required key 'src'");
+                if ((v = ynode_map_get(it, "dest")))
+                        a->dest = recipe_read_path(y, v, "dest");
+                else
+                        yread_fail(y, it->pos, "artifacts item: missing required key 'dest'");
+                if ((v = ynode_map_get(it, "mode")))
+                        recipe_read_mode(y, v, "mode", &a->mode);
+                if ((v = ynode_map_get(it, "uid")))
+                        recipe_read_id(y, v, "uid", &a->uid);
+                if ((v = ynode_map_get(it, "gid")))
+                        recipe_read_id(y, v, "gid", &a->gid);
+                if ((v = ynode_map_get(it, "sha256"))) {
+                        a->sha256 = yread_string(y, v, "sha256");
+                        bool ok = a->sha256 && strlen(a->sha256) == 64;
+                        for (const char *p = a->sha256; ok && *p; p++)
+                                ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f');
+                        if (a->sha256 && !ok)
+                                yread_fail(y, v->pos, "sha256: expected 64 lower-case hex digits");
+                }
+                a->variants = recipe_item_variants(y, r, it);
+        }
+}
