@@ -20,7 +20,6 @@
 #include <archive_entry.h>
 
 #include "debian/debcache.h"
-#include "resolve.h"
 #include "base/untar.h"
 
 #define DEB_MEMBER_MAX  (4ULL << 30)

@@ -47,7 +47,9 @@ static int item_cmp(const void *a, const void *b)
 
 void tar_plan_sort(struct tar_plan *p)
 {
-        qsort(p->items, p->n, sizeof(*p->items), item_cmp);
+        /* An empty plan has no array: qsort's pointer must not be NULL even for 0 items. */
+        if (p->n > 1)
+                qsort(p->items, p->n, sizeof(*p->items), item_cmp);
 }
 
 int tar_plan_tree(struct tar_plan *p, const struct tree *t)
