@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/error.h"
 #include "tree/store.h"
@@ -62,6 +63,8 @@ struct policy_options {
         size_t n_disabled;
         const char *scan_cache; /* directory remembering content scans by SHA-256 (CACHE/scan),
                                    or NULL */
+        uint64_t scan_limit;    /* bytes of data scanned per file; 0: CONTENT_SCAN_MAX (a lower
+                                   limit is never cached) */
 };
 
 struct policy_finding {

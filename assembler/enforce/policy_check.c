@@ -318,10 +318,12 @@ static int classify(struct checker *c, size_t idx, struct cairn_error *err)
         }
         if (fc->elf_magic || fc->shebang || exec_bit) {
                 char sha1[DIGEST_HEX_MAX], sha256[DIGEST_HEX_MAX];
-                bool hashed =
-                        c->o->scan_cache && store_object_digests(c->s, &e->key, sha1, sha256) >= 0;
-                int r = content_scan_fd_cached(fd, c->o->scan_cache, hashed ? sha256 : NULL,
-                                               &fc->scan);
+                bool hashed = !c->o->scan_limit && c->o->scan_cache &&
+                              store_object_digests(c->s, &e->key, sha1, sha256) >= 0;
+                int r = c->o->scan_limit
+                                ? content_scan_fd_limit(fd, c->o->scan_limit, &fc->scan)
+                                : content_scan_fd_cached(fd, c->o->scan_cache,
+                                                         hashed ? sha256 : NULL, &fc->scan);
                 if (r < 0)
                         return cairn_error_errno(err, r, "%s: %s", e->path, strerror(-r));
                 fc->scanned = true;
@@ -604,11 +606,11 @@ static int check_content_limits(struct checker *c, const struct tree_entry *e,
                         return r;
         }
         if (fc->scanned && fc->scan.truncated)
-                r = finding_add(
-                        c, "CAIRN-SCAN-INCOMPLETE", e->path,
-                        "scanned %" PRIu64 " bytes of data, the limit is %" PRIu64
-                        " bytes (%" PRIu64 " GiB); the rest of its %" PRIu64 " bytes was not read",
-                        fc->scan.scanned, CONTENT_SCAN_MAX, CONTENT_SCAN_MAX >> 30, e->size);
+                r = finding_add(c, "CAIRN-SCAN-INCOMPLETE", e->path,
+                                "scanned %" PRIu64 " bytes of data, the limit is %" PRIu64
+                                " bytes; the rest of its %" PRIu64 " bytes was not read",
+                                fc->scan.scanned,
+                                c->o->scan_limit ? c->o->scan_limit : CONTENT_SCAN_MAX, e->size);
         return r;
 }
 
