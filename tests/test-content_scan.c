@@ -124,6 +124,9 @@ static void assert_same_scan(const struct content_scan *a, const struct content_
         assert_ptr_equal(a->package_manager, b->package_manager);
         assert_int_equal(a->applet_run, b->applet_run);
         assert_int_equal(a->truncated, b->truncated);
+        assert_int_equal(a->scanned, b->scanned);
+        assert_int_equal(a->entropy_bytes, b->entropy_bytes);
+        assert_int_equal(a->high_entropy_bytes, b->high_entropy_bytes);
 }
 
 /* Remembered scans give the scanner's own answer; damaged or foreign entries are rescanned. */
@@ -140,17 +143,24 @@ static void test_cached_scan(void **state)
         assert_int_equal(content_scan_fd_cached(fd, dir, "ab12", &first), 0);
         assert_same_scan(&plain, &first);
         _cleanup_free_ char *entry = NULL;
-        assert_true(asprintf(&entry, "%s/ab12.1", dir) > 0);
+        assert_true(asprintf(&entry, "%s/ab12.2", dir) > 0);
         assert_int_equal(access(entry, R_OK), 0);
         assert_int_equal(content_scan_fd_cached(fd, dir, "ab12", &again), 0);
         assert_same_scan(&plain, &again);
 
         static const char *const damaged[] = {
                 "",
-                "cairn-scan 1\nmarkers 0\n",
-                "cairn-scan 1\nmarkers 0\nshell evilsh\npm -\napplets 0\ntruncated 0\n",
-                "cairn-scan 1\nmarkers 0\nshell -\npm -\napplets 0\ntruncated 7\n",
-                "cairn-scan 1\nmarkers 0\nshell -\npm -\napplets 0\ntruncated 0\ntrailing",
+                "cairn-scan 2\nmarkers 0\n",
+                "cairn-scan 2\nmarkers 0\nshell evilsh\npm -\napplets 0\ntruncated 0\nscanned "
+                "9\nentropy 0 0\n",
+                "cairn-scan 2\nmarkers 0\nshell -\npm -\napplets 0\ntruncated 7\nscanned 9\n"
+                "entropy 0 0\n",
+                "cairn-scan 2\nmarkers 0\nshell -\npm -\napplets 0\ntruncated 0\nscanned 9\n"
+                "entropy 0 0\ntrailing",
+                "cairn-scan 2\nmarkers 0\nshell -\npm -\napplets 0\ntruncated 0\nscanned 9\n"
+                "entropy 4096 8192\n",
+                /* the format of version 1: no entropy, no amount scanned */
+                "cairn-scan 1\nmarkers 0\nshell -\npm -\napplets 0\ntruncated 0\n",
         };
         for (size_t i = 0; i < ELEMENTSOF(damaged); i++) {
                 FILE *f = fopen(entry, "we");
@@ -166,6 +176,132 @@ static void test_cached_scan(void **state)
         assert_int_equal(rm_rf(dir), 0);
 }
 
+/* A sparse file: marker after a 1.5 GiB hole. Read where the data is, not stopped at a limit. */
+static void test_sparse_data_past_a_gigabyte(void **state)
+{
+        (void)state;
+        char path[] = "/tmp/cairn-test-sparse-XXXXXX";
+        _cleanup_close_ int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        unlink(path);
+        static const char marker[] = "\0BusyBox is a multi-call binary\0";
+        uint64_t at = (uint64_t)3 << 29; /* 1.5 GiB */
+        assert_int_equal(pwrite(fd,
+                                "\x7f"
+                                "ELF",
+                                4, 0),
+                         4);
+        assert_int_equal(pwrite(fd, marker, sizeof(marker), (off_t)at), (ssize_t)sizeof(marker));
+        struct content_scan s;
+        assert_int_equal(content_scan_fd(fd, &s), 0);
+        assert_true(content_is_busybox(&s));
+        assert_false(s.truncated);
+        assert_true(s.scanned < ((uint64_t)1 << 24)); /* the hole was not read */
+        /* Past the limit: not silently clean, but truncated. */
+        assert_int_equal(content_scan_fd_limit(fd, 4096, &s), 0);
+        assert_true(s.truncated);
+        assert_false(content_is_busybox(&s));
+}
+
+/* Zeros stand between two halves of a marker: they never join, hole or not. */
+static void test_hole_ends_strings(void **state)
+{
+        (void)state;
+        static const char a[] = "BusyBox is a multi-", b[] = "call binary";
+        for (int sparse = 0; sparse < 2; sparse++) {
+                char path[] = "/tmp/cairn-test-hole-XXXXXX";
+                _cleanup_close_ int fd = mkstemp(path);
+                assert_true(fd >= 0);
+                unlink(path);
+                size_t gap = 1 << 20;
+                off_t first = 65536 - (off_t)strlen(a);
+                assert_int_equal(pwrite(fd, a, strlen(a), first), (ssize_t)strlen(a));
+                if (!sparse) {
+                        _cleanup_free_ char *zeros = calloc(1, gap);
+                        assert_non_null(zeros);
+                        assert_int_equal(pwrite(fd, zeros, gap, 65536), (ssize_t)gap);
+                }
+                assert_int_equal(pwrite(fd, b, strlen(b), 65536 + (off_t)gap), (ssize_t)strlen(b));
+                struct content_scan s;
+                assert_int_equal(content_scan_fd(fd, &s), 0);
+                assert_false(s.markers & CONTENT_BUSYBOX_MULTICALL);
+        }
+}
+
+static void test_entropy(void **state)
+{
+        (void)state;
+        size_t len = 256 * 1024;
+        _cleanup_free_ uint8_t *buf = malloc(len);
+        assert_non_null(buf);
+        uint64_t x = 88172645463325252ULL; /* xorshift: stands for compressed bytes */
+        for (size_t i = 0; i < len; i++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                buf[i] = (uint8_t)x;
+        }
+        struct content_scan s;
+        content_scan_buf(buf, len, &s);
+        assert_true(content_is_opaque(&s));
+        assert_int_equal(content_high_entropy_percent(&s), 100);
+        _cleanup_close_ int fd = memfile(buf, len);
+        assert_int_equal(content_entropy_sample_fd(fd, len, 16, &s), 0);
+        assert_true(content_is_opaque(&s));
+        assert_int_equal(s.entropy_bytes, 16 * 4096);
+        /* Text and code-like bytes are not; zeros are not measured at all. */
+        for (size_t i = 0; i < len; i++)
+                buf[i] = (uint8_t)("the quick brown fox jumps over the lazy dog "[i % 44]);
+        content_scan_buf(buf, len, &s);
+        assert_false(content_is_opaque(&s));
+        memset(buf, 0, len);
+        content_scan_buf(buf, len, &s);
+        assert_int_equal(s.entropy_bytes, 0);
+        assert_false(content_is_opaque(&s));
+}
+
+/* Symbol names are NUL-delimited tokens: in .dynstr and .strtab, not inside other words. */
+static void test_memfd_exec_symbols(void **state)
+{
+        (void)state;
+        struct content_scan s;
+        static const char both[] = "\0memfd_create\0fexecve\0GLIBC_2.27\0";
+        content_scan_buf((const uint8_t *)both, sizeof(both), &s);
+        assert_true(content_memfd_exec(&s));
+        static const char at[] = "\0execveat\0memfd_create\0";
+        content_scan_buf((const uint8_t *)at, sizeof(at), &s);
+        assert_true(content_memfd_exec(&s));
+        static const char one[] = "\0memfd_create\0execve\0";
+        content_scan_buf((const uint8_t *)one, sizeof(one), &s);
+        assert_false(content_memfd_exec(&s));
+        static const char words[] = "\0no memfd_create here, nor fexecve\0";
+        content_scan_buf((const uint8_t *)words, sizeof(words), &s);
+        assert_false(content_memfd_exec(&s));
+}
+
+/* UPX's pack header at the end catches a UPX whose first magic was rubbed out; its stub id too. */
+static void test_upx_trailer_and_id(void **state)
+{
+        (void)state;
+        size_t len = 64 * 1024;
+        _cleanup_free_ uint8_t *buf = calloc(1, len);
+        assert_non_null(buf);
+        struct content_scan s;
+        memcpy(buf + len - 36, "UPX!", 4);
+        content_scan_buf(buf, len, &s);
+        assert_true(s.markers & CONTENT_UPX_TRAILER);
+        assert_true(content_is_packed(&s));
+        _cleanup_close_ int fd = memfile(buf, len);
+        assert_int_equal(content_scan_fd(fd, &s), 0);
+        assert_true(s.markers & CONTENT_UPX_TRAILER);
+        memset(buf + len - 36, 0, 4);
+        static const char id[] = "$Id: UPX 4.02 Copyright (C) 1996-2023 the UPX Team. $";
+        memcpy(buf + 30000, id, sizeof(id));
+        content_scan_buf(buf, len, &s);
+        assert_true(s.markers & CONTENT_UPX_ID);
+        assert_true(content_is_packed(&s));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -176,6 +312,11 @@ int main(void)
                 cmocka_unit_test(test_upx_magic_position),
                 cmocka_unit_test(test_shells),
                 cmocka_unit_test(test_cached_scan),
+                cmocka_unit_test(test_sparse_data_past_a_gigabyte),
+                cmocka_unit_test(test_hole_ends_strings),
+                cmocka_unit_test(test_entropy),
+                cmocka_unit_test(test_memfd_exec_symbols),
+                cmocka_unit_test(test_upx_trailer_and_id),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -189,6 +189,8 @@ static void mk_build(struct mk *m, bool is64, bool be, uint16_t machine)
         m->buf[EI_VERSION] = EV_CURRENT;
         w(m, 16, ET_EXEC, 2);
         w(m, 18, machine, 2);
+        w(m, 20, EV_CURRENT, 4);
+        w(m, is64 ? 52 : 40, is64 ? 64 : 52, 2);
         ww(m, is64 ? 32 : 28, MK_PHOFF);
         w(m, is64 ? 54 : 42, is64 ? 56 : 32, 2);
         w(m, is64 ? 56 : 44, 3, 2);
@@ -327,7 +329,11 @@ static void test_malicious(void **state)
         w(&m, 54, 12, 2);
         expect_fail(&m, -ENOEXEC);
 
-        mk_build(&m, true, false, EM_X86_64); /* unknown class */
+        mk_build(&m, true, false, EM_S390); /* s390's kernel checks EI_CLASS: no layout */
+        m.buf[EI_CLASS] = 7;
+        expect_fail(&m, -ENOEXEC);
+
+        mk_build(&m, true, false, 0x1234); /* unknown machine and unknown class */
         m.buf[EI_CLASS] = 7;
         expect_fail(&m, -ENOEXEC);
 
@@ -336,6 +342,84 @@ static void test_malicious(void **state)
         ww(&m, MK_DYNAMIC + 3 * 16 + 8, 4096);                   /* DT_STRSZ past the end */
         ww(&m, MK_DYNAMIC + 4 * 16 + 8, MK_VADDR + MK_SIZE - 8); /* DT_STRTAB at the end */
         expect_fail(&m, -ENOEXEC);
+}
+
+/* The kernel reads x86-64 files as 64-bit little-endian whatever e_ident says: so does cairn,
+ * and it says which identification bytes lie. */
+static void test_ident_ignored_like_the_kernel(void **state)
+{
+        (void)state;
+        static const struct {
+                unsigned index;
+                uint8_t value;
+                unsigned odd;
+        } cases[] = {
+                { EI_CLASS, 0, ELF_ODD_CLASS },
+                { EI_CLASS, ELFCLASS32, ELF_ODD_CLASS },
+                { EI_CLASS, 0xff, ELF_ODD_CLASS },
+                { EI_DATA, 0, ELF_ODD_DATA },
+                { EI_DATA, ELFDATA2MSB, ELF_ODD_DATA },
+                { EI_DATA, 0x7f, ELF_ODD_DATA },
+                { EI_VERSION, 0, ELF_ODD_VERSION },
+                { EI_VERSION, 0xff, ELF_ODD_VERSION },
+                { EI_OSABI, 0x61, ELF_ODD_OSABI },
+                { EI_OSABI, 0xff, ELF_ODD_OSABI },
+                { EI_ABIVERSION, 0x80, ELF_ODD_ABIVERSION },
+                { EI_PAD, 1, ELF_ODD_PAD },
+                { EI_NIDENT - 1, 0xff, ELF_ODD_PAD },
+                { 20, 0x11, ELF_ODD_E_VERSION },
+                { 52, 0x11, ELF_ODD_EHSIZE },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                for (int be = 0; be < 2; be++) {
+                        /* ppc64 both ways: the byte order comes from e_machine's bytes. */
+                        uint16_t machine = be ? EM_PPC64 : EM_X86_64;
+                        struct mk m;
+                        mk_build(&m, true, be, machine);
+                        m.buf[cases[i].index] = cases[i].value;
+                        if (cases[i].index == EI_DATA && cases[i].value == ELFDATA2MSB && be)
+                                m.buf[EI_DATA] = ELFDATA2LSB; /* the other byte order */
+                        struct elf_info info;
+                        assert_int_equal(mk_read(&m, MK_SIZE, &info), 0);
+                        assert_int_equal(info.elf_class, 64);
+                        assert_int_equal(info.big_endian, be);
+                        assert_int_equal(info.machine, machine);
+                        assert_int_equal(info.ident_odd, cases[i].odd);
+                        assert_int_equal(info.n_needed, 2);
+                        assert_string_equal(info.interp, "/lib64/ld-linux-x86-64.so.2");
+                        struct elf_probe p;
+                        elf_probe(m.buf, MK_SIZE, &p);
+                        assert_true(p.kernel_loadable);
+                        _cleanup_free_ char *d = elf_ident_odd_describe(m.buf, MK_SIZE, &p);
+                        assert_non_null(d);
+                        assert_non_null(strstr(d, "the kernel ignores"));
+                        elf_info_clear(&info);
+                }
+        }
+        /* A well-formed header has nothing odd; GNU/Linux OS ABI is what glibc writes. */
+        struct mk m;
+        mk_build(&m, true, false, EM_X86_64);
+        m.buf[EI_OSABI] = ELFOSABI_GNU;
+        struct elf_info info;
+        assert_int_equal(mk_read(&m, MK_SIZE, &info), 0);
+        assert_int_equal(info.ident_odd, 0);
+        elf_info_clear(&info);
+        /* ET_REL or an unknown machine: nothing binfmt_elf loads. */
+        struct elf_probe p;
+        w(&m, 16, ET_REL, 2);
+        elf_probe(m.buf, MK_SIZE, &p);
+        assert_false(p.kernel_loadable);
+        mk_build(&m, true, false, 0x4242);
+        elf_probe(m.buf, MK_SIZE, &p);
+        assert_true(p.layout_known);
+        assert_false(p.machine_known);
+        assert_false(p.kernel_loadable);
+        elf_probe((const uint8_t *)"\x7f"
+                                   "ELF data",
+                  8, &p);
+        assert_true(p.magic);
+        assert_false(p.layout_known);
+        assert_false(p.kernel_loadable);
 }
 
 static void test_pn_xnum_valid(void **state)
@@ -404,6 +488,7 @@ int main(void)
                 cmocka_unit_test(test_handmade_variants),
                 cmocka_unit_test(test_truncated_everywhere),
                 cmocka_unit_test(test_malicious),
+                cmocka_unit_test(test_ident_ignored_like_the_kernel),
                 cmocka_unit_test(test_pn_xnum_valid),
                 cmocka_unit_test(test_too_many_needed),
                 cmocka_unit_test(test_not_elf),

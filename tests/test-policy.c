@@ -38,7 +38,14 @@ static int setup(void **state)
         bool have_static =
                 compile("hello", "-static", "puts(\"hello\");") &&
                 compile("mentions", "-static", "puts(\"replaces busybox; see BusyBox docs\");");
-        return have_static && compile("dyn", "", "puts(\"hello\");") &&
+        static const char memfd[] =
+                "extern int memfd_create(const char *, unsigned);"
+                "extern int fexecve(int, char *const[], char *const[]);"
+                "extern char *getenv(const char *);"
+                "if (getenv(\"CAIRN_NEVER\")) fexecve(memfd_create(\"m\", 0), 0, 0);";
+        return have_static && compile("memfd", "-static", memfd) &&
+                               compile("memfd-dyn", "", memfd) &&
+                               compile("dyn", "", "puts(\"hello\");") &&
                                compile("lib.so", "-shared -fPIC", "puts(\"lib\");") &&
                                compile("runpath", "-Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib'",
                                        "puts(\"r\");") &&
@@ -190,9 +197,12 @@ static void test_clean_static_passes(void **state)
         fx_flag_named(&x, "/app/hello");
         fx_flag_named(&x, "/app/mentions");
         struct policy_report *r = check(&x, POLICY_STRICT, NULL);
-        if (r->n_findings)
+        if (r->n_findings != 1)
                 dump(r);
-        assert_int_equal(r->n_findings, 0);
+        /* The data file that only starts with the magic: a warning, nothing else. */
+        assert_int_equal(r->n_findings, 1);
+        assert_true(has(r, "CAIRN-ELF-MALFORMED", "/data/blob"));
+        assert_int_equal(r->findings[0].severity, POLICY_WARNING);
         assert_true(policy_report_passed(r));
         policy_report_free(r);
         fx_done(&x);
@@ -265,7 +275,8 @@ static void test_toolboxes_shells_pkg_managers_packers(void **state)
         assert_true(has(r, "CAIRN-PKG-MANAGER", "/usr/bin/rpm"));
         assert_false(has(r, "CAIRN-PKG-MANAGER", "/usr/lib/librpm.so.9"));
         assert_true(has(r, "CAIRN-PACKED", "/opt/packed"));
-        assert_false(has(r, "CAIRN-PACKED", "/app/packed-ok"));
+        /* Being allowed never waives a content rule. */
+        assert_true(has(r, "CAIRN-PACKED", "/app/packed-ok"));
         assert_false(has(r, "CAIRN-SHELL", "/opt/tb"));
         policy_report_free(r);
         /* dev: none of these rules. */
@@ -468,9 +479,15 @@ static void test_modes_and_special_files(void **state)
         assert_true(has(r, "CAIRN-DEVICE", "/dev/sda"));
         assert_true(has(r, "CAIRN-SPECIAL-FILE", "/run/fifo"));
         assert_true(has(r, "CAIRN-SPECIAL-FILE", "/run/sock"));
-        assert_false(has(r, "CAIRN-ELF-MALFORMED", "/bad-elf"));
+        /* Executable: an error (the kernel may run it); a data file: a warning. */
+        assert_true(has(r, "CAIRN-ELF-MALFORMED", "/bad-elf"));
         assert_true(has(r, "CAIRN-ELF-MALFORMED", "/bad-elf-exec"));
         assert_int_equal(r->n_warnings, 1);
+        for (size_t i = 0; i < r->n_findings; i++)
+                if (streq(r->findings[i].rule->id, "CAIRN-ELF-MALFORMED"))
+                        assert_int_equal(r->findings[i].severity,
+                                         streq(r->findings[i].path, "/bad-elf") ? POLICY_WARNING
+                                                                                : POLICY_ERROR);
         policy_report_free(r);
 
         r = check(&x, POLICY_DEV, NULL);
@@ -478,6 +495,220 @@ static void test_modes_and_special_files(void **state)
         assert_true(has(r, "CAIRN-DEVICE", "/dev/null"));
         assert_false(has(r, "CAIRN-WORLD-WRITABLE", "/ww"));
         assert_false(has(r, "CAIRN-SPECIAL-FILE", "/run/fifo"));
+        policy_report_free(r);
+        fx_done(&x);
+}
+
+struct patch {
+        size_t off;
+        uint64_t value;
+        unsigned bytes;
+};
+
+/* A compiled program with `extra` appended and little-endian patches applied. */
+static void fx_prog_patched(struct fx *x, const char *path, const char *prog, const void *extra,
+                            size_t extra_len, uint32_t mode, const struct patch *p, size_t n)
+{
+        _cleanup_free_ char *file = NULL, *buf = NULL;
+        size_t len;
+        assert_true(asprintf(&file, "%s/%s", tmpdir, prog) > 0);
+        assert_int_equal(read_file_bounded(file, 64 << 20, &buf, &len), 0);
+        _cleanup_free_ uint8_t *all = malloc(len + extra_len);
+        assert_non_null(all);
+        memcpy(all, buf, len);
+        if (extra_len)
+                memcpy(all + len, extra, extra_len);
+        for (size_t i = 0; i < n; i++)
+                for (unsigned b = 0; b < p[i].bytes; b++)
+                        all[p[i].off + b] = (uint8_t)(p[i].value >> (8 * b));
+        fx_buf(x, path, all, len + extra_len, mode);
+}
+
+static bool has_sev(const struct policy_report *r, const char *rule, const char *path,
+                    enum policy_severity sev)
+{
+        for (size_t i = 0; i < r->n_findings; i++)
+                if (streq(r->findings[i].rule->id, rule) && streq(r->findings[i].path, path))
+                        return r->findings[i].severity == sev;
+        return false;
+}
+
+static const char bb_full[] = "\0BusyBox v1.36.1 (Debian)\0" BB_HELP "\0Usage: busybox";
+
+/* Each identification byte the kernel ignores, set to odd values; truncated program headers:
+ * the content is still scanned, and the header's lie is an error of its own. */
+static void test_header_evasions(void **state)
+{
+        (void)state;
+        static const struct patch cases[] = {
+                { 4, 0, 1 },    { 4, 1, 1 },     { 4, 0xff, 1 }, /* EI_CLASS */
+                { 5, 0, 1 },    { 5, 2, 1 },     { 5, 0xff, 1 }, /* EI_DATA */
+                { 6, 0, 1 },    { 6, 2, 1 },     { 6, 0xff, 1 }, /* EI_VERSION */
+                { 7, 0x61, 1 }, { 7, 0xff, 1 },                  /* EI_OSABI */
+                { 8, 0x80, 1 },                                  /* EI_ABIVERSION */
+                { 9, 1, 1 },    { 15, 0xff, 1 },                 /* EI_PAD */
+                { 20, 0, 4 },                                    /* e_version */
+                { 52, 0, 2 },                                    /* e_ehsize */
+        };
+        static const char bash[] = "\0GNU bash, version %s-(%s)\0";
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct fx x = {};
+                fx_init(&x);
+                fx_prog_patched(&x, "/app/bb", "hello", bb_full, sizeof(bb_full), 0755, &cases[i],
+                                1);
+                fx_prog_patched(&x, "/app/sh2", "hello", bash, sizeof(bash), 0755, &cases[i], 1);
+                fx_prog_patched(&x, "/app/hello", "hello", NULL, 0, 0755, &cases[i], 1);
+                /* Not executable, but loadable (an interpreter needs no exec bit): the same
+                 * content as /app/hello, so one more store object is not needed. */
+                const struct tree_entry *h = tree_lookup(x.t, "/app/hello");
+                struct tree_entry lib = { .path = (char *)"/app/lib",
+                                          .type = TREE_REG,
+                                          .mode = 0644,
+                                          .size = h->size,
+                                          .key = h->key };
+                fx_insert(&x, &lib);
+                fx_link(&x, "/bin/a", "b");
+                fx_link(&x, "/bin/b", "/app/bb");
+                fx_text(&x, "/app/script", "#!/bin/a sh\necho hi\n", 0755);
+                fx_flag_named(&x, "/app/bb");
+                fx_flag_named(&x, "/app/sh2");
+                fx_flag_named(&x, "/app/hello");
+                fx_flag_named(&x, "/app/script");
+                struct policy_report *r = check(&x, POLICY_STRICT, NULL);
+                if (!has(r, "CAIRN-BUSYBOX", "/app/bb"))
+                        dump(r);
+                assert_true(has(r, "CAIRN-BUSYBOX", "/app/bb"));
+                assert_true(has(r, "CAIRN-SHELL", "/app/sh2"));
+                assert_true(has(r, "CAIRN-SYMLINK-FORBIDDEN", "/bin/a"));
+                assert_true(has(r, "CAIRN-SYMLINK-FORBIDDEN", "/bin/b"));
+                assert_true(has(r, "CAIRN-SCRIPT-FORBIDDEN", "/app/script"));
+                assert_true(has_sev(r, "CAIRN-ELF-MALFORMED", "/app/hello", POLICY_ERROR));
+                assert_true(has_sev(r, "CAIRN-ELF-MALFORMED", "/app/lib", POLICY_ERROR));
+                assert_false(has(r, "CAIRN-ARCH", "/app/hello"));
+                assert_false(policy_report_passed(r));
+                policy_report_free(r);
+                r = check(&x, POLICY_DEV, NULL);
+                assert_true(has(r, "CAIRN-BUSYBOX", "/app/bb"));
+                policy_report_free(r);
+                fx_done(&x);
+        }
+
+        /* Program headers cut off: e_phoff past the end, or e_phnum past the end. */
+        static const struct patch cut[][1] = {
+                { { 32, 1u << 30, 8 } },
+                { { 56, 0xfff0, 2 } },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cut); i++) {
+                struct fx x = {};
+                fx_init(&x);
+                fx_prog_patched(&x, "/app/bb", "hello", bb_full, sizeof(bb_full), 0755, cut[i], 1);
+                fx_prog_patched(&x, "/app/hello", "hello", NULL, 0, 0755, cut[i], 1);
+                fx_flag_named(&x, "/app/bb");
+                fx_flag_named(&x, "/app/hello");
+                struct policy_report *r = check(&x, POLICY_STRICT, NULL);
+                assert_true(has(r, "CAIRN-BUSYBOX", "/app/bb"));
+                assert_true(has_sev(r, "CAIRN-ELF-MALFORMED", "/app/bb", POLICY_ERROR));
+                assert_true(has_sev(r, "CAIRN-ELF-MALFORMED", "/app/hello", POLICY_ERROR));
+                policy_report_free(r);
+                fx_done(&x);
+        }
+}
+
+/* A scan that did not see the whole file: error in strict, warning in dev, the limit named. */
+static void test_scan_incomplete(void **state)
+{
+        (void)state;
+        struct fx x = {};
+        fx_init(&x);
+        fx_prog(&x, "/app/hello", "hello", NULL, 0, 0755);
+        fx_flag_named(&x, "/app/hello");
+        for (int i = 0; i < 2; i++) {
+                struct policy_options o = {
+                        .profile = i ? POLICY_DEV : POLICY_STRICT,
+                        .scan_limit = 64 * 1024,
+                };
+                struct policy_report *r = NULL;
+                _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+                assert_int_equal(policy_check(x.t, x.s, &o, &r, &err), 0);
+                assert_true(has_sev(r, "CAIRN-SCAN-INCOMPLETE", "/app/hello",
+                                    i ? POLICY_WARNING : POLICY_ERROR));
+                if (r->n_findings != 1 || !strstr(r->findings[0].evidence, "the limit is 65536"))
+                        dump(r);
+                assert_int_equal(r->n_findings, 1);
+                assert_non_null(strstr(r->findings[0].evidence, "the limit is 65536 bytes"));
+                assert_int_equal(policy_report_passed(r), i == 1);
+                policy_report_free(r);
+        }
+        struct policy_report *r = check(&x, POLICY_STRICT, NULL);
+        assert_int_equal(r->n_findings, 0);
+        policy_report_free(r);
+        fx_done(&x);
+}
+
+static void fill_random(uint8_t *buf, size_t len)
+{
+        uint64_t v = 0x9e3779b97f4a7c15ULL;
+        for (size_t i = 0; i < len; i++) {
+                v ^= v << 13;
+                v ^= v >> 7;
+                v ^= v << 17;
+                buf[i] = (uint8_t)v;
+        }
+}
+
+/* A program that is mostly compressed bytes is opaque: packed, even without UPX's markers and
+ * even when named. */
+static void test_opaque_program(void **state)
+{
+        (void)state;
+        struct fx x = {};
+        fx_init(&x);
+        size_t n = 3 << 20; /* with the 0.8 MB program: 79% noise */
+        _cleanup_free_ uint8_t *noise = malloc(n);
+        assert_non_null(noise);
+        fill_random(noise, n);
+        fx_prog(&x, "/app/packed", "hello", noise, n, 0755);
+        fx_flag_named(&x, "/app/packed");
+        struct policy_report *r = check(&x, POLICY_STRICT, NULL);
+        assert_true(has(r, "CAIRN-PACKED", "/app/packed"));
+        assert_non_null(strstr(r->findings[0].evidence, "bits per byte"));
+        policy_report_free(r);
+        fx_done(&x);
+}
+
+/* The cheap cases of a named loader: warnings in strict, nothing in dev. */
+static void test_loader(void **state)
+{
+        (void)state;
+        struct fx x = {};
+        fx_init(&x);
+        fx_prog(&x, "/app/loader", "memfd", NULL, 0, 0755);
+        fx_prog(&x, "/app/dyn-loader", "memfd-dyn", NULL, 0, 0755);
+        fx_prog(&x, "/srv/hello", "hello", NULL, 0, 0755);
+        size_t n = 2 << 20;
+        _cleanup_free_ uint8_t *noise = malloc(n), *text = malloc(n);
+        assert_non_null(noise);
+        assert_non_null(text);
+        fill_random(noise, n);
+        for (size_t i = 0; i < n; i++)
+                text[i] = (uint8_t)("lorem ipsum dolor sit amet\n"[i % 27]);
+        fx_buf(&x, "/srv/assets/payload.bin", noise, n, 0644);
+        fx_buf(&x, "/srv/manual.txt", text, n, 0644);
+        fx_buf(&x, "/srv/small.bin", noise, 4096, 0644);
+        fx_buf(&x, "/elsewhere.bin", noise, n, 0644);
+        fx_flag_named(&x, "/app/loader");
+        fx_flag_named(&x, "/srv/hello");
+        struct policy_report *r = check(&x, POLICY_STRICT, "/app/dyn-loader");
+        assert_true(has_sev(r, "CAIRN-LOADER", "/app/loader", POLICY_WARNING));
+        assert_true(has_sev(r, "CAIRN-LOADER", "/app/dyn-loader", POLICY_WARNING));
+        assert_false(has(r, "CAIRN-LOADER", "/srv/hello"));
+        assert_true(has_sev(r, "CAIRN-LOADER", "/srv/assets/payload.bin", POLICY_WARNING));
+        assert_false(has(r, "CAIRN-LOADER", "/srv/manual.txt"));
+        assert_false(has(r, "CAIRN-LOADER", "/srv/small.bin"));
+        assert_false(has(r, "CAIRN-LOADER", "/elsewhere.bin"));
+        policy_report_free(r);
+        r = check(&x, POLICY_DEV, NULL);
+        assert_false(has(r, "CAIRN-LOADER", "/app/loader"));
         policy_report_free(r);
         fx_done(&x);
 }
@@ -517,6 +748,10 @@ int main(void)
                 cmocka_unit_test(test_symlinks),
                 cmocka_unit_test(test_allow_list),
                 cmocka_unit_test(test_modes_and_special_files),
+                cmocka_unit_test(test_header_evasions),
+                cmocka_unit_test(test_scan_incomplete),
+                cmocka_unit_test(test_opaque_program),
+                cmocka_unit_test(test_loader),
                 cmocka_unit_test(test_report_formats),
         };
         return cmocka_run_group_tests(tests, setup, teardown);

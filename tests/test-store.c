@@ -134,6 +134,68 @@ static void test_object_digests(void **state)
         assert_int_equal(rm_rf(dir), 0);
 }
 
+/* Zeros, read from a hole, written as zeros or given as a count, are the same object: same key,
+ * same bytes read back; and the object keeps them as holes. */
+static void test_sparse_objects(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *dir = make_tmpdir();
+        _cleanup_store_ struct store *s = NULL;
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        assert_int_equal(store_open(dir, &s, &err), 0);
+        const uint64_t gap = 64u << 20;
+        const size_t total = (size_t)gap + 5 + 8192;
+        _cleanup_free_ char *path = NULL;
+        assert_true(asprintf(&path, "%s/sparse-input", dir) > 0);
+        _cleanup_close_ int in = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        assert_true(in >= 0);
+        assert_int_equal(pwrite(in, "head", 4, 0), 4);
+        assert_int_equal(pwrite(in, "tail!", 5, (off_t)gap), 5);
+        assert_int_equal(ftruncate(in, (off_t)total), 0); /* a trailing hole too */
+
+        struct store_key from_fd, from_buf, from_writer;
+        uint64_t size = 0;
+        assert_int_equal(lseek(in, 0, SEEK_SET), 0);
+        assert_int_equal(store_put_fd(s, in, UINT64_MAX, &from_fd, &size, &err), 0);
+        assert_int_equal(size, total);
+        _cleanup_free_ char *all = calloc(1, total);
+        assert_non_null(all);
+        memcpy(all, "head", 4);
+        memcpy(all + gap, "tail!", 5);
+        assert_int_equal(store_put_buf(s, all, total, &from_buf, &err), 0);
+        assert_int_equal(store_key_cmp(&from_fd, &from_buf), 0);
+
+        _cleanup_store_writer_ struct store_writer *w = NULL;
+        assert_int_equal(store_writer_new(s, UINT64_MAX, &w, &err), 0);
+        assert_int_equal(store_writer_write(w, "head", 4, &err), 0);
+        assert_int_equal(store_writer_write_zeros(w, gap - 4, &err), 0);
+        assert_int_equal(store_writer_write(w, "tail!", 5, &err), 0);
+        assert_int_equal(store_writer_write_zeros(w, 8192, &err), 0);
+        assert_int_equal(store_writer_commit(steal_pointer(&w), &from_writer, &size, &err), 0);
+        assert_int_equal(store_key_cmp(&from_fd, &from_writer), 0);
+        assert_int_equal(size, total);
+
+        _cleanup_close_ int fd = store_open_key(s, &from_fd);
+        assert_true(fd >= 0);
+        struct stat st;
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal((uint64_t)st.st_size, total);
+        struct stat in_st;
+        assert_int_equal(fstat(in, &in_st), 0);
+        if ((uint64_t)in_st.st_blocks * 512 < gap / 2)               /* a file system with holes */
+                assert_true((uint64_t)st.st_blocks * 512 < gap / 2); /* stored as a hole */
+        char buf[8];
+        assert_int_equal(pread(fd, buf, 5, (off_t)gap), 5);
+        assert_memory_equal(buf, "tail!", 5);
+        assert_int_equal(pread(fd, buf, 4, 4096), 4);
+        assert_memory_equal(buf, "\0\0\0\0", 4);
+
+        /* The limit counts the zeros. */
+        assert_int_equal(store_writer_new(s, 100, &w, &err), 0);
+        assert_int_equal(store_writer_write_zeros(w, 101, &err), -EFBIG);
+        assert_int_equal(rm_rf(dir), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -141,6 +203,7 @@ int main(void)
                 cmocka_unit_test(test_limit_and_abort_leave_nothing),
                 cmocka_unit_test(test_key_is_location_independent),
                 cmocka_unit_test(test_object_digests),
+                cmocka_unit_test(test_sparse_objects),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

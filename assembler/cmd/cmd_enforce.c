@@ -33,14 +33,45 @@ static void enforce_help(FILE *f)
                    "Exit status: 0 pass, 1 policy violation, 2 usage, 4 I/O error.\n");
 }
 
+/* Prints text wrapped at 96 columns, each line indented by `indent` spaces. */
+static void print_wrapped(const char *text, int indent)
+{
+        const int width = 96;
+        int col = 0;
+        for (const char *p = text; *p;) {
+                size_t n = strcspn(p, " ");
+                if (col > indent && col + 1 + (int)n > width) {
+                        putchar('\n');
+                        col = 0;
+                }
+                if (col == 0)
+                        col = printf("%*s", indent, "");
+                else
+                        col += printf(" ");
+                col += printf("%.*s", (int)n, p);
+                p += n;
+                while (*p == ' ')
+                        p++;
+        }
+        putchar('\n');
+}
+
 static void list_rules(void)
 {
         size_t n;
         const struct policy_rule *rules = policy_rules(&n);
-        for (size_t i = 0; i < n; i++)
-                printf("%-24s %-7s %-10s %s\n", rules[i].id,
+        for (size_t i = 0; i < n; i++) {
+                printf("%-24s %-7s %-10s %s%s\n", rules[i].id,
                        rules[i].severity == POLICY_ERROR ? "error" : "warning",
-                       (rules[i].profiles & POLICY_DEV) ? "strict,dev" : "strict", rules[i].title);
+                       (rules[i].profiles & POLICY_DEV) ? "strict,dev" : "strict", rules[i].title,
+                       (rules[i].warn_in & POLICY_DEV) ? " (a warning in dev)" : "");
+                _cleanup_free_ char *basis = NULL;
+                if (asprintf(&basis, "decides on: %s", rules[i].basis) < 0)
+                        basis = NULL;
+                print_wrapped(basis ? basis : rules[i].basis, 4);
+        }
+        putchar('\n');
+        print_wrapped(policy_scan_limits(), 0);
 }
 
 struct strv_builder {

@@ -8,6 +8,10 @@
  */
 #include "content_scan.h"
 
+#include <inttypes.h>
+#include <math.h>
+#include <sys/stat.h>
+
 #include "base/util.h"
 #include "busybox_applets.h"
 
@@ -31,6 +35,7 @@ enum {
         M_UU_MULTICALL,
         M_UU_SOURCE,
         M_UPX_INFO,
+        M_UPX_ID,
         M_BASH,
         M_DASH,
         M_MKSH,
@@ -62,6 +67,7 @@ static const struct marker markers[] = {
         { "(multi-call binary)", M_UU_MULTICALL },
         { "src/uu/", M_UU_SOURCE },
         { "This file is packed with the UPX", M_UPX_INFO },
+        { "$Id: UPX ", M_UPX_ID },
         { "GNU bash, version", M_BASH },
         { "EOF in backquote substitution", M_DASH },
         { "@(#)MIRBSD KSH", M_MKSH },
@@ -87,8 +93,10 @@ static const struct marker markers[] = {
 
 struct scanner {
         struct content_scan result;
-        uint64_t hits; /* 1 << M_* */
-        uint64_t offset;
+        uint64_t hits;      /* 1 << M_* */
+        uint64_t offset;    /* file offset of the current read */
+        uint32_t hist[256]; /* byte counts of the current entropy block */
+        uint32_t hist_n;
         char token[TOKEN_MAX + 1];
         size_t token_len;
         bool token_bad;
@@ -108,6 +116,12 @@ static void token_end(struct scanner *s)
                 s->run = 0;
         } else {
                 s->token[s->token_len] = 0;
+                if (streq(s->token, "memfd_create"))
+                        s->result.markers |= CONTENT_MEMFD_CREATE;
+                else if (streq(s->token, "fexecve"))
+                        s->result.markers |= CONTENT_FEXECVE;
+                else if (streq(s->token, "execveat"))
+                        s->result.markers |= CONTENT_EXECVEAT;
                 if (bsearch(s->token, busybox_applet_names, ELEMENTSOF(busybox_applet_names),
                             sizeof(busybox_applet_names[0]), applet_cmp)) {
                         /* The table is sorted: a name out of order starts a new run. */
@@ -144,6 +158,50 @@ static void tokens_feed(struct scanner *s, const uint8_t *p, size_t n)
                 else
                         s->token[s->token_len++] = (char)c;
         }
+}
+
+/* Shannon entropy of one full block, in bits per byte. */
+static double block_entropy(const uint32_t hist[256])
+{
+        double sum = 0;
+        for (size_t i = 0; i < 256; i++)
+                if (hist[i])
+                        sum += hist[i] * log2(hist[i]);
+        return log2(CONTENT_ENTROPY_BLOCK) - sum / CONTENT_ENTROPY_BLOCK;
+}
+
+static void entropy_block_done(struct scanner *s)
+{
+        /* Only whole blocks count, and all-zero ones (padding, holes read as zeros) do not:
+         * the measure is the same whether the file's zeros are stored or sparse. */
+        if (s->hist_n == CONTENT_ENTROPY_BLOCK && s->hist[0] != CONTENT_ENTROPY_BLOCK) {
+                s->result.entropy_bytes += CONTENT_ENTROPY_BLOCK;
+                if (block_entropy(s->hist) > CONTENT_HIGH_ENTROPY)
+                        s->result.high_entropy_bytes += CONTENT_ENTROPY_BLOCK;
+        }
+        memset(s->hist, 0, sizeof(s->hist));
+        s->hist_n = 0;
+}
+
+/* Counts bytes p[0..n) at file offset off into blocks aligned to CONTENT_ENTROPY_BLOCK. */
+static void entropy_feed(struct scanner *s, const uint8_t *p, size_t n, uint64_t off)
+{
+        for (size_t i = 0; i < n; i++) {
+                s->hist[p[i]]++;
+                s->hist_n++;
+                if ((off + i + 1) % CONTENT_ENTROPY_BLOCK == 0)
+                        entropy_block_done(s);
+        }
+}
+
+/* A hole (or a skipped run of zeros) at the current position: it ends every string, as its
+ * zeros would, and the entropy block it cuts is dropped. */
+static void scanner_hole(struct scanner *s)
+{
+        token_end(s);
+        token_end(s);
+        memset(s->hist, 0, sizeof(s->hist));
+        s->hist_n = 0;
 }
 
 static void markers_find(struct scanner *s, const uint8_t *p, size_t n, uint64_t base)
@@ -228,6 +286,7 @@ static void scanner_finish(struct scanner *s, struct content_scan *ret)
                 { M_UU_MULTICALL, CONTENT_UUTILS_MULTICALL },
                 { M_UU_SOURCE, CONTENT_UUTILS_SOURCE },
                 { M_UPX_INFO, CONTENT_UPX_INFO },
+                { M_UPX_ID, CONTENT_UPX_ID },
         };
         for (size_t i = 0; i < ELEMENTSOF(direct); i++)
                 if (s->hits & (UINT64_C(1) << direct[i].bit))
@@ -245,33 +304,73 @@ static void scanner_feed(struct scanner *s, const uint8_t *buf, size_t len, size
 {
         markers_find(s, buf, len, s->offset - fresh_from);
         tokens_feed(s, buf + fresh_from, len - fresh_from);
+        entropy_feed(s, buf + fresh_from, len - fresh_from, s->offset);
+        s->result.scanned += len - fresh_from;
+}
+
+/* UPX's pack header closes the file: "UPX!" in its last 4 KiB (tail: those bytes). */
+static void trailer_find(struct scanner *s, const uint8_t *tail, size_t n)
+{
+        if (memmem(tail, n, "UPX!", 4))
+                s->result.markers |= CONTENT_UPX_TRAILER;
 }
 
 void content_scan_buf(const uint8_t *buf, size_t len, struct content_scan *ret)
 {
         struct scanner s = {};
+        size_t all = len;
         if (len > CONTENT_SCAN_MAX) {
                 len = CONTENT_SCAN_MAX;
                 s.result.truncated = true;
         }
         scanner_feed(&s, buf, len, 0);
+        size_t t = all < 4096 ? all : 4096;
+        if (t > 0)
+                trailer_find(&s, buf + all - t, t);
         scanner_finish(&s, ret);
 }
 
-int content_scan_fd(int fd, struct content_scan *ret)
+static bool all_zero(const uint8_t *p, size_t n)
+{
+        return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+int content_scan_fd_limit(int fd, uint64_t limit, struct content_scan *ret)
 {
         struct scanner s = {};
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        uint64_t size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
         _cleanup_free_ uint8_t *buf = malloc(OVERLAP + CHUNK);
         if (!buf)
                 return -ENOMEM;
         size_t kept = 0;
-        uint64_t total = 0;
-        for (;;) {
-                if (total >= CONTENT_SCAN_MAX) {
-                        s.result.truncated = true;
-                        break;
+        uint64_t pos = 0, data_end = 0; /* the data extent being read: [pos, data_end) */
+        bool seekable = true;
+        while (pos < size) {
+                if (pos >= data_end) {
+                        /* The next data extent; without SEEK_DATA the rest is all data. */
+                        off_t d = seekable ? lseek(fd, (off_t)pos, SEEK_DATA) : -1;
+                        if (d < 0 && seekable && errno == ENXIO)
+                                break; /* only a hole is left */
+                        if (d < 0) {
+                                seekable = false;
+                                data_end = size;
+                        } else {
+                                off_t h = lseek(fd, d, SEEK_HOLE);
+                                data_end = h < 0 ? size : (uint64_t)h;
+                                if ((uint64_t)d > pos) {
+                                        scanner_hole(&s);
+                                        kept = 0;
+                                        pos = (uint64_t)d;
+                                }
+                        }
+                        if (pos >= data_end)
+                                continue;
                 }
-                ssize_t n = pread(fd, buf + kept, CHUNK, (off_t)total);
+                size_t want = data_end - pos < CHUNK ? (size_t)(data_end - pos) : CHUNK;
+                ssize_t n = pread(fd, buf + kept, want, (off_t)pos);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -279,14 +378,58 @@ int content_scan_fd(int fd, struct content_scan *ret)
                 }
                 if (n == 0)
                         break;
-                s.offset = total;
+                if (all_zero(buf + kept, (size_t)n)) {
+                        /* Zeros hold no marker: skipped like a hole, and not counted. */
+                        scanner_hole(&s);
+                        kept = 0;
+                        pos += (uint64_t)n;
+                        continue;
+                }
+                if (s.result.scanned + (uint64_t)n > limit) {
+                        s.result.truncated = true;
+                        break;
+                }
+                s.offset = pos;
                 scanner_feed(&s, buf, kept + (size_t)n, kept);
-                total += (uint64_t)n;
+                pos += (uint64_t)n;
                 size_t have = kept + (size_t)n;
                 kept = have < OVERLAP ? have : OVERLAP;
                 memmove(buf, buf + have - kept, kept);
         }
+        if (size > 0) {
+                uint8_t tail[4096];
+                size_t t = size < sizeof(tail) ? (size_t)size : sizeof(tail);
+                ssize_t n = pread(fd, tail, t, (off_t)(size - t));
+                if (n < 0)
+                        return -errno;
+                trailer_find(&s, tail, (size_t)n);
+        }
         scanner_finish(&s, ret);
+        return 0;
+}
+
+int content_scan_fd(int fd, struct content_scan *ret)
+{
+        return content_scan_fd_limit(fd, CONTENT_SCAN_MAX, ret);
+}
+
+int content_entropy_sample_fd(int fd, uint64_t size, unsigned samples, struct content_scan *ret)
+{
+        struct scanner s = {};
+        uint8_t block[CONTENT_ENTROPY_BLOCK];
+        uint64_t blocks = size / CONTENT_ENTROPY_BLOCK;
+        uint64_t n_samples = blocks < samples ? blocks : samples;
+        for (uint64_t i = 0; i < n_samples; i++) {
+                uint64_t b = i * blocks / n_samples;
+                ssize_t n = pread(fd, block, sizeof(block), (off_t)(b * CONTENT_ENTROPY_BLOCK));
+                if (n < 0)
+                        return -errno;
+                if ((size_t)n != sizeof(block))
+                        break;
+                entropy_feed(&s, block, sizeof(block), 0);
+                s.result.scanned += sizeof(block);
+        }
+        *ret = s.result;
         return 0;
 }
 
@@ -313,7 +456,27 @@ const char *content_toolbox(const struct content_scan *s)
 
 bool content_is_packed(const struct content_scan *s)
 {
-        return s->markers & (CONTENT_UPX_MAGIC | CONTENT_UPX_INFO);
+        return s->markers &
+               (CONTENT_UPX_MAGIC | CONTENT_UPX_INFO | CONTENT_UPX_ID | CONTENT_UPX_TRAILER);
+}
+
+unsigned content_high_entropy_percent(const struct content_scan *s)
+{
+        if (s->entropy_bytes == 0)
+                return 0;
+        return (unsigned)(s->high_entropy_bytes * 100 / s->entropy_bytes);
+}
+
+bool content_is_opaque(const struct content_scan *s)
+{
+        return s->entropy_bytes >= 4 * CONTENT_ENTROPY_BLOCK &&
+               content_high_entropy_percent(s) >= 70;
+}
+
+bool content_memfd_exec(const struct content_scan *s)
+{
+        return (s->markers & CONTENT_MEMFD_CREATE) &&
+               (s->markers & (CONTENT_FEXECVE | CONTENT_EXECVEAT));
 }
 
 char *content_evidence(const struct content_scan *s)
@@ -333,6 +496,8 @@ char *content_evidence(const struct content_scan *s)
                 { CONTENT_UUTILS_SOURCE, "uutils sources \"src/uu/\"" },
                 { CONTENT_UPX_MAGIC, "\"UPX!\" magic in the first 4 KiB" },
                 { CONTENT_UPX_INFO, "UPX info string" },
+                { CONTENT_UPX_ID, "UPX stub id \"$Id: UPX\"" },
+                { CONTENT_UPX_TRAILER, "\"UPX!\" pack header in the last 4 KiB" },
         };
         char *out = NULL;
         size_t size = 0;
@@ -360,7 +525,7 @@ char *content_evidence(const struct content_scan *s)
 
 /* Bump whenever what the scanner finds changes (markers, tables, limits): results cached by
  * an older scanner are then simply not found. */
-#define CONTENT_SCAN_VERSION 1
+#define CONTENT_SCAN_VERSION 2
 
 /* The scanner's own static string for name, from the names it can report; NULL if none. */
 static const char *known_name(const char *name)
@@ -378,17 +543,19 @@ static bool scan_cache_read(const char *path, struct content_scan *ret)
 {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
-        if (read_file_bounded(path, 256, &buf, &len) < 0)
+        if (read_file_bounded(path, 512, &buf, &len) < 0)
                 return false;
         unsigned found, truncated;
         size_t applet_run;
+        uint64_t scanned, entropy, high;
         char shell[16], pm[16];
         int end = 0;
         if (sscanf(buf,
                    "cairn-scan %*d\nmarkers %u\nshell %15s\npm %15s\napplets %zu\ntruncated "
-                   "%u\n%n",
-                   &found, shell, pm, &applet_run, &truncated, &end) != 5 ||
-            (size_t)end != len || truncated > 1)
+                   "%u\nscanned %" SCNu64 "\nentropy %" SCNu64 " %" SCNu64 "\n%n",
+                   &found, shell, pm, &applet_run, &truncated, &scanned, &entropy, &high,
+                   &end) != 8 ||
+            (size_t)end != len || truncated > 1 || high > entropy)
                 return false;
         struct content_scan r = {
                 .markers = found,
@@ -396,6 +563,9 @@ static bool scan_cache_read(const char *path, struct content_scan *ret)
                 .package_manager = known_name(pm),
                 .applet_run = applet_run,
                 .truncated = truncated,
+                .scanned = scanned,
+                .entropy_bytes = entropy,
+                .high_entropy_bytes = high,
         };
         if ((!r.shell && !streq(shell, "-")) || (!r.package_manager && !streq(pm, "-")))
                 return false;
@@ -408,10 +578,11 @@ static void scan_cache_write(const char *dir, const char *path, const struct con
         _cleanup_free_ char *text = NULL;
         int len = asprintf(&text,
                            "cairn-scan %d\nmarkers %u\nshell %s\npm %s\napplets %zu\n"
-                           "truncated %u\n",
+                           "truncated %u\nscanned %" PRIu64 "\nentropy %" PRIu64 " %" PRIu64 "\n",
                            CONTENT_SCAN_VERSION, r->markers, r->shell ? r->shell : "-",
                            r->package_manager ? r->package_manager : "-", r->applet_run,
-                           (unsigned)r->truncated);
+                           (unsigned)r->truncated, r->scanned, r->entropy_bytes,
+                           r->high_entropy_bytes);
         if (len < 0) {
                 text = NULL;
                 return;

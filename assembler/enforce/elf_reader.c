@@ -290,35 +290,146 @@ static int elf_parse_all(const struct elf_parse *p, struct elf_info *info, struc
         return 0;
 }
 
+/*
+ * The layouts binfmt_elf reads, by e_machine and byte order. class 0: the kernel of that
+ * architecture checks EI_CLASS (elf_check_arch compares it with ELF_CLASS), so EI_CLASS says
+ * which; otherwise the kernel never looks at EI_CLASS and the machine decides.
+ */
+static const struct {
+        uint16_t machine;
+        unsigned elf_class;
+        bool big_endian;
+} kernel_layouts[] = {
+        { EM_X86_64, 64, false }, { EM_386, 32, false },   { EM_AARCH64, 64, false },
+        { EM_ARM, 32, false },    { EM_PPC64, 64, false }, { EM_PPC64, 64, true },
+        { EM_PPC, 32, true },     { EM_S390, 0, true },    { EM_RISCV, 0, false },
+        { EM_MIPS, 0, false },    { EM_MIPS, 0, true },    { 258 /* EM_LOONGARCH */, 0, false },
+};
+
+void elf_probe(const uint8_t *buf, size_t len, struct elf_probe *ret)
+{
+        struct elf_probe p = { .magic = elf_has_magic(buf, len) };
+        if (!p.magic || len < 20) {
+                *ret = p;
+                return;
+        }
+        uint16_t le = (uint16_t)(buf[18] | buf[19] << 8), be = (uint16_t)(buf[18] << 8 | buf[19]);
+        for (size_t i = 0; i < ELEMENTSOF(kernel_layouts) && !p.machine_known; i++) {
+                if (kernel_layouts[i].machine != (kernel_layouts[i].big_endian ? be : le))
+                        continue;
+                p.machine_known = true;
+                p.big_endian = kernel_layouts[i].big_endian;
+                p.machine = kernel_layouts[i].machine;
+                p.elf_class = kernel_layouts[i].elf_class;
+                if (p.elf_class == 0 &&
+                    (buf[EI_CLASS] == ELFCLASS32 || buf[EI_CLASS] == ELFCLASS64))
+                        p.elf_class = buf[EI_CLASS] == ELFCLASS64 ? 64 : 32;
+                p.layout_known = p.elf_class != 0;
+        }
+        if (!p.machine_known && (buf[EI_CLASS] == ELFCLASS32 || buf[EI_CLASS] == ELFCLASS64) &&
+            (buf[EI_DATA] == ELFDATA2LSB || buf[EI_DATA] == ELFDATA2MSB)) {
+                /* A machine cairn does not know: e_ident is all there is to go by. */
+                p.layout_known = true;
+                p.elf_class = buf[EI_CLASS] == ELFCLASS64 ? 64 : 32;
+                p.big_endian = buf[EI_DATA] == ELFDATA2MSB;
+                p.machine = p.big_endian ? be : le;
+        }
+        if (!p.layout_known) {
+                *ret = p;
+                return;
+        }
+        p.type = p.big_endian ? (uint16_t)(buf[16] << 8 | buf[17])
+                              : (uint16_t)(buf[16] | buf[17] << 8);
+        p.kernel_loadable = p.machine_known && (p.type == ET_EXEC || p.type == ET_DYN);
+
+        if (buf[EI_CLASS] != (p.elf_class == 64 ? ELFCLASS64 : ELFCLASS32))
+                p.ident_odd |= ELF_ODD_CLASS;
+        if (buf[EI_DATA] != (p.big_endian ? ELFDATA2MSB : ELFDATA2LSB))
+                p.ident_odd |= ELF_ODD_DATA;
+        if (buf[EI_VERSION] != EV_CURRENT)
+                p.ident_odd |= ELF_ODD_VERSION;
+        uint8_t osabi = buf[EI_OSABI], abiversion = buf[EI_ABIVERSION];
+        if (osabi != ELFOSABI_SYSV && osabi != ELFOSABI_GNU)
+                p.ident_odd |= ELF_ODD_OSABI;
+        /* glibc's ld.so: 0, or a small version with the GNU OS ABI (unique symbols, ifuncs). */
+        if (abiversion != 0 && !(osabi == ELFOSABI_GNU && abiversion < 8))
+                p.ident_odd |= ELF_ODD_ABIVERSION;
+        for (size_t i = EI_PAD; i < EI_NIDENT; i++)
+                if (buf[i] != 0)
+                        p.ident_odd |= ELF_ODD_PAD;
+        size_t ehsize = p.elf_class == 64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+        if (len >= ehsize) {
+                struct elf_parse e = { .buf = buf, .len = len, .be = p.big_endian };
+                if (rd32(&e, 20) != EV_CURRENT)
+                        p.ident_odd |= ELF_ODD_E_VERSION;
+                if (rd16(&e, p.elf_class == 64 ? 52 : 40) != ehsize)
+                        p.ident_odd |= ELF_ODD_EHSIZE;
+        }
+        *ret = p;
+}
+
+char *elf_ident_odd_describe(const uint8_t *buf, size_t len, const struct elf_probe *p)
+{
+        char *out = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&out, &size);
+        if (!f)
+                return NULL;
+        const char *sep = "";
+        static const struct {
+                unsigned bit;
+                const char *name;
+                unsigned index;
+        } bytes[] = {
+                { ELF_ODD_CLASS, "EI_CLASS", EI_CLASS },
+                { ELF_ODD_DATA, "EI_DATA", EI_DATA },
+                { ELF_ODD_VERSION, "EI_VERSION", EI_VERSION },
+                { ELF_ODD_OSABI, "EI_OSABI", EI_OSABI },
+                { ELF_ODD_ABIVERSION, "EI_ABIVERSION", EI_ABIVERSION },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bytes); i++)
+                if ((p->ident_odd & bytes[i].bit) && len > bytes[i].index) {
+                        fprintf(f, "%s%s %u", sep, bytes[i].name, buf[bytes[i].index]);
+                        sep = ", ";
+                }
+        if (p->ident_odd & ELF_ODD_PAD) {
+                fprintf(f, "%sEI_PAD not zero", sep);
+                sep = ", ";
+        }
+        if (len >= (p->elf_class == 64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr))) {
+                struct elf_parse e = { .buf = buf, .len = len, .be = p->big_endian };
+                if (p->ident_odd & ELF_ODD_E_VERSION) {
+                        fprintf(f, "%se_version %" PRIu32, sep, rd32(&e, 20));
+                        sep = ", ";
+                }
+                if (p->ident_odd & ELF_ODD_EHSIZE)
+                        fprintf(f, "%se_ehsize %u", sep, rd16(&e, p->elf_class == 64 ? 52 : 40));
+        }
+        fprintf(f, " (the kernel ignores these and reads a %u-bit %s-endian file for e_machine %u)",
+                p->elf_class, p->big_endian ? "big" : "little", p->machine);
+        if (fclose(f) != 0) {
+                free(out);
+                return NULL;
+        }
+        return out;
+}
+
 int elf_read(const uint8_t *buf, size_t len, struct elf_info *ret, struct cairn_error *err)
 {
         if (len < EI_NIDENT || !elf_has_magic(buf, len))
                 return fail(err, "no ELF header");
-        struct elf_parse p = { .buf = buf, .len = len };
-        switch (buf[EI_CLASS]) {
-        case ELFCLASS32:
-                p.is64 = false;
-                break;
-        case ELFCLASS64:
-                p.is64 = true;
-                break;
-        default:
-                return fail(err, "unknown EI_CLASS");
-        }
-        switch (buf[EI_DATA]) {
-        case ELFDATA2LSB:
-                p.be = false;
-                break;
-        case ELFDATA2MSB:
-                p.be = true;
-                break;
-        default:
-                return fail(err, "unknown EI_DATA");
-        }
-        if (buf[EI_VERSION] != EV_CURRENT)
-                return fail(err, "unknown EI_VERSION");
+        struct elf_probe probe;
+        elf_probe(buf, len, &probe);
+        if (!probe.layout_known)
+                return fail(err, probe.machine_known
+                                         ? "EI_CLASS is neither 32- nor 64-bit, and this "
+                                           "machine's kernel checks it"
+                                         : "unknown e_machine, and e_ident names no layout");
+        struct elf_parse p = {
+                .buf = buf, .len = len, .be = probe.big_endian, .is64 = probe.elf_class == 64
+        };
 
-        struct elf_info info = {};
+        struct elf_info info = { .ident_odd = probe.ident_odd };
         int r = elf_parse_all(&p, &info, err);
         if (r >= 0 && !info.needed) {
                 info.needed = calloc(1, sizeof(char *));

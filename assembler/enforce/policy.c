@@ -12,60 +12,115 @@
 static const struct policy_rule rules[] = {
         { "CAIRN-BUSYBOX", POLICY_ERROR, S | D, "BusyBox multi-call binary",
           "BusyBox carries a shell and ~300 tools in one file; remove it, or pick the one "
-          "static tool you need as a utility" },
+          "static tool you need as a utility",
+          "content of every file the kernel could run or load: the banner, the multi-call help "
+          "text, \"Usage: busybox\", \"busybox --list\", the sorted applet-name table" },
         { "CAIRN-MULTICALL", POLICY_ERROR, S, "multi-call toolbox (toybox, uutils)",
-          "a multi-call toolbox is a shell-equivalent toolkit; remove it from the image" },
+          "a multi-call toolbox is a shell-equivalent toolkit; remove it from the image",
+          "content: toybox's usage and multicall strings, uutils' multi-call text and sources" },
         { "CAIRN-SHELL", POLICY_ERROR, S, "shell",
           "a shell lets an attacker run anything; prod images run the entrypoint directly, "
-          "remove the shell or limit it to the dev variant" },
+          "remove the shell or limit it to the dev variant",
+          "content markers of bash, dash, mksh, lksh, pdksh, ksh93, zsh, sash, yash, posh, "
+          "fish, tcsh in a file with the ELF magic; or an executable (or a symlink to one) "
+          "named like a shell" },
         { "CAIRN-PKG-MANAGER", POLICY_ERROR, S, "package manager",
           "a package manager installs software at run time; list what the image needs in the "
-          "recipe and leave the manager out" },
-        { "CAIRN-PACKED", POLICY_ERROR, S, "packed executable",
-          "a packed (UPX) executable hides its content from inspection; ship it unpacked, or "
-          "allow its path explicitly" },
+          "recipe and leave the manager out",
+          "content markers of dpkg, apk, rpm, pip; a program linking libapt-pkg or librpm" },
+        { "CAIRN-PACKED", POLICY_ERROR, S, "packed or opaque executable",
+          "a packed executable hides its content from every other rule; ship it unpacked (being "
+          "named or allowed does not waive this)",
+          "UPX's magic (first 4 KiB), info string, stub id or pack header (last 4 KiB); or a file "
+          "with the ELF magic whose bytes are mostly compressed or encrypted (70% of its 4 KiB "
+          "blocks above 7.5 bits per byte), whatever its path" },
+        { "CAIRN-SCAN-INCOMPLETE", POLICY_ERROR, S | D, "content scan incomplete",
+          "cairn did not read all of the file, so no verdict on it is complete; shrink the file "
+          "or split data from code",
+          "a file the kernel could run or load with more data than the scan limit (holes and "
+          "zeros are not counted)",
+          D },
+        { "CAIRN-LOADER", POLICY_WARNING, S, "named program that may run hidden code",
+          "a static scan cannot see code a program decodes at run time; keep cairn-init's "
+          "run-time restrictions on, and check that the program needs this",
+          "a named or allowed program with the symbols memfd_create and fexecve or execveat; or "
+          "a large (1 MiB or more) mostly high-entropy file without exec bit in its directory" },
         { "CAIRN-DYNAMIC", POLICY_ERROR, S, "dynamically linked executable",
           "the strict profile is static-only; use a statically linked build (e.g. the "
-          "package's -static variant)" },
+          "package's -static variant)",
+          "program headers: PT_INTERP, or DT_NEEDED read through DT_STRTAB mapped via PT_LOAD" },
         { "CAIRN-NEEDED-MISSING", POLICY_ERROR, S, "unresolvable DT_NEEDED",
           "a library the program needs is not in the image; add the library or link "
-          "statically" },
+          "statically",
+          "DT_NEEDED searched like ld.so: RPATH/RUNPATH, $ORIGIN, ld.so.conf, default dirs" },
         { "CAIRN-INTERP-MISSING", POLICY_ERROR, S | D, "missing ELF interpreter",
           "the PT_INTERP loader is not in the image, so the program cannot start; add the "
-          "loader or link statically" },
+          "loader or link statically",
+          "PT_INTERP resolved inside the image root" },
         { "CAIRN-SCRIPT-INTERP", POLICY_ERROR, S | D, "missing script interpreter",
           "the #! interpreter is not in the image, so the script cannot run; add it or "
-          "remove the script" },
+          "remove the script",
+          "the #! line (256 bytes, as the kernel reads it) of an executable file; env's PATH" },
         { "CAIRN-SCRIPT-FORBIDDEN", POLICY_ERROR, S, "script run by a forbidden interpreter",
           "the #! interpreter is a shell or toolbox that the profile forbids; rewrite the "
-          "script as a program or move it to the dev variant" },
+          "script as a program or move it to the dev variant",
+          "the content verdict of the file the #! interpreter (through symlinks) resolves to" },
         { "CAIRN-ARCH", POLICY_ERROR, S, "wrong architecture",
           "the ELF file is built for another architecture than the image; pick the package "
-          "or artifact for the recipe's arch" },
+          "or artifact for the recipe's arch",
+          "e_machine and the layout the kernel reads, against the image's architecture" },
         { "CAIRN-SYMLINK-DANGLING", POLICY_ERROR, S, "dangling symlink",
-          "the symlink points at nothing inside the image; remove it or add its target" },
+          "the symlink points at nothing inside the image; remove it or add its target",
+          "the link resolved inside the image root" },
         { "CAIRN-SYMLINK-ESCAPE", POLICY_ERROR, S, "symlink escapes the root",
           "a relative target climbs above /; at run time it resolves outside the image's "
-          "intent, rewrite it as an absolute path inside the image" },
+          "intent, rewrite it as an absolute path inside the image",
+          "the relative target's .. components" },
         { "CAIRN-SYMLINK-FORBIDDEN", POLICY_ERROR, S, "symlink to a forbidden file",
           "the symlink leads to a shell, toolbox or package manager; remove the link (and its "
-          "target)" },
+          "target)",
+          "the content verdict of the file at the end of the chain" },
         { "CAIRN-EXEC-UNLISTED", POLICY_ERROR, S, "executable not on the allow list",
           "every executable must be named by the recipe or match policy allow-executables; "
-          "name it, allow it, or drop its exec bit" },
+          "name it, allow it, or drop its exec bit",
+          "exec bits, or ELF program headers the kernel would run, against the named paths and "
+          "allow-executables globs" },
         { "CAIRN-SETUID", POLICY_ERROR, S | D, "setuid/setgid file",
-          "setuid/setgid bits raise privileges at exec; clear them (mode without 04000/02000)" },
+          "setuid/setgid bits raise privileges at exec; clear them (mode without 04000/02000)",
+          "the mode" },
         { "CAIRN-WORLD-WRITABLE", POLICY_ERROR, S, "world-writable path",
-          "anyone may modify it; remove o+w, or set the sticky bit on directories (1777)" },
+          "anyone may modify it; remove o+w, or set the sticky bit on directories (1777)",
+          "the mode" },
         { "CAIRN-DEVICE", POLICY_ERROR, S | D, "device node",
           "device nodes belong to the runtime, not the image; remove it (the runtime creates "
-          "/dev)" },
+          "/dev)",
+          "the entry type" },
         { "CAIRN-SPECIAL-FILE", POLICY_ERROR, S, "fifo or socket",
-          "fifos and sockets are created by running programs, not shipped; remove it" },
-        { "CAIRN-ELF-MALFORMED", POLICY_WARNING, S, "malformed ELF executable",
-          "an executable starts with the ELF magic but its headers do not parse; the kernel "
-          "may still run it, so cairn cannot vouch for it: rebuild it or drop its exec bit" },
+          "fifos and sockets are created by running programs, not shipped; remove it",
+          "the entry type" },
+        { "CAIRN-ELF-MALFORMED", POLICY_ERROR, S, "malformed or lying ELF header",
+          "the kernel would run or load this file but its header does not parse, or says "
+          "something the kernel ignores; cairn cannot vouch for it: rebuild it or drop it",
+          "the header as binfmt_elf reads it: magic, e_type, e_machine (which fixes class and "
+          "byte order), program headers; e_ident bytes the kernel ignores that no toolchain "
+          "writes. An error for an executable or kernel-loadable file, a warning for a data "
+          "file that only starts with the magic" },
 };
+
+static const char scan_limits[] =
+        "What a static scan cannot see: code that a program decodes, decrypts or downloads at "
+        "run time (a named loader reading an opaque asset, a script fed to an allowed "
+        "interpreter on stdin); markers that exist only in compressed or encrypted form "
+        "(CAIRN-PACKED flags programs that are mostly such data, CAIRN-LOADER the cheap loader "
+        "cases); data past the scan limit (reported as CAIRN-SCAN-INCOMPLETE); files without "
+        "exec bit, ELF magic or #!, which are not scanned for markers. cairn-init's run-time "
+        "restrictions (Landlock: execute only what the image named; seccomp against "
+        "memory-only executables) are the defence for what the scan cannot see.";
+
+const char *policy_scan_limits(void)
+{
+        return scan_limits;
+}
 
 #undef S
 #undef D
@@ -175,14 +230,18 @@ static void format_text(FILE *f, const struct policy_report *r, const char *targ
         (void)policy_report_summary(r, &summary);
         fprintf(f, "%s: %s, %zu entries checked\n", target, summary ? summary : "?", r->n_entries);
         const struct policy_rule *cur = NULL;
+        enum policy_severity shown = POLICY_ERROR;
         for (size_t i = 0; i < r->n_findings; i++) {
                 const struct policy_finding *x = &r->findings[i];
                 if (x->rule != cur) {
                         cur = x->rule;
-                        fprintf(f, "\n%s (%s): %s\n  %s\n", cur->id, severity_name(cur->severity),
+                        fprintf(f, "\n%s (%s): %s\n  %s\n", cur->id, severity_name(x->severity),
                                 cur->title, cur->help);
+                        shown = x->severity;
                 }
                 fprintf(f, "  - %s", x->path);
+                if (x->severity != shown)
+                        fprintf(f, " (%s)", severity_name(x->severity));
                 if (x->evidence && *x->evidence)
                         fprintf(f, ": %s", x->evidence);
                 fputc('\n', f);
@@ -202,7 +261,7 @@ static void format_json(FILE *f, const struct policy_report *r, const char *targ
                 const struct policy_finding *x = &r->findings[i];
                 fprintf(f,
                         "%s\n    {\"rule\": \"%s\", \"severity\": \"%s\", \"path\": ", i ? "," : "",
-                        x->rule->id, severity_name(x->rule->severity));
+                        x->rule->id, severity_name(x->severity));
                 json_write_string(f, x->path);
                 fputs(", \"message\": ", f);
                 json_write_string(f, x->rule->help);
@@ -244,7 +303,7 @@ static void format_sarif(FILE *f, const struct policy_report *r)
                 fprintf(f,
                         "%s\n        {\"ruleId\": \"%s\", \"ruleIndex\": %td, \"level\": "
                         "\"%s\", \"message\": {\"text\": ",
-                        i ? "," : "", x->rule->id, x->rule - all, severity_name(x->rule->severity));
+                        i ? "," : "", x->rule->id, x->rule - all, severity_name(x->severity));
                 json_write_string(f, text ? text : x->rule->help);
                 fputs("}, \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": ",
                       f);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/error.h"
 #include "tree/store.h"
@@ -35,10 +36,14 @@ struct policy_rule {
         unsigned profiles; /* enum policy_profile: where the rule is on by default */
         const char *title; /* short name */
         const char *help;  /* one line: why, and how to fix it */
+        const char *basis; /* what the rule decides on (--list-rules, docs/enforcer.md) */
+        unsigned warn_in;  /* enum policy_profile: where its findings are warnings */
 };
 
 /* Every rule, in a fixed order. */
 const struct policy_rule *policy_rules(size_t *ret_n);
+/* What no rule can see, a paragraph for --list-rules (static). */
+const char *policy_scan_limits(void);
 /* The rule with this id, or NULL. */
 const struct policy_rule *policy_rule_find(const char *id);
 
@@ -58,12 +63,16 @@ struct policy_options {
         size_t n_disabled;
         const char *scan_cache; /* directory remembering content scans by SHA-256 (CACHE/scan),
                                    or NULL */
+        uint64_t scan_limit;    /* bytes of data scanned per file; 0: CONTENT_SCAN_MAX (a lower
+                                   limit is never cached) */
 };
 
 struct policy_finding {
         const struct policy_rule *rule;
-        char *path;     /* owned */
-        char *evidence; /* owned; what was seen, e.g. "DT_NEEDED libc.so.6" */
+        enum policy_severity severity; /* the rule's, or lower for this finding (a data file
+                                          with the ELF magic, a rule warning in this profile) */
+        char *path;                    /* owned */
+        char *evidence;                /* owned; what was seen, e.g. "DT_NEEDED libc.so.6" */
 };
 
 struct policy_report {

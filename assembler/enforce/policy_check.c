@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <elf.h>
 #include <fnmatch.h>
+#include <inttypes.h>
 #include <stdarg.h>
 
 #include "content_scan.h"
@@ -44,9 +45,15 @@ struct file_verdict {
 struct file_class {
         bool classified;
         bool elf_magic;
-        bool is_elf; /* parsed */
+        struct elf_probe probe; /* the header as the kernel reads it */
+        bool is_elf;            /* parsed */
         struct elf_info elf;
+        char *elf_error; /* owned; why the headers did not parse, or NULL */
+        char *elf_odd;   /* owned; the identification bytes that lie, or NULL */
+        bool shebang;    /* starts with #! */
+        bool scanned;    /* the content scan ran */
         struct content_scan scan;
+        bool asset_checked; /* CAIRN-LOADER looked at it as an asset */
         bool script;
         char *interp;     /* owned; #! interpreter */
         char *interp_arg; /* owned; the rest of the #! line, or NULL */
@@ -83,8 +90,8 @@ static bool is_shell_name(const char *path)
         return false;
 }
 
-static _printf_(4, 5) int finding_add(struct checker *c, const char *id, const char *path,
-                                      const char *fmt, ...)
+static _printf_(5, 0) int finding_addv(struct checker *c, const char *id, bool warning,
+                                       const char *path, const char *fmt, va_list ap)
 {
         const struct policy_rule *rule = policy_rule_find(id);
         assert(rule);
@@ -96,12 +103,11 @@ static _printf_(4, 5) int finding_add(struct checker *c, const char *id, const c
         if (GROW(r->findings, c->cap_findings, r->n_findings + 1) < 0)
                 return -ENOMEM;
         struct policy_finding *x = &r->findings[r->n_findings];
-        *x = (struct policy_finding){ .rule = rule };
+        *x = (struct policy_finding){ .rule = rule, .severity = rule->severity };
+        if (warning || (rule->warn_in & c->o->profile))
+                x->severity = POLICY_WARNING;
         x->path = strdup(path);
-        va_list ap;
-        va_start(ap, fmt);
         int n = vasprintf(&x->evidence, fmt, ap);
-        va_end(ap);
         if (!x->path || n < 0) {
                 free(x->path);
                 if (n >= 0)
@@ -109,11 +115,32 @@ static _printf_(4, 5) int finding_add(struct checker *c, const char *id, const c
                 return -ENOMEM;
         }
         r->n_findings++;
-        if (rule->severity == POLICY_ERROR)
+        if (x->severity == POLICY_ERROR)
                 r->n_errors++;
         else
                 r->n_warnings++;
         return 0;
+}
+
+static _printf_(4, 5) int finding_add(struct checker *c, const char *id, const char *path,
+                                      const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = finding_addv(c, id, false, path, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+/* A finding of rule id at warning level whatever the rule's severity, when `warning`. */
+static _printf_(5, 6) int finding_add_sev(struct checker *c, const char *id, bool warning,
+                                          const char *path, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = finding_addv(c, id, warning, path, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 /* The regular file behind e (e itself, or a hardlink's target), or NULL. */
@@ -184,9 +211,16 @@ static const char *package_manager_of(const struct file_class *fc)
 }
 
 /* The one classifier: fc's content (scan, ELF headers) and self's path and mode decide. */
+/* The kernel could run or load it: an exec bit, a parsed ELF file (as before: a library is
+ * loadable too), or a header binfmt_elf would accept even though cairn cannot parse it. */
+static bool file_runnable(const struct file_class *fc, const struct tree_entry *self)
+{
+        return (self->mode & 0111) || fc->is_elf || fc->probe.kernel_loadable;
+}
+
 static struct file_verdict file_verdict(const struct file_class *fc, const struct tree_entry *self)
 {
-        bool executable = (self->mode & 0111) || fc->is_elf;
+        bool executable = file_runnable(fc, self);
         struct file_verdict v = {
                 .named_like_shell = is_shell_name(self->path),
                 .package_manager = package_manager_of(fc),
@@ -196,7 +230,8 @@ static struct file_verdict file_verdict(const struct file_class *fc, const struc
         else if (content_toolbox(&fc->scan)) {
                 v.kind = FILE_TOOLBOX;
                 v.what = content_toolbox(&fc->scan);
-        } else if (fc->is_elf && fc->scan.shell) {
+        } else if (fc->elf_magic && fc->scan.shell) {
+                /* ELF magic, parsed or not: a bash whose header was broken is still bash. */
                 v.kind = FILE_SHELL;
                 v.what = fc->scan.shell;
         } else if (executable && v.named_like_shell)
@@ -229,6 +264,11 @@ static const char *verdict_forbidden(const struct file_verdict *v)
         return NULL;
 }
 
+/*
+ * Classifies the file at idx once. What the content scan sees never depends on the headers:
+ * every file the kernel could execute or load (ELF magic, #!, any exec bit) is scanned,
+ * whether or not its ELF headers parse; the parse only adds what the ELF rules need.
+ */
 static int classify(struct checker *c, size_t idx, struct cairn_error *err)
 {
         struct file_class *fc = &c->classes[idx];
@@ -252,26 +292,41 @@ static int classify(struct checker *c, size_t idx, struct cairn_error *err)
                 return cairn_error_errno(err, -errno, "%s: %m", e->path);
         bool exec_bit = self->mode & 0111;
 
-        if (elf_has_magic(head, (size_t)n)) {
-                fc->elf_magic = true;
-                _cleanup_cairn_error_ struct cairn_error ignore = CAIRN_ERROR_INIT;
-                int r = elf_read_fd(fd, &fc->elf, &ignore);
+        elf_probe(head, (size_t)n, &fc->probe);
+        fc->elf_magic = fc->probe.magic;
+        fc->shebang = n >= 2 && head[0] == '#' && head[1] == '!';
+        if (fc->elf_magic) {
+                _cleanup_cairn_error_ struct cairn_error perr = CAIRN_ERROR_INIT;
+                int r = elf_read_fd(fd, &fc->elf, &perr);
                 if (r == -ENOMEM)
                         return r;
                 fc->is_elf = r >= 0;
-        } else if (n >= 2 && head[0] == '#' && head[1] == '!' && exec_bit) {
+                if (!fc->is_elf) {
+                        fc->elf_error = strdup(perr.n_messages ? perr.messages[0]
+                                                               : "the headers do not parse");
+                        if (!fc->elf_error)
+                                return -ENOMEM;
+                } else if (fc->elf.ident_odd) {
+                        fc->elf_odd = elf_ident_odd_describe(head, (size_t)n, &fc->probe);
+                        if (!fc->elf_odd)
+                                return -ENOMEM;
+                }
+        } else if (fc->shebang && exec_bit) {
                 int r = shebang_parse(head, (size_t)n, fc);
                 if (r < 0)
                         return r;
         }
-        if (fc->is_elf || fc->script) {
+        if (fc->elf_magic || fc->shebang || exec_bit) {
                 char sha1[DIGEST_HEX_MAX], sha256[DIGEST_HEX_MAX];
-                bool hashed =
-                        c->o->scan_cache && store_object_digests(c->s, &e->key, sha1, sha256) >= 0;
-                int r = content_scan_fd_cached(fd, c->o->scan_cache, hashed ? sha256 : NULL,
-                                               &fc->scan);
+                bool hashed = !c->o->scan_limit && c->o->scan_cache &&
+                              store_object_digests(c->s, &e->key, sha1, sha256) >= 0;
+                int r = c->o->scan_limit
+                                ? content_scan_fd_limit(fd, c->o->scan_limit, &fc->scan)
+                                : content_scan_fd_cached(fd, c->o->scan_cache,
+                                                         hashed ? sha256 : NULL, &fc->scan);
                 if (r < 0)
                         return cairn_error_errno(err, r, "%s: %s", e->path, strerror(-r));
+                fc->scanned = true;
         }
         fc->verdict = file_verdict(fc, self);
         return 0;
@@ -526,6 +581,117 @@ static int check_verdict(struct checker *c, const struct tree_entry *e, const st
         return r;
 }
 
+/* CAIRN-PACKED and CAIRN-SCAN-INCOMPLETE: what hides content from every other rule. Named and
+ * allowed files get them too: being named allows a file to exist, it never waives a content
+ * rule. */
+static int check_content_limits(struct checker *c, const struct tree_entry *e,
+                                const struct file_class *fc)
+{
+        int r = 0;
+        bool opaque = fc->elf_magic && content_is_opaque(&fc->scan);
+        if (content_is_packed(&fc->scan) || opaque) {
+                _cleanup_free_ char *ev = content_evidence(&fc->scan), *entropy = NULL;
+                if (!ev)
+                        return -ENOMEM;
+                if (opaque && asprintf(&entropy,
+                                       "%s%u%% of its %" PRIu64 " measured bytes above %.1f bits "
+                                       "per byte (compressed or encrypted)",
+                                       *ev ? ", " : "", content_high_entropy_percent(&fc->scan),
+                                       fc->scan.entropy_bytes, CONTENT_HIGH_ENTROPY) < 0) {
+                        entropy = NULL;
+                        return -ENOMEM;
+                }
+                r = finding_add(c, "CAIRN-PACKED", e->path, "%s%s", ev, entropy ? entropy : "");
+                if (r < 0)
+                        return r;
+        }
+        if (fc->scanned && fc->scan.truncated)
+                r = finding_add(c, "CAIRN-SCAN-INCOMPLETE", e->path,
+                                "scanned %" PRIu64 " bytes of data, the limit is %" PRIu64
+                                " bytes; the rest of its %" PRIu64 " bytes was not read",
+                                fc->scan.scanned,
+                                c->o->scan_limit ? c->o->scan_limit : CONTENT_SCAN_MAX, e->size);
+        return r;
+}
+
+#define LOADER_ASSET_MIN     ((uint64_t)1 << 20) /* bytes: a "large" asset */
+#define LOADER_ASSET_SAMPLES 64                  /* 4 KiB blocks sampled per asset */
+
+/* An asset the program at prog could decode into code: a large non-executable regular file
+ * without ELF magic or #!, mostly high-entropy. */
+static int check_asset(struct checker *c, const struct tree_entry *prog, size_t idx,
+                       struct cairn_error *err)
+{
+        const struct tree_entry *a = tree_at(c->t, idx);
+        struct file_class *ac = &c->classes[idx];
+        if (a->type != TREE_REG || (a->mode & 0111) || a->size < LOADER_ASSET_MIN ||
+            ac->asset_checked)
+                return 0;
+        ac->asset_checked = true;
+        int r = classify(c, idx, err);
+        if (r < 0)
+                return r;
+        if (ac->elf_magic || ac->shebang || ac->probe.kernel_loadable)
+                return 0; /* scanned and judged as a file the kernel runs */
+        _cleanup_close_ int fd = store_open_key(c->s, &a->key);
+        if (fd < 0)
+                return cairn_error_errno(err, fd, "%s: cannot open its content: %s", a->path,
+                                         strerror(-fd));
+        struct content_scan sample;
+        r = content_entropy_sample_fd(fd, a->size, LOADER_ASSET_SAMPLES, &sample);
+        if (r < 0)
+                return cairn_error_errno(err, r, "%s: %s", a->path, strerror(-r));
+        if (!content_is_opaque(&sample))
+                return 0;
+        return finding_add(c, "CAIRN-LOADER", a->path,
+                           "%" PRIu64 " bytes, %u%% of %" PRIu64
+                           " sampled bytes above %.1f bits per byte, beside the allowed "
+                           "program %s: an opaque asset a loader could decode into code",
+                           a->size, content_high_entropy_percent(&sample), sample.entropy_bytes,
+                           CONTENT_HIGH_ENTROPY, prog->path);
+}
+
+/* CAIRN-LOADER: the cheap cases of a named loader that runs code no scan saw. */
+static int check_loader(struct checker *c, const struct tree_entry *e, const struct file_class *fc,
+                        struct cairn_error *err)
+{
+        int r = 0;
+        if (fc->elf_magic && content_memfd_exec(&fc->scan)) {
+                r = finding_add(c, "CAIRN-LOADER", e->path,
+                                "symbols memfd_create and %s: it can execute a program that "
+                                "exists only in memory",
+                                (fc->scan.markers & CONTENT_FEXECVE) ? "fexecve" : "execveat");
+                if (r < 0)
+                        return r;
+        }
+        /* Its directory and below (only the directory itself when it is /). */
+        const char *slash = strrchr(e->path, '/');
+        size_t dlen = slash ? (size_t)(slash - e->path) : 0;
+        size_t start;
+        _cleanup_free_ char *dir = strndup(e->path, dlen);
+        if (!dir)
+                return -ENOMEM;
+        if (dlen == 0)
+                start = 0;
+        else if (tree_index(c->t, dir, &start) < 0)
+                return 0;
+        for (size_t i = start; r >= 0 && i < tree_count(c->t); i++) {
+                const char *p = tree_at(c->t, i)->path;
+                /* strcmp order keeps every path starting with "DIR" together after DIR. */
+                if (dlen > 0 && strncmp(p, dir, dlen) != 0)
+                        break;
+                if (p[dlen] != '/' || (dlen == 0 && strchr(p + 1, '/')))
+                        continue;
+                r = check_asset(c, e, i, err);
+        }
+        return r;
+}
+
+static size_t loader_rule(const struct checker *c)
+{
+        return (size_t)(policy_rule_find("CAIRN-LOADER") - c->rules);
+}
+
 static int check_file(struct checker *c, size_t idx, struct cairn_error *err)
 {
         const struct tree_entry *e = tree_at(c->t, idx);
@@ -543,27 +709,32 @@ static int check_file(struct checker *c, size_t idx, struct cairn_error *err)
                 if (r < 0)
                         return r;
         }
-        bool executable = (e->mode & 0111) || fc->is_elf;
+        bool executable = file_runnable(fc, e);
         bool allowed = is_allowed(c, e);
+        /* Run or loaded by the kernel: an exec bit or a header binfmt_elf accepts. */
+        bool kernel_runs = (e->mode & 0111) || fc->probe.kernel_loadable;
 
         r = check_verdict(c, e, fc);
         if (r < 0)
                 return r;
-        if (content_is_packed(&fc->scan) && !allowed) {
-                _cleanup_free_ char *ev = content_evidence(&fc->scan);
-                if (!ev)
-                        return -ENOMEM;
-                r = finding_add(c, "CAIRN-PACKED", e->path, "%s", ev);
-                if (r < 0)
-                        return r;
-        }
+        r = check_content_limits(c, e, fc);
+        if (r < 0)
+                return r;
         if (fc->is_elf) {
                 r = check_elf(c, e, fc);
                 if (r < 0)
                         return r;
-        } else if (fc->elf_magic && (e->mode & 0111)) {
-                r = finding_add(c, "CAIRN-ELF-MALFORMED", e->path,
-                                "ELF magic, but the headers do not parse");
+        }
+        if (fc->elf_magic && (fc->elf_error || fc->elf_odd)) {
+                /* The kernel would run or load it: cairn must be able to read it as the kernel
+                 * does. A data file that merely starts with the magic is only a warning. */
+                r = finding_add_sev(c, "CAIRN-ELF-MALFORMED", !kernel_runs, e->path, "%s%s%s",
+                                    fc->elf_error ? fc->elf_error : fc->elf_odd,
+                                    kernel_runs ? "" : "; not executable and not loadable",
+                                    !kernel_runs || (e->mode & 0111)
+                                            ? ""
+                                            : "; binfmt_elf would load it (ET_EXEC/ET_DYN for a "
+                                              "known e_machine)");
                 if (r < 0)
                         return r;
         }
@@ -574,10 +745,16 @@ static int check_file(struct checker *c, size_t idx, struct cairn_error *err)
         }
         if (executable && !allowed) {
                 r = finding_add(c, "CAIRN-EXEC-UNLISTED", e->path, "%s, mode %04o",
-                                fc->is_elf   ? elf_link_name(fc->elf.link)
-                                : fc->script ? "script"
-                                             : "executable file",
+                                fc->is_elf      ? elf_link_name(fc->elf.link)
+                                : fc->elf_magic ? "ELF file the kernel would load"
+                                : fc->script    ? "script"
+                                                : "executable file",
                                 e->mode);
+                if (r < 0)
+                        return r;
+        }
+        if (executable && allowed && (e->mode & 0111) && c->enabled[loader_rule(c)]) {
+                r = check_loader(c, e, fc, err);
                 if (r < 0)
                         return r;
         }
@@ -650,6 +827,8 @@ static void checker_done(struct checker *c)
 {
         for (size_t i = 0; c->classes && i < tree_count(c->t); i++) {
                 elf_info_clear(&c->classes[i].elf);
+                free(c->classes[i].elf_error);
+                free(c->classes[i].elf_odd);
                 free(c->classes[i].interp);
                 free(c->classes[i].interp_arg);
         }

@@ -256,9 +256,15 @@ static int tar_read(const char *file, struct store *store, struct tree *t,
                                                        "%s: member '%s': hardlink to '%s', "
                                                        "which is not an earlier file",
                                                        file, name, hardlink);
+                        /* One inode: the link has its target's mode and owner, whatever its
+                         * own header says (that is what extraction gives, and what a
+                         * directory of the same image shows). */
                         e.type = TREE_REG;
                         e.key = x->key;
                         e.size = x->size;
+                        e.mode = x->mode;
+                        e.uid = x->uid;
+                        e.gid = x->gid;
                 } else {
                         switch (archive_entry_filetype(ae)) {
                         case AE_IFREG: {
@@ -271,17 +277,37 @@ static int tar_read(const char *file, struct store *store, struct tree *t,
                                 size_t len;
                                 la_int64_t off;
                                 int dr;
+                                /* Sparse members (GNU, pax) come as blocks at offsets: the
+                                 * gaps are zeros, as on extraction, so a tar gives the same
+                                 * bytes as the directory it was made from. */
+                                uint64_t at = 0;
                                 while ((dr = archive_read_data_block(a, &buf, &len, &off)) ==
                                        ARCHIVE_OK) {
-                                        r = store_writer_write(w, buf, len, err);
+                                        if (off < 0 || (uint64_t)off < at)
+                                                return cairn_error_add(
+                                                        err, CAIRN_EXIT_USAGE, -EINVAL,
+                                                        "%s: %s: data blocks out of order", file,
+                                                        path);
+                                        r = store_writer_write_zeros(w, (uint64_t)off - at, err);
+                                        if (r >= 0)
+                                                r = store_writer_write(w, buf, len, err);
                                         if (r < 0)
                                                 return cairn_error_wrap(err, r, "%s: %s", file,
                                                                         path);
+                                        at = (uint64_t)off + len;
                                 }
                                 if (dr != ARCHIVE_EOF)
                                         return cairn_error_add(err, CAIRN_EXIT_IO, -EIO,
                                                                "%s: %s: %s", file, path,
                                                                archive_error_string(a));
+                                la_int64_t size = archive_entry_size(ae);
+                                if (archive_entry_size_is_set(ae) && size > 0 &&
+                                    (uint64_t)size > at) {
+                                        r = store_writer_write_zeros(w, (uint64_t)size - at, err);
+                                        if (r < 0)
+                                                return cairn_error_wrap(err, r, "%s: %s", file,
+                                                                        path);
+                                }
                                 r = store_writer_commit(steal_pointer(&w), &e.key, &e.size, err);
                                 if (r < 0)
                                         return r;

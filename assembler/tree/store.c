@@ -125,6 +125,25 @@ int store_writer_new(struct store *s, uint64_t max_size, struct store_writer **r
         return 0;
 }
 
+#define HOLE_BLOCK 4096 /* all-zero blocks this size, at this alignment, become holes */
+
+static bool block_is_zero(const uint8_t *p, size_t n)
+{
+        return p[0] == 0 && memcmp(p, p + 1, n - 1) == 0;
+}
+
+static int writer_skip(struct store_writer *w, uint64_t n, struct cairn_error *err)
+{
+        if (n > INT64_MAX || lseek(w->fd, (off_t)n, SEEK_CUR) < 0)
+                return cairn_error_errno(err, -errno, "%s: writing object: %m", w->store->dir);
+        return 0;
+}
+
+/*
+ * Objects keep zeros as holes: an aligned all-zero block is skipped instead of written, so a
+ * sparse file (a program moved past a gigabyte of nothing) costs its data, not its size, on
+ * disk and to the enforcer's scan (SEEK_DATA). The bytes read back are the same.
+ */
 int store_writer_write(struct store_writer *w, const void *buf, size_t len, struct cairn_error *err)
 {
         if (len > w->max_size - w->size || w->size + len > w->max_size)
@@ -133,11 +152,49 @@ int store_writer_write(struct store_writer *w, const void *buf, size_t len, stru
                                        (unsigned long long)w->max_size);
         if (XXH3_128bits_update(w->hash, buf, len) != XXH_OK)
                 return -EIO;
-        int r = write_all(w->fd, buf, len);
+        const uint8_t *p = buf;
+        size_t i = 0, run = 0; /* p[run..i) is still to be written */
+        while (i < len) {
+                size_t blk = HOLE_BLOCK - (size_t)((w->size + i) % HOLE_BLOCK);
+                if (blk > len - i)
+                        blk = len - i;
+                if (blk == HOLE_BLOCK && block_is_zero(p + i, blk)) {
+                        int r = write_all(w->fd, p + run, i - run);
+                        if (r < 0)
+                                return cairn_error_errno(err, r, "%s: writing object: %s",
+                                                         w->store->dir, strerror(-r));
+                        r = writer_skip(w, blk, err);
+                        if (r < 0)
+                                return r;
+                        run = i + blk;
+                }
+                i += blk;
+        }
+        int r = write_all(w->fd, p + run, len - run);
         if (r < 0)
                 return cairn_error_errno(err, r, "%s: writing object: %s", w->store->dir,
                                          strerror(-r));
         w->size += len;
+        return 0;
+}
+
+int store_writer_write_zeros(struct store_writer *w, uint64_t n, struct cairn_error *err)
+{
+        if (n > w->max_size - w->size)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EFBIG,
+                                       "object larger than the limit of %llu bytes",
+                                       (unsigned long long)w->max_size);
+        static const uint8_t zeros[64 * 1024];
+        for (uint64_t left = n; left > 0;) {
+                size_t k = left < sizeof(zeros) ? (size_t)left : sizeof(zeros);
+                if (XXH3_128bits_update(w->hash, zeros, k) != XXH_OK)
+                        return -EIO;
+                left -= k;
+        }
+        int r = writer_skip(w, n, err);
+        if (r < 0)
+                return r;
+        w->size += n;
         return 0;
 }
 
@@ -162,6 +219,9 @@ int store_writer_commit(struct store_writer *w, struct store_key *ret_key, uint6
         if (fstatat(w->store->dirfd, name, &st, 0) == 0 && (uint64_t)st.st_size == w->size) {
                 /* Already stored: content addressing makes the existing object identical. */
         } else {
+                /* A trailing hole was skipped, not written: the size comes from here. */
+                if (w->size > INT64_MAX || ftruncate(w->fd, (off_t)w->size) < 0)
+                        return cairn_error_errno(err, -errno, "%s: %m", w->store->dir);
                 if (fchmod(w->fd, 0444) < 0)
                         return cairn_error_errno(err, -errno, "%s: %m", w->store->dir);
                 if (renameat(w->store->dirfd, w->tmpname, w->store->dirfd, name) < 0)
@@ -191,6 +251,51 @@ void store_writer_free(struct store_writer *w)
         errno = saved;
 }
 
+/* Copies fd from its offset to its end; holes (SEEK_DATA/SEEK_HOLE) are hashed as zeros, never
+ * read. Returns the number of bytes consumed, or -errno. */
+static int copy_sparse(struct store_writer *w, int fd, uint8_t *buf, size_t bufsize,
+                       struct cairn_error *err)
+{
+        struct stat st;
+        off_t pos = lseek(fd, 0, SEEK_CUR);
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || pos < 0)
+                return 1; /* not a regular file: plain reads */
+        while (pos < st.st_size) {
+                off_t data = lseek(fd, pos, SEEK_DATA);
+                if (data < 0 && errno == ENXIO)
+                        data = st.st_size; /* only a hole is left */
+                else if (data < 0)
+                        return pos == 0 ? 1 : cairn_error_errno(err, -errno, "seeking: %m");
+                if (data > st.st_size)
+                        data = st.st_size;
+                int r = store_writer_write_zeros(w, (uint64_t)(data - pos), err);
+                if (r < 0)
+                        return r;
+                pos = data;
+                if (pos >= st.st_size)
+                        break;
+                off_t hole = lseek(fd, pos, SEEK_HOLE);
+                if (hole < 0 || hole > st.st_size)
+                        hole = st.st_size;
+                while (pos < hole) {
+                        size_t want =
+                                (uint64_t)(hole - pos) < bufsize ? (size_t)(hole - pos) : bufsize;
+                        ssize_t n = pread(fd, buf, want, pos);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n < 0)
+                                return cairn_error_errno(err, -errno, "reading: %m");
+                        if (n == 0)
+                                return 0; /* shrank while read: what was there is stored */
+                        r = store_writer_write(w, buf, (size_t)n, err);
+                        if (r < 0)
+                                return r;
+                        pos += n;
+                }
+        }
+        return 0;
+}
+
 int store_put_fd(struct store *s, int fd, uint64_t max_size, struct store_key *ret_key,
                  uint64_t *ret_size, struct cairn_error *err)
 {
@@ -201,7 +306,10 @@ int store_put_fd(struct store *s, int fd, uint64_t max_size, struct store_key *r
         _cleanup_free_ uint8_t *buf = malloc(128 * 1024);
         if (!buf)
                 return -ENOMEM;
-        for (;;) {
+        r = copy_sparse(w, fd, buf, 128 * 1024, err);
+        if (r < 0)
+                return r;
+        for (; r > 0;) { /* not seekable: read to the end */
                 ssize_t n = read_retry(fd, buf, 128 * 1024);
                 if (n < 0)
                         return cairn_error_errno(err, (int)n, "reading: %s", strerror((int)-n));
@@ -210,6 +318,7 @@ int store_put_fd(struct store *s, int fd, uint64_t max_size, struct store_key *r
                 r = store_writer_write(w, buf, (size_t)n, err);
                 if (r < 0)
                         return r;
+                r = 1;
         }
         return store_writer_commit(steal_pointer(&w), ret_key, ret_size, err);
 }

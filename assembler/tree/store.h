@@ -7,7 +7,8 @@
  * a temporary file in DIR and renamed into place, so concurrent writers of the same content
  * never expose a half-written object. Objects are read-only (0444) once stored.
  *
- * The store's location never influences outputs: only keys and bytes are used.
+ * The store's location never influences outputs: only keys and bytes are used. Aligned 4 KiB
+ * runs of zeros are stored as holes (the bytes read back are the same).
  */
 #pragma once
 
@@ -43,6 +44,8 @@ int store_writer_new(struct store *s, uint64_t max_size, struct store_writer **r
                      struct cairn_error *err);
 int store_writer_write(struct store_writer *w, const void *buf, size_t len,
                        struct cairn_error *err);
+/* n zero bytes (a hole in a sparse input): hashed, but not written. */
+int store_writer_write_zeros(struct store_writer *w, uint64_t n, struct cairn_error *err);
 /* Stores the object; on success writes the key and size. Frees w in every case. */
 int store_writer_commit(struct store_writer *w, struct store_key *ret_key, uint64_t *ret_size,
                         struct cairn_error *err);
@@ -50,7 +53,8 @@ void store_writer_free(struct store_writer *w);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct store_writer *, store_writer_free)
 #define _cleanup_store_writer_ _cleanup_(store_writer_freep)
 
-/* Copies all of fd (from its current offset) into the store. */
+/* Copies all of fd (from its current offset) into the store; a regular file's holes are hashed as
+ * zeros and stored as holes, never read. */
 int store_put_fd(struct store *s, int fd, uint64_t max_size, struct store_key *ret_key,
                  uint64_t *ret_size, struct cairn_error *err);
 int store_put_buf(struct store *s, const void *buf, size_t len, struct store_key *ret_key,

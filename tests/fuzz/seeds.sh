@@ -33,6 +33,44 @@ seed_elf() {
   done
   printf 'BusyBox v1.36.1\0BusyBox is a multi-call binary\0[\0[[\0acpid\0ash\0' >"$corpus/markers"
   printf '#!/bin/sh\n' >"$corpus/script"
+  seed_elf_evasions "$corpus"
+}
+
+# The enforcer's evasion paths (issue 16): identification bytes the kernel ignores set to odd
+# values, program headers cut off, UPX's magic at the start and its pack header at the end, a
+# mostly compressed program, the memfd_create + fexecve symbols, markers split so that the
+# fuzz target's hole falls between them.
+seed_elf_evasions() {
+  local corpus=$1 base
+  base=$corpus/dynamic
+  [[ -f $corpus/tiny-static ]] && base=$corpus/tiny-static
+  python3 - "$base" "$corpus" <<'PY'
+import os, struct, sys, zlib
+base, out = sys.argv[1:3]
+b = open(base, "rb").read()
+def put(name, data):
+    open(os.path.join(out, name), "wb").write(data)
+for name, off, val, width in [("class0", 4, 0, 1), ("class32", 4, 1, 1), ("data-big", 5, 2, 1),
+                              ("version0", 6, 0, 1), ("osabi", 7, 0x61, 1), ("abiver", 8, 0x80, 1),
+                              ("pad", 9, 1, 1), ("e-version0", 20, 0, 4), ("ehsize0", 52, 0, 2),
+                              ("phoff-past-eof", 32, len(b) + 64, 8), ("phnum-big", 56, 0xfff0, 2)]:
+    x = bytearray(b)
+    x[off:off + width] = val.to_bytes(width, "little")
+    put("evade-" + name, bytes(x))
+# The same header on other machines: s390 (the kernel checks EI_CLASS), ppc64 big-endian.
+x = bytearray(b[:64]); x[18:20] = (22).to_bytes(2, "big"); x[4] = 0; put("evade-s390-class0", bytes(x))
+x = bytearray(b[:64]); x[18:20] = (21).to_bytes(2, "big"); put("evade-ppc64-be", bytes(x))
+phoff, = struct.unpack_from("<Q", b, 32)
+phentsize, phnum = struct.unpack_from("<HH", b, 54)
+head = b[:phoff + phnum * phentsize]
+packed = head + struct.pack("<I", 1) + b"UPX!" + zlib.compress(b * 8, 9) + b"UPX!" + bytes(28)
+put("upx", packed)
+put("upx-nomagic", packed.replace(b"UPX!", bytes(4)))
+put("upx-id", b + b"\0$Id: UPX 4.02 Copyright (C) 1996-2023 the UPX Team. All Rights Reserved. $\0")
+put("memfd-fexecve", b + b"\0memfd_create\0fexecve\0execveat\0GLIBC_2.27\0")
+half = b"\0BusyBox is a multi-call binary\0"
+put("split-marker", b"A" * (4096 - 12) + half + b"B" * 4096)
+PY
 }
 
 seed_recipe() {
