@@ -3,18 +3,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <linux/capability.h>
-#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/fanotify.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -25,18 +20,22 @@
 #include "tree/tree.h"
 
 /*
- * Records on the result pipe, child to caller: one tag byte, then a NUL-terminated payload.
+ * Records on the result pipe, supervisor to caller: one tag byte, then a NUL-terminated
+ * payload.
  *   'C' 'M' 'D' + 'd'|'f' + PATH   a write (created, modified, deleted; directory or not)
  *   'R' + PATH                     a file opened (--reads)
  *   'S' + "STATUS TIMEDOUT KILLED INTERRUPTED TRUNCATED"   how the program ended
- *   'E' + "ERRNO MESSAGE"          the sandbox could not be built or the program not started
+ *   'E' + "ERRNO MESSAGE"          the sandbox could not be set up or the container not started
  */
 #define RECORD_MAX (TREE_PATH_MAX + 8)
 
 #define DEFAULT_GRACE_MS 2000
 #define DEFAULT_TMPFS_MB 1024
-
-extern char **environ;
+/* How long runc may take to create and to start the container, and to delete it. */
+#define SETUP_TIMEOUT_MS  60000
+#define DELETE_TIMEOUT_MS 20000
+/* runc and its children run with this environment only. */
+#define RUNTIME_PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static void record_send(int fd, char tag, const char *payload)
 {
@@ -63,202 +62,98 @@ _printf_(3, 4) static void record_error(int fd, int code, const char *fmt, ...)
 
 int sandbox_check_privileges(struct cairn_error *err)
 {
-        if (geteuid() == 0)
-                return 0;
-        _cleanup_free_ char *clone = NULL, *max = NULL;
+        _cleanup_free_ char *max = NULL;
         size_t len;
-        bool userns = true;
-        if (read_file_bounded("/proc/sys/kernel/unprivileged_userns_clone", 64, &clone, &len) >=
-                    0 &&
-            clone[0] == '0')
-                userns = false;
-        if (read_file_bounded("/proc/sys/user/max_user_namespaces", 64, &max, &len) >= 0 &&
-            max[0] == '0')
-                userns = false;
-        return cairn_error_add(err, CAIRN_EXIT_IO, -EPERM,
-                               "cairn profile must run as root: it mounts an overlay and creates "
-                               "mount, PID and network namespaces. Unprivileged user namespaces "
-                               "are %s on this machine, but cairn does not use them yet; run it "
-                               "with sudo",
-                               userns ? "enabled" : "disabled");
-}
-
-/* ---- PID 1 of the new namespace ---------------------------------------------------------- */
-
-/*
- * Docker's default capability set without CAP_MKNOD: there is no device cgroup here, so a
- * device node made inside could reach the host's disks.
- */
-static bool cap_kept(int cap)
-{
-        static const int kept[] = {
-                CAP_CHOWN,       CAP_DAC_OVERRIDE,     CAP_FSETID,     CAP_FOWNER,
-                CAP_NET_RAW,     CAP_SETGID,           CAP_SETUID,     CAP_SETFCAP,
-                CAP_SETPCAP,     CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL,
-                CAP_AUDIT_WRITE,
-        };
-        for (size_t i = 0; i < ELEMENTSOF(kept); i++)
-                if (kept[i] == cap)
-                        return true;
-        return false;
-}
-
-/* A mount point inside the new root: refuses symlinks (they would resolve on the host). */
-static int mountpoint_prepare(int rootfd, const char *name, bool dir)
-{
-        struct stat st;
-        if (fstatat(rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-                if (dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode))
-                        return 0;
-                return -ENOTDIR;
-        }
-        if (errno != ENOENT)
-                return -errno;
-        if (dir)
-                return mkdirat(rootfd, name, 0755) < 0 ? -errno : 0;
-        int fd = openat(rootfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return -errno;
-        close(fd);
+        bool userns =
+                !(read_file_bounded("/proc/sys/user/max_user_namespaces", 64, &max, &len) >= 0 &&
+                  max[0] == '0');
+        if (geteuid() != 0)
+                return cairn_error_add(err, CAIRN_EXIT_IO, -EPERM,
+                                       "cairn profile must run as root: it mounts the overlay the "
+                                       "container runs on, watches it with fanotify and has runc "
+                                       "map the image's ids into a user namespace; run it with "
+                                       "sudo");
+        if (!userns)
+                return cairn_error_add(err, CAIRN_EXIT_IO, -EPERM,
+                                       "cairn profile runs the image in a user namespace, and "
+                                       "user namespaces are disabled here "
+                                       "(user.max_user_namespaces = 0)");
         return 0;
 }
 
-static int setup_dev(const char *merged, int result_fd)
+int sandbox_find_runtime(const char *name, char **ret, struct cairn_error *err)
 {
-        _cleanup_free_ char *dev = NULL;
-        if (asprintf(&dev, "%s/dev", merged) < 0)
+        if (!name || !*name)
+                name = SANDBOX_RUNTIME;
+        if (strchr(name, '/')) {
+                char *abs = realpath(name, NULL);
+                if (!abs || access(abs, X_OK) < 0) {
+                        free(abs);
+                        return cairn_error_add(err, CAIRN_EXIT_IO, -ENOENT,
+                                               "%s: the OCI runtime is not an executable file",
+                                               name);
+                }
+                *ret = abs;
+                return 0;
+        }
+        const char *path = getenv("PATH");
+        _cleanup_free_ char *dirs = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+        if (!dirs)
                 return -ENOMEM;
-        if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=0755,size=65536k") < 0)
-                return -errno;
-        _cleanup_close_ int devfd = open(dev, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (devfd < 0)
-                return -errno;
-        static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
-        for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
-                int r = mountpoint_prepare(devfd, nodes[i], false);
-                if (r < 0)
-                        return r;
-                _cleanup_free_ char *src = NULL, *dst = NULL;
-                if (asprintf(&src, "/dev/%s", nodes[i]) < 0 ||
-                    asprintf(&dst, "%s/%s", dev, nodes[i]) < 0)
+        for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d;
+             d = strtok_r(NULL, ":", &save)) {
+                if (d[0] != '/')
+                        continue; /* a relative PATH entry depends on the working directory */
+                _cleanup_free_ char *candidate = NULL;
+                if (asprintf(&candidate, "%s/%s", d, name) < 0)
                         return -ENOMEM;
-                if (mount(src, dst, NULL, MS_BIND, NULL) < 0) {
-                        int e = errno;
-                        record_error(result_fd, e, "bind-mounting %s: %s", src, strerror(e));
-                        _exit(125);
+                struct stat st;
+                if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode) &&
+                    access(candidate, X_OK) == 0) {
+                        *ret = steal_pointer(&candidate);
+                        return 0;
                 }
         }
-        if (mkdirat(devfd, "shm", 01777) < 0 || mkdirat(devfd, "pts", 0755) < 0)
-                return -errno;
-        _cleanup_free_ char *shm = NULL;
-        if (asprintf(&shm, "%s/shm", dev) < 0)
-                return -ENOMEM;
-        if (mount("shm", shm, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=65536k") < 0)
-                return -errno;
-        static const char *const links[][2] = {
-                { "/proc/self/fd", "fd" },       { "/proc/self/fd/0", "stdin" },
-                { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
-                { "/proc/kcore", "core" },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(links); i++)
-                if (symlinkat(links[i][0], devfd, links[i][1]) < 0)
-                        return -errno;
-        return 0;
+        return cairn_error_add(err, CAIRN_EXIT_IO, -ENOENT,
+                               "%s: the OCI runtime is not installed (not in PATH); cairn profile "
+                               "runs the image under it: apt-get install %s",
+                               name, streq(name, "crun") ? "crun" : "runc");
 }
 
-static void child_fail(int fd, int code, const char *what)
+void sandbox_cgroup_controllers(bool *ret_pids, bool *ret_memory)
 {
-        record_error(fd, code, "%s: %s", what, strerror(code < 0 ? -code : code));
-        _exit(125);
-}
-
-_Noreturn static void child_run(const struct sandbox_options *o, const char *scratch, int result_fd)
-{
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-                child_fail(result_fd, errno, "prctl");
-        if (unshare(CLONE_NEWNS) < 0)
-                child_fail(result_fd, errno, "unshare(mount)");
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                child_fail(result_fd, errno, "making / private");
-
-        /* The overlay is the supervisor's mount, copied into this namespace by unshare. */
-        _cleanup_free_ char *merged = NULL;
-        if (asprintf(&merged, "%s/merged", scratch) < 0)
-                child_fail(result_fd, ENOMEM, "setup");
-
-        _cleanup_close_ int rootfd = open(merged, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (rootfd < 0)
-                child_fail(result_fd, errno, merged);
-        int r = mountpoint_prepare(rootfd, "proc", true);
-        if (r < 0)
-                child_fail(result_fd, r, "/proc in the image");
-        r = mountpoint_prepare(rootfd, "dev", true);
-        if (r < 0)
-                child_fail(result_fd, r, "/dev in the image");
-        _cleanup_free_ char *proc = NULL;
-        if (asprintf(&proc, "%s/proc", merged) < 0)
-                child_fail(result_fd, ENOMEM, "setup");
-        if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-                child_fail(result_fd, errno, "mounting /proc");
-        r = setup_dev(merged, result_fd);
-        if (r < 0)
-                child_fail(result_fd, r, "setting up /dev");
-
-        int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0)
-                child_fail(result_fd, errno, "/dev/null");
-        if (o->stdout_to_stderr && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-                child_fail(result_fd, errno, "stdout");
-
-        /* pivot_root(".", "."): the old root ends up on top and is detached right away. */
-        if (fchdir(rootfd) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
-                child_fail(result_fd, errno, "pivot_root");
-        if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-                child_fail(result_fd, errno, "detaching the old root");
-
-        for (int cap = 0; cap <= 63; cap++)
-                if (!cap_kept(cap) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-                        child_fail(result_fd, errno, "dropping capabilities");
-        gid_t gid = o->gid;
-        if (setgroups(1, &gid) < 0 || setresgid(o->gid, o->gid, o->gid) < 0 ||
-            setresuid(o->uid, o->uid, o->uid) < 0)
-                child_fail(result_fd, errno, "switching to the recipe's user");
-        const char *workdir = o->workdir ? o->workdir : "/";
-        if (chdir(workdir) < 0) {
-                int e = errno;
-                record_error(result_fd, e, "workdir %s: %s", workdir, strerror(e));
-                _exit(125);
+        bool pids = false, memory = false;
+        _cleanup_free_ char *text = NULL, *ctrl = NULL;
+        size_t len;
+        if (read_file_bounded("/proc/self/cgroup", 1 << 16, &text, &len) >= 0) {
+                /* cgroup v1: "ID:CONTROLLERS:PATH", one line per hierarchy. */
+                for (char *save = NULL, *l = strtok_r(text, "\n", &save); l;
+                     l = strtok_r(NULL, "\n", &save)) {
+                        char *c = strchr(l, ':');
+                        char *e = c ? strchr(c + 1, ':') : NULL;
+                        if (!e)
+                                continue;
+                        *e = '\0';
+                        for (char *s2 = NULL, *n = strtok_r(c + 1, ",", &s2); n;
+                             n = strtok_r(NULL, ",", &s2)) {
+                                pids |= streq(n, "pids");
+                                memory |= streq(n, "memory");
+                        }
+                }
         }
-
-        /* Signal mask and dispositions survive execve: give the program a clean slate. */
-        for (int sig = 1; sig < NSIG; sig++)
-                (void)signal(sig, SIG_DFL);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        (void)syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
-
-        environ = (char **)o->envp;
-        execvp(o->argv[0], o->argv);
-        int e = errno;
-        record_error(result_fd, e, "%s: cannot execute: %s", o->argv[0], strerror(e));
-        _exit(e == ENOENT ? 127 : 126);
+        /* cgroup v2: the controllers the root offers (a v2-only machine has no v1 lines). */
+        if (read_file_bounded("/sys/fs/cgroup/cgroup.controllers", 4096, &ctrl, &len) >= 0) {
+                for (char *s2 = NULL, *n = strtok_r(ctrl, " \n", &s2); n;
+                     n = strtok_r(NULL, " \n", &s2)) {
+                        pids |= streq(n, "pids");
+                        memory |= streq(n, "memory");
+                }
+        }
+        *ret_pids = pids;
+        *ret_memory = memory;
 }
 
-/* ---- the supervisor ---------------------------------------------------------------------- */
-
-static int lo_up(void)
-{
-        _cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (s < 0)
-                return -errno;
-        struct ifreq ifr = { 0 };
-        strcpy(ifr.ifr_name, "lo");
-        if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-                return -errno;
-        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-        return ioctl(s, SIOCSIFFLAGS, &ifr) < 0 ? -errno : 0;
-}
+/* ---- reading the upper directory --------------------------------------------------------- */
 
 struct walk {
         int result_fd;
@@ -304,8 +199,8 @@ static size_t walk_upper(struct walk *w, int upfd, int lowfd, const char *path)
                 const char *name = de->d_name;
                 if (streq(name, ".") || streq(name, ".."))
                         continue;
-                /* The sandbox's own mount points: what lands there is on proc or tmpfs. */
-                if (!*path && (streq(name, "proc") || streq(name, "dev")))
+                /* The runtime's mount points: what lands there is on proc, sysfs or tmpfs. */
+                if (!*path && (streq(name, "proc") || streq(name, "dev") || streq(name, "sys")))
                         continue;
                 _cleanup_free_ char *child = NULL;
                 if (asprintf(&child, "%s/%s", path, name) < 0 || strlen(child) >= TREE_PATH_MAX)
@@ -362,174 +257,473 @@ static size_t walk_upper(struct walk *w, int upfd, int lowfd, const char *path)
         return reported;
 }
 
-struct supervisor_watch {
-        int fan; /* fanotify descriptor, or -1 without --reads */
-        struct readset *reads;
-        const char *prefix; /* the overlay's mount point */
+/* ---- the supervisor: PID 1 of its own pid namespace ---------------------------------------- */
+
+/* Copies the container's output to stderr; escapes control characters (C0 but tab and
+ * newline, DEL, and the C1 range U+0080-U+009F in UTF-8) when stderr is a terminal, so the
+ * program cannot drive the terminal cairn runs in. */
+struct output {
+        int fd; /* the pipe's read end, or -1 once at EOF */
+        bool escape;
+        bool held_c2; /* the last chunk ended with 0xc2 */
 };
 
-static int supervisor_wait(pid_t child, const struct sandbox_options *o,
-                           const struct supervisor_watch *watch, int *ret_status, bool *timed_out,
-                           bool *killed, bool *interrupted)
+static void output_write(struct output *o, const unsigned char *p, size_t n)
 {
+        if (!o->escape) {
+                (void)write_all(STDERR_FILENO, p, n);
+                return;
+        }
+        char buf[4 * 4096 + 8];
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = p[i];
+                if (o->held_c2) {
+                        o->held_c2 = false;
+                        if (c >= 0x80 && c <= 0x9f) {
+                                k += (size_t)snprintf(buf + k, sizeof(buf) - k, "\\xc2\\x%02x", c);
+                                continue;
+                        }
+                        buf[k++] = (char)0xc2;
+                }
+                if (c == 0xc2) {
+                        o->held_c2 = true;
+                } else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+                        k += (size_t)snprintf(buf + k, sizeof(buf) - k, "\\x%02x", c);
+                } else {
+                        buf[k++] = (char)c;
+                }
+                if (k > sizeof(buf) - 16) {
+                        (void)write_all(STDERR_FILENO, buf, k);
+                        k = 0;
+                }
+        }
+        (void)write_all(STDERR_FILENO, buf, k);
+}
+
+/* Reads what is available (the fd is non-blocking); closes it at EOF. */
+static void output_pump(struct output *o)
+{
+        unsigned char buf[4096];
+        while (o->fd >= 0) {
+                ssize_t n = read(o->fd, buf, sizeof(buf));
+                if (n > 0) {
+                        output_write(o, buf, (size_t)n);
+                        continue;
+                }
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                        return;
+                if (o->held_c2) {
+                        o->held_c2 = false;
+                        (void)write_all(STDERR_FILENO, "\xc2", 1);
+                }
+                closep(&o->fd);
+        }
+}
+
+#define SPAWN_STDERR  (-1) /* spawn(): stdout and stderr go to the supervisor's stderr */
+#define SPAWN_DEVNULL (-2) /* ... to /dev/null */
+
+/*
+ * Starts argv (argv[0] absolute) with stdin /dev/null and stdout, stderr on out (or
+ * SPAWN_STDERR, SPAWN_DEVNULL), in a new session, with a clean signal state, no other descriptor and
+ * RUNTIME_PATH_ENV as its whole environment. Returns the pid or -errno.
+ */
+static pid_t spawn(char *const *argv, int out)
+{
+        pid_t pid = fork();
+        if (pid != 0)
+                return pid < 0 ? -errno : pid;
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+        (void)setsid();
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (out == SPAWN_DEVNULL)
+                out = null;
+        if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
+            (out >= 0 && (dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)) ||
+            (out < 0 && dup2(STDERR_FILENO, STDOUT_FILENO) < 0))
+                _exit(126);
+        (void)syscall(SYS_close_range, 3U, ~0U, 0U);
+        for (int sig = 1; sig < NSIG; sig++)
+                (void)signal(sig, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        char *envp[] = { RUNTIME_PATH_ENV, NULL };
+        execve(argv[0], argv, envp);
+        _exit(127);
+}
+
+/* In the supervisor's own mount namespace: a private tmpfs over the host's /tmp holds the
+ * upper layer, the bundle (the overlay is its rootfs) and runc's state. */
+#define SCRATCH "/tmp"
+#define BUNDLE  SCRATCH "/bundle"
+#define MERGED  BUNDLE "/rootfs"
+#define STATE   SCRATCH "/state"
+#define PIDFILE SCRATCH "/pid"
+
+struct supervisor {
+        const struct sandbox_options *o;
+        int result_fd;
+        int lowfd;    /* the lower layer */
+        bool mounted; /* the private tmpfs is mounted */
+        int sfd, tfd, fan;
+        struct output out;
+        struct readset reads;
+        pid_t container; /* the container's init, once known */
+        bool container_reaped;
+        int container_status;
+        bool caller_gone, interrupted, timed_out, killed;
+};
+
+enum wait_end {
+        WAIT_EXITED,  /* the process ended; *ret_status holds how */
+        WAIT_TIMEOUT, /* the timer fired first (setup phases) */
+        WAIT_STOP,    /* a signal to cairn, or cairn died */
+        WAIT_ERROR,
+};
+
+/*
+ * Waits for pid, reaping every other child meanwhile (this is PID 1), copying output and
+ * draining fanotify. timeout_ms > 0 arms the timer; with duration, the timer is the run's
+ * --duration: SIGTERM at the end, SIGKILL after the grace period, and waiting goes on. A
+ * signal to cairn or cairn's death ends the wait (WAIT_STOP) once; the cleanup that follows
+ * waits on regardless.
+ */
+static enum wait_end supervisor_wait(struct supervisor *s, pid_t pid, unsigned timeout_ms,
+                                     bool duration, int *ret_status)
+{
+        bool stopped = s->caller_gone || s->interrupted;
+        /* Armed, or disarmed when there is no limit; either way no old expiry is left. */
+        struct itimerspec its = { .it_value = { .tv_sec = timeout_ms / 1000,
+                                                .tv_nsec = (timeout_ms % 1000) * 1000000L } };
+        if (timerfd_settime(s->tfd, 0, &its, NULL) < 0)
+                return WAIT_ERROR;
+        unsigned grace = s->o->grace_ms ? s->o->grace_ms : DEFAULT_GRACE_MS;
+        for (;;) {
+                int status;
+                pid_t p;
+                if (pid == s->container && s->container_reaped) {
+                        *ret_status = s->container_status;
+                        return WAIT_EXITED;
+                }
+                while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+                        /* The container may end while runc start is still being waited for. */
+                        if (p == s->container) {
+                                s->container_reaped = true;
+                                s->container_status = status;
+                        }
+                        if (p == pid) {
+                                *ret_status = status;
+                                return WAIT_EXITED;
+                        }
+                }
+                if (pid == s->container && s->container_reaped)
+                        continue;
+                struct pollfd pfd[5] = {
+                        { .fd = s->sfd, .events = POLLIN },
+                        { .fd = s->tfd, .events = POLLIN },
+                        /* POLLERR: the caller is gone */
+                        { .fd = stopped ? -1 : s->result_fd, .events = 0 },
+                        { .fd = s->out.fd, .events = POLLIN },
+                        { .fd = s->fan, .events = POLLIN },
+                };
+                if (poll(pfd, ELEMENTSOF(pfd), -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return WAIT_ERROR;
+                }
+                if (pfd[3].revents)
+                        output_pump(&s->out);
+                if (s->fan >= 0 && (pfd[4].revents & POLLIN) &&
+                    readset_drain_fanotify(&s->reads, s->fan, MERGED) < 0)
+                        return WAIT_ERROR;
+                if (pfd[2].revents & (POLLERR | POLLHUP)) {
+                        s->caller_gone = true;
+                        return WAIT_STOP;
+                }
+                if (pfd[0].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        if (read(s->sfd, &si, sizeof(si)) == sizeof(si) &&
+                            si.ssi_signo != SIGCHLD && !stopped) {
+                                s->interrupted = true;
+                                return WAIT_STOP;
+                        }
+                }
+                if (pfd[1].revents & POLLIN) {
+                        uint64_t ticks;
+                        if (read(s->tfd, &ticks, sizeof(ticks)) != sizeof(ticks))
+                                continue;
+                        if (!duration)
+                                return WAIT_TIMEOUT;
+                        if (!s->timed_out) {
+                                /* The container's init gets SIGTERM only if it handles it. */
+                                s->timed_out = true;
+                                kill(pid, SIGTERM);
+                                struct itimerspec g = { .it_value = { .tv_sec = grace / 1000,
+                                                                      .tv_nsec = (grace % 1000) *
+                                                                                 1000000L } };
+                                (void)timerfd_settime(s->tfd, 0, &g, NULL);
+                        } else if (!s->killed) {
+                                s->killed = true;
+                                kill(pid, SIGKILL);
+                        }
+                }
+        }
+}
+
+/* Kills every other process of this pid namespace (runc, the container, anything they
+ * started) and reaps them. */
+static void kill_all(void)
+{
+        (void)kill(-1, SIGKILL);
+        while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+                ;
+}
+
+/* Runs `RUNTIME --root STATE ARGS... ID` and waits for it (bounded). 0 when it exited 0. */
+static int runtime_call(struct supervisor *s, const char *const *args, int out, unsigned timeout_ms,
+                        int *ret_status)
+{
+        char *argv[16];
+        size_t n = 0;
+        argv[n++] = (char *)s->o->runtime;
+        argv[n++] = "--root";
+        argv[n++] = STATE;
+        for (size_t i = 0; args[i] && n < ELEMENTSOF(argv) - 2; i++)
+                argv[n++] = (char *)args[i];
+        argv[n++] = (char *)s->o->container_id;
+        argv[n] = NULL;
+        pid_t pid = spawn(argv, out);
+        if (pid < 0)
+                return pid;
+        int status = 0;
+        enum wait_end e = supervisor_wait(s, pid, timeout_ms, false, &status);
+        if (e != WAIT_EXITED) {
+                kill(pid, SIGKILL);
+                return e == WAIT_TIMEOUT ? -ETIMEDOUT : -EINTR;
+        }
+        *ret_status = status;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+static const char *status_text(int status, char *buf, size_t size)
+{
+        if (WIFEXITED(status))
+                snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
+        else if (WIFSIGNALED(status))
+                snprintf(buf, size, "was killed by signal %d", WTERMSIG(status));
+        else
+                snprintf(buf, size, "ended (status 0x%x)", status);
+        return buf;
+}
+
+/* The container's init pid from runc's --pid-file. */
+static pid_t read_pid(const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        if (read_file_bounded(path, 64, &text, &len) < 0)
+                return -1;
+        char *end;
+        long v = strtol(text, &end, 10);
+        return v > 1 && v < (1L << 22) ? (pid_t)v : -1;
+}
+
+/*
+ * Mounts /proc for this pid namespace, the private tmpfs on SCRATCH and the overlay on
+ * SCRATCH/bundle/rootfs; writes config.json. s->lowfd is the lower layer, opened before the
+ * tmpfs covers the caller's TMPDIR (often below /tmp).
+ */
+static int supervisor_setup(struct supervisor *s)
+{
+        const struct sandbox_options *o = s->o;
+        int fd = s->result_fd;
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                record_error(fd, errno, "a private mount namespace: %m");
+                return -1;
+        }
+        /* runc reads /proc/self and the container's /proc/PID: they must be this namespace's. */
+        if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+                record_error(fd, errno, "mounting /proc for the supervisor: %m");
+                return -1;
+        }
+        struct stat lst;
+        s->lowfd = open(o->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->lowfd < 0 || fstat(s->lowfd, &lst) < 0) {
+                record_error(fd, errno, "%s: %m", o->rootfs);
+                return -1;
+        }
+        /* Only host root and the container's root (for runc's setup) may enter it. */
+        char size[128];
+        snprintf(size, sizeof(size), "mode=0700,uid=%u,gid=%u,size=%llum", (unsigned)o->root_uid,
+                 (unsigned)o->root_gid,
+                 (unsigned long long)(o->tmpfs_size_mb ? o->tmpfs_size_mb : DEFAULT_TMPFS_MB));
+        if (mount("tmpfs", SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV, size) < 0) {
+                record_error(fd, errno, "mounting a private tmpfs on " SCRATCH ": %m");
+                return -1;
+        }
+        s->mounted = true;
+        _cleanup_close_ int sfd = open(SCRATCH, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (sfd < 0 || mkdirat(sfd, "upper", 0755) < 0 || mkdirat(sfd, "work", 0700) < 0 ||
+            mkdirat(sfd, "bundle", 0700) < 0 ||
+            fchownat(sfd, "bundle", o->root_uid, o->root_gid, 0) < 0 ||
+            mkdirat(sfd, "bundle/rootfs", 0755) < 0 || mkdirat(sfd, "state", 0700) < 0) {
+                record_error(fd, errno, "the private tmpfs: %m");
+                return -1;
+        }
+        /* The overlay's root takes the upper directory's owner and mode: the image's. */
+        if (fchownat(sfd, "upper", lst.st_uid, lst.st_gid, 0) < 0 ||
+            fchmodat(sfd, "upper", lst.st_mode & 07777, 0) < 0) {
+                record_error(fd, errno, "the upper directory: %m");
+                return -1;
+        }
+        /* The lower layer by descriptor: any TMPDIR works, ',' and ':' included. */
+        char opts[128];
+        snprintf(opts, sizeof(opts),
+                 "lowerdir=/proc/self/fd/%d,upperdir=" SCRATCH "/upper,workdir=" SCRATCH "/work",
+                 s->lowfd);
+        /* nosuid and nodev carry over to runc's bind mount of it, locked in the user namespace. */
+        if (mount("overlay", MERGED, "overlay", MS_NOSUID | MS_NODEV, opts) < 0) {
+                record_error(fd, errno, "mounting the overlay: %m");
+                return -1;
+        }
+        _cleanup_close_ int cfd =
+                openat(sfd, "bundle/config.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (cfd < 0 || write_all(cfd, o->config, o->config_len) < 0) {
+                record_error(fd, errno, "writing config.json: %m");
+                return -1;
+        }
+        return 0;
+}
+
+/* The run itself: create, start, wait, stop. 0, or -1 after an 'E' record. */
+static int supervisor_container(struct supervisor *s, int *ret_status)
+{
+        int fd = s->result_fd;
+        int out[2];
+        if (pipe2(out, O_CLOEXEC) < 0) {
+                record_error(fd, errno, "pipe: %m");
+                return -1;
+        }
+        s->out.fd = out[0];
+        (void)fcntl(out[0], F_SETFL, O_NONBLOCK);
+        _cleanup_close_ int out_w = out[1];
+        char what[128];
+        int status = 0;
+        const char *create[] = { "create", "--bundle", BUNDLE, "--pid-file", PIDFILE, NULL };
+        int r = runtime_call(s, create, out_w, SETUP_TIMEOUT_MS, &status);
+        if (r == -EINTR)
+                return 0; /* stopped before it ran */
+        if (r < 0) {
+                output_pump(&s->out);
+                record_error(fd, EIO, "%s create %s %s", s->o->runtime, s->o->container_id,
+                             r == -ETIMEDOUT ? "did not finish within 60 s"
+                                             : status_text(status, what, sizeof(what)));
+                return -1;
+        }
+        pid_t pid = read_pid(PIDFILE);
+        if (pid < 0) {
+                record_error(fd, EIO, "%s create wrote no container pid", s->o->runtime);
+                return -1;
+        }
+        s->container = pid;
+        /* From here on the program's opens count, not runc's lookups during create. */
+        if (s->o->record_reads) {
+                s->fan = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK,
+                                       O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+                if (s->fan < 0 || fanotify_mark(s->fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+                                                FAN_OPEN, AT_FDCWD, MERGED) < 0) {
+                        record_error(fd, errno, "--reads: fanotify on the overlay: %m");
+                        return -1;
+                }
+        }
+        const char *start[] = { "start", NULL };
+        r = runtime_call(s, start, out_w, SETUP_TIMEOUT_MS, &status);
+        if (r == -EINTR)
+                return 0;
+        if (r < 0) {
+                output_pump(&s->out);
+                record_error(fd, EIO, "%s start %s %s", s->o->runtime, s->o->container_id,
+                             r == -ETIMEDOUT ? "did not finish within 60 s"
+                                             : status_text(status, what, sizeof(what)));
+                return -1;
+        }
+        closep(&out_w);
+        /* The container's init was runc create's child; it is this process's now. */
+        enum wait_end e = supervisor_wait(s, pid, s->o->duration_ms, true, ret_status);
+        if (e == WAIT_ERROR) {
+                record_error(fd, errno, "waiting for the container: %m");
+                return -1;
+        }
+        return 0;
+}
+
+_Noreturn static void supervisor_run(const struct sandbox_options *o, int result_fd)
+{
+        struct supervisor s = {
+                .o = o, .result_fd = result_fd, .lowfd = -1, .fan = -1, .out = { .fd = -1 }
+        };
+        s.out.escape = isatty(STDERR_FILENO);
+        (void)prctl(PR_SET_NAME, "cairn-sandbox");
+        signal(SIGPIPE, SIG_IGN);
         sigset_t set;
         sigemptyset(&set);
         sigaddset(&set, SIGCHLD);
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGHUP);
-        _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-        _cleanup_close_ int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-        if (sfd < 0 || tfd < 0)
-                return -errno;
-        unsigned grace = o->grace_ms ? o->grace_ms : DEFAULT_GRACE_MS;
-        if (o->duration_ms) {
-                struct itimerspec its = { .it_value = { .tv_sec = o->duration_ms / 1000,
-                                                        .tv_nsec = (o->duration_ms % 1000) *
-                                                                   1000000L } };
-                if (timerfd_settime(tfd, 0, &its, NULL) < 0)
-                        return -errno;
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        s.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+        s.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        int status = 0, r = -1;
+        if (s.sfd < 0 || s.tfd < 0)
+                record_error(result_fd, errno, "signalfd/timerfd: %m");
+        else if (supervisor_setup(&s) == 0)
+                r = supervisor_container(&s, &status);
+        /* Whatever happened: nothing of the container survives this line. */
+        kill_all();
+        if (s.fan >= 0 && r == 0 && readset_drain_fanotify(&s.reads, s.fan, MERGED) < 0)
+                r = -1;
+        output_pump(&s.out);
+        if (s.mounted) {
+                const char *del[] = { "delete", "--force", NULL };
+                int st;
+                (void)runtime_call(&s, del, s.caller_gone ? SPAWN_DEVNULL : SPAWN_STDERR,
+                                   DELETE_TIMEOUT_MS, &st);
+                kill_all();
         }
-        for (;;) {
-                int status;
-                pid_t p = waitpid(child, &status, WNOHANG);
-                if (p == child) {
-                        *ret_status = status;
-                        return 0;
-                }
-                if (p < 0 && errno != EINTR)
-                        return -errno;
-                struct pollfd pfd[3] = { { .fd = sfd, .events = POLLIN },
-                                         { .fd = tfd, .events = POLLIN },
-                                         { .fd = watch->fan, .events = POLLIN } };
-                if (poll(pfd, watch->fan >= 0 ? 3 : 2, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (watch->fan >= 0 && (pfd[2].revents & POLLIN)) {
-                        int r = readset_drain_fanotify(watch->reads, watch->fan, watch->prefix);
-                        if (r < 0)
-                                return r;
-                }
-                if (pfd[0].revents & POLLIN) {
-                        struct signalfd_siginfo si;
-                        if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD) {
-                                *interrupted = true;
-                                kill(child, SIGKILL);
-                        }
-                }
-                if (pfd[1].revents & POLLIN) {
-                        uint64_t ticks;
-                        if (read(tfd, &ticks, sizeof(ticks)) != sizeof(ticks))
-                                continue;
-                        if (!*timed_out) {
-                                /* PID 1 gets SIGTERM only if it handles it; SIGKILL follows. */
-                                *timed_out = true;
-                                kill(child, SIGTERM);
-                                struct itimerspec its = { .it_value = { .tv_sec = grace / 1000,
-                                                                        .tv_nsec = (grace % 1000) *
-                                                                                   1000000L } };
-                                (void)timerfd_settime(tfd, 0, &its, NULL);
-                        } else {
-                                *killed = true;
-                                kill(child, SIGKILL);
-                        }
-                }
+        if (s.caller_gone) {
+                /* Nobody reads the result: clean up what the caller would have (the caller's
+                 * TMPDIR may be below the tmpfs). */
+                if (s.mounted)
+                        (void)umount2(SCRATCH, MNT_DETACH);
+                for (size_t i = 0; o->cleanup_dirs && o->cleanup_dirs[i]; i++)
+                        (void)rm_rf(o->cleanup_dirs[i]);
+                _exit(1);
         }
-}
+        if (r < 0)
+                _exit(1);
 
-_Noreturn static void supervisor_run(const struct sandbox_options *o, int result_fd, pid_t parent)
-{
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-                _exit(1);
-        if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID) < 0) {
-                record_error(result_fd, errno, "creating namespaces: %m");
-                _exit(1);
-        }
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-                record_error(result_fd, errno, "making / private: %m");
-                _exit(1);
-        }
-        char size[64];
-        snprintf(size, sizeof(size), "mode=0700,size=%llum",
-                 (unsigned long long)(o->tmpfs_size_mb ? o->tmpfs_size_mb : DEFAULT_TMPFS_MB));
-        if (mount("tmpfs", o->scratch, "tmpfs", 0, size) < 0) {
-                record_error(result_fd, errno, "%s: mounting the scratch tmpfs: %m", o->scratch);
-                _exit(1);
-        }
-        _cleanup_close_ int sfd = open(o->scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (sfd < 0 || mkdirat(sfd, "upper", 0755) < 0 || mkdirat(sfd, "work", 0700) < 0 ||
-            mkdirat(sfd, "merged", 0755) < 0) {
-                record_error(result_fd, errno, "%s: %m", o->scratch);
-                _exit(1);
-        }
-        _cleanup_free_ char *merged = NULL, *opts = NULL;
-        if (asprintf(&merged, "%s/merged", o->scratch) < 0 ||
-            asprintf(&opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", o->rootfs, o->scratch,
-                     o->scratch) < 0)
-                _exit(1);
-        if (mount("overlay", merged, "overlay", 0, opts) < 0) {
-                record_error(result_fd, errno, "mounting the overlay: %m");
-                _exit(1);
-        }
-        /* A superblock mark sees opens through every mount of the overlay, the child's too. */
-        _cleanup_close_ int fan = -1;
-        if (o->record_reads) {
-                fan = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK,
-                                    O_RDONLY | O_LARGEFILE | O_CLOEXEC);
-                if (fan < 0 || fanotify_mark(fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN,
-                                             AT_FDCWD, merged) < 0) {
-                        record_error(result_fd, errno, "--reads: fanotify on the overlay: %m");
-                        _exit(1);
-                }
-        }
-        const char *host = o->hostname ? o->hostname : "cairn-profile";
-        int r = sethostname(host, strlen(host)) < 0 ? -errno : lo_up();
-        if (r < 0) {
-                record_error(result_fd, r, "hostname or loopback: %s", strerror(-r));
-                _exit(1);
-        }
-
-        pid_t child = fork();
-        if (child < 0) {
-                record_error(result_fd, errno, "fork: %m");
-                _exit(1);
-        }
-        if (child == 0)
-                child_run(o, o->scratch, result_fd);
-
-        int status = 0;
-        bool timed_out = false, killed = false, interrupted = false;
-        struct readset reads = { 0 };
-        struct supervisor_watch watch = { .fan = fan, .reads = &reads, .prefix = merged };
-        r = supervisor_wait(child, o, &watch, &status, &timed_out, &killed, &interrupted);
-        if (r >= 0 && fan >= 0)
-                r = readset_drain_fanotify(&reads, fan, merged);
-        if (r < 0) {
-                kill(child, SIGKILL);
-                record_error(result_fd, r, "waiting for the program: %s", strerror(-r));
-                _exit(1);
-        }
-
-        _cleanup_close_ int upfd = openat(sfd, "upper", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_close_ int lowfd = open(o->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (upfd < 0 || lowfd < 0) {
+        _cleanup_close_ int upfd = open(SCRATCH "/upper", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (upfd < 0) {
                 record_error(result_fd, errno, "reading the overlay: %m");
                 _exit(1);
         }
         struct walk w = { .result_fd = result_fd };
-        (void)walk_upper(&w, upfd, lowfd, "");
+        (void)walk_upper(&w, upfd, s.lowfd, "");
         if (w.overflow) {
                 record_error(result_fd, EFBIG, "the program wrote more than %d paths",
                              SANDBOX_MAX_WRITES);
                 _exit(1);
         }
-        for (size_t i = 0; i < reads.n; i++)
-                record_send(result_fd, 'R', reads.paths[i]);
+        for (size_t i = 0; i < s.reads.n; i++)
+                record_send(result_fd, 'R', s.reads.paths[i]);
         char st[96];
-        snprintf(st, sizeof(st), "%d %d %d %d %d", status, timed_out, killed, interrupted,
-                 reads.truncated);
+        snprintf(st, sizeof(st), "%d %d %d %d %d", status, s.timed_out, s.killed, s.interrupted,
+                 s.reads.truncated);
         record_send(result_fd, 'S', st);
         _exit(0);
 }
@@ -663,22 +857,40 @@ static int results_read(int fd, struct parse_state *ps)
         }
 }
 
-static bool path_fits_overlay(const char *p)
+/*
+ * The process between the caller and the supervisor: it makes the new pid namespace (whose
+ * first child, the supervisor, is its PID 1), waits for the supervisor and exits with its
+ * status. Its parent-death signal ends it with cairn; the supervisor does not die with it.
+ */
+_Noreturn static void middle_run(const struct sandbox_options *o, int result_fd, pid_t parent)
 {
-        return !strpbrk(p, ",:\\\n");
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                _exit(1);
+        if (unshare(CLONE_NEWPID) < 0) {
+                record_error(result_fd, errno, "creating a pid namespace: %m");
+                _exit(1);
+        }
+        pid_t pid = fork();
+        if (pid < 0) {
+                record_error(result_fd, errno, "fork: %m");
+                _exit(1);
+        }
+        if (pid == 0)
+                supervisor_run(o, result_fd);
+        closep(&result_fd);
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        _exit(1);
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 }
 
 int sandbox_run(const struct sandbox_options *o, struct sandbox_result *ret,
                 struct cairn_error *err)
 {
-        if (!o->argv || !o->argv[0] || !o->envp || !o->rootfs || !o->scratch)
+        if (!o->runtime || !o->config || !o->rootfs || !o->container_id)
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
-                                       "sandbox: nothing to run (no entrypoint or cmd)");
-        if (!path_fits_overlay(o->rootfs) || !path_fits_overlay(o->scratch))
-                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
-                                       "%s: overlayfs cannot take a directory whose path holds "
-                                       "',', ':' or '\\'; set TMPDIR elsewhere",
-                                       o->rootfs);
+                                       "sandbox: nothing to run (no runtime or config)");
         int r = sandbox_check_privileges(err);
         if (r < 0)
                 return r;
@@ -688,8 +900,8 @@ int sandbox_run(const struct sandbox_options *o, struct sandbox_result *ret,
                 return cairn_error_errno(err, -errno, "pipe: %m");
         _cleanup_close_ int rfd = fds[0], wfd = fds[1];
 
-        /* Ctrl-C reaches the supervisor too (same process group); here it only waits, so the
-         * caller still gets to remove its temporary directories. */
+        /* Ctrl-C reaches the supervisor too (same process group): it stops the container and
+         * reports; here the signals only wait, so the caller still removes its directories. */
         sigset_t block, old;
         sigemptyset(&block);
         sigaddset(&block, SIGCHLD);
@@ -707,7 +919,7 @@ int sandbox_run(const struct sandbox_options *o, struct sandbox_result *ret,
         }
         if (pid == 0) {
                 closep(&rfd);
-                supervisor_run(o, wfd, parent);
+                middle_run(o, wfd, parent);
         }
         closep(&wfd);
 
@@ -731,11 +943,7 @@ int sandbox_run(const struct sandbox_options *o, struct sandbox_result *ret,
         sigprocmask(SIG_SETMASK, &old, NULL);
 
         if (ps.error)
-                r = cairn_error_add(err,
-                                    ps.error_code == -ENOENT || ps.error_code == -EACCES
-                                            ? CAIRN_EXIT_USAGE
-                                            : CAIRN_EXIT_IO,
-                                    ps.error_code, "sandbox: %s", ps.error);
+                r = cairn_error_add(err, CAIRN_EXIT_IO, ps.error_code, "sandbox: %s", ps.error);
         else if (r < 0)
                 r = cairn_error_errno(err, r, "sandbox: reading the results: %s", strerror(-r));
         else if (!ps.have_status)
