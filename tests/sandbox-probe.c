@@ -21,9 +21,12 @@
  *                     line each; exits 3 when one succeeded
  *   probe forkbomb N  forks children that block until fork fails (at most N), prints
  *                     "forks COUNT errno NAME", then blocks forever
- *   probe check P...  prints "uid U", "gid G", "CapEff HEX", then "/: ERROR" for a file
- *                     created in /, and "P: ok UID" or "P: ERROR" for a file created in each
- *                     P (its owner); exits 7
+ *   probe check [--hold] P...   prints "uid U", "gid G", "CapEff HEX", then "/: ERROR" for
+ *                     a file created in /, and "P: ok UID" or "P: ERROR" for a file created in
+ *                     each P (its owner); with --hold prints "holding" and reads stdin to its
+ *                     end; exits 7
+ *   probe ansi        prints terminal control sequences (OSC title, CSI clear, 8-bit CSI)
+ *   probe eatmem MIB  allocates and touches MIB MiB, prints "ate MIB" and exits 0
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -219,7 +222,8 @@ int main(int argc, char **argv)
                        cap ? cap + 8 : "?");
                 fd = open("/probe-root-write", O_WRONLY | O_CREAT, 0644);
                 printf("/: %s\n", fd < 0 ? strerror(errno) : "WRITTEN");
-                for (int i = 2; i < argc; i++) {
+                int hold = argc > 2 && strcmp(argv[2], "--hold") == 0;
+                for (int i = 2 + hold; i < argc; i++) {
                         char path[512];
                         struct stat st;
                         snprintf(path, sizeof(path), "%s/probe-write", argv[i]);
@@ -229,7 +233,29 @@ int main(int argc, char **argv)
                         else
                                 printf("%s: ok %u\n", argv[i], (unsigned)st.st_uid);
                 }
+                if (hold) {
+                        printf("holding\n");
+                        fflush(stdout);
+                        char c;
+                        while (read(STDIN_FILENO, &c, 1) > 0)
+                                ;
+                }
                 return 7;
+        }
+        if (strcmp(argv[1], "ansi") == 0) {
+                printf("title:\033]0;cairn-owned\007 clear:\033[2J c1:\302\233J end\n");
+                return 0;
+        }
+        if (strcmp(argv[1], "eatmem") == 0 && argc > 2) {
+                long mib = atol(argv[2]);
+                for (long i = 0; i < mib; i++) {
+                        char *p = malloc(1 << 20);
+                        if (!p)
+                                return 1;
+                        memset(p, 1, 1 << 20);
+                }
+                printf("ate %ld\n", mib);
+                return 0;
         }
         if (strcmp(argv[1], "info") == 0) {
                 char cwd[256], host[256];
