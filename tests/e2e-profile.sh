@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # End-to-end: `cairn profile` on a recipe whose application is a static probe program
-# (tests/sandbox-probe.c, compiled here). Needs root and namespaces; SKIPs otherwise.
+# (tests/sandbox-probe.c, compiled here), run under runc. Needs root, user namespaces and runc;
+# SKIPs otherwise.
 . "$(dirname "$0")/lib.sh"
 need_env CAIRN PROBE_SRC
+need_tools runc
 
 [[ $(id -u) -eq 0 ]] || skip_all "cairn profile needs root"
-unshare -m -p -f -n -u -i true 2>/dev/null || skip_all "this machine cannot create namespaces"
+unshare -U -m -p -f true 2>/dev/null || skip_all "this machine cannot create user namespaces"
 static_program "$work/probe" "$PROBE_SRC" 2>/dev/null || skip_all "cannot compile a static program (cc -static)"
 
 # Every temporary directory cairn makes goes here, so the test can see that none is left.

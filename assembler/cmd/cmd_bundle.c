@@ -40,6 +40,31 @@ static void bundle_help(FILE *f)
                    "recipe error, 3 source failure, 4 I/O error or not running as root.\n");
 }
 
+/* runc's setup, already inside the user namespace as the mapped root, must traverse every
+ * directory above the bundle: warns about the first one it could not. */
+static void warn_untraversable(const char *dir, const struct bundle_ids *ids)
+{
+        _cleanup_free_ char *path = realpath(dir, NULL);
+        if (!path)
+                return;
+        for (char *slash = strrchr(path, '/'); slash && slash != path; slash = strrchr(path, '/')) {
+                *slash = '\0';
+                struct stat st;
+                if (stat(path, &st) < 0)
+                        return;
+                bool owner = st.st_uid == ids->host_uid;
+                if (!(st.st_mode & (owner ? S_IXUSR : S_IXOTH))) {
+                        fprintf(stderr,
+                                "cairn bundle: warning: %s (mode %04o) cannot be entered by host "
+                                "uid %u, the container's root, which runc's setup runs as: runc "
+                                "will fail with 'permission denied'; chmod o+x it or write the "
+                                "bundle elsewhere\n",
+                                path, (unsigned)(st.st_mode & 07777), ids->host_uid);
+                        return;
+                }
+        }
+}
+
 static struct build_variant *pick_variant(struct build *b, const char *name)
 {
         if (name)
@@ -96,6 +121,7 @@ static int bundle_write(struct build *b, struct build_variant *v, const char *di
                 free(b->tmp_out);
                 b->tmp_out = NULL;
         }
+        warn_untraversable(dir, &o.ids);
         return 0;
 }
 
