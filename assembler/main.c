@@ -11,7 +11,8 @@ static const struct cairn_command commands[] = {
         { "lock", cmd_lock, "resolve a recipe's Debian packages and write its lock file" },
         { "build", cmd_build, "assemble a recipe into OCI layouts, rootfs tars and SBOMs" },
         { "enforce", cmd_enforce, "check a directory, rootfs tar or OCI layout against a policy" },
-        { "profile", cmd_profile, "run a variant in a sandbox and list the paths it writes" },
+        { "bundle", cmd_bundle, "write an OCI runtime bundle that runs a variant as prod runs" },
+        { "profile", cmd_profile, "run a variant under runc and list the paths it writes" },
         { "verify", cmd_verify, "rebuild a recipe and check that an output has the same digests" },
         { "diff", cmd_diff, "compare two images entry by entry" },
 };

@@ -13,8 +13,7 @@
 #include "base/json.h"
 #include "version.h"
 
-#define CAIRN_INIT_PATH "/sbin/cairn-init"
-#define CAIRN_INIT_MAX  (64ULL << 20)
+#define CAIRN_INIT_MAX (64ULL << 20)
 
 static int insert_generated(struct build *b, struct build_variant *v, const char *path,
                             const char *content, size_t len, struct cairn_error *err)
@@ -175,6 +174,7 @@ static int add_runtime_json(struct build *b, struct build_variant *v, struct cai
         json_strv(&j, "require-env", run->require_env);
         json_kv_string(&j, "init", run->init ? run->init : "");
         json_kv_string(&j, "stop-signal", run->stop_signal ? run->stop_signal : "SIGTERM");
+        json_strv(&j, "capabilities", run->capabilities);
         json_object_end(&j);
         fputc('\n', f);
         if (fflush(f) != 0)
@@ -240,7 +240,7 @@ static int add_init(struct build *b, struct build_variant *v, struct cairn_error
         if (fd < 0)
                 return cairn_error_errno(err, -errno, "%s: %m", path);
         struct tree_entry e = {
-                .path = (char *)CAIRN_INIT_PATH,
+                .path = (char *)RECIPE_INIT_PATH,
                 .type = TREE_REG,
                 .mode = 0755,
                 .flags = TREE_ENTRY_NAMED,

@@ -33,8 +33,6 @@
 #define LABEL_READ_ONLY   "dev.cairn.read-only"
 #define LABEL_WRITABLE    "dev.cairn.writable"
 #define LABEL_REQUIRE_ENV "dev.cairn.require-env"
-#define DEFAULT_PATH      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define CAIRN_INIT_PATH   "/sbin/cairn-init"
 #define CREATED_MAX       32
 
 /*
@@ -242,55 +240,6 @@ static int strv_join(char *const *v, const char *sep, char **ret)
         return 0;
 }
 
-/* The config's Env: PATH first unless the recipe sets it, then the recipe's, in its order. */
-static int config_env(const struct recipe_run *run, char ***ret)
-{
-        _cleanup_strv_free_ char **env = calloc(run->n_env + 2, sizeof(char *));
-        if (!env)
-                return -ENOMEM;
-        size_t n = 0;
-        bool has_path = false;
-        for (size_t i = 0; i < run->n_env; i++)
-                has_path = has_path || streq(run->env[i].key, "PATH");
-        if (!has_path && !(env[n++] = strdup(DEFAULT_PATH)))
-                return -ENOMEM;
-        for (size_t i = 0; i < run->n_env; i++)
-                if (asprintf(&env[n++], "%s=%s", run->env[i].key, run->env[i].value) < 0) {
-                        env[--n] = NULL;
-                        return -ENOMEM;
-                }
-        *ret = steal_pointer(&env);
-        return 0;
-}
-
-/* cairn-init in front of run's entrypoint, with the run: checks as options (strings
- * borrowed from run): *ret is owned by the caller, its strings are not. */
-static int init_entrypoint(const struct recipe_run *run, const char ***ret)
-{
-        size_t n = 3 + 2 * strv_length(run->require_env) + 2 * strv_length(run->writable) +
-                   strv_length(run->entrypoint) + 1;
-        const char **argv = calloc(n, sizeof(char *));
-        if (!argv)
-                return -ENOMEM;
-        size_t k = 0;
-        argv[k++] = CAIRN_INIT_PATH;
-        for (size_t i = 0; run->require_env && run->require_env[i]; i++) {
-                argv[k++] = "--require-env";
-                argv[k++] = run->require_env[i];
-        }
-        for (size_t i = 0; run->writable && run->writable[i]; i++) {
-                argv[k++] = "--writable";
-                argv[k++] = run->writable[i];
-        }
-        if (run->read_only > 0)
-                argv[k++] = "--read-only-root";
-        argv[k++] = "--";
-        for (size_t i = 0; run->entrypoint[i]; i++)
-                argv[k++] = run->entrypoint[i];
-        *ret = argv;
-        return 0;
-}
-
 /* The image config of v: its run: settings, cairn's labels and one history entry per layer. */
 static int config_render(const struct build *b, const struct build_variant *v, char **ret,
                          size_t *ret_len, struct cairn_error *err)
@@ -315,7 +264,7 @@ static int config_render(const struct build *b, const struct build_variant *v, c
 
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *writable = NULL, *require = NULL;
-        r = config_env(run, &env);
+        r = recipe_run_env(run, &env);
         if (r >= 0)
                 r = strv_join(run->writable, ",", &writable);
         if (r >= 0)
@@ -323,14 +272,10 @@ static int config_render(const struct build *b, const struct build_variant *v, c
         if (r < 0)
                 return r;
         /* cairn-init runs the entrypoint and applies the run: checks. */
-        _cleanup_free_ const char **init_argv = NULL;
-        const char *const *entrypoint = (const char *const *)run->entrypoint;
-        if (run->init && run->entrypoint) {
-                r = init_entrypoint(run, &init_argv);
-                if (r < 0)
-                        return r;
-                entrypoint = init_argv;
-        }
+        _cleanup_free_ const char **entrypoint = NULL;
+        r = recipe_run_entrypoint(run, true, &entrypoint);
+        if (r < 0)
+                return r;
 
         size_t n_labels = run->n_labels + ELEMENTSOF(reserved);
         _cleanup_free_ struct oci_annotation *labels = calloc(n_labels, sizeof(*labels));

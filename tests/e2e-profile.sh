@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # End-to-end: `cairn profile` on a recipe whose application is a static probe program
-# (tests/sandbox-probe.c, compiled here). Needs root and namespaces; SKIPs otherwise.
+# (tests/sandbox-probe.c, compiled here), run under runc. Needs root, user namespaces and runc;
+# SKIPs otherwise.
 . "$(dirname "$0")/lib.sh"
 need_env CAIRN PROBE_SRC
+need_tools runc
 
 [[ $(id -u) -eq 0 ]] || skip_all "cairn profile needs root"
-unshare -m -p -f -n -u -i true 2>/dev/null || skip_all "this machine cannot create namespaces"
+unshare -U -m -p -f true 2>/dev/null || skip_all "this machine cannot create user namespaces"
 static_program "$work/probe" "$PROBE_SRC" 2>/dev/null || skip_all "cannot compile a static program (cc -static)"
 
 # Every temporary directory cairn makes goes here, so the test can see that none is left.
@@ -98,6 +100,13 @@ check "no temporary directory left behind after a forking run" no_temp_left
 # 4. A usage error names the problem; no temp dirs either.
 check "--duration -1 is refused" not silent "$CAIRN" profile "$work/probe.yaml" --duration -1
 check "an unknown variant is refused" not silent "$CAIRN" profile "$work/probe.yaml" --variant nope
+mkdir "$work/empty-path"
+rc=0
+PATH="$work/empty-path" "$CAIRN" profile "$work/probe.yaml" >/dev/null 2>"$work/noruntime.err" || rc=$?
+check "without runc in PATH: exit 4" test $rc = 4
+check "...naming runc and its package" grep -q 'runc: the OCI runtime is not installed.*apt-get install runc' "$work/noruntime.err"
+check "--runtime names another one" exits 4 "$CAIRN" profile "$work/probe.yaml" --runtime /nonexistent/crun
+check "--pids 0 is refused" exits 2 "$CAIRN" profile "$work/probe.yaml" --pids 0
 
 # 5. The image cairn builds is the same before and after profiling (the run never writes it).
 if "$CAIRN" build "$work/probe.yaml" -o "$work/out1" >/dev/null 2>"$work/build-err"; then

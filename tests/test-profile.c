@@ -233,52 +233,6 @@ static void test_report_json_empty(void **state)
         profile_suggestion_clear(&pr.suggestion);
 }
 
-static void test_program_env_argv(void **state)
-{
-        (void)state;
-        struct recipe_kv env[] = { { "A", "1" }, { "HOME", "/tmp" } };
-        struct recipe_run run = {
-                .entrypoint = (char *[]){ "/app/hello", NULL },
-                .cmd = (char *[]){ "serve", NULL },
-                .env = env,
-                .n_env = ELEMENTSOF(env),
-                .init = "cairn-init",
-                .require_env = (char *[]){ "TOKEN", NULL },
-        };
-        /* Overrides replace in place; PATH is added when nobody sets it. */
-        char *extra[] = { "A=2", "B=x=y" };
-        _cleanup_strv_free_ char **e = NULL;
-        assert_int_equal(profile_build_env(&run, extra, ELEMENTSOF(extra), &e), 0);
-        assert_string_equal(e[0], "A=2");
-        assert_string_equal(e[1], "HOME=/tmp");
-        assert_string_equal(e[2], "B=x=y");
-        assert_string_equal(e[3], "PATH=" PROFILE_DEFAULT_PATH);
-        assert_null(e[4]);
-        char *path[] = { "PATH=/bin" };
-        _cleanup_strv_free_ char **e2 = NULL;
-        assert_int_equal(profile_build_env(&run, path, 1, &e2), 0);
-        assert_string_equal(e2[2], "PATH=/bin");
-        assert_null(e2[3]);
-
-        _cleanup_free_ char **argv = NULL;
-        assert_int_equal(profile_build_argv(&run, NULL, false, &argv), 0);
-        const char *want[] = { "/sbin/cairn-init", "--require-env", "TOKEN", "--",
-                               "/app/hello",       "serve" };
-        for (size_t i = 0; i < ELEMENTSOF(want); i++)
-                assert_string_equal(argv[i], want[i]);
-        assert_null(argv[ELEMENTSOF(want)]);
-        /* ARGS replace cmd, even when empty. */
-        char *args[] = { NULL };
-        _cleanup_free_ char **argv2 = NULL;
-        assert_int_equal(profile_build_argv(&run, args, true, &argv2), 0);
-        assert_string_equal(argv2[4], "/app/hello");
-        assert_null(argv2[5]);
-        struct recipe_run none = { .init = "cairn-init" };
-        char **argv3 = NULL;
-        assert_int_equal(profile_build_argv(&none, NULL, false, &argv3), -ENOENT);
-        assert_null(argv3);
-}
-
 /* A file whose content cannot be read must not pass for data: the suggestion fails instead of
  * offering its directory. */
 static void test_unreadable_content_fails(void **state)
@@ -313,7 +267,6 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_never_root_nor_binary_dirs, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_report_json, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_report_json_empty, setup, teardown),
-                cmocka_unit_test(test_program_env_argv),
                 cmocka_unit_test_setup_teardown(test_unreadable_content_fails, setup, teardown),
                 cmocka_unit_test(test_path_under),
         };

@@ -92,6 +92,10 @@ static const struct bad_case bad_cases[] = {
           7, 12, "non-empty" },
         { HEAD "utilities:\n  - package: tini\n    files: { /a: /b }\n", 1, 1, "sources:" },
         { HEAD "run:\n  env: { 1BAD: x }\n", 4, 10, "1BAD" },
+        { HEAD "run:\n  capabilities: [NET_BIND_SERVICE, CAP_FLY]\n", 4, 36,
+          "'CAP_FLY' is not a Linux capability" },
+        { HEAD "run:\n  capabilities: [CHOWN, CAP_CHOWN]\n", 4, 25, "CAP_CHOWN is listed twice" },
+        { HEAD "run:\n  capabilities: NET_RAW\n", 4, 17, "expected a list" },
 };
 
 static void recipe_bad_cases(void **state)
@@ -293,6 +297,31 @@ static void recipe_run_ids_forms(void **state)
                 assert_non_null(strstr(err.messages[0], "ghost"));
 }
 
+/* run.capabilities: either spelling, kept as CAP_ names in recipe order, merged per variant. */
+static void recipe_capabilities(void **state)
+{
+        static const char yaml[] = HEAD "run: { capabilities: [net_bind_service] }\n";
+        static const char yaml2[] =
+                HEAD "run: { capabilities: [NET_BIND_SERVICE, CAP_CHOWN] }\n"
+                     "variants:\n  dev: {}\n  prod: { run: { capabilities: [] } }\n";
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        _cleanup_recipe_ struct recipe *r = NULL, *r2 = NULL;
+        _cleanup_recipe_view_ struct recipe_view *dev = NULL, *prod = NULL;
+
+        (void)state;
+        /* Names are upper case, as the kernel and the runtime spec write them. */
+        assert_int_equal(recipe_parse_buffer("t.yaml", yaml, strlen(yaml), &r, &err), -EINVAL);
+        cairn_error_clear(&err);
+        assert_int_equal(recipe_parse_buffer("t.yaml", yaml2, strlen(yaml2), &r2, &err), 0);
+        assert_int_equal(recipe_view_new(r2, "dev", &dev, &err), 0);
+        assert_int_equal(recipe_view_new(r2, "prod", &prod, &err), 0);
+        assert_string_equal(dev->run.capabilities[0], "CAP_NET_BIND_SERVICE");
+        assert_string_equal(dev->run.capabilities[1], "CAP_CHOWN");
+        assert_null(dev->run.capabilities[2]);
+        assert_non_null(prod->run.capabilities);
+        assert_null(prod->run.capabilities[0]);
+}
+
 static void recipe_paths(void **state)
 {
         (void)state;
@@ -394,11 +423,11 @@ static void recipe_file_errors(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(recipe_bad_cases),     cmocka_unit_test(recipe_all_errors),
-                cmocka_unit_test(recipe_error_cap),     cmocka_unit_test(recipe_examples_parse),
-                cmocka_unit_test(recipe_variant_merge), cmocka_unit_test(recipe_run_ids_forms),
-                cmocka_unit_test(recipe_paths),         cmocka_unit_test(recipe_hostile_inputs),
-                cmocka_unit_test(recipe_file_errors),
+                cmocka_unit_test(recipe_bad_cases),      cmocka_unit_test(recipe_all_errors),
+                cmocka_unit_test(recipe_error_cap),      cmocka_unit_test(recipe_examples_parse),
+                cmocka_unit_test(recipe_variant_merge),  cmocka_unit_test(recipe_run_ids_forms),
+                cmocka_unit_test(recipe_paths),          cmocka_unit_test(recipe_capabilities),
+                cmocka_unit_test(recipe_hostile_inputs), cmocka_unit_test(recipe_file_errors),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

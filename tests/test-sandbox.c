@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The sandbox on a hand-made image: a tree with a static probe program (compiled here with
- * cc -static from tests/sandbox-probe.c), materialized into a temp dir. Needs root; skipped
- * with the reason otherwise.
+ * The sandbox (runc on an overlay) on a hand-made bundle: a tree with a static probe program
+ * (compiled here with cc -static from tests/sandbox-probe.c) materialized into a temp dir with
+ * its owners in the user namespace's host range, and a config.json rendered here. Needs root,
+ * user namespaces and runc; skipped with the reason otherwise.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,17 +16,20 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "tree/materialize.h"
+#include "runtime/spec.h"
 #include "sandbox/sandbox.h"
+#include "tree/materialize.h"
+
+#define HOST_ID 100000 /* image id 0 on the host */
 
 struct fixture {
-        char *tmp;     /* owned; removed at teardown */
-        char *rootfs;  /* owned */
-        char *scratch; /* owned */
+        char *tmp;    /* owned; removed at teardown */
+        char *rootfs; /* owned */
 };
 
 static const char *skip_reason;
 static char *probe_dir; /* owned by main: the compiled probe lives here */
+static char *runtime;   /* owned by main: runc's path */
 
 static void add(struct tree *t, const char *path, enum tree_type type, uint32_t mode, uint32_t uid)
 {
@@ -52,7 +56,6 @@ static int setup(void **state)
         f->tmp = strdup("/tmp/cairn-test-sandbox-XXXXXX");
         assert_non_null(mkdtemp(f->tmp));
         assert_true(asprintf(&f->rootfs, "%s/rootfs", f->tmp) > 0);
-        assert_true(asprintf(&f->scratch, "%s/scratch", f->tmp) > 0);
         *state = f;
         if (skip_reason)
                 return 0;
@@ -75,13 +78,16 @@ static int setup(void **state)
         add_file(t, s, "/bin/probe", probe, 0755);
         add(t, "/etc", TREE_DIR, 0755, 0);
         add_file(t, s, "/etc/old", old, 0644);
-        add(t, "/run", TREE_DIR, 0755, 0);
+        add(t, "/run", TREE_DIR, 0755, 65532);
         add(t, "/tmp", TREE_DIR, 01777, 0);
         add(t, "/var/cache/app", TREE_DIR, 0755, 65532);
+        add(t, "/proc", TREE_DIR, 0755, 0);
+        add(t, "/dev", TREE_DIR, 0755, 0);
+        add(t, "/sys", TREE_DIR, 0755, 0);
         assert_int_equal(mkdir(f->rootfs, 0755), 0);
-        assert_int_equal(mkdir(f->scratch, 0700), 0);
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
-        int r = materialize_tree(t, s, 1700000000, f->rootfs, 0, NULL, &err);
+        int r = materialize_tree_shifted(t, s, 1700000000, f->rootfs, 0, HOST_ID, HOST_ID, NULL,
+                                         &err);
         if (r < 0)
                 cairn_error_print(&err, stderr);
         assert_int_equal(r, 0);
@@ -94,7 +100,6 @@ static int teardown(void **state)
         assert_int_equal(rm_rf(f->tmp), 0);
         free(f->tmp);
         free(f->rootfs);
-        free(f->scratch);
         free(f);
         return 0;
 }
@@ -104,15 +109,34 @@ static bool record_reads;
 static int run(struct fixture *f, char *const *argv, uid_t uid, const char *workdir,
                unsigned duration_ms, struct sandbox_result *res)
 {
-        char *envp[] = { "PATH=/bin", "PROBE_ENV=hello", NULL };
-        struct sandbox_options o = {
-                .rootfs = f->rootfs,
-                .scratch = f->scratch,
-                .argv = argv,
-                .envp = envp,
-                .workdir = workdir,
+        const char *envp[] = { "PATH=/bin", "PROBE_ENV=hello", NULL };
+        char id[64];
+        snprintf(id, sizeof(id), "cairn-test-sandbox-%d-%ld", (int)getpid(), (long)random());
+        const struct runtime_spec spec = {
+                .args = (const char *const *)argv,
+                .env = envp,
+                .cwd = workdir ? workdir : "/",
                 .uid = uid,
                 .gid = uid,
+                .root_path = "rootfs",
+                .hostname = "sandbox-test",
+                .host_uid = HOST_ID,
+                .host_gid = HOST_ID,
+                .pids_limit = 256,
+                .cgroups_path = id,
+                .clamp_rlimits = true,
+        };
+        _cleanup_free_ char *config = NULL;
+        size_t len = 0;
+        assert_int_equal(runtime_spec_render(&spec, &config, &len), 0);
+        struct sandbox_options o = {
+                .runtime = runtime,
+                .rootfs = f->rootfs,
+                .config = config,
+                .config_len = len,
+                .container_id = id,
+                .root_uid = HOST_ID,
+                .root_gid = HOST_ID,
                 .duration_ms = duration_ms,
                 .grace_ms = 200,
                 .tmpfs_size_mb = 16,
@@ -139,7 +163,8 @@ static void test_writes(void **state)
         struct fixture *f = *state;
         struct sandbox_result res = { 0 };
         char *argv[] = { "/bin/probe", "writes", NULL };
-        assert_int_equal(run(f, argv, 0, NULL, 0, &res), 0);
+        /* No capabilities: the image user writes where the image lets it. */
+        assert_int_equal(run(f, argv, 65532, NULL, 0, &res), 0);
         assert_true(WIFEXITED(res.wait_status));
         assert_int_equal(WEXITSTATUS(res.wait_status), 0);
         assert_false(res.timed_out);
@@ -163,7 +188,7 @@ static void test_delete_image_file(void **state)
         SKIP_UNLESS_READY();
         struct fixture *f = *state;
         struct sandbox_result res = { 0 };
-        char *argv[] = { "probe", "delete", "/etc/old", NULL };
+        char *argv[] = { "/bin/probe", "delete", "/etc/old", NULL };
         assert_int_equal(run(f, argv, 0, "/etc", 0, &res), 0);
         assert_int_equal(WEXITSTATUS(res.wait_status), 0);
         assert_int_equal(res.n_writes, 1);
@@ -276,23 +301,25 @@ static void test_user_env_workdir_namespaces(void **state)
         struct fixture *f = *state;
         _cleanup_free_ char *out = NULL;
         assert_true(asprintf(&out, "%s/out", f->tmp) > 0);
-        fflush(stdout);
-        int saved = dup(STDOUT_FILENO);
+        /* The program's output reaches cairn's stderr through the supervisor. */
+        fflush(stderr);
+        int saved = dup(STDERR_FILENO);
         int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         assert_true(saved >= 0 && fd >= 0);
-        assert_true(dup2(fd, STDOUT_FILENO) >= 0);
+        assert_true(dup2(fd, STDERR_FILENO) >= 0);
         close(fd);
         struct sandbox_result res = { 0 };
         char *argv[] = { "/bin/probe", "info", NULL };
         int r = run(f, argv, 65532, "/var/cache/app", 0, &res);
-        dup2(saved, STDOUT_FILENO);
+        dup2(saved, STDERR_FILENO);
         close(saved);
         assert_int_equal(r, 0);
         assert_int_equal(WEXITSTATUS(res.wait_status), 0);
         _cleanup_free_ char *text = NULL;
         size_t len;
         assert_int_equal(read_file_bounded(out, 4096, &text, &len), 0);
-        assert_string_equal(text, "65532 65532 1 /var/cache/app cairn-profile 1 hello\n");
+        /* The image's ids, PID 1 of its own namespace, only the loopback interface. */
+        assert_string_equal(text, "65532 65532 1 /var/cache/app sandbox-test 1 hello\n");
         sandbox_result_clear(&res);
 }
 
@@ -302,7 +329,8 @@ static void test_missing_program(void **state)
         struct fixture *f = *state;
         struct sandbox_result res = { 0 };
         char *argv[] = { "/bin/nope", NULL };
-        assert_int_equal(run(f, argv, 0, NULL, 0, &res), -ENOENT);
+        /* runc refuses to create the container: an error, not a program's exit status. */
+        assert_true(run(f, argv, 0, NULL, 0, &res) < 0);
         assert_int_equal(res.n_writes, 0);
 }
 
@@ -321,8 +349,11 @@ static void probe_compile(void)
 
 int main(void)
 {
-        if (geteuid() != 0)
-                skip_reason = "needs root (overlayfs and namespaces)";
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        if (sandbox_check_privileges(&err) < 0)
+                skip_reason = err.n_messages ? err.messages[0] : "needs root and user namespaces";
+        else if (sandbox_find_runtime("runc", &runtime, &err) < 0)
+                skip_reason = "runc is not installed";
         else
                 probe_compile();
         const struct CMUnitTest tests[] = {
@@ -340,5 +371,6 @@ int main(void)
         if (probe_dir)
                 (void)rm_rf(probe_dir);
         free(probe_dir);
+        free(runtime);
         return failed;
 }

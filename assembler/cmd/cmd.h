@@ -21,6 +21,7 @@ struct cairn_command {
 
 int cmd_check(int argc, char **argv);
 int cmd_build(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
 int cmd_enforce(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_lock(int argc, char **argv);

@@ -103,6 +103,7 @@ static void print_view(const struct recipe_view *v)
         printf("    %-12s %s\n", "read-only", run->read_only > 0 ? "true" : "false");
         print_strv("writable", run->writable);
         print_strv("require-env", run->require_env);
+        print_strv("capabilities", run->capabilities);
 }
 
 int cmd_check(int argc, char **argv)

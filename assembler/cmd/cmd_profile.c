@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cairn profile RECIPE [--variant V] [--duration SECONDS] [--env K=V]... [--format text|json]
- *                      [-- ARGS...]
+ *                      [--reads] [--runtime R] [--pids N] [--memory MIB] [-- ARGS...]
  *
- * Assembles the variant's tree (the pipeline's layout stages), runs the image's program on it
- * in the sandbox (sandbox/profile_run.h) and prints the report: the `writable:` block that
- * covers what it wrote, or the JSON form (sandbox/profile_report.h).
+ * Assembles the variant's tree (the pipeline's layout stages), runs the variant's enforcer,
+ * then runs the image's program under runc (sandbox/profile_run.h) and prints the report: the
+ * `writable:` block that covers what it wrote, or the JSON form (sandbox/profile_report.h).
  */
 #include <getopt.h>
 #include <math.h>
@@ -21,25 +21,32 @@
 
 static void profile_help(FILE *f)
 {
-        fprintf(f, "Usage: cairn profile RECIPE [OPTIONS] [-- ARGS...]\n\n"
-                   "Run the image's entrypoint in a throw-away sandbox (new mount, PID, UTS, IPC\n"
-                   "and network namespaces; the rootfs under an overlay) and print the writable:\n"
-                   "block that covers every path it wrote. ARGS replace the recipe's cmd.\n"
-                   "Needs root.\n\n"
-                   "Options:\n"
-                   "      --variant V        variant to run (default: prod, else the first)\n"
-                   "      --duration SECS    stop the program after SECS (default: 10): SIGTERM,\n"
-                   "                         then SIGKILL 2 s later\n"
-                   "      --env K=V          set or override an environment variable (repeatable)\n"
-                   "      --format FMT       text (default) or json\n"
-                   "      --reads            also record which image files were opened and list\n"
-                   "                         the regular files never opened (slimming hints)\n"
-                   "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
-                   "      --offline          use only the cache, never the network\n"
-                   "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
-                   "  -h, --help             show this help\n\n"
-                   "Exit status: 0 profiled (even when writes fall outside writable:), 2 usage or\n"
-                   "recipe error, 3 source failure, 4 I/O error or not running as root.\n");
+        fprintf(f,
+                "Usage: cairn profile RECIPE [OPTIONS] [-- ARGS...]\n\n"
+                "Run the variant's bundle (what `cairn bundle` writes) under runc, unprivileged\n"
+                "in a user namespace, with no terminal and in a new session, its root on an\n"
+                "overlay of the image, and print the writable: block that covers every path\n"
+                "the program wrote. The enforcer runs first; setuid/setgid files and devices\n"
+                "are refused. ARGS replace the recipe's cmd. Needs root and runc.\n\n"
+                "Options:\n"
+                "      --variant V        variant to run (default: prod, else the first)\n"
+                "      --duration SECS    stop the program after SECS (default: 10): SIGTERM,\n"
+                "                         then SIGKILL 2 s later\n"
+                "      --env K=V          set or override an environment variable (repeatable)\n"
+                "      --format FMT       text (default) or json\n"
+                "      --reads            also record which image files were opened and list\n"
+                "                         the regular files never opened (slimming hints)\n"
+                "      --runtime R        the OCI runtime: runc (default), crun, or a path\n"
+                "      --pids N           the container's process limit (default: %d)\n"
+                "      --memory MIB       the container's memory limit (default: %d)\n"
+                "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
+                "      --offline          use only the cache, never the network\n"
+                "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
+                "  -h, --help             show this help\n\n"
+                "Exit status: 0 profiled (even when writes fall outside writable:), 1 policy\n"
+                "violation or refused entries, 2 usage or recipe error, 3 source failure,\n"
+                "4 I/O error, no runc, or not running as root.\n",
+                PROFILE_DEFAULT_PIDS, PROFILE_DEFAULT_MEMORY_MB);
 }
 
 static int parse_duration(const char *s, unsigned *ret_ms)
@@ -55,12 +62,30 @@ static int parse_duration(const char *s, unsigned *ret_ms)
         return 0;
 }
 
+/* A positive integer no larger than max. */
+static int parse_count(const char *s, uint64_t max, uint64_t *ret)
+{
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno || end == s || *end || s[0] == '-' || v == 0 || v > max)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+#define PROFILE_MAX_PIDS      (1U << 22)
+#define PROFILE_MAX_MEMORY_MB (1U << 24)
+
 struct profile_args {
         struct build_options build;
         const char *variant;
         unsigned duration_ms;
         bool json;
         bool reads;
+        const char *runtime;
+        uint64_t pids;
+        uint64_t memory_mb;
         char **env; /* borrowed from argv */
         size_t n_env;
         char **args; /* borrowed from argv; after "--" */
@@ -78,7 +103,10 @@ static int profile_parse_args(int argc, char **argv, struct profile_args *a)
                 OPT_CACHE,
                 OPT_OFFLINE,
                 OPT_INIT,
-                OPT_READS
+                OPT_READS,
+                OPT_RUNTIME,
+                OPT_PIDS,
+                OPT_MEMORY,
         };
         static const struct option options[] = {
                 { "variant", required_argument, NULL, OPT_VARIANT },
@@ -89,6 +117,9 @@ static int profile_parse_args(int argc, char **argv, struct profile_args *a)
                 { "offline", no_argument, NULL, OPT_OFFLINE },
                 { "init-binary", required_argument, NULL, OPT_INIT },
                 { "reads", no_argument, NULL, OPT_READS },
+                { "runtime", required_argument, NULL, OPT_RUNTIME },
+                { "pids", required_argument, NULL, OPT_PIDS },
+                { "memory", required_argument, NULL, OPT_MEMORY },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -144,6 +175,22 @@ static int profile_parse_args(int argc, char **argv, struct profile_args *a)
                 case OPT_READS:
                         a->reads = true;
                         break;
+                case OPT_RUNTIME:
+                        a->runtime = optarg;
+                        break;
+                case OPT_PIDS:
+                        if (parse_count(optarg, PROFILE_MAX_PIDS, &a->pids) < 0)
+                                return cmd_usage_error("profile",
+                                                       "--pids %s: want a number of processes "
+                                                       "from 1 to %u",
+                                                       optarg, PROFILE_MAX_PIDS);
+                        break;
+                case OPT_MEMORY:
+                        if (parse_count(optarg, PROFILE_MAX_MEMORY_MB, &a->memory_mb) < 0)
+                                return cmd_usage_error("profile",
+                                                       "--memory %s: want MiB from 1 to %u", optarg,
+                                                       PROFILE_MAX_MEMORY_MB);
+                        break;
                 case 'h':
                         profile_help(stdout);
                         return -1; /* help shown: exit 0 */
@@ -174,6 +221,8 @@ int cmd_profile(int argc, char **argv)
                 .build = { .epoch = -1, .compression = "gzip", .quiet = true },
                 .duration_ms = (unsigned)(PROFILE_DEFAULT_DURATION * 1000),
                 .env = env,
+                .pids = PROFILE_DEFAULT_PIDS,
+                .memory_mb = PROFILE_DEFAULT_MEMORY_MB,
         };
         int r = profile_parse_args(argc, argv, &a);
         if (r != 0)
@@ -181,7 +230,9 @@ int cmd_profile(int argc, char **argv)
         a.build.only_variant = a.variant;
 
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
-        if (sandbox_check_privileges(&err) < 0)
+        _cleanup_free_ char *runtime = NULL;
+        if (sandbox_check_privileges(&err) < 0 ||
+            sandbox_find_runtime(a.runtime, &runtime, &err) < 0)
                 return cmd_fail(&err);
 
         _cleanup_build_ struct build *b = NULL;
@@ -196,6 +247,23 @@ int cmd_profile(int argc, char **argv)
                                 a.build.recipe_path);
                 return cmd_fail(&err);
         }
+        /* The variant's enforcer decides first, as for a build: nothing runs otherwise. */
+        for (size_t i = 0; i < b->n_variants; i++)
+                b->variants[i].selected = &b->variants[i] == v;
+        r = pipeline_enforce(b, &err);
+        if (r < 0) {
+                if (v->verdict.report && cairn_error_exit_status(&err) == CAIRN_EXIT_POLICY)
+                        fputs(v->verdict.report, stderr);
+                return cmd_fail(&err);
+        }
+        bool have_pids, have_memory;
+        sandbox_cgroup_controllers(&have_pids, &have_memory);
+        if (!have_pids)
+                fprintf(stderr, "cairn profile: note: no pids cgroup controller here; processes "
+                                "are bounded by RLIMIT_NPROC only\n");
+        if (!have_memory)
+                fprintf(stderr, "cairn profile: note: no memory cgroup controller here; the "
+                                "container's memory is not limited\n");
 
         const struct profile_options po = {
                 .view = v->view,
@@ -204,6 +272,12 @@ int cmd_profile(int argc, char **argv)
                 .epoch = b->epoch,
                 .recipe_path = a.build.recipe_path,
                 .variant = v->name,
+                .name = b->recipe->name,
+                .arch = b->arch,
+                .runtime = runtime,
+                .work_dir = b->work_dir,
+                .pids_limit = have_pids ? a.pids : 0,
+                .memory_limit = have_memory ? a.memory_mb << 20 : 0,
                 .env = a.env,
                 .n_env = a.n_env,
                 .args = a.args,

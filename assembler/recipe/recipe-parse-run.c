@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 
+#include "base/capability.h"
 #include "recipe-internal.h"
 
 static bool signal_name_ok(const char *s)
@@ -29,13 +30,31 @@ static bool env_name_ok(const char *s)
                               256);
 }
 
+/* A capability name, "NET_BIND_SERVICE" or "CAP_NET_BIND_SERVICE", as its CAP_ form. */
+static char *read_capability(struct yread *y, const struct ynode *n, const char *what)
+{
+        _cleanup_free_ char *s = yread_string(y, n, what);
+        if (!s)
+                return NULL;
+        const char *name = capability_name(capability_from_name(s));
+        if (!name) {
+                yread_fail(y, n->pos,
+                           "%s: '%s' is not a Linux capability (write it like NET_BIND_SERVICE)",
+                           what, s);
+                return NULL;
+        }
+        return yread_strdup(y, name);
+}
+
 /* Parses a run: block (the recipe's or a variant's override) into *run. */
 void recipe_walk_run(struct yread *y, const struct recipe *r, const struct ynode *n,
                      const char *what, struct recipe_run *run)
 {
-        static const char *const keys[] = { "user",      "entrypoint", "cmd",         "workdir",
-                                            "env",       "labels",     "stop-signal", "init",
-                                            "read-only", "writable",   "require-env", NULL };
+        static const char *const keys[] = { "user",        "entrypoint",  "cmd",
+                                            "workdir",     "env",         "labels",
+                                            "stop-signal", "init",        "read-only",
+                                            "writable",    "require-env", "capabilities",
+                                            NULL };
         run->read_only = -1;
         if (!yread_map(y, n, what, keys))
                 return;
@@ -105,6 +124,17 @@ void recipe_walk_run(struct yread *y, const struct recipe *r, const struct ynode
                                 yread_fail(y, v->items[i]->pos,
                                            "require-env: '%s' is not a valid variable name",
                                            run->require_env[i]);
+        }
+        if ((v = ynode_map_get(n, "capabilities"))) {
+                run->capabilities =
+                        yread_strv(y, v, "capabilities", CAPABILITY_LAST + 1, read_capability);
+                run->has_capabilities = true;
+                for (size_t i = 0; run->capabilities && run->capabilities[i]; i++)
+                        for (size_t k = 0; k < i; k++)
+                                if (streq(run->capabilities[i], run->capabilities[k]))
+                                        yread_fail(y, v->items[i]->pos,
+                                                   "capabilities: %s is listed twice",
+                                                   run->capabilities[i]);
         }
 }
 

@@ -24,6 +24,7 @@ static void run_clear(struct recipe_run *run)
         free(run->init);
         strv_free(run->writable);
         strv_free(run->require_env);
+        strv_free(run->capabilities);
 }
 
 void recipe_free(struct recipe *r)
@@ -168,6 +169,10 @@ static void run_merge(struct recipe_run *dst, const struct recipe_run *src)
                 dst->require_env = src->require_env;
                 dst->has_require_env = true;
         }
+        if (src->has_capabilities) {
+                dst->capabilities = src->capabilities;
+                dst->has_capabilities = true;
+        }
 }
 
 #define FILTER(view, rec, field, nfield, bit)                                                      \
@@ -303,5 +308,57 @@ int recipe_view_run_ids(const struct recipe_view *v, uint32_t *ret_uid, uint32_t
         }
         *ret_uid = uid;
         *ret_gid = gid;
+        return 0;
+}
+
+int recipe_run_env(const struct recipe_run *run, char ***ret)
+{
+        _cleanup_strv_free_ char **env = calloc(run->n_env + 2, sizeof(char *));
+        if (!env)
+                return -ENOMEM;
+        size_t n = 0;
+        bool has_path = false;
+        for (size_t i = 0; i < run->n_env; i++)
+                has_path = has_path || streq(run->env[i].key, "PATH");
+        if (!has_path && !(env[n++] = strdup("PATH=" RECIPE_DEFAULT_PATH)))
+                return -ENOMEM;
+        for (size_t i = 0; i < run->n_env; i++)
+                if (asprintf(&env[n++], "%s=%s", run->env[i].key, run->env[i].value) < 0) {
+                        env[--n] = NULL;
+                        return -ENOMEM;
+                }
+        *ret = steal_pointer(&env);
+        return 0;
+}
+
+int recipe_run_entrypoint(const struct recipe_run *run, bool read_only_check, const char ***ret)
+{
+        if (!run->entrypoint) {
+                *ret = NULL;
+                return 0;
+        }
+        size_t n = 3 + 2 * strv_length(run->require_env) + 2 * strv_length(run->writable) +
+                   strv_length(run->entrypoint) + 1;
+        const char **argv = calloc(n, sizeof(char *));
+        if (!argv)
+                return -ENOMEM;
+        size_t k = 0;
+        if (run->init) {
+                argv[k++] = RECIPE_INIT_PATH;
+                for (size_t i = 0; run->require_env && run->require_env[i]; i++) {
+                        argv[k++] = "--require-env";
+                        argv[k++] = run->require_env[i];
+                }
+                for (size_t i = 0; run->writable && run->writable[i]; i++) {
+                        argv[k++] = "--writable";
+                        argv[k++] = run->writable[i];
+                }
+                if (run->read_only > 0 && read_only_check)
+                        argv[k++] = "--read-only-root";
+                argv[k++] = "--";
+        }
+        for (size_t i = 0; run->entrypoint[i]; i++)
+                argv[k++] = run->entrypoint[i];
+        *ret = argv;
         return 0;
 }

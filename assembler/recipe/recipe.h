@@ -144,6 +144,8 @@ struct recipe_run {
         bool has_writable;
         char **require_env; /* owned, NULL-terminated */
         bool has_require_env;
+        char **capabilities; /* owned, NULL-terminated: "CAP_NET_BIND_SERVICE", recipe order */
+        bool has_capabilities;
 };
 
 /* Tuning of one enforcer profile (`policy: NAME:`). */
@@ -253,6 +255,27 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct recipe_view *, recipe_view_free)
 /* Looks up a user/group of the view by name; NULL when absent. */
 const struct recipe_user *recipe_view_find_user(const struct recipe_view *v, const char *name);
 const struct recipe_group *recipe_view_find_group(const struct recipe_view *v, const char *name);
+
+/* Where cairn-init lives in an image (run.init: cairn-init). */
+#define RECIPE_INIT_PATH "/sbin/cairn-init"
+/* The image's PATH when run.env does not set one. */
+#define RECIPE_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/*
+ * The image config's Env for run (what every runtime, `cairn bundle` and `cairn profile` give
+ * the program): PATH=RECIPE_DEFAULT_PATH first unless run.env sets PATH, then run.env in
+ * recipe order. *ret is a NULL-terminated strv owned by the caller. 0 or -ENOMEM.
+ */
+int recipe_run_env(const struct recipe_run *run, char ***ret);
+
+/*
+ * The image config's Entrypoint for run: run.entrypoint, or with run.init cairn-init in front
+ * of it, the run: checks as its options: RECIPE_INIT_PATH [--require-env NAME]...
+ * [--writable PATH]... [--read-only-root] -- ENTRYPOINT... (--read-only-root only with
+ * read_only_check). *ret is NULL-terminated and owned by the caller, its strings are borrowed
+ * from run; NULL when run has no entrypoint. 0 or -ENOMEM.
+ */
+int recipe_run_entrypoint(const struct recipe_run *run, bool read_only_check, const char ***ret);
 
 /*
  * Resolves view->run.user to numeric ids: a declared user name, "UID" or "UID:GID".

@@ -4,10 +4,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/random.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <xxhash.h>
 
-#include "tree/materialize.h"
+#include "runtime/bundle.h"
 
 /* The private temp directory, removed whatever happens. */
 static void tmpdir_removep(char **p)
@@ -84,84 +86,6 @@ static int tree_fingerprint(const char *dir, XXH128_hash_t *ret)
         return r;
 }
 
-/* Appends "K=V" to env, replacing an earlier entry for K. */
-static int env_set(char **env, size_t *n, const char *key, size_t klen, const char *value)
-{
-        char *kv = NULL;
-        if (asprintf(&kv, "%.*s=%s", (int)klen, key, value) < 0)
-                return -ENOMEM;
-        for (size_t i = 0; i < *n; i++)
-                if (strncmp(env[i], kv, klen + 1) == 0) {
-                        free(env[i]);
-                        env[i] = kv;
-                        return 0;
-                }
-        if (*n >= PROFILE_MAX_ENV) {
-                free(kv);
-                return -E2BIG;
-        }
-        env[(*n)++] = kv;
-        return 0;
-}
-
-int profile_build_env(const struct recipe_run *run, char *const *extra, size_t n_extra, char ***ret)
-{
-        _cleanup_strv_free_ char **env = calloc(PROFILE_MAX_ENV + 1, sizeof(char *));
-        if (!env)
-                return -ENOMEM;
-        size_t n = 0;
-        int r = 0;
-        for (size_t i = 0; i < run->n_env && r >= 0; i++)
-                r = env_set(env, &n, run->env[i].key, strlen(run->env[i].key), run->env[i].value);
-        for (size_t i = 0; i < n_extra && r >= 0; i++) {
-                const char *eq = strchr(extra[i], '=');
-                if (!eq)
-                        return -EINVAL;
-                r = env_set(env, &n, extra[i], (size_t)(eq - extra[i]), eq + 1);
-        }
-        bool has_path = false;
-        for (size_t i = 0; i < n; i++)
-                has_path |= startswith(env[i], "PATH=");
-        if (r >= 0 && !has_path)
-                r = env_set(env, &n, "PATH", 4, PROFILE_DEFAULT_PATH);
-        if (r < 0)
-                return r;
-        *ret = steal_pointer(&env);
-        return 0;
-}
-
-int profile_build_argv(const struct recipe_run *run, char *const *args, bool has_args, char ***ret)
-{
-        size_t n = 0;
-        for (char **p = run->entrypoint; p && *p; p++)
-                n++;
-        for (char *const *p = has_args ? args : run->cmd; p && *p; p++)
-                n++;
-        for (char **p = run->require_env; p && *p; p++)
-                n += 2;
-        _cleanup_free_ char **argv = calloc(n + 3, sizeof(char *));
-        if (!argv)
-                return -ENOMEM;
-        size_t i = 0;
-        if (run->init && n > 0) {
-                argv[i++] = "/sbin/cairn-init";
-                for (char **p = run->require_env; p && *p; p++) {
-                        argv[i++] = "--require-env";
-                        argv[i++] = *p;
-                }
-                argv[i++] = "--";
-        }
-        size_t first = i;
-        for (char **p = run->entrypoint; p && *p; p++)
-                argv[i++] = *p;
-        for (char *const *p = has_args ? args : run->cmd; p && *p; p++)
-                argv[i++] = *p;
-        if (i == first)
-                return -ENOENT;
-        *ret = steal_pointer(&argv);
-        return 0;
-}
-
 /* True when one of the blocked stop signals is pending; consumes it. */
 static bool stop_requested(const sigset_t *stop)
 {
@@ -172,53 +96,90 @@ static bool stop_requested(const sigset_t *stop)
         return any;
 }
 
-/* The program to run and how: argv, environment, user; checked against the tree. */
-static int program_prepare(const struct profile_options *o, char ***ret_argv, char ***ret_envp,
-                           uint32_t *ret_uid, uint32_t *ret_gid, struct cairn_error *err)
+/* True when the image holds argv0: an absolute path, or a name found in env's PATH. */
+static bool program_in_tree(const struct tree *t, const char *argv0, char *const *env)
+{
+        if (strchr(argv0, '/'))
+                return argv0[0] == '/' && tree_lookup(t, argv0);
+        const char *path = RECIPE_DEFAULT_PATH;
+        for (size_t i = 0; env && env[i]; i++)
+                if (startswith(env[i], "PATH="))
+                        path = env[i] + 5;
+        _cleanup_free_ char *dirs = strdup(path);
+        if (!dirs)
+                return true; /* let the runtime decide */
+        for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d;
+             d = strtok_r(NULL, ":", &save)) {
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s/%s", d, argv0) < 0)
+                        return true;
+                if (tree_lookup(t, p))
+                        return true;
+        }
+        return false;
+}
+
+/* The bundle's config.json for o, checked: the program must be in the image. */
+static int profile_config(const struct profile_options *o, const struct bundle_options *bo,
+                          char **ret, size_t *ret_len, struct cairn_error *err)
 {
         const struct recipe_run *run = &o->view->run;
-        uint32_t uid, gid;
-        int r = recipe_view_run_ids(o->view, &uid, &gid, err);
+        _cleanup_strv_free_ char **env = NULL;
+        _cleanup_free_ const char **argv = NULL;
+        int r = bundle_config(bo, ret, ret_len, err);
         if (r < 0)
                 return r;
-        _cleanup_strv_free_ char **envp = NULL;
-        r = profile_build_env(run, o->env, o->n_env, &envp);
-        if (r == -E2BIG)
-                return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
-                                       "more than %d environment variables", PROFILE_MAX_ENV);
-        if (r == -EINVAL)
-                return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
-                                       "an environment override is not KEY=VALUE");
-        if (r < 0)
-                return cairn_error_errno(err, r, "the program's environment: %s", strerror(-r));
-        _cleanup_free_ char **argv = NULL;
-        r = profile_build_argv(run, o->args, o->has_args, &argv);
-        if (r == -ENOENT)
-                return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
-                                       "%s: variant %s has no run.entrypoint or run.cmd; pass the "
-                                       "program after --",
-                                       o->recipe_path, o->variant);
-        if (r < 0)
-                return cairn_error_errno(err, r, "the program's arguments: %s", strerror(-r));
-        if (run->init && !tree_lookup(o->tree, "/sbin/cairn-init"))
+        r = bundle_process_env(run, o->env, o->n_env, &env);
+        if (r >= 0)
+                r = bundle_process_args(run, o->args, o->has_args, false, &argv);
+        if (r < 0) {
+                free(steal_pointer(ret));
+                return cairn_error_errno(err, r, "the program: %s", strerror(-r));
+        }
+        if (!program_in_tree(o->tree, argv[0], env)) {
+                free(steal_pointer(ret));
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
-                                       "%s: run.init is set but the %s tree has no "
-                                       "/sbin/cairn-init",
-                                       o->recipe_path, o->variant);
-        *ret_argv = steal_pointer(&argv);
-        *ret_envp = steal_pointer(&envp);
-        *ret_uid = uid;
-        *ret_gid = gid;
+                                       "%s: variant %s: the program %s is not in the image",
+                                       o->recipe_path, o->variant, argv[0]);
+        }
         return 0;
 }
 
 int profile_run(const struct profile_options *o, struct profile_result *ret,
                 struct cairn_error *err)
 {
-        _cleanup_free_ char **argv = NULL;
-        _cleanup_strv_free_ char **envp = NULL;
-        uint32_t uid = 0, gid = 0;
-        int r = program_prepare(o, &argv, &envp, &uid, &gid, err);
+        _cleanup_free_ char *what = NULL;
+        if (asprintf(&what, "%s, variant %s", o->recipe_path, o->variant) < 0)
+                return -ENOMEM;
+        int r = bundle_refuse_privileged(o->tree, what, err);
+        if (r < 0)
+                return r;
+        uint32_t rnd = 0;
+        if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+                rnd = (uint32_t)time(NULL);
+        char id[64];
+        snprintf(id, sizeof(id), "cairn-profile-%d-%08x", (int)getpid(), rnd);
+        struct bundle_options bo = {
+                .view = o->view,
+                .tree = o->tree,
+                .hostname = o->name,
+                .arch = o->arch,
+                .mode = BUNDLE_PROFILE,
+                .env = o->env,
+                .n_env = o->n_env,
+                .args = o->args,
+                .has_args = o->has_args,
+                .pids_limit = o->pids_limit,
+                .memory_limit = o->memory_limit,
+                /* Relative: below cairn's own cgroup, so a caller's limits still hold. */
+                .cgroups_path = id,
+        };
+        r = bundle_host_ids(&bo.ids, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *config = NULL;
+        size_t config_len = 0;
+        r = profile_config(o, &bo, &config, &config_len, err);
         if (r < 0)
                 return r;
 
@@ -243,16 +204,15 @@ int profile_run(const struct profile_options *o, struct profile_result *ret,
                 free(steal_pointer(&dir));
                 return r;
         }
-        _cleanup_free_ char *rootfs = NULL, *scratch = NULL;
-        if (asprintf(&rootfs, "%s/rootfs", dir) < 0)
+        _cleanup_free_ char *rootfs = NULL;
+        if (asprintf(&rootfs, "%s/rootfs", dir) < 0) {
                 rootfs = NULL; /* asprintf leaves it undefined on failure */
-        if (asprintf(&scratch, "%s/scratch", dir) < 0)
-                scratch = NULL;
-        if (!rootfs || !scratch)
                 return cairn_error_errno(err, -ENOMEM, "%s: %s", dir, strerror(ENOMEM));
-        if (mkdir(rootfs, 0755) < 0 || mkdir(scratch, 0700) < 0)
+        }
+        /* dir is 0700: nobody else on the host reaches the lower layer. */
+        if (mkdir(rootfs, 0755) < 0)
                 return cairn_error_errno(err, -errno, "%s: %m", dir);
-        r = materialize_tree(o->tree, o->store, o->epoch, rootfs, 0, NULL, err);
+        r = bundle_rootfs(&bo, o->store, o->epoch, rootfs, err);
         if (r < 0)
                 return r;
         if (stop_requested(&stop))
@@ -262,16 +222,16 @@ int profile_run(const struct profile_options *o, struct profile_result *ret,
         if (r < 0)
                 return cairn_error_errno(err, r, "%s: %s", rootfs, strerror(-r));
 
-        struct sandbox_options so = {
+        const struct sandbox_options so = {
+                .runtime = o->runtime,
                 .rootfs = rootfs,
-                .scratch = scratch,
-                .argv = argv,
-                .envp = envp,
-                .workdir = o->view->run.workdir,
-                .uid = uid,
-                .gid = gid,
+                .config = config,
+                .config_len = config_len,
+                .container_id = id,
+                .cleanup_dirs = (const char *const[]){ dir, o->work_dir, NULL },
+                .root_uid = bo.ids.host_uid,
+                .root_gid = bo.ids.host_gid,
                 .duration_ms = o->duration_ms,
-                .stdout_to_stderr = true,
                 .record_reads = o->record_reads,
         };
         _cleanup_(profile_result_clear) struct profile_result res = { 0 };

@@ -167,20 +167,28 @@ static int write_hardlink(struct parent_cache *c, const struct tree_entry *e, in
         return 0;
 }
 
+struct ids {
+        uint32_t uid_shift, gid_shift;
+};
+
 /* Applies owner, mode and times to name in pfd (name NULL: pfd itself). */
 static int apply_metadata(int pfd, const char *name, const struct tree_entry *e, int64_t epoch,
-                          unsigned flags)
+                          unsigned flags, const struct ids *ids)
 {
         const struct timespec times[2] = { { .tv_sec = epoch }, { .tv_sec = epoch } };
+        uint64_t uid = (uint64_t)e->uid + ids->uid_shift, gid = (uint64_t)e->gid + ids->gid_shift;
+        /* (uid_t)-1 means "unchanged" to chown: never a real owner. */
+        if (uid >= UINT32_MAX || gid >= UINT32_MAX)
+                return -ERANGE;
         if (!name) {
-                if (!(flags & MATERIALIZE_NO_CHOWN) && fchown(pfd, e->uid, e->gid) < 0)
+                if (!(flags & MATERIALIZE_NO_CHOWN) && fchown(pfd, (uid_t)uid, (gid_t)gid) < 0)
                         return -errno;
                 if (fchmod(pfd, e->mode & 07777) < 0)
                         return -errno;
                 return futimens(pfd, times) < 0 ? -errno : 0;
         }
         if (!(flags & MATERIALIZE_NO_CHOWN) &&
-            fchownat(pfd, name, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
+            fchownat(pfd, name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
         /* Symlink modes mean nothing on Linux; the entry was created by us, never followed. */
         if (e->type != TREE_SYMLINK && fchmodat(pfd, name, e->mode & 07777, 0) < 0)
@@ -230,6 +238,15 @@ static bool entry_written(const struct tree_entry *e)
 int materialize_tree(const struct tree *t, const struct store *s, int64_t epoch, const char *dir,
                      unsigned flags, struct materialize_stats *stats, struct cairn_error *err)
 {
+        return materialize_tree_shifted(t, s, epoch, dir, flags, 0, 0, stats, err);
+}
+
+int materialize_tree_shifted(const struct tree *t, const struct store *s, int64_t epoch,
+                             const char *dir, unsigned flags, uint32_t uid_shift,
+                             uint32_t gid_shift, struct materialize_stats *stats,
+                             struct cairn_error *err)
+{
+        const struct ids ids = { uid_shift, gid_shift };
         struct materialize_stats st = { 0 };
         _cleanup_close_ int root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (root_fd < 0)
@@ -255,13 +272,13 @@ int materialize_tree(const struct tree *t, const struct store *s, int64_t epoch,
                 if (!entry_written(e))
                         continue;
                 if (streq(e->path, "/")) {
-                        r = apply_metadata(root_fd, NULL, e, epoch, flags);
+                        r = apply_metadata(root_fd, NULL, e, epoch, flags, &ids);
                 } else {
                         int pfd;
                         const char *name;
                         r = parent_cache_get(&c, e->path, &pfd, &name);
                         if (r >= 0)
-                                r = apply_metadata(pfd, name, e, epoch, flags);
+                                r = apply_metadata(pfd, name, e, epoch, flags, &ids);
                 }
                 if (r < 0) {
                         parent_cache_clear(&c);

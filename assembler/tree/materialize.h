@@ -42,6 +42,16 @@ int materialize_tree(const struct tree *t, const struct store *s, int64_t epoch,
                      unsigned flags, struct materialize_stats *stats, struct cairn_error *err);
 
 /*
+ * materialize_tree with every owner moved by uid_shift and gid_shift: the rootfs of a bundle
+ * whose user namespace maps image id N to host id SHIFT+N. -ERANGE (with err naming the
+ * entry) when a shifted id would pass 2^32-2.
+ */
+int materialize_tree_shifted(const struct tree *t, const struct store *s, int64_t epoch,
+                             const char *dir, unsigned flags, uint32_t uid_shift,
+                             uint32_t gid_shift, struct materialize_stats *stats,
+                             struct cairn_error *err);
+
+/*
  * Opens the directory at the relative path `rel` ("a/b/c", no leading slash; "" is dirfd
  * itself) below dirfd without following any symlink. Returns an O_DIRECTORY fd or -errno
  * (-ELOOP / -ENOTDIR when a component is a symlink or not a directory).
