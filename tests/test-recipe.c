@@ -297,6 +297,32 @@ static void recipe_run_ids_forms(void **state)
                 assert_non_null(strstr(err.messages[0], "ghost"));
 }
 
+/* A variant's run.user may name an account declared below the variants: (they are walked
+ * first); an undeclared one is an error at its own position. */
+static void recipe_variant_run_user(void **state)
+{
+        static const char ok[] = HEAD "accounts:\n"
+                                      "  groups: [{ name: app, gid: 65532 }]\n"
+                                      "  users: [{ name: app, uid: 65532, gid: 65532 }]\n"
+                                      "variants:\n"
+                                      "  prod: { run: { user: app } }\n";
+        static const char bad[] = HEAD "variants:\n"
+                                       "  prod: { run: { user: ghost } }\n";
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        _cleanup_recipe_ struct recipe *r = NULL, *r2 = NULL;
+        _cleanup_recipe_view_ struct recipe_view *v = NULL;
+        uint32_t uid = 1, gid = 1;
+
+        (void)state;
+        assert_int_equal(recipe_parse_buffer("t.yaml", ok, strlen(ok), &r, &err), 0);
+        assert_int_equal(recipe_view_new(r, "prod", &v, &err), 0);
+        assert_int_equal(recipe_view_run_ids(v, &uid, &gid, &err), 0);
+        assert_int_equal(uid, 65532);
+        assert_int_equal(recipe_parse_buffer("t.yaml", bad, strlen(bad), &r2, &err), -EINVAL);
+        assert_int_equal(err.n_messages, 1);
+        assert_non_null(strstr(err.messages[0], "user: 'ghost' is not declared"));
+}
+
 /* run.capabilities: either spelling, kept as CAP_ names in recipe order, merged per variant. */
 static void recipe_capabilities(void **state)
 {
@@ -423,11 +449,12 @@ static void recipe_file_errors(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(recipe_bad_cases),      cmocka_unit_test(recipe_all_errors),
-                cmocka_unit_test(recipe_error_cap),      cmocka_unit_test(recipe_examples_parse),
-                cmocka_unit_test(recipe_variant_merge),  cmocka_unit_test(recipe_run_ids_forms),
-                cmocka_unit_test(recipe_paths),          cmocka_unit_test(recipe_capabilities),
-                cmocka_unit_test(recipe_hostile_inputs), cmocka_unit_test(recipe_file_errors),
+                cmocka_unit_test(recipe_bad_cases),        cmocka_unit_test(recipe_all_errors),
+                cmocka_unit_test(recipe_error_cap),        cmocka_unit_test(recipe_examples_parse),
+                cmocka_unit_test(recipe_variant_merge),    cmocka_unit_test(recipe_run_ids_forms),
+                cmocka_unit_test(recipe_variant_run_user), cmocka_unit_test(recipe_paths),
+                cmocka_unit_test(recipe_capabilities),     cmocka_unit_test(recipe_hostile_inputs),
+                cmocka_unit_test(recipe_file_errors),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

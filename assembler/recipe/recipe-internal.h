@@ -58,7 +58,9 @@ void recipe_check_destinations(struct yread *y, const struct recipe *r,
                                struct recipe_pos accounts_pos, bool accounts);
 
 /* recipe-parse-run.c. A run: block (what names it in messages: "run", "variant run") into
- * *run; accounts must be read first, run.user is checked against them. */
+ * *run; run.user is checked later, by recipe_check_run_users(). */
+/* Every run.user (the recipe's and each variant's) names a declared account, root or an id. */
+void recipe_check_run_users(struct yread *y, const struct recipe *r);
 void recipe_walk_run(struct yread *y, const struct recipe *r, const struct ynode *n,
                      const char *what, struct recipe_run *run);
 /* n NULL: the default variants, dev and prod. */

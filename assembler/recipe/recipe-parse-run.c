@@ -61,16 +61,7 @@ void recipe_walk_run(struct yread *y, const struct recipe *r, const struct ynode
         const struct ynode *v;
         if ((v = ynode_map_get(n, "user"))) {
                 run->user = yread_string(y, v, "user");
-                if (run->user && !isdigit((unsigned char)run->user[0])) {
-                        bool found = false;
-                        for (size_t i = 0; i < r->n_users; i++)
-                                found = found || streq_ptr(r->users[i].name, run->user);
-                        if (!found && !streq(run->user, "root"))
-                                yread_fail(y, v->pos,
-                                           "user: '%s' is not declared under "
-                                           "accounts.users",
-                                           run->user);
-                }
+                run->user_pos = v->pos; /* checked by recipe_check_run_users() */
         }
         if ((v = ynode_map_get(n, "entrypoint"))) {
                 run->entrypoint = yread_strv(y, v, "entrypoint", RECIPE_MAX_ITEMS, yread_string);
@@ -243,4 +234,21 @@ void recipe_walk_policy(struct yread *y, struct recipe *r, const struct ynode *n
                         p->disable_rules =
                                 yread_strv(y, d, "disable-rules", RECIPE_MAX_ITEMS, yread_string);
         }
+}
+
+static void check_run_user(struct yread *y, const struct recipe *r, const struct recipe_run *run)
+{
+        if (!run->user || isdigit((unsigned char)run->user[0]) || streq(run->user, "root"))
+                return;
+        for (size_t i = 0; i < r->n_users; i++)
+                if (streq_ptr(r->users[i].name, run->user))
+                        return;
+        yread_fail(y, run->user_pos, "user: '%s' is not declared under accounts.users", run->user);
+}
+
+void recipe_check_run_users(struct yread *y, const struct recipe *r)
+{
+        check_run_user(y, r, &r->run);
+        for (size_t i = 0; i < r->n_variants; i++)
+                check_run_user(y, r, &r->variants[i].run);
 }

@@ -85,6 +85,8 @@ static int recipe_walk(const char *file, const struct ynode *root, struct recipe
                 yread_fail(&y, root->pos,
                            "utilities and packages need at least one entry under "
                            "sources:");
+        /* After accounts: a variant's run: (walked first) may name a user declared later. */
+        recipe_check_run_users(&y, r);
         const struct ynode *acc = ynode_map_get(root, "accounts");
         recipe_check_destinations(&y, r, acc ? acc->pos : root->pos, r->n_users || r->n_groups);
         return yread_result(&y);

@@ -125,7 +125,8 @@ struct recipe_file {
  * override replaces exactly the keys it names (merge key by key).
  */
 struct recipe_run {
-        char *user;        /* owned; a name from accounts, or "UID[:GID]" */
+        char *user; /* owned; a name from accounts, or "UID[:GID]" */
+        struct recipe_pos user_pos;
         char **entrypoint; /* owned, NULL-terminated */
         bool has_entrypoint;
         char **cmd; /* owned, NULL-terminated */
