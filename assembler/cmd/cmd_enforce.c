@@ -38,9 +38,12 @@ static void list_rules(void)
         size_t n;
         const struct policy_rule *rules = policy_rules(&n);
         for (size_t i = 0; i < n; i++)
-                printf("%-24s %-7s %-10s %s\n", rules[i].id,
+                printf("%-24s %-7s %-19s %s\n", rules[i].id,
                        rules[i].severity == POLICY_ERROR ? "error" : "warning",
-                       (rules[i].profiles & POLICY_DEV) ? "strict,dev" : "strict", rules[i].title);
+                       !(rules[i].profiles & POLICY_DEV)       ? "strict"
+                       : (rules[i].warn_profiles & POLICY_DEV) ? "strict,dev(warning)"
+                                                               : "strict,dev",
+                       rules[i].title);
 }
 
 struct strv_builder {

@@ -33,9 +33,12 @@ static const struct policy_rule rules[] = {
         { "CAIRN-INTERP-MISSING", POLICY_ERROR, S | D, "missing ELF interpreter",
           "the PT_INTERP loader is not in the image, so the program cannot start; add the "
           "loader or link statically" },
+        /* A warning in dev: whole Debian packages ship scripts whose interpreter (/bin/sh,
+         * made by a maintainer script) is missing, and dev images are for debugging. */
         { "CAIRN-SCRIPT-INTERP", POLICY_ERROR, S | D, "missing script interpreter",
           "the #! interpreter is not in the image, so the script cannot run; add it or "
-          "remove the script" },
+          "remove the script",
+          D },
         { "CAIRN-SCRIPT-FORBIDDEN", POLICY_ERROR, S, "script run by a forbidden interpreter",
           "the #! interpreter is a shell or toolbox that the profile forbids; rewrite the "
           "script as a program or move it to the dev variant" },
@@ -74,6 +77,12 @@ const struct policy_rule *policy_rules(size_t *ret_n)
 {
         *ret_n = ELEMENTSOF(rules);
         return rules;
+}
+
+enum policy_severity policy_rule_severity(const struct policy_rule *rule,
+                                          enum policy_profile profile)
+{
+        return rule->warn_profiles & profile ? POLICY_WARNING : rule->severity;
 }
 
 const struct policy_rule *policy_rule_find(const char *id)
@@ -179,7 +188,7 @@ static void format_text(FILE *f, const struct policy_report *r, const char *targ
                 const struct policy_finding *x = &r->findings[i];
                 if (x->rule != cur) {
                         cur = x->rule;
-                        fprintf(f, "\n%s (%s): %s\n  %s\n", cur->id, severity_name(cur->severity),
+                        fprintf(f, "\n%s (%s): %s\n  %s\n", cur->id, severity_name(x->severity),
                                 cur->title, cur->help);
                 }
                 fprintf(f, "  - %s", x->path);
@@ -202,7 +211,7 @@ static void format_json(FILE *f, const struct policy_report *r, const char *targ
                 const struct policy_finding *x = &r->findings[i];
                 fprintf(f,
                         "%s\n    {\"rule\": \"%s\", \"severity\": \"%s\", \"path\": ", i ? "," : "",
-                        x->rule->id, severity_name(x->rule->severity));
+                        x->rule->id, severity_name(x->severity));
                 json_write_string(f, x->path);
                 fputs(", \"message\": ", f);
                 json_write_string(f, x->rule->help);
@@ -244,7 +253,7 @@ static void format_sarif(FILE *f, const struct policy_report *r)
                 fprintf(f,
                         "%s\n        {\"ruleId\": \"%s\", \"ruleIndex\": %td, \"level\": "
                         "\"%s\", \"message\": {\"text\": ",
-                        i ? "," : "", x->rule->id, x->rule - all, severity_name(x->rule->severity));
+                        i ? "," : "", x->rule->id, x->rule - all, severity_name(x->severity));
                 json_write_string(f, text ? text : x->rule->help);
                 fputs("}, \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": ",
                       f);

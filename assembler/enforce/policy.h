@@ -32,15 +32,19 @@ enum policy_severity {
 struct policy_rule {
         const char *id; /* "CAIRN-BUSYBOX" */
         enum policy_severity severity;
-        unsigned profiles; /* enum policy_profile: where the rule is on by default */
-        const char *title; /* short name */
-        const char *help;  /* one line: why, and how to fix it */
+        unsigned profiles;      /* enum policy_profile: where the rule is on by default */
+        const char *title;      /* short name */
+        const char *help;       /* one line: why, and how to fix it */
+        unsigned warn_profiles; /* enum policy_profile: where a finding is only a warning */
 };
 
 /* Every rule, in a fixed order. */
 const struct policy_rule *policy_rules(size_t *ret_n);
 /* The rule with this id, or NULL. */
 const struct policy_rule *policy_rule_find(const char *id);
+/* What a finding of rule is worth under profile. */
+enum policy_severity policy_rule_severity(const struct policy_rule *rule,
+                                          enum policy_profile profile);
 
 /* "strict" / "dev" -> profile; -EINVAL for anything else. */
 int policy_profile_from_string(const char *s, enum policy_profile *ret);
@@ -62,8 +66,9 @@ struct policy_options {
 
 struct policy_finding {
         const struct policy_rule *rule;
-        char *path;     /* owned */
-        char *evidence; /* owned; what was seen, e.g. "DT_NEEDED libc.so.6" */
+        enum policy_severity severity; /* the rule's, or a warning under its warn_profiles */
+        char *path;                    /* owned */
+        char *evidence;                /* owned; what was seen, e.g. "DT_NEEDED libc.so.6" */
 };
 
 struct policy_report {

@@ -96,7 +96,10 @@ static _printf_(4, 5) int finding_add(struct checker *c, const char *id, const c
         if (GROW(r->findings, c->cap_findings, r->n_findings + 1) < 0)
                 return -ENOMEM;
         struct policy_finding *x = &r->findings[r->n_findings];
-        *x = (struct policy_finding){ .rule = rule };
+        *x = (struct policy_finding){
+                .rule = rule,
+                .severity = policy_rule_severity(rule, r->profile),
+        };
         x->path = strdup(path);
         va_list ap;
         va_start(ap, fmt);
@@ -109,7 +112,7 @@ static _printf_(4, 5) int finding_add(struct checker *c, const char *id, const c
                 return -ENOMEM;
         }
         r->n_findings++;
-        if (rule->severity == POLICY_ERROR)
+        if (x->severity == POLICY_ERROR)
                 r->n_errors++;
         else
                 r->n_warnings++;
