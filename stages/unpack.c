@@ -665,6 +665,37 @@ int unpack_package(struct build *b, struct build_variant *v, struct build_packag
         return r;
 }
 
+int unpack_list_picks(struct build *b, struct build_package *pkg, const struct recipe_utility *u,
+                      unpack_pick_fn fn, void *data, struct cairn_error *err)
+{
+        char origin[512];
+        snprintf(origin, sizeof(origin), "package %s %s", pkg->name, pkg->version);
+        const struct deb_contents *dc = NULL;
+        int r = package_contents(b, pkg, origin, &dc, err);
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < u->n_files; k++) {
+                const struct recipe_pick *p = &u->files[k];
+                bool dir = false, any = false;
+                for (size_t i = 0; !p->glob && i < dc->n_members; i++)
+                        dir = dir || (dc->members[i].kind == DEB_MEMBER_DIR &&
+                                      streq(dc->members[i].path, p->src));
+                for (size_t i = 0; i < dc->n_members; i++) {
+                        _cleanup_free_ char *dest = NULL;
+                        r = pick_dest(p, dir, dc->members[i].path, &dest);
+                        if (r < 0)
+                                return r;
+                        if (r > 0) {
+                                fn(data, k, dc->members[i].path, dest);
+                                any = true;
+                        }
+                }
+                if (!any)
+                        fn(data, k, NULL, p->dest);
+        }
+        return 0;
+}
+
 /*
  * The Debian identity's part in the tree: /etc/debian_version from base-files (unless the
  * recipe writes its own, or the variant installs base-files whole and has it already), and
