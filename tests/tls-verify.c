@@ -5,10 +5,12 @@
  *
  *   tls-verify BUNDLE count              the number of certificates in BUNDLE (every PEM block
  *                                        must parse: exit 1 otherwise)
- *   tls-verify BUNDLE verify CHAIN TIME [server]
+ *   tls-verify BUNDLE verify CHAIN TIME [server|anchor]
  *                                        verifies CHAIN's first certificate, the others as
  *                                        untrusted intermediates, against BUNDLE at TIME (Unix
- *                                        seconds), for TLS server use when `server` is given;
+ *                                        seconds, or `any`: no validity period check), for TLS
+ *                                        server use when `server` is given, as a certificate
+ *                                        of the bundle itself for `anchor`;
  *                                        prints "ok" or why not, exit 0 or 1
  */
 #include <openssl/err.h>
@@ -20,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static STACK_OF(X509) *read_all(const char *path)
+static STACK_OF(X509) * read_all(const char *path)
 {
         FILE *f = fopen(path, "r");
         if (!f) {
@@ -66,11 +68,18 @@ int main(int argc, char **argv)
         X509_STORE_CTX *ctx = X509_STORE_CTX_new();
         X509_STORE_CTX_init(ctx, store, leaf, chain);
         X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
-        X509_VERIFY_PARAM_set_time(param, (time_t)strtoll(argv[4], NULL, 10));
+        if (strcmp(argv[4], "any") == 0)
+                X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_NO_CHECK_TIME);
+        else
+                X509_VERIFY_PARAM_set_time(param, (time_t)strtoll(argv[4], NULL, 10));
         if (argc == 6 && strcmp(argv[5], "server") == 0)
                 X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
+        /* A certificate of the bundle itself is a trust anchor, also when the bundle holds
+         * another root with the same subject (re-issued roots) that a chain lookup finds. */
+        if (argc == 6 && strcmp(argv[5], "anchor") == 0)
+                X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
         int ok = X509_verify_cert(ctx);
-        printf("%s\n", ok == 1 ? "ok"
-                                : X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+        printf("%s\n",
+               ok == 1 ? "ok" : X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
         return ok == 1 ? 0 : 1;
 }
