@@ -13,9 +13,9 @@ struct digest *digest_new(enum digest_type type)
         if (!d)
                 return NULL;
         d->ctx = EVP_MD_CTX_new();
-        const EVP_MD *md = type == DIGEST_SHA1 ? EVP_sha1()
-                           : type == DIGEST_MD5  ? EVP_md5()
-                                                 : EVP_sha256();
+        const EVP_MD *md = type == DIGEST_SHA1  ? EVP_sha1()
+                           : type == DIGEST_MD5 ? EVP_md5()
+                                                : EVP_sha256();
         if (!d->ctx || EVP_DigestInit_ex(d->ctx, md, NULL) != 1) {
                 EVP_MD_CTX_free(d->ctx);
                 free(d);
