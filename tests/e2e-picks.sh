@@ -204,13 +204,17 @@ check "os-release: the recipe's name in PRETTY_NAME, IMAGE_ID, its variant in VA
 check "os-release is a file, not base-files' symlink" test -f "$work/root/etc/os-release" -a ! -L "$work/root/etc/os-release"
 check "base-files is in status.d with its md5sums (etc/debian_version)" grep -q '  etc/debian_version$' "$work/root/var/lib/dpkg/status.d/base-files.md5sums"
 
-check "the SBOM: data MIT, certs an OR expression, base-files NOASSERTION" python3 - "$work/out-picks/picks-prod.spdx.json" <<'PY'
+check "the SBOM: data MIT, certs an OR expression, base-files NOASSERTION; purls with the distro" python3 - "$work/out-picks/picks-prod.spdx.json" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
 lic = {p["name"]: p["licenseDeclared"] for p in doc["packages"]}
 assert lic["data"] == "MIT", lic
 assert lic["certs"] == "GPL-2.0-or-later OR MPL-2.0", lic
 assert lic["base-files"] == "NOASSERTION", lic
+# The purls carry the distro, as scanners matching the SBOM need it.
+for p in doc["packages"]:
+    for r in p.get("externalRefs", []):
+        assert r["referenceLocator"].endswith("&distro=debian-12.99"), r
 PY
 
 recipe override "$(
@@ -276,3 +280,20 @@ check "...and what a directory pick copies" grep -qx '  utility data 1.0-1: /usr
 check "cairn check: a pick that selects nothing is an error" exits 3 "$CAIRN" check "$work/nomatch.yaml" --cache "$work/cache"
 "$CAIRN" check "$work/picks.yaml" --cache "$work/empty-cache" >/dev/null 2>"$work/check.err"
 check "cairn check without the packages in the cache says so and passes" grep -q 'picks are not listed' "$work/check.err"
+
+# Trivy (when ci/bootstrap could install it) reads the identity and status.d of this image too.
+trivy=${CAIRN_TRIVY:-/opt/cairn-test/bin/trivy}
+if [[ -x $trivy ]]; then
+  TRIVY_CACHE_DIR=$work/trivy-cache "$trivy" rootfs --offline-scan --skip-db-update --scanners license \
+    --format cyclonedx --output "$work/trivy.json" "$work/root" 2>"$work/trivy.log" || cat "$work/trivy.log" >&2
+  check "Trivy rootfs: every package with a pkg:deb/debian purl and distro=debian-12.99" python3 - "$work/trivy.json" <<'PY'
+import json, sys
+bom = json.load(open(sys.argv[1]))
+purls = sorted(c["purl"] for c in bom["components"] if c.get("type") == "library")
+names = sorted(p.split("/")[2].split("@")[0] for p in purls)
+assert names == ["base-files", "certs", "data"], purls
+assert all(p.startswith("pkg:deb/debian/") and p.endswith("&distro=debian-12.99") for p in purls), purls
+PY
+else
+  skip "Trivy rootfs scan" "no Trivy at $trivy (ci/bootstrap installs it where npm is available)"
+fi

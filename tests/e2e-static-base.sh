@@ -95,7 +95,7 @@ else
   skip "TLS verification against the bundle" "no static libcrypto (libssl-dev)"
 fi
 
-check "the SBOM validates against SPDX 2.3; tini is MIT, tzdata LicenseRef-public-domain (declared)" \
+check "the SBOM validates against SPDX 2.3; tini is MIT, tzdata LicenseRef-public-domain (declared); purls with the distro" \
   python3 - "$work/out/static-base-nonroot.spdx.json" "$tests_dir/spdx-2.3.schema.json" <<'PY'
 import json, sys
 import jsonschema
@@ -106,6 +106,10 @@ assert lic["tini"] == "MIT", lic
 assert lic["tzdata"] == "LicenseRef-public-domain", lic
 refs = {r["licenseId"]: r for r in doc["hasExtractedLicensingInfos"]}
 assert "public domain" in refs["LicenseRef-public-domain"]["extractedText"], refs
+import re
+for p in doc["packages"]:
+    for r in p.get("externalRefs", []):
+        assert re.fullmatch(r"pkg:deb/debian/[^?]+\?arch=[a-z0-9]+&distro=debian-12\.\d+", r["referenceLocator"]), r
 PY
 
 # Trivy: every Debian package of the image with a Debian purl and the distro.

@@ -33,7 +33,35 @@ struct sbom_ctx {
         bool has_init;
         char image_id[64];
         struct copyright_license *licenses; /* owned; per b->packages index (used ones) */
+        char *distro; /* owned; "debian-VERSION" from the image's /etc/debian_version, or NULL */
 };
+
+/*
+ * "debian-VERSION" when the variant says it is Debian (docs/recipe.md, "Debian identity"):
+ * /etc/debian_version holds one word of version characters; NULL otherwise.
+ */
+static int image_distro(const struct build *b, const struct build_variant *v, char **ret)
+{
+        *ret = NULL;
+        const struct tree_entry *e = tree_lookup(v->tree, "/etc/debian_version");
+        if (!e || e->type != TREE_REG || e->size == 0 || e->size > 64)
+                return 0;
+        _cleanup_close_ int fd = store_open_key(b->store, &e->key);
+        char buf[65];
+        ssize_t n = fd < 0 ? fd : read_retry(fd, buf, e->size);
+        if (n < 0 || (uint64_t)n != e->size)
+                return 0;
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+                n--;
+        if (n == 0)
+                return 0;
+        for (ssize_t i = 0; i < n; i++)
+                if (!((buf[i] >= '0' && buf[i] <= '9') || (buf[i] >= 'a' && buf[i] <= 'z') ||
+                      (buf[i] >= 'A' && buf[i] <= 'Z') || strchr(".+~-", buf[i])))
+                        return 0;
+        buf[n] = '\0';
+        return asprintf(ret, "debian-%s", buf) < 0 ? -ENOMEM : 0;
+}
 
 static bool pkg_used(const struct build_variant *v, const struct build_package *p)
 {
@@ -78,7 +106,8 @@ static void purl_encode(FILE *f, const char *s)
         }
 }
 
-static char *deb_purl(const struct build_package *p)
+/* distro: "debian-12.12" (the purl qualifier scanners match vulnerabilities by), or NULL. */
+static char *deb_purl(const struct build_package *p, const char *distro)
 {
         char *buf = NULL;
         size_t len = 0;
@@ -91,6 +120,10 @@ static char *deb_purl(const struct build_package *p)
         purl_encode(f, p->version);
         fputs("?arch=", f);
         purl_encode(f, p->arch);
+        if (distro) {
+                fputs("&distro=", f);
+                purl_encode(f, distro);
+        }
         if (fclose(f) != 0) {
                 free(buf);
                 return NULL;
@@ -181,11 +214,11 @@ static int package_license(const struct build *b, const struct build_package *p,
 }
 
 static int write_deb_package(struct json *j, const struct recipe *r, const struct build_package *p,
-                             size_t i, const struct copyright_license *lic)
+                             size_t i, const struct copyright_license *lic, const char *distro)
 {
         char id[320];
         deb_id(p, i, id);
-        _cleanup_free_ char *purl = deb_purl(p), *supplier = deb_supplier(p);
+        _cleanup_free_ char *purl = deb_purl(p, distro), *supplier = deb_supplier(p);
         if (!purl || !supplier)
                 return -ENOMEM;
         json_object_begin(j);
@@ -485,7 +518,7 @@ static int sbom_render(const struct sbom_ctx *c, FILE *f, struct cairn_error *er
         for (size_t i = 0; i < b->n_packages; i++)
                 if (pkg_used(v, &b->packages[i])) {
                         int r = write_deb_package(&j, b->recipe, &b->packages[i], i,
-                                                  &c->licenses[i]);
+                                                  &c->licenses[i], c->distro);
                         if (r < 0)
                                 return r;
                 }
@@ -515,7 +548,7 @@ int sbom_render_buf(const struct build *b, const struct build_variant *v, char *
         c.licenses = calloc(b->n_packages + 1, sizeof(*c.licenses));
         if (!c.licenses)
                 return -ENOMEM;
-        int r = 0;
+        int r = image_distro(b, v, &c.distro);
         for (size_t i = 0; r >= 0 && i < b->n_packages; i++)
                 if (pkg_used(v, &b->packages[i]))
                         r = package_license(b, &b->packages[i], &c.licenses[i], err);
@@ -529,6 +562,7 @@ int sbom_render_buf(const struct build *b, const struct build_variant *v, char *
         for (size_t i = 0; i < b->n_packages; i++)
                 copyright_license_clear(&c.licenses[i]);
         free(c.licenses);
+        free(c.distro);
         if (!f)
                 return r;
         if (fclose(f) != 0 && r >= 0)
