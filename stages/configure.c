@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Generated and declared configuration, all in layer base: the recipe's files:, the accounts
- * as /etc/passwd and /etc/group, /etc/os-release, /etc/cairn/runtime.json, and cairn-init.
+ * as /etc/passwd and /etc/group, /etc/os-release (with the Debian identity: docs/recipe.md),
+ * /etc/debian_version when the recipe gives it, /etc/cairn/runtime.json, and cairn-init.
  * Every generated file has a fixed order and format: nothing depends on the build machine.
  */
 #include "configure.h"
@@ -123,20 +124,248 @@ static int add_accounts(struct build *b, struct build_variant *v, struct cairn_e
         return r < 0 ? r : insert_generated(b, v, "/etc/group", group, glen, err);
 }
 
+#define OS_RELEASE_MAX (64 * 1024)
+
+/* One KEY=VALUE line of an os-release text being built. */
+struct os_line {
+        char *key;  /* owned; NULL for a comment or a line that is not KEY=VALUE */
+        char *line; /* owned; the whole line, without its newline */
+};
+
+struct os_release {
+        struct os_line *lines; /* owned */
+        size_t n, cap;
+};
+
+static void os_release_clear(struct os_release *o)
+{
+        for (size_t i = 0; i < o->n; i++) {
+                free(o->lines[i].key);
+                free(o->lines[i].line);
+        }
+        free(o->lines);
+}
+
+/* Value quoted as os-release(5) wants it: bare when it is a plain word, else in double quotes
+ * with \, ", $ and ` escaped. NULL on allocation failure. */
+static char *os_quote(const char *value)
+{
+        bool plain = *value != '\0';
+        for (const char *c = value; *c && plain; c++)
+                plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                        (*c >= '0' && *c <= '9') || strchr("._-", *c);
+        if (plain)
+                return strdup(value);
+        char *s = malloc(2 * strlen(value) + 3), *o = s;
+        if (!s)
+                return NULL;
+        *o++ = '"';
+        for (const char *c = value; *c; c++) {
+                if (strchr("\\\"$`", *c))
+                        *o++ = '\\';
+                *o++ = *c;
+        }
+        *o++ = '"';
+        *o = '\0';
+        return s;
+}
+
+/* Sets key (in place when present, else appended); value NULL or "" removes it. quoted: value
+ * is already written as os-release wants it. */
+static int os_set(struct os_release *o, const char *key, const char *value, bool quoted)
+{
+        size_t at = o->n;
+        for (size_t i = 0; i < o->n; i++)
+                if (o->lines[i].key && streq(o->lines[i].key, key))
+                        at = i;
+        if (!value || !*value) {
+                if (at < o->n) {
+                        free(o->lines[at].key);
+                        free(o->lines[at].line);
+                        memmove(o->lines + at, o->lines + at + 1,
+                                (o->n - at - 1) * sizeof(*o->lines));
+                        o->n--;
+                }
+                return 0;
+        }
+        _cleanup_free_ char *q = quoted ? strdup(value) : os_quote(value);
+        _cleanup_free_ char *line = NULL, *k = strdup(key);
+        if (!q || !k || asprintf(&line, "%s=%s", key, q) < 0)
+                return -ENOMEM;
+        if (at == o->n) {
+                if (GROW(o->lines, o->cap, o->n + 1) < 0)
+                        return -ENOMEM;
+                o->lines[o->n++] = (struct os_line){ steal_pointer(&k), steal_pointer(&line) };
+                return 0;
+        }
+        free(o->lines[at].line);
+        o->lines[at].line = steal_pointer(&line);
+        return 0;
+}
+
+/* The lines of an os-release file as the distribution wrote it. */
+static int os_parse(struct os_release *o, const char *text, size_t len)
+{
+        for (const char *p = text, *end = text + len; p < end;) {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
+                if (GROW(o->lines, o->cap, o->n + 1) < 0)
+                        return -ENOMEM;
+                struct os_line *l = &o->lines[o->n];
+                *l = (struct os_line){ .line = strndup(p, ll) };
+                if (!l->line)
+                        return -ENOMEM;
+                o->n++;
+                size_t kl = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+                if (kl && kl < ll && p[kl] == '=' && !(l->key = strndup(p, kl)))
+                        return -ENOMEM;
+                p += ll + (nl ? 1 : 0);
+        }
+        return 0;
+}
+
+/* The unquoted value of key in o, or NULL (owned by the caller). */
+static char *os_get(const struct os_release *o, const char *key)
+{
+        for (size_t i = 0; i < o->n; i++) {
+                if (!o->lines[i].key || !streq(o->lines[i].key, key))
+                        continue;
+                const char *v = o->lines[i].line + strlen(key) + 1;
+                size_t len = strlen(v);
+                if (len >= 2 && (v[0] == '"' || v[0] == '\'') && v[len - 1] == v[0])
+                        v++, len -= 2;
+                char *s = malloc(len + 1), *out = s;
+                if (!s)
+                        return NULL;
+                for (size_t k = 0; k < len; k++) {
+                        if (v[k] == '\\' && k + 1 < len)
+                                k++;
+                        *out++ = v[k];
+                }
+                *out = '\0';
+                return s;
+        }
+        return NULL;
+}
+
+/* The distribution's os-release text from the identity package (base-files), or NULL. */
+static int identity_os_release(struct build *b, struct build_variant *v, char **ret,
+                               size_t *ret_len, struct cairn_error *err)
+{
+        *ret = NULL;
+        struct build_package *pkg = build_identity_package(b);
+        if (!pkg || !pkg->contents || !build_package_used(pkg, v))
+                return 0;
+        static const char *const paths[] = { "/usr/lib/os-release", "/etc/os-release" };
+        for (size_t k = 0; k < ELEMENTSOF(paths); k++)
+                for (size_t i = 0; i < pkg->contents->n_members; i++) {
+                        const struct deb_member *m = &pkg->contents->members[i];
+                        if (m->kind != DEB_MEMBER_FILE || !streq(m->path, paths[k]))
+                                continue;
+                        if (m->size > OS_RELEASE_MAX)
+                                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EFBIG,
+                                                       "package %s %s: %s is larger than %d "
+                                                       "bytes",
+                                                       pkg->name, pkg->version, m->path,
+                                                       OS_RELEASE_MAX);
+                        _cleanup_close_ int fd = store_open_key(b->store, &m->key);
+                        _cleanup_free_ char *buf = malloc(m->size + 1);
+                        if (!buf)
+                                return -ENOMEM;
+                        ssize_t n = fd < 0 ? fd : read_retry(fd, buf, m->size);
+                        if (n < 0 || (uint64_t)n != m->size)
+                                return cairn_error_errno(err, n < 0 ? (int)n : -EIO,
+                                                         "package %s %s: %s: cannot read it from "
+                                                         "the store",
+                                                         pkg->name, pkg->version, m->path);
+                        *ret_len = (size_t)n;
+                        *ret = steal_pointer(&buf);
+                        return 0;
+                }
+        return 0;
+}
+
+/*
+ * /etc/os-release. With the Debian identity, the distribution's own fields (from base-files:
+ * NAME, ID, VERSION_ID, VERSION_CODENAME, ...) and the recipe's name in PRETTY_NAME,
+ * VARIANT_ID, IMAGE_ID and BUILD_ID; without it, cairn's own five lines (unchanged since
+ * before the identity existed, so such images keep their bytes). identity: os-release: keys
+ * the recipe sets come last, replacing or removing fields.
+ */
 static int add_os_release(struct build *b, struct build_variant *v, struct cairn_error *err)
 {
         /* A package (base-files) or the recipe may provide its own. */
         if (tree_lookup(v->tree, "/etc/os-release") || tree_lookup(v->tree, "/usr/lib/os-release"))
                 return 0;
+        _cleanup_free_ char *debian = NULL, *epoch = NULL;
+        size_t dlen = 0;
+        int r = identity_os_release(b, v, &debian, &dlen, err);
+        if (r < 0)
+                return r;
+        _cleanup_(os_release_clear) struct os_release o = { 0 };
+        const char *name = b->recipe->name;
+        if (asprintf(&epoch, "%lld", (long long)b->epoch) < 0)
+                return -ENOMEM;
+        if (debian) {
+                r = os_parse(&o, debian, dlen);
+                _cleanup_free_ char *distro = r < 0 ? NULL : os_get(&o, "PRETTY_NAME");
+                _cleanup_free_ char *pretty = NULL;
+                if (r >= 0 && asprintf(&pretty, "%s (%s, built by cairn from %s)", name, v->name,
+                                       distro ? distro : "Debian") < 0)
+                        r = -ENOMEM;
+                if (r >= 0)
+                        r = os_set(&o, "PRETTY_NAME", pretty, false);
+                if (r >= 0)
+                        r = os_set(&o, "VARIANT_ID", v->name, false);
+                if (r >= 0)
+                        r = os_set(&o, "IMAGE_ID", name, false);
+                if (r >= 0)
+                        r = os_set(&o, "BUILD_ID", epoch, false);
+        } else {
+                _cleanup_free_ char *pretty = NULL;
+                if (asprintf(&pretty, "\"%s (%s, built by cairn)\"", name, v->name) < 0)
+                        return -ENOMEM;
+                _cleanup_free_ char *qname = NULL;
+                if (asprintf(&qname, "\"%s\"", name) < 0)
+                        return -ENOMEM;
+                r = os_set(&o, "NAME", qname, true);
+                if (r >= 0)
+                        r = os_set(&o, "ID", name, true);
+                if (r >= 0)
+                        r = os_set(&o, "VARIANT_ID", v->name, true);
+                if (r >= 0)
+                        r = os_set(&o, "PRETTY_NAME", pretty, true);
+                if (r >= 0)
+                        r = os_set(&o, "BUILD_ID", epoch, true);
+        }
+        const struct recipe_identity *id = &b->recipe->identity;
+        for (size_t i = 0; r >= 0 && i < id->n_os_release; i++)
+                r = os_set(&o, id->os_release[i].key, id->os_release[i].value, false);
+        if (r < 0)
+                return r;
         _cleanup_free_ char *s = NULL;
-        int n = asprintf(&s,
-                         "NAME=\"%s\"\nID=%s\nVARIANT_ID=%s\nPRETTY_NAME=\"%s (%s, built by "
-                         "cairn)\"\nBUILD_ID=%lld\n",
-                         b->recipe->name, b->recipe->name, v->name, b->recipe->name, v->name,
-                         (long long)b->epoch);
+        size_t len = 0;
+        _cleanup_fclose_ FILE *f = open_memstream(&s, &len);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < o.n; i++)
+                fprintf(f, "%s\n", o.lines[i].line);
+        if (fflush(f) != 0)
+                return -ENOMEM;
+        return insert_generated(b, v, "/etc/os-release", s, len, err);
+}
+
+/* identity: debian-version: the recipe's own /etc/debian_version. */
+static int add_debian_version(struct build *b, struct build_variant *v, struct cairn_error *err)
+{
+        const char *ver = b->recipe->identity.debian_version;
+        if (!ver || tree_lookup(v->tree, "/etc/debian_version"))
+                return 0;
+        _cleanup_free_ char *s = NULL;
+        int n = asprintf(&s, "%s\n", ver);
         if (n < 0)
                 return -ENOMEM;
-        return insert_generated(b, v, "/etc/os-release", s, (size_t)n, err);
+        return insert_generated(b, v, "/etc/debian_version", s, (size_t)n, err);
 }
 
 static void json_strv(struct json *j, const char *key, char *const *v)
@@ -263,5 +492,7 @@ int stage_configure(struct build *b, struct build_variant *v, struct cairn_error
                 r = add_runtime_json(b, v, err);
         if (r >= 0)
                 r = add_os_release(b, v, err);
+        if (r >= 0)
+                r = add_debian_version(b, v, err);
         return r;
 }

@@ -6,8 +6,10 @@
  *  - utilities: the best candidate for the dependency string (highest version, the recipe's
  *    architecture or `all`, the first source on a tie) and NO dependency closure: a utility
  *    brings only the files it names, and the enforcer later proves they are static;
+ *  - certificates: like utilities (the CA bundle is made from the package at unpack);
  *  - packages: one solver job per variant (install, recommends ignored) giving the Depends
- *    closure. Unsatisfiable requests report libsolv's problems and solutions.
+ *    closure. Unsatisfiable requests report libsolv's problems and solutions;
+ *  - the Debian identity: base-files, for the variants that take anything from the sources.
  */
 #include "resolve.h"
 
@@ -141,6 +143,25 @@ static bool arch_ok(Pool *pool, const Solvable *s, Id arch)
         return s->arch == arch || s->arch == ARCH_ALL || s->arch == ARCH_NOARCH;
 }
 
+/* The best candidate named by dep for arch: the highest version, the first source on a tie;
+ * 0 when there is none. */
+static Id best_candidate(Pool *pool, Id dep, Id arch)
+{
+        Id name = ISRELDEP(dep) ? GETRELDEP(pool, dep)->name : dep;
+        Id best = 0;
+        Id p, pp;
+        FOR_PROVIDES(p, pp, dep)
+        {
+                Solvable *s = pool_id2solvable(pool, p);
+                if (s->name != name || !arch_ok(pool, s, arch))
+                        continue;
+                if (!best || pool_evrcmp(pool, s->evr, pool_id2solvable(pool, best)->evr,
+                                         EVRCMP_COMPARE) > 0)
+                        best = p;
+        }
+        return best;
+}
+
 static int resolve_utilities(struct build *b, Pool *pool, struct cairn_error *err)
 {
         Id arch = pool_str2id(pool, b->arch, 1);
@@ -153,18 +174,7 @@ static int resolve_utilities(struct build *b, Pool *pool, struct cairn_error *er
                                                "'tini' or 'tini (>= 0.19)'",
                                                b->recipe->path, u->pos.line, u->pos.column,
                                                u->package);
-                Id name = ISRELDEP(dep) ? GETRELDEP(pool, dep)->name : dep;
-                Id best = 0;
-                Id p, pp;
-                FOR_PROVIDES(p, pp, dep)
-                {
-                        Solvable *s = pool_id2solvable(pool, p);
-                        if (s->name != name || !arch_ok(pool, s, arch))
-                                continue;
-                        if (!best || pool_evrcmp(pool, s->evr, pool_id2solvable(pool, best)->evr,
-                                                 EVRCMP_COMPARE) > 0)
-                                best = p;
-                }
+                Id best = best_candidate(pool, dep, arch);
                 if (!best)
                         return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
                                                "%s:%u:%u: no package satisfies '%s' for %s in "
@@ -176,7 +186,10 @@ static int resolve_utilities(struct build *b, Pool *pool, struct cairn_error *er
                 if (r < 0)
                         return r;
                 b->packages[idx].picked |= u->variants;
-                r = package_needed_by(&b->packages[idx], "utility", u->package);
+                r = package_needed_by(&b->packages[idx],
+                                      u->kind == RECIPE_UTILITY_CA_BUNDLE ? "certificates"
+                                                                          : "utility",
+                                      u->package);
                 if (r < 0)
                         return r;
                 b->utility_packages[i] = strdup(b->packages[idx].name);
@@ -308,6 +321,32 @@ static int solve_variant(struct build *b, Pool *pool, struct build_variant *v,
         return attribute_requests(b, pool, v, &job, &trans->steps);
 }
 
+/*
+ * The Debian identity (docs/recipe.md): every variant that takes files from the sources also
+ * takes /etc/debian_version and the os-release fields from the suite's base-files, picked like
+ * a utility's file. A source without base-files (a private repository) gives no identity.
+ */
+static int resolve_identity(struct build *b, Pool *pool, struct cairn_error *err)
+{
+        if (!recipe_debian_identity(b->recipe))
+                return 0;
+        recipe_variant_mask used = 0;
+        for (size_t i = 0; i < b->n_packages; i++)
+                used |= b->packages[i].whole | b->packages[i].picked;
+        if (!used)
+                return 0;
+        Id best = best_candidate(pool, pool_str2id(pool, BUILD_IDENTITY_PACKAGE, 1),
+                                 pool_str2id(pool, b->arch, 1));
+        if (!best)
+                return 0;
+        size_t idx;
+        int r = package_for(b, pool, best, &idx, err);
+        if (r < 0)
+                return r;
+        b->packages[idx].picked |= used;
+        return package_needed_by(&b->packages[idx], "identity", BUILD_IDENTITY_PACKAGE);
+}
+
 static int package_cmp(const void *a, const void *b)
 {
         const struct build_package *x = a, *y = b;
@@ -338,6 +377,8 @@ int stage_resolve(struct build *b, struct cairn_error *err)
         int r = resolve_utilities(b, pool, err);
         for (size_t i = 0; r >= 0 && i < b->n_variants; i++)
                 r = solve_variant(b, pool, &b->variants[i], err);
+        if (r >= 0)
+                r = resolve_identity(b, pool, err);
         if (r < 0)
                 return r;
         qsort(b->packages, b->n_packages, sizeof(*b->packages), package_cmp);

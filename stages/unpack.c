@@ -1,111 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unpack: .deb files into the variant's tree, in layer base, without running anything from
- * them. A .deb is an ar archive holding control.tar.* and data.tar.* (xz, zstd, gzip, bzip2
- * or none); both are read as streams straight out of the ar member.
+ * them. Each .deb is read once (debian/debread.c, cached by debian/debcache.c); what a variant
+ * wants is then placed:
  *
- *  - utilities: only the named files, renamed to their destinations and marked as named by
- *    the recipe; a named path the package lacks is an error naming the package version;
+ *  - utilities: only what their `files:` keys select (a file, a directory with everything
+ *    below it, or the matches of a pattern: debian/picks.h), at their destinations; exact
+ *    file picks are marked as named by the recipe; a key that selects nothing is an error
+ *    naming the package version;
+ *  - certificates: the CA bundle made from the package's certificates (debian/cabundle.h);
  *  - whole packages: every file except documentation (the copyright file stays), man and info
  *    pages, lintian overrides and translations;
- *  - every package that contributed files gets /var/lib/dpkg/status.d/NAME (its control
- *    paragraph; the distroless convention image scanners read);
+ *  - the Debian identity: /etc/debian_version from base-files (stages/resolve.c);
+ *  - every package that contributed files also contributes /usr/share/doc/NAME/copyright
+ *    (unless its item says `copyright: false`), and gets /var/lib/dpkg/status.d/NAME (its
+ *    control paragraph) and status.d/NAME.md5sums (the files the image holds from it): the
+ *    distroless convention image scanners read;
  *  - packages with maintainer scripts are listed (they were not run).
  * Paths are normalised; entries that escape the root, device nodes and hardlinks to files
  * outside the package are refused with the package's name.
  */
 #include "unpack.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-
+#include "base/digest.h"
+#include "debian/cabundle.h"
 #include "debian/debcache.h"
-#include "base/untar.h"
-
-#define DEB_MEMBER_MAX  (4ULL << 30)
-#define DEB_ENTRIES_MAX DEBCACHE_MAX_MEMBERS
-#define CONTROL_MAX     (1 << 20)
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_read_free)
-
-struct member_reader {
-        struct archive *outer; /* borrowed: positioned on the member */
-        uint8_t buf[65536];
-};
-
-static la_ssize_t member_read(struct archive *a, void *data, const void **out)
-{
-        struct member_reader *m = data;
-        la_ssize_t n = archive_read_data(m->outer, m->buf, sizeof(m->buf));
-        if (n < 0)
-                archive_set_error(a, EIO, "%s", archive_error_string(m->outer));
-        *out = m->buf;
-        return n;
-}
-
-/*
- * Reading one .deb into a deb_contents: every member of data.tar, checked and normalised,
- * every file's contents in `objects`. What a variant wants is picked afterwards (place()), so
- * the reading is the same for a utility's picks and a whole package, and can be cached.
- */
-struct deb_reader {
-        const char *origin;      /* "package NAME VERSION" */
-        struct store *objects;   /* borrowed */
-        struct deb_contents *dc; /* borrowed */
-        uint32_t *files;         /* owned; hash of file paths -> member index + 1 */
-        size_t files_cap;        /* a power of two */
-        size_t n_files;
-};
-
-static size_t path_slot(const char *path, size_t cap)
-{
-        size_t h = 1469598103934665603ULL;
-        for (const unsigned char *p = (const unsigned char *)path; *p; p++)
-                h = (h ^ *p) * 1099511628211ULL;
-        return h & (cap - 1);
-}
-
-/* The file member at path read so far (for hardlinks), or NULL. */
-static const struct deb_member *reader_file(const struct deb_reader *r, const char *path)
-{
-        if (!r->files_cap)
-                return NULL;
-        for (size_t i = path_slot(path, r->files_cap); r->files[i];
-             i = (i + 1) & (r->files_cap - 1)) {
-                const struct deb_member *m = &r->dc->members[r->files[i] - 1];
-                if (streq(m->path, path))
-                        return m;
-        }
-        return NULL;
-}
-
-static int reader_add_file(struct deb_reader *r, size_t index)
-{
-        if (2 * (r->n_files + 1) > r->files_cap) {
-                size_t cap = r->files_cap ? 2 * r->files_cap : 64;
-                uint32_t *n = calloc(cap, sizeof(*n));
-                if (!n)
-                        return -ENOMEM;
-                for (size_t i = 0; i < r->files_cap; i++)
-                        if (r->files[i]) {
-                                const char *p = r->dc->members[r->files[i] - 1].path;
-                                size_t k = path_slot(p, cap);
-                                while (n[k])
-                                        k = (k + 1) & (cap - 1);
-                                n[k] = r->files[i];
-                        }
-                free(r->files);
-                r->files = n;
-                r->files_cap = cap;
-        }
-        const char *p = r->dc->members[index].path;
-        size_t k = path_slot(p, r->files_cap);
-        while (r->files[k])
-                k = (k + 1) & (r->files_cap - 1);
-        r->files[k] = (uint32_t)(index + 1);
-        r->n_files++;
-        return 0;
-}
+#include "debian/picks.h"
 
 /* Per placement of one package into one variant. */
 struct deb_ctx {
@@ -113,11 +33,14 @@ struct deb_ctx {
         struct build_variant *v;
         const struct build_package *pkg;
         const struct recipe_utility *util; /* NULL: the whole package */
-        bool *picked;                      /* per util file: found */
+        bool *picked;                      /* per util file: selected something */
+        bool *src_dir;                     /* per util file: the package has a directory there */
+        bool no_copyright;                 /* whole package: leave its copyright file out */
+        char copyright[300];               /* /usr/share/doc/NAME/copyright */
         char origin[512];
 };
 
-static bool excluded(const char *path)
+static bool excluded(const struct deb_ctx *c, const char *path)
 {
         static const char *const dirs[] = { "/usr/share/doc/", "/usr/share/man/",
                                             "/usr/share/info/", "/usr/share/lintian/",
@@ -127,6 +50,8 @@ static bool excluded(const char *path)
                         /* Keep each package's copyright file: licences travel with binaries. */
                         if (i == 0) {
                                 const char *slash = strrchr(path, '/');
+                                if (c->no_copyright && streq(path, c->copyright))
+                                        return true;
                                 return !streq(slash, "/copyright");
                         }
                         return true;
@@ -134,222 +59,21 @@ static bool excluded(const char *path)
         return false;
 }
 
-static int read_control(struct deb_reader *rd, struct untar *u, struct cairn_error *err)
+/* True when one of the view's files: items writes path (it is placed later, by configure). */
+static bool view_writes(const struct recipe_view *view, const char *path)
 {
-        struct deb_contents *dc = rd->dc;
-        struct archive_entry *ae;
-        int r;
-        while ((r = untar_next(u, &ae, err)) > 0) {
-                _cleanup_free_ char *p = NULL;
-                if (tree_path_normalize(archive_entry_pathname(ae), &p) < 0)
-                        continue;
-                if (streq(p, "/preinst") || streq(p, "/postinst") || streq(p, "/prerm") ||
-                    streq(p, "/postrm"))
-                        dc->has_scripts = true;
-                if (!streq(p, "/control") || archive_entry_size(ae) > CONTROL_MAX)
-                        continue;
-                size_t size = (size_t)archive_entry_size(ae);
-                free(dc->control);
-                dc->control = malloc(size + 2);
-                if (!dc->control)
-                        return -ENOMEM;
-                size_t len = 0;
-                for (;;) {
-                        ssize_t n = untar_read(u, dc->control + len, size - len, err);
-                        if (n < 0)
-                                return (int)n;
-                        if (n == 0 || (len += (size_t)n) == size)
-                                break;
-                }
-                dc->control_len = len;
-                if (dc->control_len == 0 || dc->control[dc->control_len - 1] != '\n')
-                        dc->control[dc->control_len++] = '\n';
-                dc->control[dc->control_len] = '\0';
-        }
-        return r;
+        for (size_t i = 0; view && i < view->n_files; i++)
+                if (streq(view->files[i]->path, path))
+                        return true;
+        return false;
 }
 
-/* The image path for package path p, or NULL when the entry is not wanted. */
-static const char *wanted(struct deb_ctx *c, const char *p, bool *named)
-{
-        *named = false;
-        if (!c->util)
-                return excluded(p) ? NULL : p;
-        for (size_t i = 0; i < c->util->n_files; i++)
-                if (streq(c->util->files[i].src, p)) {
-                        c->picked[i] = true;
-                        *named = true;
-                        return c->util->files[i].dest;
-                }
-        return NULL;
-}
-
-static int store_data(struct deb_reader *rd, struct untar *u, struct deb_member *m,
-                      struct cairn_error *err)
-{
-        _cleanup_store_writer_ struct store_writer *w = NULL;
-        int r = store_writer_new(rd->objects, DEB_MEMBER_MAX, &w, err);
-        if (r < 0)
-                return r;
-        uint8_t buf[65536];
-        for (;;) {
-                ssize_t n = untar_read(u, buf, sizeof(buf), err);
-                if (n < 0)
-                        return (int)n;
-                if (n == 0)
-                        break;
-                r = store_writer_write(w, buf, (size_t)n, err);
-                if (r < 0)
-                        return cairn_error_wrap(err, r, "%s: %s", rd->origin, m->path);
-        }
-        return store_writer_commit(steal_pointer(&w), &m->key, &m->size, err);
-}
-
-/* A data.tar entry's name, checked: '..', over-long names and invalid UTF-8 are refused with the
- * package named (leading '/' and './' are how dpkg-deb writes names). */
-static int deb_name(const char *origin, const char *raw, const char *kind, char **ret,
+/* Member m at dest in the variant's tree, with the checks a placed member must pass. exact:
+ * an exact pick of a path (named when it is a file). */
+static int place_at(struct deb_ctx *c, const struct deb_member *m, const char *dest, bool exact,
                     struct cairn_error *err)
 {
-        _cleanup_free_ char *shown = str_escape(raw, 200);
-        if (!shown)
-                return -ENOMEM;
-        const char *why = tree_path_problem(raw);
-        if (why)
-                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM, "%s: %s '%s' %s", origin,
-                                       kind, shown, why);
-        if (tree_path_normalize(raw, ret) < 0)
-                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPERM,
-                                       "%s: %s '%s' escapes the root", origin, kind, shown);
-        return 0;
-}
-
-/* One data.tar entry into a member. Nothing is refused here that a variant might not want:
- * device nodes and hardlinks to outside are recorded as such and refused when placed. */
-static int read_entry(struct deb_reader *rd, struct untar *u, struct archive_entry *ae,
-                      struct cairn_error *err)
-{
-        _cleanup_free_ char *p = NULL, *link = NULL;
-        int r = deb_name(rd->origin, archive_entry_pathname(ae), "entry", &p, err);
-        if (r < 0)
-                return r;
-        if (streq(p, "/"))
-                return 0;
-        mode_t type = archive_entry_filetype(ae);
-        struct deb_member m = {
-                .path = p,
-                .mode = archive_entry_perm(ae) & 07777,
-                .uid = (uint32_t)archive_entry_uid(ae),
-                .gid = (uint32_t)archive_entry_gid(ae),
-        };
-        if (archive_entry_hardlink(ae)) {
-                r = deb_name(rd->origin, archive_entry_hardlink(ae), "hardlink target", &link, err);
-                if (r < 0)
-                        return r;
-                /* Only to an earlier file of this same package: never another package's. */
-                const struct deb_member *t = reader_file(rd, link);
-                if (t) {
-                        m.kind = DEB_MEMBER_FILE;
-                        m.key = t->key;
-                        m.size = t->size;
-                } else {
-                        m.kind = DEB_MEMBER_BAD_LINK;
-                        m.target = link;
-                }
-        } else if (type == AE_IFREG) {
-                m.kind = DEB_MEMBER_FILE;
-                r = store_data(rd, u, &m, err);
-                if (r < 0)
-                        return r;
-        } else if (type == AE_IFDIR) {
-                m.kind = DEB_MEMBER_DIR;
-        } else if (type == AE_IFLNK) {
-                m.kind = DEB_MEMBER_SYMLINK;
-                m.target = (char *)(archive_entry_symlink(ae) ? archive_entry_symlink(ae) : "");
-        } else
-                m.kind = DEB_MEMBER_SPECIAL;
-        r = deb_contents_add(rd->dc, &m);
-        if (r == -E2BIG)
-                return cairn_error_add(err, CAIRN_EXIT_SOURCE, r, "%s: more than %d entries",
-                                       rd->origin, DEB_ENTRIES_MAX);
-        if (r >= 0 && m.kind == DEB_MEMBER_FILE && !archive_entry_hardlink(ae))
-                r = reader_add_file(rd, rd->dc->n_members - 1);
-        return r;
-}
-
-static int read_data(struct deb_reader *rd, struct untar *u, struct cairn_error *err)
-{
-        struct archive_entry *ae;
-        int r;
-        while ((r = untar_next(u, &ae, err)) > 0) {
-                r = read_entry(rd, u, ae, err);
-                if (r < 0)
-                        return r;
-        }
-        return r;
-}
-
-/* Reads the .deb at path (never running anything from it) into *ret (owned by the caller). */
-static int deb_read(const char *origin, const char *path, struct store *objects,
-                    struct deb_contents **ret, struct cairn_error *err)
-{
-        _cleanup_deb_contents_ struct deb_contents *dc = deb_contents_new();
-        if (!dc)
-                return -ENOMEM;
-        struct deb_reader rd = { .origin = origin, .objects = objects, .dc = dc };
-        _cleanup_(archive_read_freep) struct archive *outer = archive_read_new();
-        if (!outer)
-                return -ENOMEM;
-        archive_read_support_format_ar(outer);
-        if (archive_read_open_filename(outer, path, 65536) != ARCHIVE_OK)
-                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EIO, "%s: %s", origin,
-                                       archive_error_string(outer));
-        struct archive_entry *ae;
-        bool seen_data = false;
-        int ar, r = 0;
-        while (r >= 0 && (ar = archive_read_next_header(outer, &ae)) == ARCHIVE_OK) {
-                const char *name = archive_entry_pathname(ae);
-                bool control = name && startswith(name, "control.tar");
-                bool data = name && startswith(name, "data.tar");
-                if (!control && !data)
-                        continue;
-                _cleanup_free_ char *what = NULL;
-                if (asprintf(&what, "%s: %s", origin, name) < 0) {
-                        r = -ENOMEM;
-                        break;
-                }
-                _cleanup_free_ struct member_reader *m = calloc(1, sizeof(*m));
-                if (!m) {
-                        r = -ENOMEM;
-                        break;
-                }
-                m->outer = outer;
-                struct untar u;
-                r = untar_open_cb(&u, m, member_read, what, CAIRN_EXIT_SOURCE, err);
-                if (r < 0)
-                        break;
-                r = control ? read_control(&rd, &u, err) : read_data(&rd, &u, err);
-                untar_close(&u);
-                seen_data = seen_data || data;
-        }
-        free(rd.files);
-        if (r < 0)
-                return r;
-        if (ar != ARCHIVE_EOF || !seen_data)
-                return cairn_error_add(
-                        err, CAIRN_EXIT_SOURCE, -EBADMSG, "%s: not a Debian package (%s)", origin,
-                        ar != ARCHIVE_EOF ? archive_error_string(outer) : "no data.tar member");
-        *ret = steal_pointer(&dc);
-        return 0;
-}
-
-/* One member into the variant's tree, if the variant wants it; the checks a placed member
- * must pass. */
-static int place(struct deb_ctx *c, const struct deb_member *m, struct cairn_error *err)
-{
-        bool named;
-        const char *dest = wanted(c, m->path, &named);
-        if (!dest)
-                return 0;
+        bool named = exact && m->kind == DEB_MEMBER_FILE;
         struct tree_entry e = {
                 .path = (char *)dest,
                 .mode = m->mode,
@@ -369,7 +93,7 @@ static int place(struct deb_ctx *c, const struct deb_member *m, struct cairn_err
                 e.type = TREE_DIR;
                 break;
         case DEB_MEMBER_SYMLINK: {
-                if (named)
+                if (exact)
                         return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EINVAL,
                                                "%s: %s is a symlink to %s in the package; name its "
                                                "target in the recipe instead",
@@ -412,6 +136,78 @@ static int place(struct deb_ctx *c, const struct deb_member *m, struct cairn_err
                 return 0;
         int r = tree_insert(c->v->tree, &e, 0, err);
         return r < 0 ? cairn_error_wrap(err, r, "%s", c->origin) : 0;
+}
+
+/* One member into the variant's tree, wherever the variant wants it (maybe several places). */
+static int place(struct deb_ctx *c, const struct deb_member *m, struct cairn_error *err)
+{
+        if (!c->util)
+                return excluded(c, m->path) ? 0 : place_at(c, m, m->path, false, err);
+        for (size_t i = 0; i < c->util->n_files; i++) {
+                const struct recipe_pick *p = &c->util->files[i];
+                _cleanup_free_ char *dest = NULL;
+                int r = pick_dest(p, c->src_dir[i], m->path, &dest);
+                if (r <= 0) {
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                c->picked[i] = true;
+                r = place_at(c, m, dest, !p->glob && !c->src_dir[i], err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The package's copyright file at its own path, when the variant does not have one there. */
+static int place_copyright(struct deb_ctx *c, const struct deb_contents *dc,
+                           struct cairn_error *err)
+{
+        if (tree_lookup(c->v->tree, c->copyright) || view_writes(c->v->view, c->copyright))
+                return 0;
+        for (size_t i = 0; i < dc->n_members; i++) {
+                const struct deb_member *m = &dc->members[i];
+                if (m->kind == DEB_MEMBER_FILE && streq(m->path, c->copyright))
+                        return place_at(c, m, m->path, false, err);
+        }
+        return 0;
+}
+
+/* A file cairn made from the package (the CA bundle) at path. */
+static int place_generated(struct deb_ctx *c, const char *path, const char *buf, size_t len,
+                           struct cairn_error *err)
+{
+        struct tree_entry e = {
+                .path = (char *)path,
+                .type = TREE_REG,
+                .mode = 0644,
+                .size = len,
+                .layer = TREE_LAYER_BASE,
+                .flags = TREE_ENTRY_GENERATED,
+                .origin = c->origin,
+        };
+        const struct tree_entry *block = tree_blocking_ancestor(c->v->tree, path);
+        if (block)
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOTDIR,
+                                       "%s: %s: parent %s is a %s from %s, not a directory",
+                                       c->origin, path, block->path, tree_type_name(block->type),
+                                       block->origin ? block->origin : "an earlier item");
+        int r = store_put_buf(c->b->store, buf, len, &e.key, err);
+        if (r >= 0)
+                r = tree_insert(c->v->tree, &e, 0, err);
+        return r < 0 ? cairn_error_wrap(err, r, "%s", c->origin) : 0;
+}
+
+static int place_bundle(struct deb_ctx *c, const struct deb_contents *dc, struct cairn_error *err)
+{
+        _cleanup_free_ char *bundle = NULL;
+        size_t len = 0, count = 0;
+        int r = cabundle_build(dc, c->b->store, c->origin, &bundle, &len, &count, err);
+        if (r < 0)
+                return cairn_error_wrap(err, r, "%s:%u:%u: certificates", c->b->recipe->path,
+                                        c->util->pos.line, c->util->pos.column);
+        return place_generated(c, c->util->bundle, bundle, len, err);
 }
 
 static int write_status(struct deb_ctx *c, const struct deb_contents *dc, struct cairn_error *err)
@@ -514,7 +310,7 @@ static int package_contents(struct build *b, struct build_package *pkg, const ch
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        r = deb_read(origin, pkg->local_path, objects, &dc, err);
+                        r = debread(origin, pkg->local_path, objects, &dc, err);
                         if (r < 0)
                                 return r;
                         /* Best effort: a cache that cannot be written costs speed only. */
@@ -527,27 +323,56 @@ static int package_contents(struct build *b, struct build_package *pkg, const ch
         return 0;
 }
 
+/* The name part of a dependency string ("tini (>= 0.19)" -> "tini") equals name. */
+static bool dep_names(const char *dep, const char *name)
+{
+        size_t n = strcspn(dep, " (");
+        return strlen(name) == n && strncmp(dep, name, n) == 0;
+}
+
 int unpack_package(struct build *b, struct build_variant *v, struct build_package *pkg,
                    const struct recipe_utility *util, struct cairn_error *err)
 {
         struct deb_ctx c = { .b = b, .v = v, .pkg = pkg, .util = util };
         snprintf(c.origin, sizeof(c.origin), "package %s %s", pkg->name, pkg->version);
-        _cleanup_free_ bool *picked = util ? calloc(util->n_files + 1, sizeof(bool)) : NULL;
-        if (util && !picked)
+        snprintf(c.copyright, sizeof(c.copyright), "/usr/share/doc/%s/copyright", pkg->name);
+        size_t n_files = util ? util->n_files : 0;
+        _cleanup_free_ bool *picked = calloc(n_files + 1, sizeof(bool));
+        _cleanup_free_ bool *src_dir = calloc(n_files + 1, sizeof(bool));
+        if (!picked || !src_dir)
                 return -ENOMEM;
         c.picked = picked;
+        c.src_dir = src_dir;
+        for (size_t i = 0; !util && v->view && i < v->view->n_packages; i++)
+                if (v->view->packages[i]->no_copyright &&
+                    dep_names(v->view->packages[i]->name, pkg->name))
+                        c.no_copyright = true;
         const struct deb_contents *dc = NULL;
         int r = package_contents(b, pkg, c.origin, &dc, err);
-        for (size_t i = 0; r >= 0 && i < dc->n_members; i++)
-                r = place(&c, &dc->members[i], err);
-        for (size_t i = 0; r >= 0 && util && i < util->n_files; i++)
+        if (r < 0)
+                return r;
+        /* Which picks name a directory of the package: those copy what is below it. */
+        for (size_t i = 0; i < dc->n_members; i++)
+                for (size_t k = 0; k < n_files; k++)
+                        if (!util->files[k].glob && dc->members[i].kind == DEB_MEMBER_DIR &&
+                            streq(dc->members[i].path, util->files[k].src))
+                                src_dir[k] = true;
+        if (!util || util->kind == RECIPE_UTILITY_PICK)
+                for (size_t i = 0; r >= 0 && i < dc->n_members; i++)
+                        r = place(&c, &dc->members[i], err);
+        for (size_t i = 0; r >= 0 && i < n_files; i++)
                 if (!picked[i])
                         r = cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
-                                            "%s:%u:%u: %s has no file %s (list it with dpkg-deb "
+                                            "%s:%u:%u: %s has no %s %s (list it with dpkg-deb "
                                             "-c)",
                                             b->recipe->path, util->files[i].pos.line,
                                             util->files[i].pos.column, c.origin,
+                                            util->files[i].glob ? "path matching" : "file",
                                             util->files[i].src);
+        if (r >= 0 && util && util->kind == RECIPE_UTILITY_CA_BUNDLE)
+                r = place_bundle(&c, dc, err);
+        if (r >= 0 && util && !util->no_copyright)
+                r = place_copyright(&c, dc, err);
         if (r >= 0)
                 r = write_status(&c, dc, err);
         if (r >= 0)
@@ -555,6 +380,137 @@ int unpack_package(struct build *b, struct build_variant *v, struct build_packag
         if (r >= 0 && dc->has_scripts && !util)
                 r = note_scripts(b, pkg->name);
         return r;
+}
+
+int unpack_list_picks(struct build *b, struct build_package *pkg, const struct recipe_utility *u,
+                      unpack_pick_fn fn, void *data, struct cairn_error *err)
+{
+        char origin[512];
+        snprintf(origin, sizeof(origin), "package %s %s", pkg->name, pkg->version);
+        const struct deb_contents *dc = NULL;
+        int r = package_contents(b, pkg, origin, &dc, err);
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < u->n_files; k++) {
+                const struct recipe_pick *p = &u->files[k];
+                bool dir = false, any = false;
+                for (size_t i = 0; !p->glob && i < dc->n_members; i++)
+                        dir = dir || (dc->members[i].kind == DEB_MEMBER_DIR &&
+                                      streq(dc->members[i].path, p->src));
+                for (size_t i = 0; i < dc->n_members; i++) {
+                        _cleanup_free_ char *dest = NULL;
+                        r = pick_dest(p, dir, dc->members[i].path, &dest);
+                        if (r < 0)
+                                return r;
+                        if (r > 0) {
+                                fn(data, k, dc->members[i].path, dest);
+                                any = true;
+                        }
+                }
+                if (!any)
+                        fn(data, k, NULL, p->dest);
+        }
+        return 0;
+}
+
+/*
+ * The Debian identity's part in the tree: /etc/debian_version from base-files (unless the
+ * recipe writes its own, or the variant installs base-files whole and has it already), and
+ * base-files' copyright. configure.c writes /etc/os-release from the same package.
+ */
+static int unpack_identity(struct build *b, struct build_variant *v, struct cairn_error *err)
+{
+        struct build_package *pkg = build_identity_package(b);
+        if (!pkg || !((pkg->picked >> v->view->index) & 1u) ||
+            ((pkg->whole >> v->view->index) & 1u))
+                return 0;
+        struct deb_ctx c = { .b = b, .v = v, .pkg = pkg };
+        snprintf(c.origin, sizeof(c.origin), "package %s %s", pkg->name, pkg->version);
+        snprintf(c.copyright, sizeof(c.copyright), "/usr/share/doc/%s/copyright", pkg->name);
+        const struct deb_contents *dc = NULL;
+        int r = package_contents(b, pkg, c.origin, &dc, err);
+        if (r < 0)
+                return r;
+        static const char version[] = "/etc/debian_version";
+        bool want = !tree_lookup(v->tree, version) && !view_writes(v->view, version) &&
+                    !b->recipe->identity.debian_version;
+        for (size_t i = 0; want && r >= 0 && i < dc->n_members; i++)
+                if (dc->members[i].kind == DEB_MEMBER_FILE && streq(dc->members[i].path, version))
+                        r = place_at(&c, &dc->members[i], version, false, err);
+        if (r >= 0)
+                r = place_copyright(&c, dc, err);
+        if (r >= 0)
+                r = write_status(&c, dc, err);
+        if (r >= 0)
+                r = note_maintainer(pkg, dc->control);
+        return r;
+}
+
+/* "package NAME VERSION", the origin of what pkg placed. */
+static bool origin_is(const char *origin, const struct build_package *pkg)
+{
+        size_t n = strlen(pkg->name);
+        return origin && startswith(origin, "package ") &&
+               strncmp(origin + strlen("package "), pkg->name, n) == 0 &&
+               origin[strlen("package ") + n] == ' ' &&
+               streq(origin + strlen("package ") + n + 1, pkg->version);
+}
+
+/*
+ * /var/lib/dpkg/status.d/NAME.md5sums for every package with a status file in the variant:
+ * "MD5  PATH" (PATH without its leading '/', as dpkg writes md5sums) for exactly the regular
+ * files the tree holds from it, in path order. What cairn generated from a package (the CA
+ * bundle, the status files) is not the package's file and is not listed.
+ */
+static int write_md5sums(struct build *b, struct build_variant *v, struct cairn_error *err)
+{
+        for (size_t i = 0; i < b->n_packages; i++) {
+                const struct build_package *pkg = &b->packages[i];
+                if (!build_package_used(pkg, v))
+                        continue;
+                _cleanup_free_ char *status = NULL, *path = NULL, *text = NULL;
+                size_t len = 0;
+                if (asprintf(&status, "/var/lib/dpkg/status.d/%s", pkg->name) < 0 ||
+                    asprintf(&path, "%s.md5sums", status) < 0)
+                        return -ENOMEM;
+                const struct tree_entry *st = tree_lookup(v->tree, status);
+                if (!st || !origin_is(st->origin, pkg) || tree_lookup(v->tree, path))
+                        continue;
+                _cleanup_fclose_ FILE *f = open_memstream(&text, &len);
+                if (!f)
+                        return -ENOMEM;
+                const struct tree_entry *e;
+                tree_foreach (e, v->tree) {
+                        if (e->type != TREE_REG || (e->flags & TREE_ENTRY_GENERATED) ||
+                            !origin_is(e->origin, pkg))
+                                continue;
+                        _cleanup_close_ int fd = store_open_key(b->store, &e->key);
+                        char md5[DIGEST_HEX_MAX];
+                        int r = fd < 0 ? fd : digest_fd_hex(DIGEST_MD5, fd, md5);
+                        if (r < 0)
+                                return cairn_error_errno(err, r,
+                                                         "%s: reading it from the store: %s",
+                                                         e->path, strerror(-r));
+                        fprintf(f, "%s  %s\n", md5, e->path + 1);
+                }
+                if (fclose(steal_pointer(&f)) != 0)
+                        return -ENOMEM;
+                struct tree_entry m = {
+                        .path = path,
+                        .type = TREE_REG,
+                        .mode = 0644,
+                        .size = len,
+                        .layer = TREE_LAYER_BASE,
+                        .flags = TREE_ENTRY_GENERATED,
+                        .origin = st->origin,
+                };
+                int r = store_put_buf(b->store, text ? text : "", len, &m.key, err);
+                if (r >= 0)
+                        r = tree_insert(v->tree, &m, 0, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 int stage_unpack(struct build *b, struct build_variant *v, struct cairn_error *err)
@@ -577,5 +533,6 @@ int stage_unpack(struct build *b, struct build_variant *v, struct cairn_error *e
                 if (r < 0)
                         return r;
         }
-        return 0;
+        int r = unpack_identity(b, v, err);
+        return r < 0 ? r : write_md5sums(b, v, err);
 }

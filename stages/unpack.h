@@ -16,3 +16,13 @@ int stage_unpack(struct build *b, struct build_variant *v, struct cairn_error *e
  */
 int unpack_package(struct build *b, struct build_variant *v, struct build_package *pkg,
                    const struct recipe_utility *util, struct cairn_error *err);
+
+/*
+ * What utility u's picks select in pkg, without placing anything (`cairn check`): fn(data,
+ * index of the pick, package path, image path) for each selected entry, in archive order. A
+ * pick that selects nothing gets one call with a NULL package path. Reads the package as the
+ * stage does (once per cache).
+ */
+typedef void (*unpack_pick_fn)(void *data, size_t pick, const char *src, const char *dest);
+int unpack_list_picks(struct build *b, struct build_package *pkg, const struct recipe_utility *u,
+                      unpack_pick_fn fn, void *data, struct cairn_error *err);

@@ -40,6 +40,10 @@ for deb in "$work"/cache/debs/*.deb; do dpkg-deb --fsys-tarfile "$deb" | tar -C 
 check "/sbin/tini is tini-static from the .deb" cmp "$work/rootfs/sbin/tini" "$work/debs/usr/bin/tini-static"
 check "/sbin/catatonit is catatonit from the .deb" cmp "$work/rootfs/sbin/catatonit" "$work/debs/usr/bin/catatonit"
 check "nothing else of the packages came along" test ! -e "$work/rootfs/usr/bin/tini"
+check "the Debian identity: base-files' /etc/debian_version, ID=debian" \
+  bash -c "cmp '$work/rootfs/etc/debian_version' '$work/debs/etc/debian_version' && grep -qx ID=debian '$work/rootfs/etc/os-release'"
+check "each package's copyright file came along" \
+  cmp "$work/rootfs/usr/share/doc/tini/copyright" "$work/debs/usr/share/doc/tini/copyright"
 check "status.d records both packages" test -s "$work/rootfs/var/lib/dpkg/status.d/tini" -a -s "$work/rootfs/var/lib/dpkg/status.d/catatonit"
 check "every cached .deb is named by its verified sha256" \
   bash -c "for d in '$work'/cache/debs/*.deb; do [ \"\$(sha256sum < \"\$d\" | cut -d' ' -f1).deb\" = \"\$(basename \"\$d\")\" ] || exit 1; done"
@@ -48,7 +52,9 @@ check "the lock file pins tini and catatonit by the cached .debs' sha256" python
 import json, os, sys
 lock = json.load(open(sys.argv[1]))
 names = sorted(p["name"] for p in lock["packages"])
-assert names == ["catatonit", "tini"], names
+# base-files: the Debian identity (issue 20)
+assert names == ["base-files", "catatonit", "tini"], names
+assert [p["needed-by"] for p in lock["packages"] if p["name"] == "base-files"] == [["identity base-files"]], lock
 for p in lock["packages"]:
     deb = os.path.join(sys.argv[2], p["sha256"] + ".deb")
     assert os.path.getsize(deb) == p["size"], p
@@ -60,7 +66,7 @@ check "SBOM: Debian packages with supplier and purl, no machine-specific mirror 
 import json, sys
 doc = json.load(open(sys.argv[1]))
 debs = [p for p in doc["packages"] if any(r.get("referenceType") == "purl" and r["referenceLocator"].startswith("pkg:deb/") for r in p.get("externalRefs", []))]
-assert sorted(p["name"] for p in debs) == ["catatonit", "tini"], debs
+assert sorted(p["name"] for p in debs) == ["base-files", "catatonit", "tini"], debs
 for p in debs:
     assert p["downloadLocation"] == "NOASSERTION", p
     assert p["supplier"].startswith("Person: ") or p["supplier"].startswith("Organization: "), p

@@ -367,6 +367,26 @@ static void test_scripts(void **state)
         assert_true(has(r, "CAIRN-SCRIPT-INTERP", "/app/env.py"));
         assert_true(has(r, "CAIRN-SCRIPT-INTERP", "/app/relative"));
         assert_false(has(r, "CAIRN-SCRIPT-INTERP", "/app/not-exec.sh"));
+        assert_int_equal(r->n_warnings, 0);
+        policy_report_free(r);
+        /* In dev a missing interpreter is a warning (issue 20): the report passes, and every
+         * format says "warning". */
+        r = check(&x, POLICY_DEV, NULL);
+        assert_true(has(r, "CAIRN-SCRIPT-INTERP", "/app/missing.py"));
+        assert_int_equal(r->n_errors, 0);
+        assert_int_equal(r->n_warnings, 3);
+        assert_true(policy_report_passed(r));
+        for (size_t i = 0; i < r->n_findings; i++)
+                assert_int_equal(r->findings[i].severity, POLICY_WARNING);
+        char *text = NULL;
+        assert_int_equal(policy_report_format(r, POLICY_FORMAT_JSON, "t", &text), 0);
+        assert_non_null(
+                strstr(text, "\"rule\": \"CAIRN-SCRIPT-INTERP\", \"severity\": \"warning\""));
+        free(text);
+        assert_int_equal(policy_report_format(r, POLICY_FORMAT_TEXT, "t", &text), 0);
+        assert_non_null(strstr(text, "CAIRN-SCRIPT-INTERP (warning)"));
+        assert_non_null(strstr(text, "pass (dev): 3 warnings"));
+        free(text);
         policy_report_free(r);
         fx_prog(&x, "/usr/bin/python3", "hello", NULL, 0, 0755);
         r = check(&x, POLICY_DEV, NULL);

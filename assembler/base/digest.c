@@ -13,8 +13,10 @@ struct digest *digest_new(enum digest_type type)
         if (!d)
                 return NULL;
         d->ctx = EVP_MD_CTX_new();
-        if (!d->ctx ||
-            EVP_DigestInit_ex(d->ctx, type == DIGEST_SHA1 ? EVP_sha1() : EVP_sha256(), NULL) != 1) {
+        const EVP_MD *md = type == DIGEST_SHA1  ? EVP_sha1()
+                           : type == DIGEST_MD5 ? EVP_md5()
+                                                : EVP_sha256();
+        if (!d->ctx || EVP_DigestInit_ex(d->ctx, md, NULL) != 1) {
                 EVP_MD_CTX_free(d->ctx);
                 free(d);
                 return NULL;

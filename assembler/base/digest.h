@@ -16,6 +16,7 @@
 enum digest_type {
         DIGEST_SHA256,
         DIGEST_SHA1,
+        DIGEST_MD5, /* only for dpkg's md5sums lists, which scanners read; never an identity */
 };
 
 #define DIGEST_MAX_LEN 32

@@ -5,16 +5,22 @@
 
 #include "cmd.h"
 #include "recipe/recipe.h"
+#include "stages/pipeline.h"
+#include "stages/unpack.h"
 
 static void check_help(FILE *f)
 {
-        fprintf(f, "Usage: cairn check RECIPE [--variant V]\n\n"
+        fprintf(f, "Usage: cairn check RECIPE [--variant V] [--cache DIR]\n\n"
                    "Validate RECIPE and print, for each variant, what the image would contain:\n"
-                   "sources, utilities, packages, artifacts, accounts, files and the effective\n"
-                   "run settings. Errors are printed as FILE:LINE:COLUMN: error: MESSAGE, all of\n"
-                   "them; the exit status is then 2.\n\n"
+                   "sources, utilities, certificates, packages, artifacts, accounts, files and\n"
+                   "the effective run settings; then what each utility's picks select, when the\n"
+                   "lock and the cache hold the packages (check never downloads). Errors are\n"
+                   "printed as FILE:LINE:COLUMN: error: MESSAGE, all of them; the exit status\n"
+                   "is then 2.\n\n"
                    "Options:\n"
                    "      --variant V   show only variant V\n"
+                   "      --cache DIR   the cache to read packages from (default\n"
+                   "                    $XDG_CACHE_HOME/cairn)\n"
                    "  -h, --help        show this help\n");
 }
 
@@ -55,9 +61,21 @@ static void print_view(const struct recipe_view *v)
         for (size_t i = 0; i < v->n_utilities; i++) {
                 const struct recipe_utility *u = v->utilities[i];
                 for (size_t k = 0; k < u->n_files; k++)
-                        printf("  utility %s: %s -> %s\n", u->package, u->files[k].src,
-                               u->files[k].dest);
+                        printf("  utility %s: %s -> %s%s\n", u->package, u->files[k].src,
+                               u->files[k].dest, u->files[k].glob ? " (pattern)" : "");
+                if (u->kind == RECIPE_UTILITY_CA_BUNDLE)
+                        printf("  certificates %s -> %s\n", u->package, u->bundle);
+                if (u->no_copyright)
+                        printf("  utility %s: without its copyright file\n", u->package);
         }
+        const struct recipe_identity *id = &v->recipe->identity;
+        if (recipe_debian_identity(v->recipe))
+                printf("  identity debian (from base-files)\n");
+        if (id->debian_version)
+                printf("  identity debian-version %s\n", id->debian_version);
+        for (size_t i = 0; i < id->n_os_release; i++)
+                printf("  identity os-release %s=%s\n", id->os_release[i].key,
+                       id->os_release[i].value);
         for (size_t i = 0; i < v->n_packages; i++)
                 printf("  package %s\n", v->packages[i]->name);
         for (size_t i = 0; i < v->n_artifacts; i++) {
@@ -106,21 +124,87 @@ static void print_view(const struct recipe_view *v)
         print_strv("capabilities", run->capabilities);
 }
 
+struct pick_listing {
+        const struct recipe_utility *u;
+        const struct build_package *pkg;
+        size_t misses;
+};
+
+static void print_pick(void *data, size_t pick, const char *src, const char *dest)
+{
+        struct pick_listing *l = data;
+        if (!src) {
+                printf("  utility %s %s: %s selects nothing\n", l->pkg->name, l->pkg->version,
+                       l->u->files[pick].src);
+                l->misses++;
+                return;
+        }
+        printf("  utility %s %s: %s -> %s\n", l->pkg->name, l->pkg->version, src, dest);
+}
+
+/*
+ * What every pick selects, from the lock and the cache only: a recipe whose packages were
+ * never fetched (or a lock that does not fit it) gets a note on stderr instead. Returns the
+ * number of picks that select nothing.
+ */
+static size_t print_picks(const char *recipe_path, const char *cache)
+{
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        _cleanup_build_ struct build *b = NULL;
+        struct build_options opts = {
+                .recipe_path = recipe_path,
+                .cache_dir = cache,
+                .epoch = -1,
+                .offline = true,
+                .quiet = true,
+        };
+        int r = build_new(&opts, &b, &err);
+        if (r >= 0 && b->recipe->n_utilities == b->recipe->n_certificates)
+                return 0;
+        if (r >= 0)
+                r = pipeline_resolve(b, &err);
+        if (r < 0) {
+                fprintf(stderr,
+                        "note: the picks are not listed: %s (cairn lock or cairn build fetches "
+                        "the packages)\n",
+                        err.n_messages ? err.messages[err.n_messages - 1] : strerror(-r));
+                return 0;
+        }
+        printf("picks (from the lock and the cache)\n");
+        struct pick_listing l = { 0 };
+        for (size_t i = 0; r >= 0 && i < b->recipe->n_utilities; i++) {
+                l.u = &b->recipe->utilities[i];
+                struct build_package *pkg = build_utility_package(b, l.u);
+                if (!pkg || l.u->kind != RECIPE_UTILITY_PICK)
+                        continue;
+                l.pkg = pkg;
+                r = unpack_list_picks(b, pkg, l.u, print_pick, &l, &err);
+        }
+        if (r < 0)
+                fprintf(stderr, "note: the picks are not all listed: %s\n",
+                        err.n_messages ? err.messages[err.n_messages - 1] : strerror(-r));
+        return l.misses;
+}
+
 int cmd_check(int argc, char **argv)
 {
-        enum { OPT_VARIANT = 256 };
+        enum { OPT_VARIANT = 256, OPT_CACHE };
         static const struct option options[] = {
                 { "variant", required_argument, NULL, OPT_VARIANT },
+                { "cache", required_argument, NULL, OPT_CACHE },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *only = NULL;
+        const char *only = NULL, *cache = NULL;
         int c;
         optind = 1;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 switch (c) {
                 case OPT_VARIANT:
                         only = optarg;
+                        break;
+                case OPT_CACHE:
+                        cache = optarg;
                         break;
                 case 'h':
                         check_help(stdout);
@@ -150,6 +234,13 @@ int cmd_check(int argc, char **argv)
                 if (recipe_view_new(r, r->variants[i].name, &v, &err) < 0)
                         return cmd_fail(&err);
                 print_view(v);
+        }
+        fflush(stdout);
+        if (print_picks(argv[optind], cache) > 0) {
+                cairn_error_add(&err, CAIRN_EXIT_SOURCE, -ENOENT,
+                                "%s: a utility's pick selects nothing in its package",
+                                argv[optind]);
+                return cmd_fail(&err);
         }
         return CAIRN_EXIT_OK;
 }

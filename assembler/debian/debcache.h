@@ -55,6 +55,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct deb_contents *, deb_contents_free)
 int deb_contents_add(struct deb_contents *c, const struct deb_member *m);
 
 /*
+ * Reads the .deb at path (never running anything from it) into *ret (owned by the caller),
+ * file contents into objects. origin ("package NAME VERSION") names it in messages; a package
+ * that is not a .deb or holds an entry escaping the root is a CAIRN_EXIT_SOURCE error.
+ */
+int debread(const char *origin, const char *path, struct store *objects, struct deb_contents **ret,
+            struct cairn_error *err);
+
+/*
  * Reads the cached contents at path. -ENOENT when there is none, -EBADMSG when it is not
  * one this cairn wrote (or damaged), -ESTALE when a file's object is missing from store.
  * No error text: a cache miss is not a failure. *ret is owned by the caller.

@@ -57,10 +57,13 @@ static const struct policy_rule rules[] = {
           "the PT_INTERP loader is not in the image, so the program cannot start; add the "
           "loader or link statically",
           "PT_INTERP resolved inside the image root" },
+        /* A warning in dev: whole Debian packages ship scripts whose interpreter (/bin/sh,
+         * made by a maintainer script) is missing, and dev images are for debugging. */
         { "CAIRN-SCRIPT-INTERP", POLICY_ERROR, S | D, "missing script interpreter",
           "the #! interpreter is not in the image, so the script cannot run; add it or "
           "remove the script",
-          "the #! line (256 bytes, as the kernel reads it) of an executable file; env's PATH" },
+          "the #! line (256 bytes, as the kernel reads it) of an executable file; env's PATH",
+          D },
         { "CAIRN-SCRIPT-FORBIDDEN", POLICY_ERROR, S, "script run by a forbidden interpreter",
           "the #! interpreter is a shell or toolbox that the profile forbids; rewrite the "
           "script as a program or move it to the dev variant",
@@ -129,6 +132,12 @@ const struct policy_rule *policy_rules(size_t *ret_n)
 {
         *ret_n = ELEMENTSOF(rules);
         return rules;
+}
+
+enum policy_severity policy_rule_severity(const struct policy_rule *rule,
+                                          enum policy_profile profile)
+{
+        return rule->warn_in & profile ? POLICY_WARNING : rule->severity;
 }
 
 const struct policy_rule *policy_rule_find(const char *id)

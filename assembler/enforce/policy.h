@@ -46,6 +46,9 @@ const struct policy_rule *policy_rules(size_t *ret_n);
 const char *policy_scan_limits(void);
 /* The rule with this id, or NULL. */
 const struct policy_rule *policy_rule_find(const char *id);
+/* What a finding of rule is worth under profile. */
+enum policy_severity policy_rule_severity(const struct policy_rule *rule,
+                                          enum policy_profile profile);
 
 /* "strict" / "dev" -> profile; -EINVAL for anything else. */
 int policy_profile_from_string(const char *s, enum policy_profile *ret);

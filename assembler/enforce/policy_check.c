@@ -103,9 +103,10 @@ static _printf_(5, 0) int finding_addv(struct checker *c, const char *id, bool w
         if (GROW(r->findings, c->cap_findings, r->n_findings + 1) < 0)
                 return -ENOMEM;
         struct policy_finding *x = &r->findings[r->n_findings];
-        *x = (struct policy_finding){ .rule = rule, .severity = rule->severity };
-        if (warning || (rule->warn_in & c->o->profile))
-                x->severity = POLICY_WARNING;
+        *x = (struct policy_finding){
+                .rule = rule,
+                .severity = warning ? POLICY_WARNING : policy_rule_severity(rule, c->o->profile),
+        };
         x->path = strdup(path);
         int n = vasprintf(&x->evidence, fmt, ap);
         if (!x->path || n < 0) {

@@ -14,6 +14,7 @@
 
 #include "base/digest.h"
 #include "base/json.h"
+#include "debian/copyright.h"
 #include "version.h"
 
 #define NOASSERTION "NOASSERTION"
@@ -31,7 +32,36 @@ struct sbom_ctx {
         const struct build_variant *v;
         bool has_init;
         char image_id[64];
+        struct copyright_license *licenses; /* owned; per b->packages index (used ones) */
+        char *distro; /* owned; "debian-VERSION" from the image's /etc/debian_version, or NULL */
 };
+
+/*
+ * "debian-VERSION" when the variant says it is Debian (docs/recipe.md, "Debian identity"):
+ * /etc/debian_version holds one word of version characters; NULL otherwise.
+ */
+static int image_distro(const struct build *b, const struct build_variant *v, char **ret)
+{
+        *ret = NULL;
+        const struct tree_entry *e = tree_lookup(v->tree, "/etc/debian_version");
+        if (!e || e->type != TREE_REG || e->size == 0 || e->size > 64)
+                return 0;
+        _cleanup_close_ int fd = store_open_key(b->store, &e->key);
+        char buf[65];
+        ssize_t n = fd < 0 ? fd : read_retry(fd, buf, e->size);
+        if (n < 0 || (uint64_t)n != e->size)
+                return 0;
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+                n--;
+        if (n == 0)
+                return 0;
+        for (ssize_t i = 0; i < n; i++)
+                if (!((buf[i] >= '0' && buf[i] <= '9') || (buf[i] >= 'a' && buf[i] <= 'z') ||
+                      (buf[i] >= 'A' && buf[i] <= 'Z') || strchr(".+~-", buf[i])))
+                        return 0;
+        buf[n] = '\0';
+        return asprintf(ret, "debian-%s", buf) < 0 ? -ENOMEM : 0;
+}
 
 static bool pkg_used(const struct build_variant *v, const struct build_package *p)
 {
@@ -76,7 +106,8 @@ static void purl_encode(FILE *f, const char *s)
         }
 }
 
-static char *deb_purl(const struct build_package *p)
+/* distro: "debian-12.12" (the purl qualifier scanners match vulnerabilities by), or NULL. */
+static char *deb_purl(const struct build_package *p, const char *distro)
 {
         char *buf = NULL;
         size_t len = 0;
@@ -89,6 +120,10 @@ static char *deb_purl(const struct build_package *p)
         purl_encode(f, p->version);
         fputs("?arch=", f);
         purl_encode(f, p->arch);
+        if (distro) {
+                fputs("&distro=", f);
+                purl_encode(f, distro);
+        }
         if (fclose(f) != 0) {
                 free(buf);
                 return NULL;
@@ -143,12 +178,47 @@ static const char *deb_location(const struct recipe *r, const struct build_packa
         return NOASSERTION;
 }
 
+/*
+ * The declared license of p from the copyright file its .deb holds
+ * (/usr/share/doc/NAME/copyright, whether or not the image keeps it), read from the store the
+ * package contents are in. Nothing readable: NOASSERTION.
+ */
+static int package_license(const struct build *b, const struct build_package *p,
+                           struct copyright_license *ret, struct cairn_error *err)
+{
+        *ret = (struct copyright_license){ 0 };
+        if (!p->contents)
+                return 0;
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "/usr/share/doc/%s/copyright", p->name) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->contents->n_members; i++) {
+                const struct deb_member *m = &p->contents->members[i];
+                if (m->kind != DEB_MEMBER_FILE || !streq(m->path, path))
+                        continue;
+                if (m->size > COPYRIGHT_MAX_BYTES)
+                        return 0;
+                _cleanup_close_ int fd = store_open_key(b->store, &m->key);
+                _cleanup_free_ char *text = malloc(m->size + 1);
+                if (!text)
+                        return -ENOMEM;
+                ssize_t n = fd < 0 ? fd : read_retry(fd, text, m->size);
+                if (n < 0 || (uint64_t)n != m->size)
+                        return cairn_error_errno(err, n < 0 ? (int)n : -EIO,
+                                                 "SBOM: package %s %s: %s: cannot read it from "
+                                                 "the store",
+                                                 p->name, p->version, path);
+                return copyright_license_parse(text, (size_t)n, ret);
+        }
+        return 0;
+}
+
 static int write_deb_package(struct json *j, const struct recipe *r, const struct build_package *p,
-                             size_t i)
+                             size_t i, const struct copyright_license *lic, const char *distro)
 {
         char id[320];
         deb_id(p, i, id);
-        _cleanup_free_ char *purl = deb_purl(p), *supplier = deb_supplier(p);
+        _cleanup_free_ char *purl = deb_purl(p, distro), *supplier = deb_supplier(p);
         if (!purl || !supplier)
                 return -ENOMEM;
         json_object_begin(j);
@@ -165,7 +235,9 @@ static int write_deb_package(struct json *j, const struct recipe *r, const struc
                 json_checksum(j, "SHA256", p->sha256);
                 json_array_end(j);
         }
-        json_no_license(j);
+        json_kv_string(j, "licenseConcluded", NOASSERTION);
+        json_kv_string(j, "licenseDeclared", lic->expression ? lic->expression : NOASSERTION);
+        json_kv_string(j, "copyrightText", NOASSERTION);
         json_key(j, "externalRefs");
         json_array_begin(j);
         json_object_begin(j);
@@ -407,12 +479,46 @@ static int sbom_render(const struct sbom_ctx *c, FILE *f, struct cairn_error *er
         json_array_end(&j);
         json_object_end(&j);
 
+        /* The LicenseRefs the packages' expressions use, each declared once (the first
+         * package's text for a name). */
+        bool any_ref = false;
+        for (size_t i = 0; i < b->n_packages; i++) {
+                const struct copyright_license *l = &c->licenses[i];
+                for (size_t k = 0; k < l->n_refs; k++) {
+                        bool seen = false;
+                        for (size_t pi = 0; pi <= i && !seen; pi++)
+                                for (size_t pk = 0; pk < c->licenses[pi].n_refs && !seen; pk++) {
+                                        if (pi == i && pk == k)
+                                                break;
+                                        seen = streq(c->licenses[pi].refs[pk].id, l->refs[k].id);
+                                }
+                        if (seen)
+                                continue;
+                        if (!any_ref) {
+                                json_key(&j, "hasExtractedLicensingInfos");
+                                json_array_begin(&j);
+                                any_ref = true;
+                        }
+                        json_object_begin(&j);
+                        json_kv_string(&j, "licenseId", l->refs[k].id);
+                        json_kv_string(&j, "name", l->refs[k].name);
+                        json_kv_string(&j, "extractedText", l->refs[k].text);
+                        json_kv_string(&j, "comment",
+                                       "from the Debian copyright file of the package that "
+                                       "names it");
+                        json_object_end(&j);
+                }
+        }
+        if (any_ref)
+                json_array_end(&j);
+
         json_key(&j, "packages");
         json_array_begin(&j);
         write_image_package(&j, c, name);
         for (size_t i = 0; i < b->n_packages; i++)
                 if (pkg_used(v, &b->packages[i])) {
-                        int r = write_deb_package(&j, b->recipe, &b->packages[i], i);
+                        int r = write_deb_package(&j, b->recipe, &b->packages[i], i,
+                                                  &c->licenses[i], c->distro);
                         if (r < 0)
                                 return r;
                 }
@@ -439,12 +545,26 @@ int sbom_render_buf(const struct build *b, const struct build_variant *v, char *
         c.has_init = init && init->origin && startswith(init->origin, "cairn-init");
         snprintf(c.image_id, sizeof(c.image_id), "SPDXRef-Package-image");
 
+        c.licenses = calloc(b->n_packages + 1, sizeof(*c.licenses));
+        if (!c.licenses)
+                return -ENOMEM;
+        int r = image_distro(b, v, &c.distro);
+        for (size_t i = 0; r >= 0 && i < b->n_packages; i++)
+                if (pkg_used(v, &b->packages[i]))
+                        r = package_license(b, &b->packages[i], &c.licenses[i], err);
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
+        FILE *f = r < 0 ? NULL : open_memstream(&buf, &len);
+        if (r >= 0 && !f)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = sbom_render(&c, f, err);
+        for (size_t i = 0; i < b->n_packages; i++)
+                copyright_license_clear(&c.licenses[i]);
+        free(c.licenses);
+        free(c.distro);
         if (!f)
-                return -ENOMEM;
-        int r = sbom_render(&c, f, err);
+                return r;
         if (fclose(f) != 0 && r >= 0)
                 r = -ENOMEM;
         if (r < 0)

@@ -376,7 +376,9 @@ int lockfile_inputs_digest(const struct recipe *r, const char *arch, char out[72
         }
         for (size_t i = 0; i < r->n_utilities; i++) {
                 const struct recipe_utility *u = &r->utilities[i];
-                fprintf(f, "utility %zu:%s in", strlen(u->package), u->package);
+                fprintf(f, "%s %zu:%s in",
+                        u->kind == RECIPE_UTILITY_CA_BUNDLE ? "certificates" : "utility",
+                        strlen(u->package), u->package);
                 put_variants(f, r, u->variants);
                 fputc('\n', f);
         }
@@ -386,6 +388,10 @@ int lockfile_inputs_digest(const struct recipe *r, const char *arch, char out[72
                 put_variants(f, r, p->variants);
                 fputc('\n', f);
         }
+        /* The Debian identity resolves base-files (stages/resolve.c): a lock made without it
+         * is stale. */
+        if (recipe_debian_identity(r))
+                fputs("identity base-files\n", f);
         if (fclose(f) != 0)
                 return -ENOMEM;
         char hex[DIGEST_HEX_MAX];

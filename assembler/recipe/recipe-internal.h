@@ -3,8 +3,8 @@
  * Internal to the recipe parser, whose walk is split by section:
  *   recipe-parse.c         reading a recipe, the top-level walk
  *   recipe-parse-values.c  the typed values every section reads (ids, modes, paths, variants)
- *   recipe-parse-inputs.c  sources:, utilities:, packages:, artifacts:
- *   recipe-parse-files.c   accounts:, files:, and no path written twice in a variant
+ *   recipe-parse-inputs.c  sources:, utilities:, certificates:, packages:, artifacts:
+ *   recipe-parse-files.c   accounts:, files:, identity:, and no path written twice in a variant
  *   recipe-parse-run.c     run:, variants:, policy:
  * Each recipe_walk_SECTION() fills its part of r from node n, reports every problem through y
  * and goes on (DESIGN.md §2); an allocation failure is recorded in y (yread_result is
@@ -45,13 +45,16 @@ recipe_variant_mask recipe_item_variants(struct yread *y, const struct recipe *r
 
 /* recipe-parse-inputs.c. Variants must be read first. */
 void recipe_walk_sources(struct yread *y, struct recipe *r, const struct ynode *n);
-void recipe_walk_utilities(struct yread *y, struct recipe *r, const struct ynode *n);
+/* utilities: and certificates: (either may be NULL) into r->utilities, certificates last. */
+void recipe_walk_utilities(struct yread *y, struct recipe *r, const struct ynode *utilities,
+                           const struct ynode *certificates);
 void recipe_walk_packages(struct yread *y, struct recipe *r, const struct ynode *n);
 void recipe_walk_artifacts(struct yread *y, struct recipe *r, const struct ynode *n);
 
 /* recipe-parse-files.c. Variants must be read first. */
 void recipe_walk_accounts(struct yread *y, struct recipe *r, const struct ynode *n);
 void recipe_walk_files(struct yread *y, struct recipe *r, const struct ynode *n);
+void recipe_walk_identity(struct yread *y, struct recipe *r, const struct ynode *n);
 /* After every section: two items that write one path in one variant. accounts says whether
  * /etc/passwd and /etc/group are written (at accounts_pos). */
 void recipe_check_destinations(struct yread *y, const struct recipe *r,

@@ -188,6 +188,54 @@ void recipe_walk_files(struct yread *y, struct recipe *r, const struct ynode *n)
         }
 }
 
+/* identity: { debian: BOOL, debian-version: TEXT, os-release: { KEY: VALUE } } */
+void recipe_walk_identity(struct yread *y, struct recipe *r, const struct ynode *n)
+{
+        static const char *const keys[] = { "debian", "debian-version", "os-release", NULL };
+        struct recipe_identity *id = &r->identity;
+        id->pos = n->pos;
+        if (!yread_map(y, n, "identity", keys))
+                return;
+        const struct ynode *v;
+        if ((v = ynode_map_get(n, "debian"))) {
+                bool on;
+                if (yread_bool(y, v, "debian", &on))
+                        id->debian = on;
+        }
+        if ((v = ynode_map_get(n, "debian-version"))) {
+                id->debian_version = yread_string(y, v, "debian-version");
+                const char *s = id->debian_version;
+                bool ok = s && *s && strlen(s) <= 64;
+                for (; ok && *s; s++)
+                        ok = (unsigned char)*s > ' ' && *s != 0x7f;
+                if (id->debian_version && !ok)
+                        yread_fail(y, v->pos,
+                                   "debian-version: '%s' must be one word of at most 64 "
+                                   "characters, like \"12.12\"",
+                                   id->debian_version);
+        }
+        if ((v = ynode_map_get(n, "os-release")) &&
+            recipe_read_kv(y, v, "os-release", &id->os_release, &id->n_os_release))
+                for (size_t i = 0; i < id->n_os_release; i++) {
+                        const struct recipe_kv *kv = &id->os_release[i];
+                        const struct recipe_pos pos = v->items[2 * i]->pos;
+                        if (!recipe_name_ok(kv->key, "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", 64))
+                                yread_fail(y, pos,
+                                           "os-release: '%s' is not a key like PRETTY_NAME "
+                                           "([A-Z][A-Z0-9_]*)",
+                                           kv->key);
+                        for (const char *c = kv->value; *c; c++)
+                                if ((unsigned char)*c < ' ' || *c == 0x7f) {
+                                        yread_fail(y, v->items[2 * i + 1]->pos,
+                                                   "os-release: the value of %s holds a control "
+                                                   "character; values are one line",
+                                                   kv->key);
+                                        break;
+                                }
+                }
+}
+
 struct written_path {
         const char *path;
         struct recipe_pos pos;
@@ -222,10 +270,22 @@ void recipe_check_destinations(struct yread *y, const struct recipe *r,
                 }                                                                                  \
                 d[n++] = (struct written_path){ (p), (ps), (m), (w) };                             \
         } while (0)
-        for (size_t i = 0; i < r->n_utilities; i++)
-                for (size_t k = 0; k < r->utilities[i].n_files; k++)
-                        ADD_DEST(r->utilities[i].files[k].dest, r->utilities[i].files[k].pos,
-                                 r->utilities[i].variants, "a utility");
+        for (size_t i = 0; i < r->n_utilities; i++) {
+                const struct recipe_utility *u = &r->utilities[i];
+                for (size_t k = 0; k < u->n_files; k++)
+                        /* A directory or pattern pick may well share its destination with
+                         * another one; what lands twice is found when it is placed. */
+                        if (!u->files[k].glob)
+                                ADD_DEST(u->files[k].dest, u->files[k].pos, u->variants,
+                                         "a utility");
+                ADD_DEST(u->bundle, u->pos, u->variants, "a certificates item");
+        }
+        if (r->identity.debian_version)
+                ADD_DEST("/etc/debian_version", r->identity.pos, RECIPE_ALL_VARIANTS,
+                         "identity: debian-version");
+        if (r->identity.n_os_release)
+                ADD_DEST("/etc/os-release", r->identity.pos, RECIPE_ALL_VARIANTS,
+                         "identity: os-release");
         for (size_t i = 0; i < r->n_artifacts; i++)
                 ADD_DEST(r->artifacts[i].dest, r->artifacts[i].pos, r->artifacts[i].variants,
                          "an artifact");

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The recipe sections that say what the image is made from: sources: (Debian repositories),
- * utilities: (files picked out of packages), packages: (installed whole) and artifacts:
- * (local files). See recipe-parse.c for the walk that calls them.
+ * utilities: (files picked out of packages), certificates: (CA bundles made from packages),
+ * packages: (installed whole) and artifacts: (local files). See recipe-parse.c for the walk that calls them.
  */
 #include "recipe-internal.h"
 
@@ -82,52 +82,132 @@ void recipe_walk_sources(struct yread *y, struct recipe *r, const struct ynode *
         }
 }
 
-void recipe_walk_utilities(struct yread *y, struct recipe *r, const struct ynode *n)
+/* A pick's source: a path, or a pattern with '*', '?' or '**' (chisel's rules). */
+static void read_pick_src(struct recipe_pick *p)
 {
-        static const char *const keys[] = { "package", "files", "variants", NULL };
-        if (!yread_seq(y, n, "utilities", RECIPE_MAX_ITEMS))
+        const char *wild = strpbrk(p->src, "*?");
+        p->glob = wild != NULL;
+        if (!wild)
                 return;
-        r->utilities = yread_calloc(y, n->n_items ? n->n_items : 1, sizeof(*r->utilities));
+        /* The fixed prefix ends at the '/' before the first component with a wildcard. */
+        while (wild > p->src && wild[-1] != '/')
+                wild--;
+        p->prefix_len = (size_t)(wild - p->src) - 1;
+}
+
+static void walk_picks(struct yread *y, struct recipe_utility *u, const struct ynode *it)
+{
+        const struct ynode *v = ynode_map_get(it, "files");
+        if (!v) {
+                yread_fail(y, it->pos,
+                           "utilities item: missing required key 'files' (a "
+                           "mapping from package path to image path)");
+                return;
+        }
+        if (v->type != YNODE_MAPPING || v->n_items == 0) {
+                yread_fail(y, v->pos,
+                           "files: expected a non-empty mapping "
+                           "{ /path/in/package: /path/in/image }");
+                return;
+        }
+        size_t count = v->n_items / 2;
+        u->files = yread_calloc(y, count, sizeof(*u->files));
+        for (size_t k = 0; u->files && k < count; k++) {
+                struct recipe_pick *p = &u->files[u->n_files++];
+                p->pos = v->items[2 * k + 1]->pos;
+                p->src = recipe_read_path(y, v->items[2 * k], "files");
+                p->dest = recipe_read_path(y, v->items[2 * k + 1], "files");
+                if (p->src)
+                        read_pick_src(p);
+                if (p->dest && strpbrk(p->dest, "*?"))
+                        yread_fail(y, p->pos,
+                                   "files: the destination '%s' is a directory for the matches, "
+                                   "not a pattern",
+                                   p->dest);
+        }
+}
+
+/* `copyright: false` of a utilities, certificates or packages item. */
+static void read_copyright(struct yread *y, const struct ynode *it, bool *no_copyright)
+{
+        const struct ynode *v = ynode_map_get(it, "copyright");
+        bool keep = true;
+        if (v && yread_bool(y, v, "copyright", &keep))
+                *no_copyright = !keep;
+}
+
+static void walk_utility(struct yread *y, struct recipe *r, const struct ynode *it,
+                         struct recipe_utility *u)
+{
+        static const char *const keys[] = { "package", "files", "copyright", "variants", NULL };
+        u->kind = RECIPE_UTILITY_PICK;
+        u->pos = it->pos;
+        u->variants = RECIPE_ALL_VARIANTS;
+        if (!yread_map(y, it, "utilities item", keys))
+                return;
+        const struct ynode *v;
+        if ((v = ynode_map_get(it, "package")))
+                u->package = yread_string(y, v, "package");
+        else
+                yread_fail(y, it->pos, "utilities item: missing required key 'package'");
+        walk_picks(y, u, it);
+        read_copyright(y, it, &u->no_copyright);
+        u->variants = recipe_item_variants(y, r, it);
+}
+
+/* A certificates: item, "ca-certificates" or { package, path, copyright, variants }. */
+static void walk_certificate(struct yread *y, struct recipe *r, const struct ynode *it,
+                             struct recipe_utility *u)
+{
+        static const char *const keys[] = { "package", "path", "copyright", "variants", NULL };
+        u->kind = RECIPE_UTILITY_CA_BUNDLE;
+        u->pos = it->pos;
+        u->variants = RECIPE_ALL_VARIANTS;
+        if (it->type == YNODE_SCALAR) {
+                u->package = yread_string(y, it, "certificates");
+                u->bundle = yread_strdup(y, RECIPE_CA_BUNDLE_PATH);
+                return;
+        }
+        if (!yread_map(y, it, "certificates item", keys))
+                return;
+        const struct ynode *v;
+        if ((v = ynode_map_get(it, "package")))
+                u->package = yread_string(y, v, "package");
+        else
+                yread_fail(y, it->pos, "certificates item: missing required key 'package'");
+        if ((v = ynode_map_get(it, "path")))
+                u->bundle = recipe_read_path(y, v, "path");
+        else
+                u->bundle = yread_strdup(y, RECIPE_CA_BUNDLE_PATH);
+        read_copyright(y, it, &u->no_copyright);
+        u->variants = recipe_item_variants(y, r, it);
+}
+
+void recipe_walk_utilities(struct yread *y, struct recipe *r, const struct ynode *utilities,
+                           const struct ynode *certificates)
+{
+        if (utilities && !yread_seq(y, utilities, "utilities", RECIPE_MAX_ITEMS))
+                utilities = NULL;
+        if (certificates && !yread_seq(y, certificates, "certificates", RECIPE_MAX_ITEMS))
+                certificates = NULL;
+        size_t n =
+                (utilities ? utilities->n_items : 0) + (certificates ? certificates->n_items : 0);
+        if (n == 0)
+                return;
+        r->utilities = yread_calloc(y, n, sizeof(*r->utilities));
         if (!r->utilities)
                 return;
-        for (size_t i = 0; i < n->n_items; i++) {
-                const struct ynode *it = n->items[i];
-                struct recipe_utility *u = &r->utilities[r->n_utilities++];
-                u->pos = it->pos;
-                u->variants = RECIPE_ALL_VARIANTS;
-                if (!yread_map(y, it, "utilities item", keys))
-                        continue;
-                const struct ynode *v;
-                if ((v = ynode_map_get(it, "package")))
-                        u->package = yread_string(y, v, "package");
-                else
-                        yread_fail(y, it->pos, "utilities item: missing required key 'package'");
-                v = ynode_map_get(it, "files");
-                if (!v)
-                        yread_fail(y, it->pos,
-                                   "utilities item: missing required key 'files' (a "
-                                   "mapping from package path to image path)");
-                else if (v->type != YNODE_MAPPING || v->n_items == 0)
-                        yread_fail(y, v->pos,
-                                   "files: expected a non-empty mapping "
-                                   "{ /path/in/package: /path/in/image }");
-                else {
-                        size_t count = v->n_items / 2;
-                        u->files = yread_calloc(y, count, sizeof(*u->files));
-                        for (size_t k = 0; u->files && k < count; k++) {
-                                struct recipe_pick *p = &u->files[u->n_files++];
-                                p->pos = v->items[2 * k + 1]->pos;
-                                p->src = recipe_read_path(y, v->items[2 * k], "files");
-                                p->dest = recipe_read_path(y, v->items[2 * k + 1], "files");
-                        }
-                }
-                u->variants = recipe_item_variants(y, r, it);
+        for (size_t i = 0; utilities && i < utilities->n_items; i++)
+                walk_utility(y, r, utilities->items[i], &r->utilities[r->n_utilities++]);
+        for (size_t i = 0; certificates && i < certificates->n_items; i++) {
+                walk_certificate(y, r, certificates->items[i], &r->utilities[r->n_utilities++]);
+                r->n_certificates++;
         }
 }
 
 void recipe_walk_packages(struct yread *y, struct recipe *r, const struct ynode *n)
 {
-        static const char *const keys[] = { "name", "variants", NULL };
+        static const char *const keys[] = { "name", "copyright", "variants", NULL };
         if (!yread_seq(y, n, "packages", RECIPE_MAX_ITEMS))
                 return;
         r->packages = yread_calloc(y, n->n_items ? n->n_items : 1, sizeof(*r->packages));
@@ -149,6 +229,7 @@ void recipe_walk_packages(struct yread *y, struct recipe *r, const struct ynode 
                         p->name = yread_string(y, v, "name");
                 else
                         yread_fail(y, it->pos, "packages item: missing required key 'name'");
+                read_copyright(y, it, &p->no_copyright);
                 p->variants = recipe_item_variants(y, r, it);
         }
 }

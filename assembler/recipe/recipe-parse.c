@@ -21,13 +21,14 @@
 static int recipe_walk(const char *file, const struct ynode *root, struct recipe *r,
                        struct cairn_error *err)
 {
-        static const char *const keys[] = { "recipe",   "name",      "arch",     "epoch",
-                                            "sources",  "utilities", "packages", "artifacts",
-                                            "accounts", "files",     "run",      "variants",
-                                            "policy",   NULL };
+        static const char *const keys[] = { "recipe",    "name",      "arch",         "epoch",
+                                            "sources",   "utilities", "certificates", "packages",
+                                            "artifacts", "accounts",  "files",        "identity",
+                                            "run",       "variants",  "policy",       NULL };
         struct yread y = { .file = file, .err = err, .kind = YREAD_AUTHORED };
         r->epoch = -1;
         r->run.read_only = -1;
+        r->identity.debian = -1;
         if (!yread_map(&y, root, "the recipe", keys))
                 return -EINVAL;
 
@@ -70,21 +71,23 @@ static int recipe_walk(const char *file, const struct ynode *root, struct recipe
                 recipe_walk_accounts(&y, r, v);
         if ((v = ynode_map_get(root, "sources")))
                 recipe_walk_sources(&y, r, v);
-        if ((v = ynode_map_get(root, "utilities")))
-                recipe_walk_utilities(&y, r, v);
+        recipe_walk_utilities(&y, r, ynode_map_get(root, "utilities"),
+                              ynode_map_get(root, "certificates"));
         if ((v = ynode_map_get(root, "packages")))
                 recipe_walk_packages(&y, r, v);
         if ((v = ynode_map_get(root, "artifacts")))
                 recipe_walk_artifacts(&y, r, v);
         if ((v = ynode_map_get(root, "files")))
                 recipe_walk_files(&y, r, v);
+        if ((v = ynode_map_get(root, "identity")))
+                recipe_walk_identity(&y, r, v);
         if ((v = ynode_map_get(root, "run")))
                 recipe_walk_run(&y, r, v, "run", &r->run);
 
         if ((r->n_utilities || r->n_packages) && r->n_sources == 0)
                 yread_fail(&y, root->pos,
-                           "utilities and packages need at least one entry under "
-                           "sources:");
+                           "utilities, certificates and packages need at least one entry "
+                           "under sources:");
         /* After accounts: a variant's run: (walked first) may name a user declared later. */
         recipe_check_run_users(&y, r);
         const struct ynode *acc = ynode_map_get(root, "accounts");

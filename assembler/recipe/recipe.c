@@ -49,8 +49,15 @@ void recipe_free(struct recipe *r)
                         free(u->files[k].dest);
                 }
                 free(u->files);
+                free(u->bundle);
         }
         free(r->utilities);
+        free(r->identity.debian_version);
+        for (size_t i = 0; i < r->identity.n_os_release; i++) {
+                free(r->identity.os_release[i].key);
+                free(r->identity.os_release[i].value);
+        }
+        free(r->identity.os_release);
         for (size_t i = 0; i < r->n_packages; i++)
                 free(r->packages[i].name);
         free(r->packages);
@@ -122,6 +129,11 @@ const char *recipe_host_arch(void)
 #else
         return "unknown";
 #endif
+}
+
+bool recipe_debian_identity(const struct recipe *r)
+{
+        return r->identity.debian != 0 && r->n_sources > 0 && (r->n_utilities || r->n_packages);
 }
 
 bool path_is_normalized(const char *p)

@@ -53,24 +53,59 @@ struct recipe_source {
         struct recipe_pos pos;
 };
 
-/* One file picked out of a utility's package: package path -> image path. */
+/*
+ * One pick out of a utility's package: package path -> image path. src is a file (copied to
+ * dest), a directory (copied with everything below it to dest), or a pattern (`glob`: `*` and
+ * `?` within one path component, `**` across components) whose every match is placed under
+ * dest with the part after the pattern's fixed prefix (prefix_len bytes of src) kept.
+ */
 struct recipe_pick {
-        char *src;  /* owned; absolute path inside the package */
-        char *dest; /* owned; absolute normalised path in the image */
+        char *src;         /* owned; absolute path or pattern inside the package */
+        char *dest;        /* owned; absolute normalised path in the image */
+        bool glob;         /* src holds '*' or '?' */
+        size_t prefix_len; /* globs: length of the leading components without a wildcard */
         struct recipe_pos pos;
 };
 
+enum recipe_utility_kind {
+        RECIPE_UTILITY_PICK,      /* utilities: files picked by path, directory or pattern */
+        RECIPE_UTILITY_CA_BUNDLE, /* certificates: the CA bundle made from the package */
+};
+
+/*
+ * A package taken without its dependencies: a `utilities:` item (files picked out of it) or a
+ * `certificates:` item (the CA bundle update-ca-certificates would make from it). Both kinds
+ * are resolved, locked and fetched alike; certificates items follow the utilities in
+ * recipe->utilities.
+ */
 struct recipe_utility {
+        enum recipe_utility_kind kind;
         char *package;             /* owned; a libsolv dependency string, "tini (>= 0.19)" */
-        struct recipe_pick *files; /* owned, n_files entries, in recipe order */
+        struct recipe_pick *files; /* owned, n_files entries, in recipe order (picks) */
         size_t n_files;
+        char *bundle;      /* owned; CA bundle path in the image (certificates), else NULL */
+        bool no_copyright; /* copyright: false: leave /usr/share/doc/PKG/copyright out */
         recipe_variant_mask variants;
         struct recipe_pos pos;
 };
 
 struct recipe_package {
-        char *name; /* owned; a libsolv dependency string */
+        char *name;        /* owned; a libsolv dependency string */
+        bool no_copyright; /* copyright: false: leave the named package's copyright file out */
         recipe_variant_mask variants;
+        struct recipe_pos pos;
+};
+
+/*
+ * `identity:` - how the image names its distribution (docs/recipe.md, "Debian identity").
+ * By default an image with files from Debian sources gets /etc/debian_version and a Debian
+ * /etc/os-release from the suite's base-files; `debian: false` turns that off.
+ */
+struct recipe_identity {
+        int debian;           /* -1 unset (on), 0 or 1 */
+        char *debian_version; /* owned; /etc/debian_version's text without the newline, or NULL */
+        struct recipe_kv *os_release; /* owned, n_os_release: os-release keys to set ("" drops) */
+        size_t n_os_release;
         struct recipe_pos pos;
 };
 
@@ -187,6 +222,8 @@ struct recipe {
         size_t n_users;
         struct recipe_file *files;
         size_t n_files;
+        size_t n_certificates; /* the last n_certificates of utilities are certificates: */
+        struct recipe_identity identity;
         struct recipe_run run;
         struct recipe_variant *variants; /* default: dev, prod (in that order) */
         size_t n_variants;
@@ -290,3 +327,10 @@ int recipe_view_run_ids(const struct recipe_view *v, uint32_t *ret_uid, uint32_t
  * component and no trailing slash (except "/" itself).
  */
 bool path_is_normalized(const char *p);
+
+/* True when the Debian identity applies: the recipe takes packages from its sources and does
+ * not turn it off (identity: { debian: false }). */
+bool recipe_debian_identity(const struct recipe *r);
+
+/* The default path of a certificates: item's bundle. */
+#define RECIPE_CA_BUNDLE_PATH "/etc/ssl/certs/ca-certificates.crt"

@@ -256,3 +256,17 @@ struct build_package *build_utility_package(struct build *b, const struct recipe
                         return &b->packages[i];
         return NULL;
 }
+
+struct build_package *build_identity_package(struct build *b)
+{
+        for (size_t i = 0; i < b->n_packages; i++)
+                for (char **n = b->packages[i].needed_by; n && *n; n++)
+                        if (streq(*n, "identity " BUILD_IDENTITY_PACKAGE))
+                                return &b->packages[i];
+        return NULL;
+}
+
+bool build_package_used(const struct build_package *p, const struct build_variant *v)
+{
+        return ((p->whole | p->picked) >> v->view->index) & 1u;
+}

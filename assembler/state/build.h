@@ -159,3 +159,13 @@ struct build_package *build_utility_package(struct build *b, const struct recipe
 
 /* The variant called name, or NULL. */
 struct build_variant *build_find_variant(struct build *b, const char *name);
+
+/* The package the Debian identity comes from (docs/recipe.md, "Debian identity"). */
+#define BUILD_IDENTITY_PACKAGE "base-files"
+
+/* The package b->packages holds for the Debian identity (its needed_by names "identity"), or
+ * NULL. Borrowed. */
+struct build_package *build_identity_package(struct build *b);
+
+/* True when variant v takes files from p (installs it whole or picks from it). */
+bool build_package_used(const struct build_package *p, const struct build_variant *v);
