@@ -515,12 +515,12 @@ static int fetch_token(struct registry_client *c, const struct registry_challeng
 {
         if (!ch->realm)
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPROTO,
-                                       "%s: a Bearer challenge without a realm", c->host);
+                                       "registry %s: a Bearer challenge without a realm", c->host);
         bool https = startswith(ch->realm, "https://");
         if (!https && !(startswith(ch->realm, "http://") && c->insecure)) {
                 _cleanup_free_ char *shown = str_escape(ch->realm, 200);
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPROTO,
-                                       "%s: the token realm '%s' is not an https:// URL "
+                                       "registry %s: the token realm '%s' is not an https:// URL "
                                        "(credentials are sent to it)",
                                        c->host, shown ? shown : "");
         }
@@ -569,20 +569,20 @@ static int fetch_token(struct registry_client *c, const struct registry_challeng
                 if (registry_response_message(&resp, &m) < 0)
                         return -ENOMEM;
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EACCES,
-                                       "%s: the token server refused %s: %s", c->host,
+                                       "registry %s: the token server refused %s: %s", c->host,
                                        c->user ? "the credentials" : "an anonymous token", m);
         }
         _cleanup_ynode_ struct ynode *doc = NULL;
         if (ynode_load("token", resp.body, resp.body_len, &doc, NULL) < 0)
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPROTO,
-                                       "%s: the token server's answer is not JSON", c->host);
+                                       "registry %s: the token server's answer is not JSON", c->host);
         const struct ynode *t = ynode_map_get(doc, "token");
         if (!t || t->type != YNODE_SCALAR || !t->len)
                 t = ynode_map_get(doc, "access_token");
         if (!t || t->type != YNODE_SCALAR || !t->len || t->len > TOKEN_MAX ||
             strcspn(t->value, "\r\n") != t->len)
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPROTO,
-                                       "%s: the token server's answer holds no token", c->host);
+                                       "registry %s: the token server's answer holds no token", c->host);
         char *line = NULL;
         if (asprintf(&line, "Authorization: Bearer %s", t->value) < 0)
                 return -ENOMEM;
@@ -630,6 +630,41 @@ static int authenticate(struct registry_client *c, const char *www_auth, struct 
         return 1;
 }
 
+/*
+ * The error for a request the registry still refuses after authentication: its own message,
+ * asked for with GET /v2/ when the refused request was a HEAD (which has no body).
+ */
+static int auth_failure(struct registry_client *c, const char *method, const char *url,
+                        struct registry_response *resp, struct cairn_error *err)
+{
+        if (resp->body_len == 0) {
+                _cleanup_free_ char *probe = NULL, *www = NULL;
+                struct registry_response again;
+                if (asprintf(&probe, "%s/v2/", c->base) < 0)
+                        return -ENOMEM;
+                if (perform(c, "GET", probe, NULL, NULL, c->auth, false, !c->insecure, &again,
+                            &www, NULL) == 0) {
+                        if (again.status == resp->status && again.body_len) {
+                                registry_response_clear(resp);
+                                *resp = again;
+                        } else
+                                registry_response_clear(&again);
+                }
+        }
+        _cleanup_free_ char *m = NULL;
+        if (registry_response_message(resp, &m) < 0)
+                return -ENOMEM;
+        if (c->user)
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EACCES,
+                                       "registry %s: authentication as '%s' failed: %s", c->host,
+                                       c->user, m);
+        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EACCES,
+                               "registry %s: %s %s needs credentials: %s (give --username and "
+                               "--password-stdin, or log in with a client that writes "
+                               "~/.docker/config.json)",
+                               c->host, method, url, m);
+}
+
 int registry_request(struct registry_client *c, const char *method, const char *url,
                      const struct registry_body *body, const char *const *headers,
                      struct registry_response *ret, struct cairn_error *err)
@@ -644,41 +679,16 @@ int registry_request(struct registry_client *c, const char *method, const char *
                                 &www, err);
                 if (r < 0)
                         return r;
-                if (resp.status != 401 || attempt == MAX_AUTH_TRIES) {
-                        if (resp.status == 401 && c->user) {
-                                _cleanup_free_ char *m = NULL;
-                                r = registry_response_message(&resp, &m);
-                                registry_response_clear(&resp);
-                                if (r < 0)
-                                        return r;
-                                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EACCES,
-                                                       "%s: authentication as '%s' failed: %s",
-                                                       c->host, c->user, m);
-                        }
+                if (resp.status != 401) {
                         *ret = resp;
                         return 0;
                 }
-                r = authenticate(c, www, err);
+                r = attempt < MAX_AUTH_TRIES ? authenticate(c, www, err) : 0;
                 if (r <= 0) {
-                        if (r < 0) {
-                                registry_response_clear(&resp);
-                                return r;
-                        }
-                        _cleanup_free_ char *m = NULL;
-                        r = registry_response_message(&resp, &m);
+                        if (r == 0)
+                                r = auth_failure(c, method, abs, &resp, err);
                         registry_response_clear(&resp);
-                        if (r < 0)
-                                return r;
-                        if (c->user)
-                                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EACCES,
-                                                       "%s: authentication as '%s' failed: %s",
-                                                       c->host, c->user, m);
-                        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EACCES,
-                                               "%s: %s %s needs credentials: %s (give "
-                                               "--username and --password-stdin, or log in "
-                                               "with a client that writes "
-                                               "~/.docker/config.json)",
-                                               c->host, method, url, m);
+                        return r;
                 }
                 registry_response_clear(&resp);
         }
@@ -731,11 +741,11 @@ int registry_client_new(const char *host, const struct registry_options *o,
                 if (registry_response_message(&resp, &m) < 0)
                         return -ENOMEM;
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPROTO,
-                                       "%s: does not answer as an OCI registry (GET %s: %s)", host,
+                                       "registry %s: does not answer as an OCI registry (GET %s: %s)", host,
                                        url, m);
         }
         return cairn_error_add(err, CAIRN_EXIT_SOURCE, first.code < 0 ? first.code : -EIO,
-                               "%s: cannot reach the registry over https%s: %s%s", host,
+                               "registry %s: cannot reach it over https%s: %s%s", host,
                                c->insecure ? " or http" : "",
                                first.n_messages ? first.messages[0] : "no answer",
                                c->insecure ? ""
