@@ -206,8 +206,9 @@ int cmd_registry_connect(const char *command, struct cmd_registry *r, const char
                         ssize_t k = read_retry(STDIN_FILENO, buf + len, PASSWORD_MAX - len);
                         if (k < 0) {
                                 free(buf);
-                                return cairn_error_errno(err, (int)k, "reading the password "
-                                                                      "from stdin: %s",
+                                return cairn_error_errno(err, (int)k,
+                                                         "reading the password "
+                                                         "from stdin: %s",
                                                          strerror((int)-k));
                         }
                         if (k == 0)
@@ -228,8 +229,8 @@ int cmd_registry_connect(const char *command, struct cmd_registry *r, const char
         struct registry_options o = {
                 .username = r->username,
                 .password = r->password,
-                .insecure = (r->insecure && registry_host_is_loopback(host)) ||
-                            insecure_named(r, host),
+                .insecure =
+                        (r->insecure && registry_host_is_loopback(host)) || insecure_named(r, host),
                 .ca_file = r->ca_file,
         };
         return registry_client_new(host, &o, ret, err);

@@ -57,8 +57,8 @@ static void on_event(void *data, const struct registry_event *e)
         struct progress *p = data;
         /* The test hook: dies like a killed push, right after the registry acknowledged the
          * N-th upload request (a chunk or a whole blob). */
-        if ((e->kind == REGISTRY_BLOB_PUSHED || (e->kind == REGISTRY_BLOB_PROGRESS && e->acked &&
-                                                 e->done < e->size)) &&
+        if ((e->kind == REGISTRY_BLOB_PUSHED ||
+             (e->kind == REGISTRY_BLOB_PROGRESS && e->acked && e->done < e->size)) &&
             p->kill_after > 0 && ++p->acked == p->kill_after)
                 raise(SIGKILL);
         if (p->quiet)
@@ -267,8 +267,9 @@ int cmd_push(int argc, char **argv)
         if (r < 0)
                 return cmd_fail(&err);
         if (ref->digest)
-                return cmd_usage_error("push", "%s: push to a tag, not a digest (the digest is "
-                                               "the layout's)",
+                return cmd_usage_error("push",
+                                       "%s: push to a tag, not a digest (the digest is "
+                                       "the layout's)",
                                        refarg);
 
         /* What to push: every image of every layout, filtered by --variant. */
@@ -304,8 +305,7 @@ int cmd_push(int argc, char **argv)
                                 break;
                         }
                         if (n_targets == MAX_VARIANTS) {
-                                rc = cmd_usage_error("push", "more than %d images",
-                                                     MAX_VARIANTS);
+                                rc = cmd_usage_error("push", "more than %d images", MAX_VARIANTS);
                                 break;
                         }
                         targets[n_targets++] = (struct target){

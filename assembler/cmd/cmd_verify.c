@@ -16,35 +16,35 @@
 
 static void verify_help(FILE *f)
 {
-        fprintf(f, "Usage: cairn verify RECIPE --against OUT|sha256:HEX|HOST/REPO[:TAG] [OPTIONS]\n\n"
-                   "Rebuild RECIPE in a private temporary directory and compare every digest with\n"
-                   "what OUT holds: index.json, the image manifest, config, each layer's blob and\n"
-                   "diff_id, the rootfs tar, the SBOM and its artifact manifest, all recomputed\n"
-                   "from OUT's bytes. Prints 'reproducible: NAME-V sha256:...' per variant, or\n"
-                   "what differs and the first differing files. OUT is never modified.\n\n"
-                   "Without --variant, every variant OUT holds is verified. --against sha256:HEX\n"
-                   "compares only the image manifest digest and needs --variant unless the recipe\n"
-                   "has a single variant.\n\n"
-                   "--against HOST[:PORT]/REPO[:TAG|@sha256:HEX] compares with the manifest\n"
-                   "digest the registry serves (REPO:V for each variant V when no tag is given;\n"
-                   "a tag that is a variant's name picks that variant) and, when it differs,\n"
-                   "with the config, layers and diff_ids that manifest names.\n\n"
-                   "Options:\n"
-                   "      --against X        OUT of cairn build, an image manifest digest, or a\n"
-                   "                         registry reference\n"
-                   "      --variant V        verify only variant V\n"
-                   "      --epoch N          as for cairn build: give what OUT was built with\n"
-                   "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
-                   "      --locked           passed to the build\n"
-                   "      --lockfile PATH    lock file (default: NAME.lock.json beside RECIPE)\n"
-                   "      --offline          use only the cache, never the network\n"
-                   "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
-                   "      --compression ALG  gzip or zstd (default: what OUT's layout uses)\n"
-                   CMD_REGISTRY_HELP
-                   "  -q, --quiet            no progress output\n"
-                   "  -h, --help             show this help\n\n"
-                   "Exit status: 0 reproducible, 1 not reproducible (or the rebuild fails the\n"
-                   "policy), 2 usage or recipe error, 3 source/network failure, 4 I/O error.\n");
+        fprintf(f,
+                "Usage: cairn verify RECIPE --against OUT|sha256:HEX|HOST/REPO[:TAG] [OPTIONS]\n\n"
+                "Rebuild RECIPE in a private temporary directory and compare every digest with\n"
+                "what OUT holds: index.json, the image manifest, config, each layer's blob and\n"
+                "diff_id, the rootfs tar, the SBOM and its artifact manifest, all recomputed\n"
+                "from OUT's bytes. Prints 'reproducible: NAME-V sha256:...' per variant, or\n"
+                "what differs and the first differing files. OUT is never modified.\n\n"
+                "Without --variant, every variant OUT holds is verified. --against sha256:HEX\n"
+                "compares only the image manifest digest and needs --variant unless the recipe\n"
+                "has a single variant.\n\n"
+                "--against HOST[:PORT]/REPO[:TAG|@sha256:HEX] compares with the manifest\n"
+                "digest the registry serves (REPO:V for each variant V when no tag is given;\n"
+                "a tag that is a variant's name picks that variant) and, when it differs,\n"
+                "with the config, layers and diff_ids that manifest names.\n\n"
+                "Options:\n"
+                "      --against X        OUT of cairn build, an image manifest digest, or a\n"
+                "                         registry reference\n"
+                "      --variant V        verify only variant V\n"
+                "      --epoch N          as for cairn build: give what OUT was built with\n"
+                "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
+                "      --locked           passed to the build\n"
+                "      --lockfile PATH    lock file (default: NAME.lock.json beside RECIPE)\n"
+                "      --offline          use only the cache, never the network\n"
+                "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
+                "      --compression ALG  gzip or zstd (default: what OUT's layout "
+                "uses)\n" CMD_REGISTRY_HELP "  -q, --quiet            no progress output\n"
+                "  -h, --help             show this help\n\n"
+                "Exit status: 0 reproducible, 1 not reproducible (or the rebuild fails the\n"
+                "policy), 2 usage or recipe error, 3 source/network failure, 4 I/O error.\n");
 }
 
 static void print_progress(void *data, const char *what)
@@ -138,8 +138,7 @@ static int verify_registry(struct build_options *opts, struct cmd_registry *reg,
                                 bool named = false;
                                 for (size_t k = 0; k < b->n_variants; k++)
                                         named |= streq(b->variants[k].name, ref->tag);
-                                v->selected = named ? streq(v->name, ref->tag)
-                                                    : b->n_variants == 1;
+                                v->selected = named ? streq(v->name, ref->tag) : b->n_variants == 1;
                         } else
                                 v->selected = true;
                 }
@@ -172,9 +171,9 @@ static int verify_registry(struct build_options *opts, struct cmd_registry *reg,
                 served[i].reference = strdup(reference);
                 if (!served[i].reference)
                         rc = CAIRN_EXIT_IO;
-                else if (registry_fetch_manifest(client, ref->repo, reference,
-                                                 &served[i].manifest, &served[i].len,
-                                                 served[i].digest, type, &err) < 0) {
+                else if (registry_fetch_manifest(client, ref->repo, reference, &served[i].manifest,
+                                                 &served[i].len, served[i].digest, type,
+                                                 &err) < 0) {
                         cairn_error_wrap(&err, -EIO, "%s/%s:%s", ref->host, ref->repo, reference);
                         rc = cmd_fail(&err);
                 }
@@ -230,8 +229,8 @@ static int verify_registry(struct build_options *opts, struct cmd_registry *reg,
                             0) {
                                 verify_result_free(steal_pointer(&res));
                                 r = verify_against_manifest(b, v, where, served[i].digest,
-                                                            served[i].manifest, served[i].len,
-                                                            cbuf, clen, &res);
+                                                            served[i].manifest, served[i].len, cbuf,
+                                                            clen, &res);
                         }
                 }
                 if (r >= 0)

@@ -323,10 +323,9 @@ static const char *or_missing(const char *s)
         return s ? s : MISSING;
 }
 
-int verify_against_manifest(const struct build *b, const struct build_variant *v,
-                            const char *where, const char *served, const char *manifest,
-                            size_t len, const char *config, size_t config_len,
-                            struct verify_result **ret)
+int verify_against_manifest(const struct build *b, const struct build_variant *v, const char *where,
+                            const char *served, const char *manifest, size_t len,
+                            const char *config, size_t config_len, struct verify_result **ret)
 {
         _cleanup_(verify_result_freep) struct verify_result *res = calloc(1, sizeof(*res));
         if (!res)
@@ -375,14 +374,13 @@ int verify_against_manifest(const struct build *b, const struct build_variant *v
         }
         _cleanup_ynode_ struct ynode *cdoc = NULL;
         if (r >= 0 && config && ynode_load(where, config, config_len, &cdoc, NULL) == 0) {
-                const struct ynode *ids = ynode_map_get(ynode_map_get(cdoc, "rootfs"),
-                                                        "diff_ids");
+                const struct ynode *ids = ynode_map_get(ynode_map_get(cdoc, "rootfs"), "diff_ids");
                 size_t k = ids && ids->type == YNODE_SEQUENCE ? ids->n_items : 0;
                 for (size_t i = 0; r >= 0 && i < e->n_layers; i++) {
                         char what[96];
                         snprintf(what, sizeof(what), "layer %s diff_id", e->layers[i].name);
-                        r = compare(&c, what, i < k ? or_missing(node_scalar(ids->items[i]))
-                                                    : MISSING,
+                        r = compare(&c, what,
+                                    i < k ? or_missing(node_scalar(ids->items[i])) : MISSING,
                                     e->layers[i].diff_id);
                 }
         }

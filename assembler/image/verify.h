@@ -68,10 +68,9 @@ int verify_variant(const struct build *b, const struct build_variant *v, const c
  * blob, and with the served config (config, config_len; NULL when not fetched) each diff_id.
  * *ret is owned by the caller; differences are results, not errors.
  */
-int verify_against_manifest(const struct build *b, const struct build_variant *v,
-                            const char *where, const char *served, const char *manifest,
-                            size_t len, const char *config, size_t config_len,
-                            struct verify_result **ret);
+int verify_against_manifest(const struct build *b, const struct build_variant *v, const char *where,
+                            const char *served, const char *manifest, size_t len,
+                            const char *config, size_t config_len, struct verify_result **ret);
 
 /* The config digest a served manifest names (into out), or "" when it names none. */
 void verify_manifest_config(const char *manifest, size_t len, char out[DIGEST_OCI_LEN]);

@@ -153,8 +153,7 @@ int registry_docker_credentials(const char *host, char **ret_user, char **ret_pa
                                        "%s: not a JSON object (a docker config file)", path);
         const struct ynode *auths = ynode_map_get(doc, "auths");
         const struct ynode *entry = NULL;
-        for (size_t i = 0; auths && auths->type == YNODE_MAPPING && i + 1 < auths->n_items;
-             i += 2)
+        for (size_t i = 0; auths && auths->type == YNODE_MAPPING && i + 1 < auths->n_items; i += 2)
                 if (auths->items[i]->type == YNODE_SCALAR &&
                     config_key_matches(auths->items[i]->value, host)) {
                         entry = auths->items[i + 1];
@@ -171,7 +170,8 @@ int registry_docker_credentials(const char *host, char **ret_user, char **ret_pa
         _cleanup_free_ unsigned char *plain = malloc(n + 1);
         if (!plain)
                 return -ENOMEM;
-        int k = n % 4 == 0 ? EVP_DecodeBlock(plain, (const unsigned char *)auth->value, (int)n) : -1;
+        int k = n % 4 == 0 ? EVP_DecodeBlock(plain, (const unsigned char *)auth->value, (int)n)
+                           : -1;
         if (k >= 0) {
                 /* EVP_DecodeBlock counts the bytes '=' padding stands for. */
                 for (size_t i = n; i > 0 && auth->value[i - 1] == '='; i--)

@@ -16,12 +16,12 @@ struct registry_client {
         char *host; /* owned */
         char *base; /* owned; scheme://host */
         bool insecure;
-        const char *ca_file; /* borrowed */
+        const char *ca_file;          /* borrowed */
         struct registry_options opts; /* its strings borrowed */
         bool creds_loaded;
-        char *user, *password; /* owned; NULL: anonymous */
-        char *auth;            /* owned; the Authorization header line, or NULL */
-        bool auth_basic;       /* auth holds the Basic credentials */
+        char *user, *password;    /* owned; NULL: anonymous */
+        char *auth;               /* owned; the Authorization header line, or NULL */
+        bool auth_basic;          /* auth holds the Basic credentials */
         char *scopes[MAX_SCOPES]; /* owned */
         size_t n_scopes;
 };
@@ -274,9 +274,9 @@ static int absolute_url(const char *base, const char *u, char **ret)
  * goes to *resp; *www_auth (owned) is its chosen challenge.
  */
 static int perform(struct registry_client *c, const char *method, const char *url,
-                   const struct registry_body *body, const char *const *headers,
-                   const char *auth, bool auth_any, bool verify, struct registry_response *resp,
-                   char **www_auth, struct cairn_error *err)
+                   const struct registry_body *body, const char *const *headers, const char *auth,
+                   bool auth_any, bool verify, struct registry_response *resp, char **www_auth,
+                   struct cairn_error *err)
 {
         CURL *h = c->curl;
         curl_easy_reset(h);
@@ -298,13 +298,12 @@ static int perform(struct registry_client *c, const char *method, const char *ur
         }
         _cleanup_free_ char *ctype = NULL;
         bool has_body = x.body->len > 0;
-        if (has_body && asprintf(&ctype, "Content-Type: %s",
-                                 x.body->content_type ? x.body->content_type
-                                                      : "application/octet-stream") < 0)
+        if (has_body &&
+            asprintf(&ctype, "Content-Type: %s",
+                     x.body->content_type ? x.body->content_type : "application/octet-stream") < 0)
                 ctype = NULL, oom = true;
-        const char *extra[] = { ctype, "Expect:", (auth && (auth_any || same_origin(url, c->base)))
-                                                          ? auth
-                                                          : NULL };
+        const char *extra[] = { ctype, "Expect:",
+                                (auth && (auth_any || same_origin(url, c->base))) ? auth : NULL };
         for (size_t i = 0; i < ELEMENTSOF(extra); i++) {
                 if (!extra[i])
                         continue;
@@ -383,10 +382,9 @@ static int perform(struct registry_client *c, const char *method, const char *ur
                 if (x.error < 0)
                         return cairn_error_errno(err, x.error, "%s %s: reading the body: %s",
                                                  method, url, strerror(-x.error));
-                return cairn_error_add(err, CAIRN_EXIT_SOURCE,
-                                       rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO,
-                                       "%s %s: %s", method, url,
-                                       msg[0] ? msg : curl_easy_strerror(rc));
+                return cairn_error_add(
+                        err, CAIRN_EXIT_SOURCE, rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO,
+                        "%s %s: %s", method, url, msg[0] ? msg : curl_easy_strerror(rc));
         }
         resp->status = status;
         resp->body = steal_pointer(&received);
@@ -444,8 +442,9 @@ int registry_fail(struct cairn_error *err, const char *method, const char *url,
         _cleanup_free_ char *m = NULL;
         if (registry_response_message(r, &m) < 0)
                 return -ENOMEM;
-        int code = r->status == 404 ? -ENOENT : r->status == 401 || r->status == 403 ? -EACCES
-                                                                                    : -EIO;
+        int code = r->status == 404                       ? -ENOENT
+                   : r->status == 401 || r->status == 403 ? -EACCES
+                                                          : -EIO;
         return cairn_error_add(err, CAIRN_EXIT_SOURCE, code, "%s %s: %s", method, url, m);
 }
 
@@ -575,14 +574,16 @@ static int fetch_token(struct registry_client *c, const struct registry_challeng
         _cleanup_ynode_ struct ynode *doc = NULL;
         if (ynode_load("token", resp.body, resp.body_len, &doc, NULL) < 0)
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPROTO,
-                                       "registry %s: the token server's answer is not JSON", c->host);
+                                       "registry %s: the token server's answer is not JSON",
+                                       c->host);
         const struct ynode *t = ynode_map_get(doc, "token");
         if (!t || t->type != YNODE_SCALAR || !t->len)
                 t = ynode_map_get(doc, "access_token");
         if (!t || t->type != YNODE_SCALAR || !t->len || t->len > TOKEN_MAX ||
             strcspn(t->value, "\r\n") != t->len)
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPROTO,
-                                       "registry %s: the token server's answer holds no token", c->host);
+                                       "registry %s: the token server's answer holds no token",
+                                       c->host);
         char *line = NULL;
         if (asprintf(&line, "Authorization: Bearer %s", t->value) < 0)
                 return -ENOMEM;
@@ -642,8 +643,8 @@ static int auth_failure(struct registry_client *c, const char *method, const cha
                 struct registry_response again;
                 if (asprintf(&probe, "%s/v2/", c->base) < 0)
                         return -ENOMEM;
-                if (perform(c, "GET", probe, NULL, NULL, c->auth, false, !c->insecure, &again,
-                            &www, NULL) == 0) {
+                if (perform(c, "GET", probe, NULL, NULL, c->auth, false, !c->insecure, &again, &www,
+                            NULL) == 0) {
                         if (again.status == resp->status && again.body_len) {
                                 registry_response_clear(resp);
                                 *resp = again;
@@ -722,7 +723,8 @@ int registry_client_new(const char *host, const struct registry_options *o,
                 _cleanup_free_ char *url = NULL, *www = NULL;
                 if (asprintf(&url, "%s/v2/", c->base) < 0)
                         return -ENOMEM;
-                _cleanup_registry_response_ struct registry_response resp = { .content_length = -1 };
+                _cleanup_registry_response_ struct registry_response resp = { .content_length =
+                                                                                      -1 };
                 _cleanup_cairn_error_ struct cairn_error e = CAIRN_ERROR_INIT;
                 int r = perform(c, "GET", url, NULL, NULL, NULL, false, !c->insecure, &resp, &www,
                                 &e);
@@ -740,9 +742,10 @@ int registry_client_new(const char *host, const struct registry_options *o,
                 _cleanup_free_ char *m = NULL;
                 if (registry_response_message(&resp, &m) < 0)
                         return -ENOMEM;
-                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EPROTO,
-                                       "registry %s: does not answer as an OCI registry (GET %s: %s)", host,
-                                       url, m);
+                return cairn_error_add(
+                        err, CAIRN_EXIT_SOURCE, -EPROTO,
+                        "registry %s: does not answer as an OCI registry (GET %s: %s)", host, url,
+                        m);
         }
         return cairn_error_add(err, CAIRN_EXIT_SOURCE, first.code < 0 ? first.code : -EIO,
                                "registry %s: cannot reach it over https%s: %s%s", host,

@@ -78,14 +78,14 @@ struct registry_body {
 
 struct registry_response {
         long status;
-        char *location;       /* owned; absolute URL, or NULL */
-        char *digest;         /* owned; Docker-Content-Digest, or NULL */
-        char *content_type;   /* owned, or NULL */
-        char *range;          /* owned; Range, or NULL */
-        char *oci_subject;    /* owned; OCI-Subject, or NULL */
-        char *chunk_min;      /* owned; OCI-Chunk-Min-Length, or NULL */
+        char *location;         /* owned; absolute URL, or NULL */
+        char *digest;           /* owned; Docker-Content-Digest, or NULL */
+        char *content_type;     /* owned, or NULL */
+        char *range;            /* owned; Range, or NULL */
+        char *oci_subject;      /* owned; OCI-Subject, or NULL */
+        char *chunk_min;        /* owned; OCI-Chunk-Min-Length, or NULL */
         int64_t content_length; /* -1 when not given */
-        char *body;           /* owned, NUL-terminated; at most REGISTRY_MAX_RESPONSE bytes */
+        char *body;             /* owned, NUL-terminated; at most REGISTRY_MAX_RESPONSE bytes */
         size_t body_len;
 };
 
@@ -124,7 +124,7 @@ int registry_fail(struct cairn_error *err, const char *method, const char *url,
 
 /* A parsed WWW-Authenticate challenge. */
 struct registry_challenge {
-        char *scheme; /* owned; "basic" or "bearer" (lower-cased) */
+        char *scheme;                  /* owned; "basic" or "bearer" (lower-cased) */
         char *realm, *service, *scope; /* owned, NULL when absent */
 };
 void registry_challenge_clear(struct registry_challenge *ch);

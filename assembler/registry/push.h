@@ -33,7 +33,7 @@
 #include "client.h"
 
 #define REGISTRY_CHUNK_DEFAULT (32u << 20) /* blobs above it go in chunks of this size */
-#define REGISTRY_MAX_DEPTH     4          /* indexes nested in indexes */
+#define REGISTRY_MAX_DEPTH     4           /* indexes nested in indexes */
 
 enum registry_event_kind {
         REGISTRY_BLOB_EXISTS,      /* the registry has it */
@@ -73,8 +73,8 @@ struct registry_push_result {
         char media_type[96];
         size_t blobs_uploaded, blobs_existing, blobs_mounted;
         size_t manifests_pushed;
-        size_t referrers;          /* manifests attached to the image */
-        bool referrers_api;        /* listed by the registry's referrers API */
+        size_t referrers;                   /* manifests attached to the image */
+        bool referrers_api;                 /* listed by the registry's referrers API */
         char referrers_tag[DIGEST_OCI_LEN]; /* else the fallback tag, "" when none */
 };
 
@@ -106,5 +106,5 @@ int registry_fetch_manifest(struct registry_client *c, const char *repo, const c
                             char ret_media_type[96], struct cairn_error *err);
 
 /* Fetches a small blob (at most REGISTRY_MAX_RESPONSE bytes) and checks its digest. */
-int registry_fetch_blob(struct registry_client *c, const char *repo, const char *digest,
-                        char **ret, size_t *ret_len, struct cairn_error *err);
+int registry_fetch_blob(struct registry_client *c, const char *repo, const char *digest, char **ret,
+                        size_t *ret_len, struct cairn_error *err);

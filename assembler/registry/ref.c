@@ -156,8 +156,8 @@ int registry_ref_parse(const char *s, struct registry_ref **ret, struct cairn_er
                                        shown, copy);
         if (!host_valid(copy))
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
-                                       "%s: '%s' is not a host name with an optional port",
-                                       shown, copy);
+                                       "%s: '%s' is not a host name with an optional port", shown,
+                                       copy);
         char *path = slash + 1;
         /* A tag is the part after the last ':' of the last path component. */
         char *last = strrchr(path, '/');
