@@ -5,6 +5,41 @@
 #include "image/ocilayout.h"
 #include "push-internal.h"
 
+void push_emit(const struct push *p, enum registry_event_kind kind, const char *digest,
+               const char *media_type, uint64_t done, uint64_t size, bool acked, const char *detail)
+{
+        if (!p->o->progress)
+                return;
+        struct registry_event e = { kind, digest, media_type, done, size, acked, detail };
+        p->o->progress(p->o->data, &e);
+}
+
+const char *push_scalar(const struct ynode *n)
+{
+        return n && n->type == YNODE_SCALAR ? n->value : NULL;
+}
+
+bool push_is_index_type(const char *t)
+{
+        return t &&
+               (streq(t, OCI_MEDIA_TYPE_INDEX) || streq(t, OCI_MEDIA_TYPE_DOCKER_MANIFEST_LIST));
+}
+
+/* A descriptor's size: a non-negative integer. */
+int push_descriptor_size(const struct ynode *d, uint64_t *ret)
+{
+        const char *s = push_scalar(ynode_map_get(d, "size"));
+        char *end;
+        if (!s || !*s || *s == '-')
+                return -EINVAL;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno || *end)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
 void doc_clear(struct doc *d)
 {
         free(d->bytes);
