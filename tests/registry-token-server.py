@@ -7,7 +7,7 @@
 # is made by `openssl dgst`, so nothing beyond python3 and openssl is needed.
 #
 #   registry-token-server.py PORT_FILE TLS_CERT TLS_KEY SIGN_CERT SIGN_KEY ISSUER SERVICE LOG
-# listens on 127.0.0.1 (a free port, written to PORT_FILE) over TLS with TLS_CERT/TLS_KEY,
+# listens on 127.0.0.1 (a free port, written to PORT_FILE, a fifo) over TLS with TLS_CERT/TLS_KEY,
 # signs with SIGN_KEY (SIGN_CERT goes into x5c), and appends one line per request to LOG.
 import base64, http.server, json, os, ssl, subprocess, sys, time, urllib.parse
 
@@ -75,7 +75,7 @@ server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(tls_cert, tls_key)
 server.socket = ctx.wrap_socket(server.socket, server_side=True)
-with open(port_file + ".tmp", "w") as f:
-    f.write(str(server.server_address[1]))
-os.rename(port_file + ".tmp", port_file)
+# PORT_FILE is a fifo the test reads: the port arrives once the server listens.
+with open(port_file, "w") as f:
+    f.write("%d\n" % server.server_address[1])
 server.serve_forever()
