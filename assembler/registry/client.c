@@ -325,7 +325,8 @@ static int perform(struct registry_client *c, const char *method, const char *ur
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, msg);
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        /* A verified registry cannot redirect anything to plain http. */
+        curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, verify ? "https" : "http,https");
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 15L);
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, timeout_seconds());
