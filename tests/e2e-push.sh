@@ -108,6 +108,10 @@ static_program recipes/build/hello "$source_dir/recipes/hello.c"
 built=()
 for r in recipes/*.yaml; do
   name=$(basename "$r" .yaml)
+  if [[ ${CAIRN_SANITIZED:-0} == 1 ]] && grep -q 'url: apt' "$r"; then
+    skip "build $name" "needs the Debian mirror, whose index takes minutes to parse under the sanitizers (the plain build pushes it)"
+    continue
+  fi
   set +e
   "$CAIRN" build "$r" -o "out-$name" --cache "$work/cache" --init-binary "$CAIRN_INIT" -q >"build-$name.out" 2>"build-$name.err"
   rc=$?
