@@ -253,6 +253,17 @@ for lie in "blob-digest:the registry stored sha256:" "manifest-digest:the regist
   check "... the lie named: ${lie#*:}" grep -qF "${lie#*:}" liar.err
 done
 
+# A registry that takes no blob in one request (413): the push falls back to chunks.
+rm -f honest.port honest.port.patches && mkfifo honest.port
+"$py" "$tests_dir/registry-liar.py" honest.port no-monolithic &
+honest=$!
+read -r honest_port <honest.port
+check "a registry refusing monolithic uploads (413): the push falls back to chunks" \
+  "$CAIRN" push out-hello/hello-prod "127.0.0.1:$honest_port/hello" --insecure -q
+check "... sending PATCH requests" test -s honest.port.patches
+kill $honest 2>/dev/null || true
+wait $honest 2>/dev/null || true
+
 # ---- htpasswd basic auth behind TLS (throwaway CA)
 
 set +e

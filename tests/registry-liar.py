@@ -3,10 +3,12 @@
 # A registry that lies, for tests/e2e-push.sh: it accepts every upload and every manifest but
 # lies in one way (MODE): blob-digest answers a blob upload with a Docker-Content-Digest that
 # is not the blob's, manifest-digest does so for a manifest, blob-size claims to hold every
-# blob with another size than the layout's. cairn push must not report success (exit 3).
+# blob with another size than the layout's: cairn push must not report success (exit 3).
+# MODE=no-monolithic is honest but refuses a blob in one request (413, as proxies with a body
+# limit do), so the push must fall back to chunks.
 #
 #   registry-liar.py PORT_FIFO MODE
-import http.server, sys, urllib.parse
+import hashlib, http.server, sys, urllib.parse
 
 port_file, mode = sys.argv[1:3]
 WRONG = "sha256:" + "0" * 64
@@ -26,8 +28,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def drain(self):
         n = int(self.headers.get("Content-Length") or 0)
-        if n:
-            self.rfile.read(n)
+        return self.rfile.read(n) if n else b""
 
     def do_GET(self):
         self.reply(200 if self.path == "/v2/" else 404, [("Content-Type", "application/json")], b"{}")
@@ -46,12 +47,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_PATCH(self):
         self.drain()
+        with open(port_file + ".patches", "a") as f:
+            f.write(self.path + "\n")
         self.reply(202, [("Location", "/v2/upload/1")])
 
     def do_PUT(self):
-        self.drain()
+        body = self.drain()
         u = urllib.parse.urlparse(self.path)
         digest = WRONG
+        if mode == "no-monolithic":
+            if u.path.startswith("/v2/upload/") and body:
+                return self.reply(413, [("Content-Type", "application/json")],
+                                  b'{"errors":[{"code":"SIZE_INVALID","message":"too large"}]}')
+            if not u.path.startswith("/v2/upload/"):
+                digest = "sha256:" + hashlib.sha256(body).hexdigest()
         if u.path.startswith("/v2/upload/") and mode != "blob-digest":
             digest = urllib.parse.parse_qs(u.query).get("digest", [WRONG])[0]
         self.reply(201, [("Location", u.path), ("Docker-Content-Digest", digest)])
