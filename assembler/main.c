@@ -15,6 +15,7 @@ static const struct cairn_command commands[] = {
         { "profile", cmd_profile, "run a variant under runc and list the paths it writes" },
         { "verify", cmd_verify, "rebuild a recipe and check that an output has the same digests" },
         { "diff", cmd_diff, "compare two images entry by entry" },
+        { "push", cmd_push, "push images with their SBOMs to an OCI registry, digests unchanged" },
 };
 
 static void usage(FILE *f)

@@ -5,6 +5,10 @@
 
 #include "state/build.h"
 #include "base/http.h"
+#include "registry/client.h"
+#include "registry/ref.h"
+
+#include <openssl/crypto.h>
 
 int cmd_fail(struct cairn_error *err)
 {
@@ -118,4 +122,116 @@ int cmd_build_option(const char *command, int c, const char *arg, struct build_o
                 return 1;
         }
         return 0;
+}
+
+int cmd_registry_option(const char *command, int c, const char *arg, struct cmd_registry *r)
+{
+        switch (c) {
+        case CMD_OPT_USERNAME:
+                r->username = arg;
+                return 1;
+        case CMD_OPT_PASSWORD_STDIN:
+                r->password_stdin = true;
+                return 1;
+        case CMD_OPT_INSECURE:
+                r->insecure = true;
+                return 1;
+        case CMD_OPT_INSECURE_REGISTRY:
+                if (r->n_insecure_hosts == CMD_MAX_INSECURE) {
+                        cmd_usage_error(command, "--insecure-registry: at most %d hosts",
+                                        CMD_MAX_INSECURE);
+                        return -1;
+                }
+                r->insecure_hosts[r->n_insecure_hosts++] = arg;
+                return 1;
+        case CMD_OPT_CA_FILE:
+                if (access(arg, R_OK) < 0) {
+                        cmd_usage_error(command, "--ca-file %s: %m", arg);
+                        return -1;
+                }
+                r->ca_file = arg;
+                return 1;
+        }
+        return 0;
+}
+
+void cmd_registry_clear(struct cmd_registry *r)
+{
+        if (r->password) {
+                OPENSSL_cleanse(r->password, strlen(r->password));
+                free(r->password);
+                r->password = NULL;
+        }
+}
+
+/* host named by --insecure-registry: HOST[:PORT] exactly, or HOST for any port. */
+static bool insecure_named(const struct cmd_registry *r, const char *host)
+{
+        for (size_t i = 0; i < r->n_insecure_hosts; i++) {
+                const char *h = r->insecure_hosts[i];
+                size_t n = strlen(h);
+                if (streq(h, host) || (strncmp(host, h, n) == 0 && host[n] == ':'))
+                        return true;
+        }
+        return false;
+}
+
+#define PASSWORD_MAX 4096
+
+int cmd_registry_connect(const char *command, struct cmd_registry *r, const char *host,
+                         struct registry_client **ret, struct cairn_error *err)
+{
+        if (r->password_stdin && !r->username) {
+                cmd_usage_error(command, "--password-stdin needs --username");
+                return -EINVAL;
+        }
+        if (r->username && !r->password_stdin) {
+                cmd_usage_error(command, "--username needs --password-stdin (the password is "
+                                         "never an argument)");
+                return -EINVAL;
+        }
+        if (r->insecure && !registry_host_is_loopback(host) && !insecure_named(r, host)) {
+                cmd_usage_error(command,
+                                "--insecure applies only to a registry on localhost, 127.0.0.1 "
+                                "or [::1]; name %s with --insecure-registry if you mean it",
+                                host);
+                return -EINVAL;
+        }
+        if (r->password_stdin && !r->password) {
+                char *buf = calloc(1, PASSWORD_MAX + 1);
+                if (!buf)
+                        return -ENOMEM;
+                size_t len = 0;
+                for (;;) {
+                        ssize_t k = read_retry(STDIN_FILENO, buf + len, PASSWORD_MAX - len);
+                        if (k < 0) {
+                                free(buf);
+                                return cairn_error_errno(err, (int)k,
+                                                         "reading the password "
+                                                         "from stdin: %s",
+                                                         strerror((int)-k));
+                        }
+                        if (k == 0)
+                                break;
+                        len += (size_t)k;
+                        if (len == PASSWORD_MAX) {
+                                OPENSSL_cleanse(buf, len);
+                                free(buf);
+                                cmd_usage_error(command, "--password-stdin: longer than %d bytes",
+                                                PASSWORD_MAX);
+                                return -EINVAL;
+                        }
+                }
+                while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+                        buf[--len] = '\0';
+                r->password = buf;
+        }
+        struct registry_options o = {
+                .username = r->username,
+                .password = r->password,
+                .insecure =
+                        (r->insecure && registry_host_is_loopback(host)) || insecure_named(r, host),
+                .ca_file = r->ca_file,
+        };
+        return registry_client_new(host, &o, ret, err);
 }

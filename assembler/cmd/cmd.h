@@ -27,6 +27,7 @@ int cmd_profile(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 
 /* The build's progress hook: "fetched URL", one line per downloaded file, on stderr. */
 void cmd_print_fetched(void *data, const char *what);
@@ -50,6 +51,11 @@ enum {
         CMD_OPT_OFFLINE,
         CMD_OPT_INIT,
         CMD_OPT_COMPRESSION,
+        CMD_OPT_USERNAME,
+        CMD_OPT_PASSWORD_STDIN,
+        CMD_OPT_INSECURE,
+        CMD_OPT_INSECURE_REGISTRY,
+        CMD_OPT_CA_FILE,
         CMD_OPT_OWN,
 };
 /* clang-format off */
@@ -63,6 +69,48 @@ enum {
         { "init-binary", required_argument, NULL, CMD_OPT_INIT },        \
         { "compression", required_argument, NULL, CMD_OPT_COMPRESSION }
 /* clang-format on */
+
+/* The options of the commands that talk to a registry (push, verify --against REF). */
+/* clang-format off */
+#define CMD_REGISTRY_OPTIONS                                                       \
+        { "username", required_argument, NULL, CMD_OPT_USERNAME },                 \
+        { "password-stdin", no_argument, NULL, CMD_OPT_PASSWORD_STDIN },           \
+        { "insecure", no_argument, NULL, CMD_OPT_INSECURE },                       \
+        { "insecure-registry", required_argument, NULL, CMD_OPT_INSECURE_REGISTRY }, \
+        { "ca-file", required_argument, NULL, CMD_OPT_CA_FILE }
+/* clang-format on */
+#define CMD_REGISTRY_HELP                                                                          \
+        "      --username USER    log in as USER; the password is read from stdin\n"               \
+        "      --password-stdin   read the password from stdin (one line)\n"                       \
+        "      --insecure         allow plain http or an unverified certificate, for a\n"          \
+        "                         registry on localhost, 127.0.0.1 or [::1] only\n"                \
+        "      --insecure-registry HOST  the same for HOST[:PORT], named explicitly\n"             \
+        "      --ca-file FILE     verify the registry's certificate with the CAs in FILE\n"
+
+#define CMD_MAX_INSECURE 8
+
+struct cmd_registry {
+        const char *username;
+        bool password_stdin;
+        bool insecure;
+        const char *insecure_hosts[CMD_MAX_INSECURE];
+        size_t n_insecure_hosts;
+        const char *ca_file;
+        char *password; /* owned; read from stdin by cmd_registry_connect */
+};
+
+/* Like cmd_build_option, for CMD_REGISTRY_OPTIONS into r. */
+int cmd_registry_option(const char *command, int c, const char *arg, struct cmd_registry *r);
+
+struct registry_client;
+/*
+ * Opens a client for host with r's options: reads the password from stdin once, refuses
+ * --insecure for a host that is not loopback (a usage error printed here: -EINVAL, nothing
+ * in err). Frees nothing of r; call cmd_registry_clear after.
+ */
+int cmd_registry_connect(const char *command, struct cmd_registry *r, const char *host,
+                         struct registry_client **ret, struct cairn_error *err);
+void cmd_registry_clear(struct cmd_registry *r);
 
 /* Applies the shared option c (argument arg) to opts: 1 when c is one of CMD_OPT_*, 0 when it
  * is not, or -1 after printing a usage error for command. */

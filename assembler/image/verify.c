@@ -9,6 +9,7 @@
 #include "image.h"
 #include "oci.h"
 #include "ocilayout.h"
+#include "recipe/yamlnode.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_read_free)
 
@@ -306,6 +307,112 @@ const char *verify_out_compression(const char *out_dir, const char *name, const 
         if (n > 5 && streq(type + n - 5, "+zstd"))
                 return "zstd";
         if (n > 5 && streq(type + n - 5, "+gzip"))
+                return "gzip";
+        return NULL;
+}
+
+/* ---- against a registry ---- */
+
+static const char *node_scalar(const struct ynode *n)
+{
+        return n && n->type == YNODE_SCALAR ? n->value : NULL;
+}
+
+static const char *or_missing(const char *s)
+{
+        return s ? s : MISSING;
+}
+
+int verify_against_manifest(const struct build *b, const struct build_variant *v, const char *where,
+                            const char *served, const char *manifest, size_t len,
+                            const char *config, size_t config_len, struct verify_result **ret)
+{
+        _cleanup_(verify_result_freep) struct verify_result *res = calloc(1, sizeof(*res));
+        if (!res)
+                return -ENOMEM;
+        struct ctx c = { .r = res };
+        const struct build_emit_result *e = &v->emit;
+        if (asprintf(&res->name, "%s-%s", b->recipe->name, v->name) < 0) {
+                res->name = NULL;
+                return -ENOMEM;
+        }
+        snprintf(res->manifest, sizeof(res->manifest), "%s", e->manifest_digest);
+        int r = compare(&c, "image manifest", served, e->manifest_digest);
+        if (r < 0 || verify_reproducible(res)) {
+                if (r >= 0)
+                        *ret = steal_pointer(&res);
+                return r;
+        }
+        _cleanup_ynode_ struct ynode *m = NULL;
+        if (ynode_load(where, manifest, len, &m, NULL) < 0) {
+                r = compare(&c, "served manifest", "not JSON", "an image manifest");
+                if (r >= 0)
+                        *ret = steal_pointer(&res);
+                return r == -ENOMEM ? r : 0;
+        }
+        const char *type = node_scalar(ynode_map_get(m, "mediaType"));
+        r = compare(&c, "media type", or_missing(type), OCI_MEDIA_TYPE_MANIFEST);
+        if (r >= 0)
+                r = compare(&c, "image config",
+                            or_missing(node_scalar(
+                                    ynode_map_get(ynode_map_get(m, "config"), "digest"))),
+                            e->config_digest);
+        const struct ynode *layers = ynode_map_get(m, "layers");
+        size_t n = layers && layers->type == YNODE_SEQUENCE ? layers->n_items : 0;
+        if (r >= 0 && n != e->n_layers) {
+                char a[32], bb[32];
+                snprintf(a, sizeof(a), "%zu", n);
+                snprintf(bb, sizeof(bb), "%zu", e->n_layers);
+                r = compare(&c, "number of layers", a, bb);
+        }
+        for (size_t i = 0; r >= 0 && i < n && i < e->n_layers; i++) {
+                char what[96];
+                snprintf(what, sizeof(what), "layer %s blob", e->layers[i].name);
+                r = compare(&c, what,
+                            or_missing(node_scalar(ynode_map_get(layers->items[i], "digest"))),
+                            e->layers[i].digest);
+        }
+        _cleanup_ynode_ struct ynode *cdoc = NULL;
+        if (r >= 0 && config && ynode_load(where, config, config_len, &cdoc, NULL) == 0) {
+                const struct ynode *ids = ynode_map_get(ynode_map_get(cdoc, "rootfs"), "diff_ids");
+                size_t k = ids && ids->type == YNODE_SEQUENCE ? ids->n_items : 0;
+                for (size_t i = 0; r >= 0 && i < e->n_layers; i++) {
+                        char what[96];
+                        snprintf(what, sizeof(what), "layer %s diff_id", e->layers[i].name);
+                        r = compare(&c, what,
+                                    i < k ? or_missing(node_scalar(ids->items[i])) : MISSING,
+                                    e->layers[i].diff_id);
+                }
+        }
+        if (r < 0)
+                return r;
+        *ret = steal_pointer(&res);
+        return 0;
+}
+
+void verify_manifest_config(const char *manifest, size_t len, char out[DIGEST_OCI_LEN])
+{
+        out[0] = '\0';
+        _cleanup_ynode_ struct ynode *m = NULL;
+        if (ynode_load("manifest", manifest, len, &m, NULL) < 0)
+                return;
+        const char *d = node_scalar(ynode_map_get(ynode_map_get(m, "config"), "digest"));
+        if (oci_digest_valid(d))
+                snprintf(out, DIGEST_OCI_LEN, "%s", d);
+}
+
+const char *verify_manifest_compression(const char *manifest, size_t len)
+{
+        _cleanup_ynode_ struct ynode *m = NULL;
+        if (ynode_load("manifest", manifest, len, &m, NULL) < 0)
+                return NULL;
+        const struct ynode *layers = ynode_map_get(m, "layers");
+        if (!layers || layers->type != YNODE_SEQUENCE || layers->n_items == 0)
+                return NULL;
+        const char *type = node_scalar(ynode_map_get(layers->items[0], "mediaType"));
+        if (streq_ptr(type, OCI_MEDIA_TYPE_LAYER_ZSTD))
+                return "zstd";
+        if (streq_ptr(type, OCI_MEDIA_TYPE_LAYER_GZIP))
                 return "gzip";
         return NULL;
 }

@@ -61,6 +61,23 @@ int verify_variant(const struct build *b, const struct build_variant *v, const c
                    const char *out_dir, struct store *store, struct verify_result **ret,
                    struct cairn_error *err);
 
+/*
+ * Compares variant v of the finished build b with the manifest a registry serves for it
+ * (manifest, len bytes, whose digest is served, fetched from where): the manifest digest and,
+ * when it differs, what the served manifest names: its media type, config and each layer's
+ * blob, and with the served config (config, config_len; NULL when not fetched) each diff_id.
+ * *ret is owned by the caller; differences are results, not errors.
+ */
+int verify_against_manifest(const struct build *b, const struct build_variant *v, const char *where,
+                            const char *served, const char *manifest, size_t len,
+                            const char *config, size_t config_len, struct verify_result **ret);
+
+/* The config digest a served manifest names (into out), or "" when it names none. */
+void verify_manifest_config(const char *manifest, size_t len, char out[DIGEST_OCI_LEN]);
+
+/* "gzip" or "zstd" from the media type of a served manifest's first layer, or NULL. */
+const char *verify_manifest_compression(const char *manifest, size_t len);
+
 /* True when out_dir holds any output of variant (NAME-V/ or NAME-V.tar). */
 bool verify_out_has_variant(const char *out_dir, const char *name, const char *variant);
 
