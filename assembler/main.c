@@ -16,6 +16,7 @@ static const struct cairn_command commands[] = {
         { "verify", cmd_verify, "rebuild a recipe and check that an output has the same digests" },
         { "diff", cmd_diff, "compare two images entry by entry" },
         { "push", cmd_push, "push images with their SBOMs to an OCI registry, digests unchanged" },
+        { "runtime", cmd_runtime, "print how to run an image: Kubernetes, docker, compose" },
 };
 
 static void usage(FILE *f)

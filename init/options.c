@@ -9,6 +9,7 @@
 
 const char init_usage[] =
         "Usage: cairn-init [OPTIONS] [--] PROGRAM [ARGS...]\n"
+        "       cairn-init --probe TARGET [--expect CODE] [--timeout SECONDS]\n"
         "Runs PROGRAM as a child, forwards signals to it, reaps zombies and exits with its\n"
         "status (128+N when signal N killed it).\n"
         "\n"
@@ -17,11 +18,24 @@ const char init_usage[] =
         "  --writable PATH         refuse to start unless PATH exists and is writable\n"
         "  --read-only-root        warn when / is mounted writable\n"
         "  --enforce-read-only     refuse to start when / is mounted writable\n"
+        "  --landlock              let PROGRAM execute only the runtime file's executables\n"
+        "                          and write only beneath its writable paths (Landlock, and\n"
+        "                          a seccomp filter against memory-only executables)\n"
+        "  --no-landlock           do not restrict PROGRAM (the default; cancels --landlock)\n"
+        "  --runtime-json PATH     the runtime file (default " INIT_RUNTIME_JSON ")\n"
+        "  --grace SECONDS         after PROGRAM exits, SIGTERM what it left running and\n"
+        "                          SIGKILL it after SECONDS (default 5)\n"
+        "  --probe TARGET          one health check, then exit 0 (healthy) or 1:\n"
+        "                          http://HOST[:PORT][/PATH] (HTTP/1.0 GET) or tcp://HOST:PORT;\n"
+        "                          HOST is an IP address or localhost\n"
+        "  --expect CODE           the HTTP status --probe wants (default: any of 200-399)\n"
+        "  --timeout SECONDS       how long --probe may take (default 10)\n"
         "  -h, --help              show this help\n"
         "  --version               show the version\n"
         "\n"
-        "Exit status: PROGRAM's, 1 when a check refused to start it, 2 on a usage error,\n"
-        "126 when PROGRAM cannot be executed, 127 when it is not found.\n"
+        "Exit status: PROGRAM's, 1 when a check refused to start it (also a missing or\n"
+        "malformed runtime file under --landlock), 2 on a usage error, 126 when PROGRAM\n"
+        "cannot be executed, 127 when it is not found. --probe: 0 healthy, 1 not.\n"
         "CAIRN_INIT_VERBOSE=1 reports what cairn-init does on stderr.\n";
 
 static int fail(char *msg, size_t msg_size, const char *fmt, ...)
@@ -90,10 +104,37 @@ static int check_path(const char *path, char *msg, size_t msg_size)
         return 0;
 }
 
+/* Decimal min..max, the whole string. */
+static int parse_uint(const char *name, const char *s, unsigned min, unsigned max, unsigned *ret,
+                      char *msg, size_t msg_size)
+{
+        unsigned long v = 0;
+
+        if (*s == '\0')
+                return fail(msg, msg_size, "%s needs a number", name);
+        for (const char *p = s; *p; p++) {
+                if (*p < '0' || *p > '9' || v > max)
+                        return fail(msg, msg_size, "%s %s: want a number from %u to %u", name, s,
+                                    min, max);
+                v = v * 10 + (unsigned long)(*p - '0');
+        }
+        if (v < min || v > max)
+                return fail(msg, msg_size, "%s %s: want a number from %u to %u", name, s, min, max);
+        *ret = (unsigned)v;
+        return 0;
+}
+
 int init_options_parse(int argc, char *const *argv, struct init_options *ret, char *msg,
                        size_t msg_size)
 {
-        struct init_options o = { .action = INIT_ACTION_RUN };
+        struct init_options o = {
+                .action = INIT_ACTION_RUN,
+                .runtime_json = INIT_RUNTIME_JSON,
+                .grace = INIT_DEFAULT_GRACE,
+                .probe_timeout = INIT_DEFAULT_TIMEOUT,
+        };
+        bool expect_set = false, timeout_set = false;
+        unsigned u;
         int i, r;
 
         if (msg && msg_size > 0)
@@ -132,6 +173,69 @@ int init_options_parse(int argc, char *const *argv, struct init_options *ret, ch
                         o.enforce_read_only = true;
                         continue;
                 }
+                if (strcmp(arg, "--landlock") == 0 || strcmp(arg, "--no-landlock") == 0) {
+                        o.landlock = arg[2] == 'l'; /* the last one counts */
+                        continue;
+                }
+
+                r = option_value(argc, argv, &i, "--runtime-json", &value, msg, msg_size);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        if (value[0] == '\0' || strlen(value) > INIT_MAX_PATH)
+                                return fail(msg, msg_size,
+                                            "--runtime-json needs a PATH of 1 to %d bytes",
+                                            INIT_MAX_PATH);
+                        o.runtime_json = value;
+                        continue;
+                }
+
+                r = option_value(argc, argv, &i, "--grace", &value, msg, msg_size);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        r = parse_uint("--grace", value, 0, INIT_MAX_GRACE, &o.grace, msg,
+                                       msg_size);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+
+                r = option_value(argc, argv, &i, "--probe", &value, msg, msg_size);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        r = probe_target_parse(value, &o.probe, msg, msg_size);
+                        if (r < 0)
+                                return r;
+                        o.action = INIT_ACTION_PROBE;
+                        o.probe_arg = value;
+                        continue;
+                }
+
+                r = option_value(argc, argv, &i, "--expect", &value, msg, msg_size);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        r = parse_uint("--expect", value, 100, 599, &u, msg, msg_size);
+                        if (r < 0)
+                                return r;
+                        o.probe_expect = (int)u;
+                        expect_set = true;
+                        continue;
+                }
+
+                r = option_value(argc, argv, &i, "--timeout", &value, msg, msg_size);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        r = parse_uint("--timeout", value, 1, INIT_MAX_TIMEOUT, &o.probe_timeout,
+                                       msg, msg_size);
+                        if (r < 0)
+                                return r;
+                        timeout_set = true;
+                        continue;
+                }
 
                 r = option_value(argc, argv, &i, "--require-env", &value, msg, msg_size);
                 if (r < 0)
@@ -163,6 +267,20 @@ int init_options_parse(int argc, char *const *argv, struct init_options *ret, ch
 
                 return fail(msg, msg_size, "unknown option %s (see --help)", arg);
         }
+
+        if (o.action == INIT_ACTION_PROBE) {
+                if (i < argc)
+                        return fail(msg, msg_size,
+                                    "--probe runs one check and takes no PROGRAM (got %s)",
+                                    argv[i]);
+                if (expect_set && o.probe.kind != PROBE_HTTP)
+                        return fail(msg, msg_size, "--expect applies to http:// probes only");
+                *ret = o;
+                return 0;
+        }
+        if (expect_set || timeout_set)
+                return fail(msg, msg_size, "%s needs --probe",
+                            expect_set ? "--expect" : "--timeout");
 
         if (i >= argc)
                 return fail(msg, msg_size,

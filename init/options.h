@@ -10,11 +10,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "probe_target.h"
+
 /* Bounds on what a command line may ask for; parsing fails naming the limit. */
 #define INIT_MAX_REQUIRE_ENV 64
 #define INIT_MAX_WRITABLE    64
 #define INIT_MAX_NAME        255  /* length of a --require-env NAME */
 #define INIT_MAX_PATH        4095 /* length of a --writable PATH */
+#define INIT_MAX_GRACE       3600 /* seconds of --grace */
+#define INIT_MAX_TIMEOUT     3600 /* seconds of --timeout */
+
+#define INIT_RUNTIME_JSON    "/etc/cairn/runtime.json"
+#define INIT_DEFAULT_GRACE   5  /* seconds the remaining processes get after PROGRAM exits */
+#define INIT_DEFAULT_TIMEOUT 10 /* seconds one --probe may take */
 
 /* cairn-init's own exit statuses; the program's status is passed through otherwise. */
 enum init_exit {
@@ -28,6 +36,7 @@ enum init_action {
         INIT_ACTION_RUN,
         INIT_ACTION_HELP,
         INIT_ACTION_VERSION,
+        INIT_ACTION_PROBE, /* --probe: one health check, exit 0 or 1 */
 };
 
 struct init_options {
@@ -39,7 +48,14 @@ struct init_options {
         size_t n_require_env;
         const char *writable[INIT_MAX_WRITABLE]; /* into argv */
         size_t n_writable;
-        char *const *argv; /* PROGRAM [ARGS...], NULL-terminated, into argv */
+        bool landlock;             /* --landlock: restrict PROGRAM from the runtime file */
+        const char *runtime_json;  /* --runtime-json PATH, else INIT_RUNTIME_JSON; into argv */
+        unsigned grace;            /* --grace: seconds before SIGKILL for what PROGRAM left */
+        struct probe_target probe; /* --probe TARGET */
+        const char *probe_arg;     /* the TARGET as given; into argv */
+        int probe_expect;          /* --expect CODE; 0: any of 200-399 */
+        unsigned probe_timeout;    /* --timeout SECONDS */
+        char *const *argv; /* PROGRAM [ARGS...], NULL-terminated, into argv; NULL for --probe */
 };
 
 /*

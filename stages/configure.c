@@ -2,7 +2,8 @@
 /*
  * Generated and declared configuration, all in layer base: the recipe's files:, the accounts
  * as /etc/passwd and /etc/group, /etc/os-release (with the Debian identity: docs/recipe.md),
- * /etc/debian_version when the recipe gives it, /etc/cairn/runtime.json, and cairn-init.
+ * /etc/debian_version when the recipe gives it, and cairn-init. /etc/cairn/runtime.json comes
+ * later (stages/runtime.c): it lists the executables, so it needs the artifacts in the tree.
  * Every generated file has a fixed order and format: nothing depends on the build machine.
  */
 #include "configure.h"
@@ -11,7 +12,6 @@
 #include <libgen.h>
 #include <sys/stat.h>
 
-#include "base/json.h"
 #include "version.h"
 
 #define CAIRN_INIT_MAX (64ULL << 20)
@@ -368,49 +368,6 @@ static int add_debian_version(struct build *b, struct build_variant *v, struct c
         return insert_generated(b, v, "/etc/debian_version", s, (size_t)n, err);
 }
 
-static void json_strv(struct json *j, const char *key, char *const *v)
-{
-        json_key(j, key);
-        json_array_begin(j);
-        for (size_t i = 0; v && v[i]; i++)
-                json_string(j, v[i]);
-        json_array_end(j);
-}
-
-/* The run settings a runtime or cairn-init applies, in a fixed key order. */
-static int add_runtime_json(struct build *b, struct build_variant *v, struct cairn_error *err)
-{
-        const struct recipe_run *run = &v->view->run;
-        uint32_t uid, gid;
-        int r = recipe_view_run_ids(v->view, &uid, &gid, err);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        _cleanup_fclose_ FILE *f = open_memstream(&buf, &len);
-        if (!f)
-                return -ENOMEM;
-        char user[32];
-        snprintf(user, sizeof(user), "%u:%u", uid, gid);
-        struct json j;
-        json_init(&j, f);
-        json_object_begin(&j);
-        json_kv_string(&j, "variant", v->name);
-        json_kv_string(&j, "user", user);
-        json_key(&j, "read-only");
-        json_bool(&j, run->read_only > 0);
-        json_strv(&j, "writable", run->writable);
-        json_strv(&j, "require-env", run->require_env);
-        json_kv_string(&j, "init", run->init ? run->init : "");
-        json_kv_string(&j, "stop-signal", run->stop_signal ? run->stop_signal : "SIGTERM");
-        json_strv(&j, "capabilities", run->capabilities);
-        json_object_end(&j);
-        fputc('\n', f);
-        if (fflush(f) != 0)
-                return -ENOMEM;
-        return insert_generated(b, v, "/etc/cairn/runtime.json", buf, len, err);
-}
-
 /* Where cairn-init comes from: the option, $CAIRN_INIT_BINARY, next to cairn (installed or in
  * the build tree), then the compiled-in libexec directory. */
 static int find_init(const struct build *b, char **ret, char **ret_tried)
@@ -488,8 +445,6 @@ int stage_configure(struct build *b, struct build_variant *v, struct cairn_error
                 r = add_accounts(b, v, err);
         if (r >= 0)
                 r = add_init(b, v, err);
-        if (r >= 0)
-                r = add_runtime_json(b, v, err);
         if (r >= 0)
                 r = add_os_release(b, v, err);
         if (r >= 0)

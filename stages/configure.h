@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Stage configure: Inserts the recipe's files:, the accounts (/etc/passwd, /etc/group),
- * /etc/os-release, /etc/cairn/runtime.json and cairn-init into v->tree, in layer base.
+ * /etc/os-release and cairn-init into v->tree, in layer base.
  */
 #pragma once
 

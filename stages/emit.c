@@ -289,6 +289,26 @@ static int config_render(const struct build *b, const struct build_variant *v, c
         labels[run->n_labels + 2] = (struct oci_annotation){ LABEL_WRITABLE, writable };
         labels[run->n_labels + 3] = (struct oci_annotation){ LABEL_REQUIRE_ENV, require };
 
+        /* The Healthcheck runs cairn-init's probe: the command runtime.json records. */
+        const struct runtime_manifest *rt = v->runtime;
+        _cleanup_free_ const char **test = NULL;
+        struct oci_healthcheck health = { 0 };
+        if (rt && rt->health) {
+                size_t n = strv_length(rt->health->command);
+                test = calloc(n + 2, sizeof(*test));
+                if (!test)
+                        return -ENOMEM;
+                test[0] = "CMD";
+                for (size_t i = 0; i < n; i++)
+                        test[i + 1] = rt->health->command[i];
+                health = (struct oci_healthcheck){
+                        .test = test,
+                        .interval_ns = rt->health->interval_ns,
+                        .timeout_ns = rt->health->timeout_ns,
+                        .start_period_ns = rt->health->start_period_ns,
+                        .retries = rt->health->retries,
+                };
+        }
         struct oci_config_layer layers[ELEMENTSOF(e->layers)] = { 0 };
         char *by[ELEMENTSOF(e->layers)] = { 0 }; /* owned */
         for (size_t i = 0; i < e->n_layers; i++) {
@@ -310,6 +330,7 @@ static int config_render(const struct build *b, const struct build_variant *v, c
                 .labels = labels,
                 .n_labels = n_labels,
                 .stop_signal = run->stop_signal ? run->stop_signal : "SIGTERM",
+                .healthcheck = test ? &health : NULL,
                 .layers = layers,
                 .n_layers = e->n_layers,
         };

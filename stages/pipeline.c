@@ -11,6 +11,7 @@
 #include "fetch.h"
 #include "lock.h"
 #include "resolve.h"
+#include "runtime.h"
 #include "unpack.h"
 
 int pipeline_resolve(struct build *b, struct cairn_error *err)
@@ -42,6 +43,10 @@ int pipeline_layout(struct build *b, struct cairn_error *err)
                 if (r < 0)
                         return r;
                 r = stage_artifacts(b, v, err);
+                if (r < 0)
+                        return r;
+                /* Last: it lists what the finished tree may execute. */
+                r = stage_runtime(b, v, err);
                 if (r < 0)
                         return r;
         }

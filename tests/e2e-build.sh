@@ -159,7 +159,7 @@ check "cairn-init: installed at /sbin/cairn-init, 0755 0/0" \
 check "cairn-init: the installed bytes are the given binary" \
   bash -c "tar -xOf '$work/out-init/e2e-prod.tar' sbin/cairn-init | cmp -s - '$work/stub-init'"
 skopeo inspect --config "oci:$work/out-init/e2e-prod:prod" >"$work/config-init.json"
-check "cairn-init: entrypoint wraps the program with the run checks" python3 -c "import json,sys; c=json.load(open('$work/config-init.json'))['config']; sys.exit(c['Entrypoint']!=['/sbin/cairn-init','--require-env','TOKEN','--writable','/tmp','--read-only-root','--','/app/server'])"
+check "cairn-init: entrypoint wraps the program with the run checks" python3 -c "import json,sys; c=json.load(open('$work/config-init.json'))['config']; sys.exit(c['Entrypoint']!=['/sbin/cairn-init','--require-env','TOKEN','--writable','/tmp','--read-only-root','--landlock','--','/app/server'])"
 set +e
 "$CAIRN" build "$work/in1/init.yaml" -o "$work/out-noinit" -q --init-binary "$work/no-such-init" 2>"$work/err"
 rc=$?

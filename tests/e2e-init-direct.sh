@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cairn-init run directly (as child subreaper, not PID 1): exit statuses, signal forwarding,
-# refusals, no_new_privs/umask/fds/signal state of the program, zombie reaping. Needs no
-# runtime, so it always runs.
+# refusals, no_new_privs/umask/fds/signal state of the program, zombie reaping, every catchable
+# signal forwarded, orphans ended after PROGRAM exits, closed fds 0-2. Needs no runtime, so it
+# always runs.
 #   CAIRN_INIT  the built init/cairn-init
 #   INIT_PROBE  tests/init-probe.c (compiled here with cc -static)
 . "$(dirname "$0")/lib.sh"
@@ -134,6 +135,11 @@ forward() { # forward OPTS SIGNAL MODE EXPECTED_STATUS EXPECTED_LINE...
                 echo "$l" >>"$work/out"
         done
         exec 8<&-
+        if kill -0 "$pid" 2>/dev/null; then
+                not_ok "$sig forwarded ($mode $opts): PROGRAM got it and ended"
+        else
+                ok "$sig forwarded ($mode $opts): PROGRAM got it and ended"
+        fi
         # A program that missed the signal still runs: end its group so the test fails fast.
         kill -KILL -- "-$pid" 2>/dev/null || true
         wait "$job" || rc=$?
@@ -150,6 +156,95 @@ forward "" USR1 wait-signal 138 "probe got SIGUSR1"
 forward "" USR2 wait-signal 140 "probe got SIGUSR2"
 forward "" WINCH wait-signal 156 "probe got SIGWINCH"
 forward "-g" TERM group-signal 143 "probe got SIGTERM" "child got SIGTERM"
+# Signals whose default action would kill cairn-init as child subreaper and leave PROGRAM
+# running: every one is forwarded, real-time ones too (also 32-34, which the libcs keep for
+# themselves: cairn-init blocks them with the raw system call).
+forward "" ALRM wait-signal 142 "probe got SIGALRM"
+forward "" VTALRM wait-signal 154 "probe got SIGVTALRM"
+forward "" PROF wait-signal 155 "probe got SIGPROF"
+forward "" XCPU wait-signal 152 "probe got SIGXCPU"
+forward "" XFSZ wait-signal 153 "probe got SIGXFSZ"
+forward "" IO wait-signal 157 "probe got SIGIO"
+forward "" PWR wait-signal 158 "probe got SIGPWR"
+forward "" SYS wait-signal 159 "probe got SIGSYS"
+forward "" TRAP wait-signal 133 "probe got SIGTRAP"
+forward "" SEGV wait-signal 139 "probe got SIGSEGV"
+forward "" URG wait-signal 151 "probe got SIGURG"
+# glibc's probe cannot block 32 (its own): it dies of it, which is the proof it arrived
+forward "" 32 wait-signal 160
+forward "" 34 wait-signal 162 "probe got SIGRTMIN+0"
+forward "" 40 wait-signal 168 "probe got SIGRTMIN+6"
+
+# SIGPIPE is ignored (so cairn-init's own writes to a closed pipe cannot raise it): it must
+# neither kill cairn-init nor reach PROGRAM; a SIGTERM sent after it still arrives.
+pipe_case() {
+        local fifo=$work/fifo-pipe line l ppid rc=0
+        mkfifo "$fifo"
+        timeout -k 5 30 "$I" -- "$P" wait-signal >"$fifo" 2>"$work/err" &
+        local job=$!
+        exec 8<"$fifo"
+        if ! read -r -t 20 line <&8 || [[ $line != ready* ]]; then
+                not_ok "PIPE: probe never got ready"
+                kill -KILL "$job" 2>/dev/null || true
+                exec 8<&-
+                return
+        fi
+        read -r _ ppid _ <<<"$line"
+        kill -PIPE "$ppid"
+        kill -TERM "$ppid"
+        : >"$work/out"
+        while IFS= read -r -t 10 l <&8; do
+                echo "$l" >>"$work/out"
+        done
+        exec 8<&-
+        wait "$job" || rc=$?
+        check "PIPE: cairn-init survives it and still forwards TERM (exit 143)" test "$rc" = 143
+        check "PIPE: not forwarded to PROGRAM" grep -qx "probe got SIGTERM" "$work/out"
+}
+pipe_case
+
+# ---- what PROGRAM leaves running when it exits is ended, not abandoned
+# orphan_case MODE GRACE [EXPECTED_LINE]: sets $elapsed_ms.
+orphan_case() {
+        local mode=$1 grace=$2 want=${3:-} opid rc=0 start end
+        start=$(date +%s%N)
+        timeout -k 5 60 "$I" --grace "$grace" -- "$P" leave-orphan "$mode" >"$work/out" \
+                2>"$work/err" </dev/null || rc=$?
+        end=$(date +%s%N)
+        elapsed_ms=$(((end - start) / 1000000))
+        read -r _ _ _ opid <"$work/out" || true
+        check "orphan ($mode): cairn-init exits with PROGRAM's status 0" test "$rc" = 0
+        if [[ -n $want ]]; then
+                check "orphan ($mode): it got SIGTERM" grep -qx "$want" "$work/out"
+        fi
+        if [[ -z $opid ]]; then
+                not_ok "orphan ($mode): the probe reported its pid"
+        elif kill -0 "$opid" 2>/dev/null; then
+                not_ok "orphan ($mode): pid $opid is gone when cairn-init exits"
+                kill -KILL "$opid" 2>/dev/null || true
+        else
+                ok "orphan ($mode): pid $opid is gone when cairn-init exits"
+        fi
+}
+orphan_case term 5 "orphan got SIGTERM"
+check "orphan (term): ended at once, not after the grace period (${elapsed_ms} ms)" \
+        test "$elapsed_ms" -lt 4000
+orphan_case stubborn 1
+check "orphan (stubborn): SIGKILL after --grace 1 (${elapsed_ms} ms)" \
+        test "$elapsed_ms" -ge 1000 -a "$elapsed_ms" -lt 4000
+# control: without cairn-init the orphan outlives its parent
+"$P" leave-orphan term >"$work/out" </dev/null
+read -r _ _ _ opid <"$work/out"
+check "control: without cairn-init the orphan is still running" kill -0 "$opid"
+kill -KILL "$opid" 2>/dev/null || true
+
+# ---- started with fds 0-2 closed, PROGRAM's first open() is not its stdin
+rc=0
+"$I" -- "$P" first-fd "$work/fd-init" 0<&- 1>&- 2>&- || rc=$?
+check "fds closed: cairn-init runs PROGRAM" test "$rc" = 0
+check "fds closed: PROGRAM's first open() is fd 3" grep -qx "first fd: 3" "$work/fd-init"
+"$P" first-fd "$work/fd-ctl" 0<&- 1>&- 2>&-
+check "control: without cairn-init it would be fd 0" grep -qx "first fd: 0" "$work/fd-ctl"
 
 # ---- zombies: orphans re-parented to cairn-init (subreaper) are reaped
 rc=$(run -- "$P" orphans 5)

@@ -13,16 +13,49 @@
  *   write PATH...     try to create a file in each PATH, print "write PATH: ok|failed (...)"
  *   tty               print "foreground: 1" when its process group owns the terminal
  *   status            print no_new_privs, umask, blocked/ignored signals, open fds above 2
+ *   leave-orphan MODE print "ready PPID PID", fork a grandchild that outlives the probe and
+ *                     exit 0; the grandchild prints "orphan got SIGTERM" when it gets one
+ *                     (MODE term), or ignores SIGTERM (MODE stubborn), then waits
+ *   first-fd FILE     open /dev/null, write "first fd: N" into FILE
+ *   exec PATH ARGS... execv PATH; on failure print "exec PATH: ERRNO-NAME" and exit 126
+ *   fexec PATH        open PATH and run it with execveat(fd, "", AT_EMPTY_PATH) (fexecve)
+ *   memfd FLAGS HOW PATH  copy PATH into memfd_create(FLAGS: none, exec, noexec-seal),
+ *                     print "memfd_create: ok|ERRNO-NAME", then run it (HOW: path, by
+ *                     execve("/proc/self/fd/N"); fd, by execveat(N, "", AT_EMPTY_PATH)) with
+ *                     the arguments `exit 0 memfd-ran`; a failure prints "execve memfd:
+ *                     ERRNO-NAME" or "execveat memfd: ERRNO-NAME"
+ *   mmap-exec PATH    mmap PATH with PROT_EXEC, print "mmap-exec PATH: ok|ERRNO-NAME"
+ *   read PATH         open PATH for reading, print "read PATH: ok|ERRNO-NAME"
+ *   drop ASSET KEY DEST  XOR-decode ASSET with KEY into DEST (mode 0755), print "drop DEST:
+ *                     ok|ERRNO-NAME", then exec it like `exec DEST`
+ *   http-serve PORT STATUS  listen on 127.0.0.1:PORT, print "listening PORT", answer every
+ *                     request with "HTTP/1.0 STATUS"
+ *   landlock-only MODE ARGS...  restrict itself with a Landlock ruleset that handles the
+ *                     execute right and grants it nowhere (no seccomp filter), then run MODE:
+ *                     what Landlock alone stops
+ *   ops PATH...       for each PATH: create, truncate, mkdir PATH.d, rename, unlink; print
+ *                     "OP PATH: ok|ERRNO-NAME"
  */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/landlock.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 static void say(const char *msg)
 {
@@ -30,34 +63,44 @@ static void say(const char *msg)
         fflush(stdout);
 }
 
-/* The signals cairn-init forwards; the probe waits for any of them. */
 static const struct {
         int sig;
         const char *name;
-} waited[] = {
-        { SIGTERM, "SIGTERM" },   { SIGINT, "SIGINT" },   { SIGHUP, "SIGHUP" },
-        { SIGQUIT, "SIGQUIT" },   { SIGUSR1, "SIGUSR1" }, { SIGUSR2, "SIGUSR2" },
-        { SIGWINCH, "SIGWINCH" },
+} signal_names[] = {
+        { SIGHUP, "SIGHUP" },       { SIGINT, "SIGINT" },   { SIGQUIT, "SIGQUIT" },
+        { SIGILL, "SIGILL" },       { SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
+        { SIGBUS, "SIGBUS" },       { SIGFPE, "SIGFPE" },   { SIGUSR1, "SIGUSR1" },
+        { SIGSEGV, "SIGSEGV" },     { SIGUSR2, "SIGUSR2" }, { SIGPIPE, "SIGPIPE" },
+        { SIGALRM, "SIGALRM" },     { SIGTERM, "SIGTERM" }, { SIGCONT, "SIGCONT" },
+        { SIGURG, "SIGURG" },       { SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" },
+        { SIGVTALRM, "SIGVTALRM" }, { SIGPROF, "SIGPROF" }, { SIGWINCH, "SIGWINCH" },
+        { SIGIO, "SIGIO" },         { SIGPWR, "SIGPWR" },   { SIGSYS, "SIGSYS" },
 };
 
+/* Every signal a test may send (not SIGCHLD: group-signal has a child). */
 static void waited_block(sigset_t *set)
 {
-        sigemptyset(set);
-        for (size_t i = 0; i < sizeof(waited) / sizeof(waited[0]); i++)
-                sigaddset(set, waited[i].sig);
+        sigfillset(set);
+        sigdelset(set, SIGCHLD);
         sigprocmask(SIG_BLOCK, set, NULL);
 }
 
-/* Waits for one of the signals, prints "WHO got SIGNAME", returns 128+N. */
+/* Waits for one of the signals, prints "WHO got SIGNAME" (SIGRTMIN+K for real-time ones),
+ * returns 128+N. */
 static int waited_wait(const sigset_t *set, const char *who)
 {
+        const char *name = NULL;
         int sig;
 
         while ((sig = sigwaitinfo(set, NULL)) < 0)
                 ;
-        for (size_t i = 0; i < sizeof(waited) / sizeof(waited[0]); i++)
-                if (waited[i].sig == sig)
-                        printf("%s got %s\n", who, waited[i].name);
+        for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
+                if (signal_names[i].sig == sig)
+                        name = signal_names[i].name;
+        if (name)
+                printf("%s got %s\n", who, name);
+        else
+                printf("%s got SIGRTMIN+%d\n", who, sig - SIGRTMIN);
         fflush(stdout);
         return 128 + sig;
 }
@@ -213,6 +256,7 @@ static int status(void)
                 return 1;
         while (fgets(buf, sizeof(buf), f)) {
                 if (!strncmp(buf, "NoNewPrivs:", 11) || !strncmp(buf, "Umask:", 6) ||
+                    !strncmp(buf, "CapEff:", 7) || !strncmp(buf, "CapBnd:", 7) ||
                     !strncmp(buf, "SigBlk:", 7) || !strncmp(buf, "SigIgn:", 7))
                         fputs(buf, stdout);
         }
@@ -242,8 +286,268 @@ static int tty(void)
         return 0;
 }
 
+static const char *errno_name(int e)
+{
+        switch (e) {
+        case EACCES:
+                return "EACCES";
+        case EPERM:
+                return "EPERM";
+        case ENOSYS:
+                return "ENOSYS";
+        case ENOENT:
+                return "ENOENT";
+        case EROFS:
+                return "EROFS";
+        case EXDEV:
+                return "EXDEV";
+        case EINVAL:
+                return "EINVAL";
+        case ENOEXEC:
+                return "ENOEXEC";
+        default:
+                return strerror(e);
+        }
+}
+
+/* The grandchild outlives the probe; a test checks that cairn-init ends it. */
+static int leave_orphan(const char *mode)
+{
+        int p[2];
+        char c;
+        pid_t pid;
+
+        if (pipe(p) < 0)
+                return 1;
+        pid = fork();
+        if (pid < 0)
+                return 1;
+        if (pid == 0) {
+                sigset_t set;
+                close(p[0]);
+                if (setsid() < 0) /* out of PROGRAM's process group, like a daemon */
+                        _exit(1);
+                if (strcmp(mode, "stubborn") == 0)
+                        signal(SIGTERM, SIG_IGN);
+                sigemptyset(&set);
+                sigaddset(&set, SIGTERM);
+                sigprocmask(SIG_BLOCK, &set, NULL);
+                if (write(p[1], "r", 1) != 1)
+                        _exit(1);
+                close(p[1]);
+                if (strcmp(mode, "stubborn") == 0) {
+                        sigprocmask(SIG_UNBLOCK, &set, NULL);
+                        for (;;)
+                                pause();
+                }
+                while (sigwaitinfo(&set, NULL) < 0)
+                        ;
+                say("orphan got SIGTERM");
+                _exit(0);
+        }
+        close(p[1]);
+        if (read(p[0], &c, 1) != 1)
+                return 1;
+        printf("ready %d %d %d\n", (int)getppid(), (int)getpid(), (int)pid);
+        fflush(stdout);
+        return 0;
+}
+
+static int first_fd(const char *file)
+{
+        int fd = open("/dev/null", O_RDONLY);
+        FILE *f = fopen(file, "we");
+
+        if (!f)
+                return 1;
+        fprintf(f, "first fd: %d\n", fd);
+        return fclose(f) == 0 ? 0 : 1;
+}
+
+static int exec_path(char **argv)
+{
+        execv(argv[0], argv);
+        printf("exec %s: %s\n", argv[0], errno_name(errno));
+        fflush(stdout);
+        return 126;
+}
+
+static int fexec(const char *path)
+{
+        char *argv[] = { (char *)path, (char *)"exit", (char *)"0", (char *)"fexec-ran", NULL };
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0) {
+                printf("open %s: %s\n", path, errno_name(errno));
+                fflush(stdout);
+                return 1;
+        }
+        syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+        printf("execveat %s: %s\n", path, errno_name(errno));
+        fflush(stdout);
+        return 126;
+}
+
+/* The memory-only executable: PATH's bytes in a memfd, run by path and by descriptor. */
+static int memfd_exec(const char *flags, const char *how, const char *path)
+{
+        unsigned f = strcmp(flags, "exec") == 0          ? 0x10U /* MFD_EXEC */
+                     : strcmp(flags, "noexec-seal") == 0 ? 0x08U /* MFD_NOEXEC_SEAL */
+                                                         : 0;
+        char buf[65536], fdpath[64];
+        char *argv[] = { (char *)"memfd", (char *)"exit", (char *)"0", (char *)"memfd-ran", NULL };
+        ssize_t n;
+        int in, fd;
+
+        fd = (int)syscall(SYS_memfd_create, "probe", f);
+        printf("memfd_create: %s\n", fd < 0 ? errno_name(errno) : "ok");
+        fflush(stdout);
+        if (fd < 0)
+                return 1;
+        in = open(path, O_RDONLY);
+        if (in < 0)
+                return 1;
+        while ((n = read(in, buf, sizeof(buf))) > 0)
+                if (write(fd, buf, (size_t)n) != n)
+                        return 1;
+        close(in);
+        if (strcmp(how, "fd") == 0) {
+                syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+                printf("execveat memfd: %s\n", errno_name(errno));
+        } else {
+                snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+                execve(fdpath, argv, environ);
+                printf("execve memfd: %s\n", errno_name(errno));
+        }
+        fflush(stdout);
+        return 126;
+}
+
+static int mmap_exec(const char *path)
+{
+        int fd = open(path, O_RDONLY);
+        void *p;
+
+        if (fd < 0) {
+                printf("mmap-exec %s: open: %s\n", path, errno_name(errno));
+                fflush(stdout);
+                return 1;
+        }
+        p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+        printf("mmap-exec %s: %s\n", path, p == MAP_FAILED ? errno_name(errno) : "ok");
+        fflush(stdout);
+        return 0;
+}
+
+static int read_path(const char *path)
+{
+        int fd = open(path, O_RDONLY);
+        printf("read %s: %s\n", path, fd < 0 ? errno_name(errno) : "ok");
+        fflush(stdout);
+        return 0;
+}
+
+static int drop(const char *asset, const char *key, const char *dest)
+{
+        static unsigned char buf[4 << 20];
+        unsigned k = (unsigned)strtoul(key, NULL, 0);
+        char *argv[] = { (char *)dest, NULL };
+        int in = open(asset, O_RDONLY), out;
+        ssize_t n = in < 0 ? -1 : read(in, buf, sizeof(buf));
+
+        if (n <= 0)
+                return 2;
+        for (ssize_t i = 0; i < n; i++)
+                buf[i] ^= (unsigned char)k;
+        out = open(dest, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+        if (out < 0 || write(out, buf, (size_t)n) != n || close(out) < 0) {
+                printf("drop %s: %s\n", dest, errno_name(errno));
+                fflush(stdout);
+                return 1;
+        }
+        printf("drop %s: ok\n", dest);
+        fflush(stdout);
+        return exec_path(argv);
+}
+
+static int http_serve(int port, int status)
+{
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+        int one = 1, s = socket(AF_INET, SOCK_STREAM, 0);
+
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 16) < 0) {
+                printf("listen: %s\n", errno_name(errno));
+                fflush(stdout);
+                return 1;
+        }
+        printf("listening %d\n", port);
+        fflush(stdout);
+        for (;;) {
+                char req[4096], answer[64];
+                int c = accept(s, NULL, NULL);
+                if (c < 0)
+                        continue;
+                (void)!read(c, req, sizeof(req));
+                snprintf(answer, sizeof(answer), "HTTP/1.0 %d probe\r\n\r\n", status);
+                (void)!write(c, answer, strlen(answer));
+                close(c);
+        }
+}
+
+static void op(const char *what, const char *path, int r)
+{
+        printf("%s %s: %s\n", what, path, r < 0 ? errno_name(errno) : "ok");
+        fflush(stdout);
+}
+
+/* The write-side operations Landlock restricts, one by one. */
+static int ops(int argc, char **argv)
+{
+        for (int i = 0; i < argc; i++) {
+                char dir[4200], moved[4200];
+                int fd;
+
+                snprintf(dir, sizeof(dir), "%s.d", argv[i]);
+                snprintf(moved, sizeof(moved), "%s.moved", argv[i]);
+                fd = open(argv[i], O_WRONLY | O_CREAT, 0644);
+                op("create", argv[i], fd);
+                if (fd >= 0)
+                        close(fd);
+                op("truncate", argv[i], truncate(argv[i], 0));
+                op("mkdir", dir, mkdir(dir, 0755));
+                op("rename", argv[i], rename(argv[i], moved));
+                op("unlink", moved, unlink(moved));
+                rmdir(dir);
+        }
+        return 0;
+}
+
+static int landlock_only(void)
+{
+        struct landlock_ruleset_attr attr = { .handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE };
+        int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+
+        if (fd < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            syscall(SYS_landlock_restrict_self, fd, 0) < 0) {
+                printf("landlock: %s\n", errno_name(errno));
+                fflush(stdout);
+                return 1;
+        }
+        close(fd);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
+        if (argc >= 3 && !strcmp(argv[1], "landlock-only")) {
+                if (landlock_only() != 0)
+                        return 1;
+                argv[1] = argv[0];
+                argv++;
+                argc--;
+        }
         if (argc >= 4 && !strcmp(argv[1], "exit")) {
                 say(argv[3]);
                 return atoi(argv[2]);
@@ -260,6 +564,26 @@ int main(int argc, char **argv)
                 return tty();
         if (argc == 2 && !strcmp(argv[1], "status"))
                 return status();
+        if (argc == 3 && !strcmp(argv[1], "leave-orphan"))
+                return leave_orphan(argv[2]);
+        if (argc == 3 && !strcmp(argv[1], "first-fd"))
+                return first_fd(argv[2]);
+        if (argc >= 3 && !strcmp(argv[1], "exec"))
+                return exec_path(argv + 2);
+        if (argc == 3 && !strcmp(argv[1], "fexec"))
+                return fexec(argv[2]);
+        if (argc == 5 && !strcmp(argv[1], "memfd"))
+                return memfd_exec(argv[2], argv[3], argv[4]);
+        if (argc == 5 && !strcmp(argv[1], "drop"))
+                return drop(argv[2], argv[3], argv[4]);
+        if (argc == 4 && !strcmp(argv[1], "http-serve"))
+                return http_serve(atoi(argv[2]), atoi(argv[3]));
+        if (argc == 3 && !strcmp(argv[1], "read"))
+                return read_path(argv[2]);
+        if (argc == 3 && !strcmp(argv[1], "mmap-exec"))
+                return mmap_exec(argv[2]);
+        if (argc >= 3 && !strcmp(argv[1], "ops"))
+                return ops(argc - 2, argv + 2);
         fprintf(stderr, "init-probe: unknown mode\n");
         return 2;
 }

@@ -39,7 +39,7 @@ tests_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source_dir=$(cd "$tests_dir/.." && pwd)
 test_name=$(basename "$0" .sh)
 # The paths tests/meson.build passes, made absolute: the tests change directories.
-for _lib_v in CAIRN CAIRN_INIT CAIRN_SOURCE_DIR INIT_PROBE PROBE_SRC \
+for _lib_v in CAIRN CAIRN_INIT CAIRN_SOURCE_DIR INIT_PROBE MEMFD_LOADER PROBE_SRC \
   FUZZ_BUILD_DIR FUZZ_SOURCE_DIR; do
   if [[ -n ${!_lib_v:-} ]]; then printf -v "$_lib_v" %s "$(realpath -m -- "${!_lib_v}")"; fi
 done

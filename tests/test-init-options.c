@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cairn-init's command line (init/options.c) and its exit-status mapping. */
+/* cairn-init's command line (init/options.c), its --probe targets (init/probe_target.c) and its
+ * exit-status mapping. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -167,6 +169,120 @@ static void test_limits(void **state)
         assert_non_null(strstr(msg, "more than 64 --writable"));
 }
 
+static void test_landlock_options(void **state)
+{
+        (void)state;
+        struct init_options o;
+        char msg[256];
+
+        assert_int_equal(parse(3, ARGV("--", "app"), &o, msg), 0);
+        assert_false(o.landlock);
+        assert_string_equal(o.runtime_json, "/etc/cairn/runtime.json");
+        assert_int_equal(o.grace, 5);
+        assert_int_equal(parse(4, ARGV("--landlock", "--", "app"), &o, msg), 0);
+        assert_true(o.landlock);
+        /* the last one counts */
+        assert_int_equal(parse(5, ARGV("--landlock", "--no-landlock", "--", "app"), &o, msg), 0);
+        assert_false(o.landlock);
+        assert_int_equal(
+                parse(5, ARGV("--no-landlock", "--landlock", "app", "--no-landlock"), &o, msg), 0);
+        assert_true(o.landlock); /* after PROGRAM: PROGRAM's */
+        assert_string_equal(o.argv[1], "--no-landlock");
+        assert_int_equal(
+                parse(6, ARGV("--runtime-json", "/x/rt.json", "--grace=0", "--", "app"), &o, msg),
+                0);
+        assert_string_equal(o.runtime_json, "/x/rt.json");
+        assert_int_equal(o.grace, 0);
+        assert_int_equal(parse(4, ARGV("--grace", "3600", "app"), &o, msg), 0);
+        assert_int_equal(o.grace, 3600);
+        expect_error(4, ARGV("--grace", "3601", "app"), "from 0 to 3600");
+        expect_error(4, ARGV("--grace", "-1", "app"), "from 0 to 3600");
+        expect_error(4, ARGV("--grace", "99999999999999999999", "app"), "from 0 to 3600");
+        expect_error(3, ARGV("--grace=", "app"), "needs a number");
+        expect_error(3, ARGV("--runtime-json=", "app"), "--runtime-json needs a PATH");
+}
+
+static void test_probe_options(void **state)
+{
+        (void)state;
+        struct init_options o;
+        char msg[256];
+
+        assert_int_equal(parse(3, ARGV("--probe", "http://127.0.0.1:8080/healthz?x=1"), &o, msg),
+                         0);
+        assert_int_equal(o.action, INIT_ACTION_PROBE);
+        assert_int_equal(o.probe.kind, PROBE_HTTP);
+        assert_int_equal(o.probe.family, AF_INET);
+        assert_int_equal(o.probe.port, 8080);
+        assert_string_equal(o.probe.host, "127.0.0.1:8080");
+        assert_string_equal(o.probe.path, "/healthz?x=1");
+        assert_int_equal(o.probe_expect, 0);
+        assert_int_equal(o.probe_timeout, 10);
+        assert_null(o.argv);
+
+        assert_int_equal(
+                parse(6, ARGV("--probe=http://localhost", "--expect", "204", "--timeout", "3"), &o,
+                      msg),
+                0);
+        assert_int_equal(o.probe.port, 80);
+        assert_string_equal(o.probe.path, "/");
+        assert_int_equal(o.probe.addr[0], 127);
+        assert_int_equal(o.probe.addr[3], 1);
+        assert_int_equal(o.probe_expect, 204);
+        assert_int_equal(o.probe_timeout, 3);
+
+        assert_int_equal(parse(3, ARGV("--probe", "tcp://[::1]:5432"), &o, msg), 0);
+        assert_int_equal(o.probe.kind, PROBE_TCP);
+        assert_int_equal(o.probe.family, AF_INET6);
+        assert_int_equal(o.probe.addr[15], 1);
+        assert_int_equal(o.probe.port, 5432);
+        assert_string_equal(o.probe.host, "[::1]:5432");
+
+        expect_error(4, ARGV("--probe", "http://127.0.0.1/", "app"), "takes no PROGRAM");
+        expect_error(5, ARGV("--probe", "tcp://127.0.0.1:1", "--expect", "200"),
+                     "http:// probes only");
+        expect_error(4, ARGV("--expect", "200", "app"), "--expect needs --probe");
+        expect_error(4, ARGV("--timeout", "2", "app"), "--timeout needs --probe");
+        expect_error(5, ARGV("--probe", "http://127.0.0.1/", "--expect", "99"), "100 to 599");
+        expect_error(5, ARGV("--probe", "http://127.0.0.1/", "--timeout", "0"), "1 to 3600");
+}
+
+static void test_probe_targets_refused(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *target, *reason;
+        } bad[] = {
+                { "https://127.0.0.1/", "https is not supported" },
+                { "ftp://127.0.0.1/", "want http://" },
+                { "127.0.0.1:80", "want http://" },
+                { "http://example.org/", "must be an IP address or localhost" },
+                { "http:///x", "no HOST" },
+                { "http://127.0.0.1:0/", "1 to 65535" },
+                { "http://127.0.0.1:65536/", "1 to 65535" },
+                { "http://127.0.0.1:/", "1 to 65535" },
+                { "http://127.0.0.1:8o/", "1 to 65535" },
+                { "http://[::1/", "without ']'" },
+                { "http://[1.2.3.4]/", "not an IPv6 address" },
+                { "http://127.0.0.1/a b", "printable ASCII" },
+                { "http://127.0.0.1/a\r\nX-Injected: 1", "printable ASCII" },
+                { "http://127.0.0.1/caf\xc3\xa9", "printable ASCII" },
+                { "http://127.0.0.1/#frag", "printable ASCII" },
+                { "tcp://127.0.0.1", "needs HOST:PORT" },
+                { "tcp://127.0.0.1:80/x", "takes no path" },
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                struct probe_target t;
+                char msg[256];
+                memset(&t, 0xa5, sizeof(t));
+                assert_int_equal(probe_target_parse(bad[i].target, &t, msg, sizeof(msg)), -EINVAL);
+                if (!strstr(msg, bad[i].reason))
+                        fail_msg("%s: message \"%s\" lacks \"%s\"", bad[i].target, msg,
+                                 bad[i].reason);
+                assert_int_equal(((unsigned char *)&t)[0], 0xa5);
+        }
+}
+
 static void test_exit_status_from_wait(void **state)
 {
         (void)state;
@@ -201,6 +317,9 @@ int main(void)
                 cmocka_unit_test(test_help_and_version),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_limits),
+                cmocka_unit_test(test_landlock_options),
+                cmocka_unit_test(test_probe_options),
+                cmocka_unit_test(test_probe_targets_refused),
                 cmocka_unit_test(test_exit_status_from_wait),
                 cmocka_unit_test(test_exit_status_from_exec_errno),
         };

@@ -114,6 +114,24 @@ static void test_config_bytes(void **state)
                      "\"A=b \\\"q\\\"\"],\"Entrypoint\":[\"/sbin/cairn-init\",\"--\",\"/app/x\"],"
                      "\"WorkingDir\":\"/app\",\"Labels\":{},\"StopSignal\":\"SIGINT\"},"
                      "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},\"history\":[]}");
+
+        /* A Healthcheck as Docker reads it: Test, then durations in nanoseconds. */
+        const char *test[] = { "CMD", "/sbin/cairn-init", "--probe", "tcp://127.0.0.1:5", NULL };
+        const struct oci_healthcheck h = {
+                .test = test,
+                .interval_ns = 30000000000,
+                .timeout_ns = 2500000000,
+                .start_period_ns = 0,
+                .retries = 3,
+        };
+        c.healthcheck = &h;
+        free(buf);
+        buf = NULL;
+        assert_int_equal(oci_config_render(&c, &buf, &len), 0);
+        assert_non_null(strstr(buf, "\"StopSignal\":\"SIGINT\",\"Healthcheck\":{\"Test\":[\"CMD\","
+                                    "\"/sbin/cairn-init\",\"--probe\",\"tcp://127.0.0.1:5\"],"
+                                    "\"Interval\":30000000000,\"Timeout\":2500000000,"
+                                    "\"StartPeriod\":0,\"Retries\":3}},"));
 }
 
 static void test_manifest_bytes(void **state)

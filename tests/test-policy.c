@@ -757,6 +757,79 @@ static void test_report_formats(void **state)
         fx_done(&x);
 }
 
+/* Joins a NULL-terminated list: "a b c". */
+static char *joined(char **v)
+{
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        assert_non_null(f);
+        for (size_t i = 0; v[i]; i++)
+                fprintf(f, "%s%s", i ? " " : "", v[i]);
+        fclose(f);
+        return out;
+}
+
+static char *executables(struct fx *x, enum policy_profile profile, const char *allow,
+                         const char *named)
+{
+        const char *globs[] = { allow };
+        const char *names[] = { named };
+        struct policy_options o = {
+                .profile = profile,
+                .allow = globs,
+                .n_allow = allow ? 1 : 0,
+                .named = names,
+                .n_named = named ? 1 : 0,
+        };
+        _cleanup_strv_free_ char **v = NULL;
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        assert_int_equal(policy_executables(x->t, x->s, &o, &v, &err), 0);
+        return joined(v);
+}
+
+/* cairn-init's execute list: what strict allows, or every executable in dev, and the
+ * interpreters the kernel runs them with, resolved in the image. */
+static void test_runtime_executables(void **state)
+{
+        (void)state;
+        struct fx x = {};
+        fx_init(&x);
+        fx_prog(&x, "/app/hello", "hello", NULL, 0, 0755);
+        fx_flag_named(&x, "/app/hello");
+        fx_prog(&x, "/app/dyn", "dyn", NULL, 0, 0755);
+        fx_text(&x, "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "loader", 0755);
+        fx_link(&x, "/lib64", "lib/x86_64-linux-gnu");
+        fx_text(&x, "/lib/x86_64-linux-gnu/libc.so.6", "libc", 0755); /* mapped, not run */
+        fx_text(&x, "/usr/bin/python3", "python", 0755);
+        fx_text(&x, "/app/tool.py", "#!/usr/bin/env python3 -u\nprint(1)\n", 0755);
+        fx_text(&x, "/app/run.sh", "#!/bin/interp\n", 0755);
+        fx_text(&x, "/bin/interp", "x", 0755);
+        fx_text(&x, "/app/data", "not executable", 0644);
+        fx_prog(&x, "/opt/extra/bin/x", "hello", NULL, 0, 0755);
+        fx_link(&x, "/usr/local/bin/hello", "/app/hello");
+
+        _cleanup_free_ char *strict = executables(&x, POLICY_STRICT, NULL, NULL);
+        assert_string_equal(strict, "/app/hello");
+        /* A named dynamic program brings its PT_INTERP (through the /lib64 symlink), not libc. */
+        _cleanup_free_ char *dyn = executables(&x, POLICY_STRICT, NULL, "/app/dyn");
+        assert_string_equal(dyn, "/app/dyn /app/hello /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
+        /* #!/usr/bin/env python3: env is missing here, python3 is found in PATH; #!/bin/interp. */
+        _cleanup_free_ char *scripts = executables(&x, POLICY_STRICT, "/app/*", NULL);
+        assert_string_equal(scripts, "/app/dyn /app/hello /app/run.sh /app/tool.py /bin/interp "
+                                     "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 /usr/bin/python3");
+        /* An entrypoint named through a symlink names its target. */
+        _cleanup_free_ char *link = executables(&x, POLICY_STRICT, NULL, "/usr/local/bin/hello");
+        assert_string_equal(link, "/app/hello");
+        /* dev: every file with an execute bit. */
+        _cleanup_free_ char *dev = executables(&x, POLICY_DEV, NULL, NULL);
+        assert_string_equal(dev, "/app/dyn /app/hello /app/run.sh /app/tool.py /bin/interp "
+                                 "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "
+                                 "/lib/x86_64-linux-gnu/libc.so.6 /opt/extra/bin/x "
+                                 "/usr/bin/python3");
+        fx_done(&x);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -773,6 +846,7 @@ int main(void)
                 cmocka_unit_test(test_opaque_program),
                 cmocka_unit_test(test_loader),
                 cmocka_unit_test(test_report_formats),
+                cmocka_unit_test(test_runtime_executables),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -96,6 +96,36 @@ static const struct bad_case bad_cases[] = {
           "'CAP_FLY' is not a Linux capability" },
         { HEAD "run:\n  capabilities: [CHOWN, CAP_CHOWN]\n", 4, 25, "CAP_CHOWN is listed twice" },
         { HEAD "run:\n  capabilities: NET_RAW\n", 4, 17, "expected a list" },
+        { HEAD "run:\n  landlock: yes\n", 4, 13, "true or false" },
+        { HEAD "run:\n  healthcheck: { interval: 5s }\n", 4, 16, "exactly one of http" },
+        { HEAD "run:\n  healthcheck: { http: \"http://a/\", tcp: \"1.2.3.4:5\" }\n", 4, 16,
+          "exactly one of http" },
+        { HEAD "run:\n  healthcheck: { http: \"https://127.0.0.1/\" }\n", 4, 24,
+          "https is not supported" },
+        { HEAD "run:\n  healthcheck: { http: \"http://db.internal/\" }\n", 4, 24,
+          "IP address or localhost" },
+        { HEAD "run:\n  healthcheck: { http: \"tcp://127.0.0.1:5\" }\n", 4, 24, "use tcp:" },
+        { HEAD "run:\n  healthcheck: { http: \"http://127.0.0.1/a b\" }\n", 4, 24,
+          "printable ASCII" },
+        { HEAD "run:\n  healthcheck: { tcp: \"127.0.0.1\" }\n", 4, 23, "HOST:PORT" },
+        { HEAD "run:\n  healthcheck: { tcp: \"127.0.0.1:5\", expect: 200 }\n", 4, 46,
+          "http: checks only" },
+        { HEAD "run:\n  healthcheck: { http: \"http://127.0.0.1/\", expect: 99 }\n", 4, 53,
+          "100 to 599" },
+        { HEAD "run:\n  healthcheck: { http: \"http://127.0.0.1/\", interval: 5 minutes }\n", 4, 55,
+          "not a duration" },
+        { HEAD "run:\n  healthcheck: { http: \"http://127.0.0.1/\", interval: 30s1m }\n", 4, 55,
+          "not a duration" },
+        { HEAD "run:\n  healthcheck: { http: \"http://127.0.0.1/\", interval: 500ms }\n", 4, 55,
+          "at least 1s" },
+        { HEAD "run:\n  healthcheck: { http: \"http://127.0.0.1/\", timeout: 2h }\n", 4, 54,
+          "from 1s to 1h" },
+        { HEAD "run:\n  healthcheck: { http: \"http://127.0.0.1/\", retries: 0 }\n", 4, 54,
+          "from 1 to 100" },
+        { HEAD "run:\n  healthcheck: { http: \"http://127.0.0.1/\", start-period: 25h }\n", 4, 59,
+          "at most 24h" },
+        { HEAD "run:\n  healthcheck: { http: \"http://127.0.0.1/\", retry: 3 }\n", 4, 45,
+          "unknown key 'retry'" },
 };
 
 static void recipe_bad_cases(void **state)
@@ -216,6 +246,79 @@ static const char merge_yaml[] = "recipe: 1\n"
                                  "  dev:\n"
                                  "    run: { cmd: [--debug] }\n"
                                  "  prod: {}\n";
+
+static void recipe_healthcheck_and_landlock(void **state)
+{
+        static const char yaml[] =
+                HEAD "run:\n  entrypoint: [/app/srv]\n  init: cairn-init\n"
+                     "  healthcheck:\n    http: \"http://[::1]:8080/healthz?full=1\"\n"
+                     "    expect: 204\n    interval: 1m30s\n    timeout: 2500ms\n"
+                     "    retries: 5\n    start-period: 1h2m3s4ms\n"
+                     "variants:\n  dev: { run: { healthcheck: none, landlock: true } }\n"
+                     "  prod: {}\n  qa: { run: { read-only: true, landlock: false, healthcheck: "
+                     "{ tcp: \"localhost:5432\", interval: 45 } } }\n";
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        _cleanup_recipe_ struct recipe *r = NULL;
+        _cleanup_recipe_view_ struct recipe_view *dev = NULL, *prod = NULL, *qa = NULL;
+
+        (void)state;
+        assert_int_equal(recipe_parse_buffer("h.yaml", yaml, strlen(yaml), &r, &err), 0);
+        assert_int_equal(recipe_view_new(r, "dev", &dev, &err), 0);
+        assert_int_equal(recipe_view_new(r, "prod", &prod, &err), 0);
+        assert_int_equal(recipe_view_new(r, "qa", &qa, &err), 0);
+        const struct recipe_healthcheck *h = prod->run.healthcheck;
+        assert_non_null(h);
+        assert_int_equal(h->kind, RECIPE_PROBE_HTTP);
+        assert_string_equal(h->target, "http://[::1]:8080/healthz?full=1");
+        assert_int_equal(h->expect, 204);
+        assert_true(h->interval_ns == 90LL * 1000000000);
+        assert_true(h->timeout_ns == 2500LL * 1000000);
+        assert_true(h->start_period_ns == 3723004LL * 1000000);
+        assert_int_equal(h->retries, 5);
+        /* prod: landlock follows the read-only root; dev's override sets it and drops the
+         * check; qa's turns it off on a read-only root and probes tcp with the defaults */
+        assert_int_equal(prod->run.landlock, 1);
+        assert_int_equal(dev->run.landlock, 1);
+        assert_null(dev->run.healthcheck);
+        assert_int_equal(qa->run.landlock, 0);
+        assert_int_equal(qa->run.read_only, 1);
+        assert_int_equal(qa->run.healthcheck->kind, RECIPE_PROBE_TCP);
+        assert_string_equal(qa->run.healthcheck->target, "tcp://localhost:5432");
+        assert_true(qa->run.healthcheck->interval_ns == 45LL * 1000000000);
+        assert_true(qa->run.healthcheck->timeout_ns == RECIPE_HEALTH_TIMEOUT_NS);
+        assert_int_equal(qa->run.healthcheck->retries, RECIPE_HEALTH_RETRIES);
+        assert_int_equal(qa->run.healthcheck->expect, 0);
+}
+
+/* landlock and healthcheck need cairn-init: the view says where and for which variant. */
+static void recipe_restriction_needs_init(void **state)
+{
+        static const char yaml[] =
+                HEAD "run:\n  entrypoint: [/app/srv]\n"
+                     "variants:\n  prod: {}\n  dev: { run: { landlock: true } }\n";
+        static const char yaml2[] = HEAD "run:\n  entrypoint: [/app/srv]\n"
+                                         "  healthcheck: { tcp: \"127.0.0.1:1\" }\n";
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        _cleanup_recipe_ struct recipe *r = NULL, *r2 = NULL;
+        _cleanup_recipe_view_ struct recipe_view *prod = NULL;
+        struct recipe_view *dev = NULL;
+
+        (void)state;
+        assert_int_equal(recipe_parse_buffer("n.yaml", yaml, strlen(yaml), &r, &err), 0);
+        /* prod is read-only, but without cairn-init its landlock default is off */
+        assert_int_equal(recipe_view_new(r, "prod", &prod, &err), 0);
+        assert_int_equal(prod->run.landlock, 0);
+        assert_int_equal(recipe_view_new(r, "dev", &dev, &err), -EINVAL);
+        assert_null(dev);
+        assert_int_equal(err.n_messages, 1);
+        assert_string_equal(err.messages[0], "n.yaml:7:27: error: variant dev: run.landlock needs "
+                                             "run.init: cairn-init, which applies it");
+        cairn_error_clear(&err);
+        assert_int_equal(recipe_parse_buffer("n.yaml", yaml2, strlen(yaml2), &r2, &err), 0);
+        assert_int_equal(recipe_view_new(r2, "dev", &dev, &err), -EINVAL);
+        assert_non_null(strstr(err.messages[0], "n.yaml:5:16: error: variant dev: "
+                                                "run.healthcheck needs run.init: cairn-init"));
+}
 
 static void recipe_variant_merge(void **state)
 {
@@ -449,12 +552,19 @@ static void recipe_file_errors(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(recipe_bad_cases),        cmocka_unit_test(recipe_all_errors),
-                cmocka_unit_test(recipe_error_cap),        cmocka_unit_test(recipe_examples_parse),
-                cmocka_unit_test(recipe_variant_merge),    cmocka_unit_test(recipe_run_ids_forms),
-                cmocka_unit_test(recipe_variant_run_user), cmocka_unit_test(recipe_paths),
-                cmocka_unit_test(recipe_capabilities),     cmocka_unit_test(recipe_hostile_inputs),
+                cmocka_unit_test(recipe_bad_cases),
+                cmocka_unit_test(recipe_all_errors),
+                cmocka_unit_test(recipe_error_cap),
+                cmocka_unit_test(recipe_examples_parse),
+                cmocka_unit_test(recipe_variant_merge),
+                cmocka_unit_test(recipe_run_ids_forms),
+                cmocka_unit_test(recipe_variant_run_user),
+                cmocka_unit_test(recipe_paths),
+                cmocka_unit_test(recipe_capabilities),
+                cmocka_unit_test(recipe_hostile_inputs),
                 cmocka_unit_test(recipe_file_errors),
+                cmocka_unit_test(recipe_healthcheck_and_landlock),
+                cmocka_unit_test(recipe_restriction_needs_init),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

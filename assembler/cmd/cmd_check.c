@@ -122,6 +122,19 @@ static void print_view(const struct recipe_view *v)
         print_strv("writable", run->writable);
         print_strv("require-env", run->require_env);
         print_strv("capabilities", run->capabilities);
+        printf("    %-12s %s\n", "landlock", run->landlock > 0 ? "true" : "false");
+        const struct recipe_healthcheck *h = run->healthcheck;
+        if (h) {
+                printf("    %-12s %s", "healthcheck", h->target);
+                if (h->expect)
+                        printf(" expect %d", h->expect);
+                printf(" interval %" PRId64 "ms timeout %" PRId64 "ms start-period %" PRId64
+                       "ms retries %u\n",
+                       h->interval_ns / 1000000, h->timeout_ns / 1000000,
+                       h->start_period_ns / 1000000, h->retries);
+        } else {
+                printf("    %-12s none\n", "healthcheck");
+        }
 }
 
 struct pick_listing {

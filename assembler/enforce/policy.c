@@ -62,8 +62,7 @@ static const struct policy_rule rules[] = {
         { "CAIRN-SCRIPT-INTERP", POLICY_ERROR, S | D, "missing script interpreter",
           "the #! interpreter is not in the image, so the script cannot run; add it or "
           "remove the script",
-          "the #! line (256 bytes, as the kernel reads it) of an executable file; env's PATH",
-          D },
+          "the #! line (256 bytes, as the kernel reads it) of an executable file; env's PATH", D },
         { "CAIRN-SCRIPT-FORBIDDEN", POLICY_ERROR, S, "script run by a forbidden interpreter",
           "the #! interpreter is a shell or toolbox that the profile forbids; rewrite the "
           "script as a program or move it to the dev variant",

@@ -96,6 +96,20 @@ struct policy_report {
 int policy_check(const struct tree *t, const struct store *s, const struct policy_options *o,
                  struct policy_report **ret, struct cairn_error *err);
 
+/*
+ * The files of t that PROGRAM may execute at run time (cairn-init's Landlock list, DESIGN.md
+ * §9): every regular file (or hardlink) with an execute bit that o allows, the way
+ * policy_check() decides it: under the strict profile only the named ones (o->named, entries
+ * flagged TREE_ENTRY_NAMED, what they resolve to) and those matching o->allow; under the dev
+ * profile every one. Then, followed transitively, the interpreters the kernel must execute
+ * to run them: PT_INTERP, a #! interpreter, and PROG of #!/usr/bin/env PROG, each resolved
+ * inside the image. Shared libraries are not in it: they are mapped, not executed.
+ * *ret (owned by the caller) is NULL-terminated, sorted, without duplicates. 0 or -errno
+ * (err says which file could not be read).
+ */
+int policy_executables(const struct tree *t, const struct store *s, const struct policy_options *o,
+                       char ***ret, struct cairn_error *err);
+
 void policy_report_free(struct policy_report *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct policy_report *, policy_report_free)
 #define _cleanup_policy_report_ _cleanup_(policy_report_freep)

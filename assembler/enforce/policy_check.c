@@ -890,3 +890,138 @@ int policy_check(const struct tree *t, const struct store *s, const struct polic
         *ret = steal_pointer(&c.report);
         return 0;
 }
+
+/* ---- the run-time execute list ---- */
+
+struct exec_list {
+        char **v; /* owned */
+        size_t n, cap;
+        size_t n_sorted; /* v[0..n_sorted) is in byte order (the tree's), the rest is not */
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void exec_list_clear(struct exec_list *l)
+{
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i]);
+        free(l->v);
+}
+
+static int exec_list_add(struct exec_list *l, const char *path)
+{
+        if (l->n_sorted && bsearch(&path, l->v, l->n_sorted, sizeof(*l->v), cmp_str))
+                return 0;
+        for (size_t i = l->n_sorted; i < l->n; i++)
+                if (streq(l->v[i], path))
+                        return 0;
+        if (GROW(l->v, l->cap, l->n + 2) < 0)
+                return -ENOMEM;
+        l->v[l->n] = strdup(path);
+        if (!l->v[l->n])
+                return -ENOMEM;
+        l->n++;
+        l->v[l->n] = NULL;
+        return 1;
+}
+
+/* Adds what path resolves to inside the image when that is a file with content. */
+static int exec_list_add_resolved(struct checker *c, struct exec_list *l, const char *path)
+{
+        _cleanup_free_ char *resolved = NULL;
+        const struct tree_entry *x = NULL;
+        int r = tree_resolve(c->t, path, 0, &resolved, &x);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !x || !content_entry(c, x))
+                return 0;
+        return exec_list_add(l, resolved);
+}
+
+/* The interpreters the kernel executes to run the file at path: added to l. */
+static int exec_interpreters(struct checker *c, struct exec_list *l, const char *path,
+                             struct cairn_error *err)
+{
+        const struct tree_entry *e = tree_lookup(c->t, path);
+        const struct tree_entry *content = e ? content_entry(c, e) : NULL;
+        if (!content)
+                return 0;
+        _cleanup_close_ int fd = store_open_key(c->s, &content->key);
+        if (fd < 0)
+                return cairn_error_errno(err, fd, "%s: cannot open its content: %s", path,
+                                         strerror(-fd));
+        uint8_t head[SHEBANG_MAX];
+        ssize_t n = pread(fd, head, sizeof(head), 0);
+        if (n < 0)
+                return cairn_error_errno(err, -errno, "%s: %m", path);
+        if (elf_has_magic(head, (size_t)n)) {
+                _cleanup_cairn_error_ struct cairn_error ignore = CAIRN_ERROR_INIT;
+                struct elf_info elf = { 0 };
+                int r = elf_read_fd(fd, &elf, &ignore);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0 && elf.interp)
+                        r = exec_list_add_resolved(c, l, elf.interp);
+                elf_info_clear(&elf);
+                return r < 0 ? r : 0;
+        }
+        if (n < 2 || head[0] != '#' || head[1] != '!')
+                return 0;
+        struct file_class fc = { 0 };
+        int r = shebang_parse(head, (size_t)n, &fc);
+        if (r >= 0 && fc.interp[0] == '/')
+                r = exec_list_add_resolved(c, l, fc.interp);
+        /* #!/usr/bin/env PROG: env execs PROG from the default PATH. */
+        const char *b = fc.interp ? strrchr(fc.interp, '/') : NULL;
+        if (r >= 0 && b && streq(b + 1, "env") && fc.interp_arg && fc.interp_arg[0] != '-') {
+                static const char *const path_dirs[] = { "/usr/local/sbin", "/usr/local/bin",
+                                                         "/usr/sbin",       "/usr/bin",
+                                                         "/sbin",           "/bin" };
+                size_t k = strcspn(fc.interp_arg, " \t");
+                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(path_dirs); i++) {
+                        _cleanup_free_ char *p = NULL;
+                        if (asprintf(&p, "%s/%.*s", path_dirs[i], (int)k, fc.interp_arg) < 0)
+                                r = -ENOMEM;
+                        else if (!memchr(fc.interp_arg, '/', k))
+                                r = exec_list_add_resolved(c, l, p);
+                }
+        }
+        free(fc.interp);
+        free(fc.interp_arg);
+        return r < 0 ? r : 0;
+}
+
+int policy_executables(const struct tree *t, const struct store *s, const struct policy_options *o,
+                       char ***ret, struct cairn_error *err)
+{
+        _cleanup_(checker_done) struct checker c = { .t = t, .s = s, .o = o };
+        struct exec_list l = { 0 };
+        int r = named_setup(&c);
+        for (size_t i = 0; r >= 0 && i < tree_count(t); i++) {
+                const struct tree_entry *e = tree_at(t, i);
+                if ((e->type != TREE_REG && e->type != TREE_HARDLINK) || !(e->mode & 0111))
+                        continue;
+                if (o->profile == POLICY_STRICT && !is_allowed(&c, e))
+                        continue;
+                r = exec_list_add(&l, e->path);
+                l.n_sorted = l.n; /* tree order is byte order: still sorted */
+        }
+        /* The interpreters of everything listed, and theirs (l grows while it is walked). */
+        for (size_t i = 0; r >= 0 && i < l.n; i++)
+                r = exec_interpreters(&c, &l, l.v[i], err);
+        if (r < 0) {
+                exec_list_clear(&l);
+                return r == -ENOMEM && !cairn_error_isset(err)
+                               ? cairn_error_errno(err, r, "policy: %s", strerror(-r))
+                               : r;
+        }
+        if (l.n > 1)
+                qsort(l.v, l.n, sizeof(*l.v), cmp_str);
+        if (!l.v && !(l.v = calloc(1, sizeof(*l.v))))
+                return -ENOMEM;
+        *ret = l.v;
+        return 0;
+}

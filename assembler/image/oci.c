@@ -101,6 +101,21 @@ int oci_config_render(const struct oci_config *c, char **ret, size_t *ret_len)
         json_kv_string(&j, "WorkingDir", c->workdir);
         json_annotations(&j, "Labels", c->labels, c->n_labels);
         json_kv_string(&j, "StopSignal", c->stop_signal);
+        if (c->healthcheck) {
+                const struct oci_healthcheck *h = c->healthcheck;
+                json_key(&j, "Healthcheck");
+                json_object_begin(&j);
+                json_key(&j, "Test");
+                json_strv(&j, h->test);
+                json_key(&j, "Interval");
+                json_int(&j, h->interval_ns);
+                json_key(&j, "Timeout");
+                json_int(&j, h->timeout_ns);
+                json_key(&j, "StartPeriod");
+                json_int(&j, h->start_period_ns);
+                json_kv_uint(&j, "Retries", h->retries);
+                json_object_end(&j);
+        }
         json_object_end(&j);
         json_key(&j, "rootfs");
         json_object_begin(&j);

@@ -87,6 +87,13 @@ struct oci_config_layer {
         const char *created_by; /* its history entry */
 };
 
+/* The Healthcheck of an image config, as Docker reads it (durations in nanoseconds). */
+struct oci_healthcheck {
+        const char *const *test; /* ["CMD", ARGV...] */
+        int64_t interval_ns, timeout_ns, start_period_ns;
+        unsigned retries;
+};
+
 /* The image config. String lists are NULL-terminated. */
 struct oci_config {
         int64_t created; /* epoch seconds: `created` of the image and of every history entry */
@@ -99,7 +106,8 @@ struct oci_config {
         const struct oci_annotation *labels; /* n_labels, written in this order */
         size_t n_labels;
         const char *stop_signal;
-        const struct oci_config_layer *layers; /* n_layers, bottom first */
+        const struct oci_healthcheck *healthcheck; /* NULL: no Healthcheck key */
+        const struct oci_config_layer *layers;     /* n_layers, bottom first */
         size_t n_layers;
 };
 

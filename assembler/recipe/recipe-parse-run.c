@@ -7,6 +7,7 @@
 
 #include "base/capability.h"
 #include "recipe-internal.h"
+#include "init/probe_target.h"
 
 static bool signal_name_ok(const char *s)
 {
@@ -46,6 +47,171 @@ static char *read_capability(struct yread *y, const struct ynode *n, const char 
         return yread_strdup(y, name);
 }
 
+/*
+ * A duration: a plain number of seconds (`30`), or numbers with units h, m, s, ms in that
+ * order (`1m30s`, `500ms`), at most RECIPE_HEALTH_MAX_DURATION_NS. False after a problem.
+ */
+static bool read_duration(struct yread *y, const struct ynode *n, const char *what, int64_t *ret_ns)
+{
+        static const struct {
+                const char *unit;
+                int64_t ns;
+        } units[] = { { "h", 3600LL * 1000000000 },
+                      { "ms", 1000000 },
+                      { "m", 60LL * 1000000000 },
+                      { "s", 1000000000 } };
+        _cleanup_free_ char *s = yread_string(y, n, what);
+        if (!s)
+                return false;
+        int64_t total = 0;
+        int last = -1; /* the order h, m, s, ms of the units seen */
+        static const int order[] = { 0, 3, 1, 2 };
+        const char *p = s;
+        bool plain = true;
+        for (const char *q = s; *q; q++)
+                plain = plain && isdigit((unsigned char)*q);
+        if (*s && plain && strlen(s) <= 6) {
+                total = strtoll(s, NULL, 10) * 1000000000;
+                p = s + strlen(s);
+        }
+        while (*p) {
+                if (!isdigit((unsigned char)*p))
+                        goto bad;
+                int64_t v = 0;
+                while (isdigit((unsigned char)*p)) {
+                        v = v * 10 + (*p - '0');
+                        if (v > 100000000)
+                                goto bad;
+                        p++;
+                }
+                size_t k;
+                for (k = 0; k < ELEMENTSOF(units); k++)
+                        if (startswith(p, units[k].unit)) /* "ms" is tried before "m" */
+                                break;
+                if (k == ELEMENTSOF(units) || order[k] <= last)
+                        goto bad;
+                last = order[k];
+                p += strlen(units[k].unit);
+                if (v > RECIPE_HEALTH_MAX_DURATION_NS / units[k].ns)
+                        goto bad;
+                total += v * units[k].ns;
+                if (total > RECIPE_HEALTH_MAX_DURATION_NS)
+                        goto bad;
+        }
+        if (*s == '\0' || total > RECIPE_HEALTH_MAX_DURATION_NS)
+                goto bad;
+        *ret_ns = total;
+        return true;
+bad:
+        yread_fail(y, n->pos, "%s: '%s' is not a duration like 30s, 1m30s or 500ms (at most 24h)",
+                   what, s);
+        return false;
+}
+
+/* run.healthcheck: a mapping, or `none` (a variant turns the recipe's off). */
+static void read_healthcheck(struct yread *y, const struct ynode *n, struct recipe_run *run)
+{
+        static const char *const keys[] = { "http",    "tcp",     "expect",       "interval",
+                                            "timeout", "retries", "start-period", NULL };
+        run->has_healthcheck = true;
+        if (n->type == YNODE_SCALAR && n->plain && streq(n->value, "none"))
+                return;
+        if (!yread_map(y, n, "healthcheck", keys))
+                return;
+        _cleanup_free_ struct recipe_healthcheck *h = yread_calloc(y, 1, sizeof(*h));
+        if (!h)
+                return;
+        *h = (struct recipe_healthcheck){
+                .interval_ns = RECIPE_HEALTH_INTERVAL_NS,
+                .timeout_ns = RECIPE_HEALTH_TIMEOUT_NS,
+                .retries = RECIPE_HEALTH_RETRIES,
+                .pos = n->pos,
+        };
+        const struct ynode *http = ynode_map_get(n, "http"), *tcp = ynode_map_get(n, "tcp");
+        const struct ynode *v;
+        bool ok = true;
+        if (!!http == !!tcp) {
+                yread_fail(y, n->pos,
+                           "healthcheck: give exactly one of http: URL or tcp: "
+                           "HOST:PORT");
+                return;
+        }
+        _cleanup_free_ char *target = yread_string(y, http ? http : tcp, http ? "http" : "tcp");
+        if (target && tcp) {
+                char *t = NULL;
+                if (asprintf(&t, "tcp://%s", target) < 0) {
+                        yread_oom(y);
+                        return;
+                }
+                free(target);
+                target = t;
+        }
+        /* The very parser cairn-init uses for --probe: what passes here runs there. */
+        struct probe_target pt = { 0 };
+        char msg[512] = "";
+        if (!target) {
+                ok = false;
+        } else if (probe_target_parse(target, &pt, msg, sizeof(msg)) < 0 ||
+                   (http && pt.kind != PROBE_HTTP) || (tcp && pt.kind != PROBE_TCP)) {
+                yread_fail(y, (http ? http : tcp)->pos, "healthcheck: %s",
+                           http && pt.kind == PROBE_TCP && !msg[0]
+                                   ? "http: wants http://HOST[:PORT][/PATH]; use tcp: HOST:PORT"
+                                   : msg);
+                ok = false;
+        }
+        h->kind = http ? RECIPE_PROBE_HTTP : RECIPE_PROBE_TCP;
+        if ((v = ynode_map_get(n, "expect"))) {
+                uint64_t code = 0;
+                if (tcp) {
+                        yread_fail(y, v->pos, "healthcheck: expect: applies to http: checks only");
+                        ok = false;
+                } else if (!yread_uint(y, v, "expect", 599, &code)) {
+                        ok = false;
+                } else if (code < 100) {
+                        yread_fail(y, v->pos,
+                                   "healthcheck: expect: want an HTTP status from 100 "
+                                   "to 599");
+                        ok = false;
+                } else {
+                        h->expect = (int)code;
+                }
+        }
+        if ((v = ynode_map_get(n, "interval"))) {
+                ok = read_duration(y, v, "healthcheck: interval", &h->interval_ns) && ok;
+                if (h->interval_ns < 1000000000) {
+                        yread_fail(y, v->pos, "healthcheck: interval: at least 1s");
+                        ok = false;
+                }
+        }
+        if ((v = ynode_map_get(n, "timeout"))) {
+                ok = read_duration(y, v, "healthcheck: timeout", &h->timeout_ns) && ok;
+                if (h->timeout_ns < 1000000000 || h->timeout_ns > RECIPE_HEALTH_MAX_TIMEOUT_NS) {
+                        yread_fail(y, v->pos,
+                                   "healthcheck: timeout: from 1s to 1h (what "
+                                   "cairn-init --timeout takes)");
+                        ok = false;
+                }
+        }
+        if ((v = ynode_map_get(n, "start-period")))
+                ok = read_duration(y, v, "healthcheck: start-period", &h->start_period_ns) && ok;
+        if ((v = ynode_map_get(n, "retries"))) {
+                uint64_t k = 0;
+                if (!yread_uint(y, v, "retries", RECIPE_HEALTH_MAX_RETRIES, &k)) {
+                        ok = false;
+                } else if (k == 0) {
+                        yread_fail(y, v->pos, "healthcheck: retries: from 1 to %d",
+                                   RECIPE_HEALTH_MAX_RETRIES);
+                        ok = false;
+                } else {
+                        h->retries = (unsigned)k;
+                }
+        }
+        if (!ok)
+                return;
+        h->target = steal_pointer(&target);
+        run->healthcheck = steal_pointer(&h);
+}
+
 /* Parses a run: block (the recipe's or a variant's override) into *run. */
 void recipe_walk_run(struct yread *y, const struct recipe *r, const struct ynode *n,
                      const char *what, struct recipe_run *run)
@@ -54,8 +220,9 @@ void recipe_walk_run(struct yread *y, const struct recipe *r, const struct ynode
                                             "workdir",     "env",         "labels",
                                             "stop-signal", "init",        "read-only",
                                             "writable",    "require-env", "capabilities",
-                                            NULL };
+                                            "landlock",    "healthcheck", NULL };
         run->read_only = -1;
+        run->landlock = -1;
         if (!yread_map(y, n, what, keys))
                 return;
         const struct ynode *v;
@@ -103,6 +270,15 @@ void recipe_walk_run(struct yread *y, const struct recipe *r, const struct ynode
                 if (yread_bool(y, v, "read-only", &b))
                         run->read_only = b;
         }
+        if ((v = ynode_map_get(n, "landlock"))) {
+                bool b;
+                if (yread_bool(y, v, "landlock", &b)) {
+                        run->landlock = b;
+                        run->landlock_pos = v->pos;
+                }
+        }
+        if ((v = ynode_map_get(n, "healthcheck")))
+                read_healthcheck(y, v, run);
         if ((v = ynode_map_get(n, "writable"))) {
                 run->writable = yread_strv(y, v, "writable", RECIPE_MAX_ITEMS, recipe_read_path);
                 run->has_writable = true;
@@ -145,6 +321,7 @@ void recipe_walk_variants(struct yread *y, struct recipe *r, const struct ynode 
                 for (size_t i = 0; i < 2; i++) {
                         r->variants[i].name = yread_strdup(y, names[i]);
                         r->variants[i].run.read_only = -1;
+                        r->variants[i].run.landlock = -1;
                         r->n_variants++;
                 }
                 return;
@@ -165,6 +342,7 @@ void recipe_walk_variants(struct yread *y, struct recipe *r, const struct ynode 
                 struct recipe_variant *var = &r->variants[r->n_variants++];
                 var->pos = k->pos;
                 var->run.read_only = -1;
+                var->run.landlock = -1;
                 var->name = yread_string(y, k, "variants");
                 if (!var->name)
                         continue;

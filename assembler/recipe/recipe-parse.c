@@ -29,6 +29,7 @@ static int recipe_walk(const char *file, const struct ynode *root, struct recipe
         r->epoch = -1;
         r->run.read_only = -1;
         r->identity.debian = -1;
+        r->run.landlock = -1;
         if (!yread_map(&y, root, "the recipe", keys))
                 return -EINVAL;
 

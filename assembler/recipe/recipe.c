@@ -25,6 +25,9 @@ static void run_clear(struct recipe_run *run)
         strv_free(run->writable);
         strv_free(run->require_env);
         strv_free(run->capabilities);
+        if (run->healthcheck)
+                free(run->healthcheck->target);
+        free(run->healthcheck);
 }
 
 void recipe_free(struct recipe *r)
@@ -185,6 +188,14 @@ static void run_merge(struct recipe_run *dst, const struct recipe_run *src)
                 dst->capabilities = src->capabilities;
                 dst->has_capabilities = true;
         }
+        if (src->landlock >= 0) {
+                dst->landlock = src->landlock;
+                dst->landlock_pos = src->landlock_pos;
+        }
+        if (src->has_healthcheck) {
+                dst->healthcheck = src->healthcheck;
+                dst->has_healthcheck = true;
+        }
 }
 
 #define FILTER(view, rec, field, nfield, bit)                                                      \
@@ -227,7 +238,7 @@ int recipe_view_new(const struct recipe *r, const char *name, struct recipe_view
                 if (streq_ptr(r->policies[i].name, v->policy))
                         v->policy_tuning = &r->policies[i];
 
-        v->run = (struct recipe_run){ .read_only = -1 };
+        v->run = (struct recipe_run){ .read_only = -1, .landlock = -1 };
         run_merge(&v->run, &r->run);
         run_merge(&v->run, &v->variant->run);
         /* The safe choice is the default under the strict profile: a read-only root, and the
@@ -241,6 +252,21 @@ int recipe_view_new(const struct recipe *r, const char *name, struct recipe_view
         }
         if (v->run.read_only < 0)
                 v->run.read_only = 0;
+        /* cairn-init applies the Landlock ruleset and runs the health probe: both need it. */
+        if (!v->run.init && v->run.landlock > 0)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                       "%s:%u:%u: error: variant %s: run.landlock needs "
+                                       "run.init: cairn-init, which applies it",
+                                       r->path, v->run.landlock_pos.line,
+                                       v->run.landlock_pos.column, name);
+        if (!v->run.init && v->run.healthcheck)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                       "%s:%u:%u: error: variant %s: run.healthcheck needs "
+                                       "run.init: cairn-init, whose --probe runs the check",
+                                       r->path, v->run.healthcheck->pos.line,
+                                       v->run.healthcheck->pos.column, name);
+        if (v->run.landlock < 0)
+                v->run.landlock = v->run.init ? v->run.read_only : 0;
         *ret = steal_pointer(&v);
         return 0;
 }
@@ -343,13 +369,13 @@ int recipe_run_env(const struct recipe_run *run, char ***ret)
         return 0;
 }
 
-int recipe_run_entrypoint(const struct recipe_run *run, bool read_only_check, const char ***ret)
+int recipe_run_entrypoint(const struct recipe_run *run, bool restricted, const char ***ret)
 {
         if (!run->entrypoint) {
                 *ret = NULL;
                 return 0;
         }
-        size_t n = 3 + 2 * strv_length(run->require_env) + 2 * strv_length(run->writable) +
+        size_t n = 4 + 2 * strv_length(run->require_env) + 2 * strv_length(run->writable) +
                    strv_length(run->entrypoint) + 1;
         const char **argv = calloc(n, sizeof(char *));
         if (!argv)
@@ -365,8 +391,10 @@ int recipe_run_entrypoint(const struct recipe_run *run, bool read_only_check, co
                         argv[k++] = "--writable";
                         argv[k++] = run->writable[i];
                 }
-                if (run->read_only > 0 && read_only_check)
+                if (run->read_only > 0 && restricted)
                         argv[k++] = "--read-only-root";
+                if (run->landlock > 0 && restricted)
+                        argv[k++] = "--landlock";
                 argv[k++] = "--";
         }
         for (size_t i = 0; run->entrypoint[i]; i++)

@@ -155,6 +155,29 @@ struct recipe_file {
         struct recipe_pos pos;
 };
 
+/* How run.healthcheck probes the service (cairn-init --probe). */
+enum recipe_probe {
+        RECIPE_PROBE_HTTP, /* `http: URL`: one GET, status `expect` (default 200-399) */
+        RECIPE_PROBE_TCP,  /* `tcp: HOST:PORT`: one connect */
+};
+
+#define RECIPE_HEALTH_INTERVAL_NS     (30LL * 1000000000) /* Docker's default */
+#define RECIPE_HEALTH_TIMEOUT_NS      (10LL * 1000000000) /* cairn-init --probe's default */
+#define RECIPE_HEALTH_RETRIES         3                   /* Docker's default */
+#define RECIPE_HEALTH_MAX_DURATION_NS (24LL * 3600 * 1000000000)
+#define RECIPE_HEALTH_MAX_TIMEOUT_NS  (3600LL * 1000000000) /* cairn-init's --timeout limit */
+#define RECIPE_HEALTH_MAX_RETRIES     100
+
+/* `run.healthcheck:`, with the defaults applied at parse time. */
+struct recipe_healthcheck {
+        enum recipe_probe kind;
+        char *target; /* owned; "http://HOST[:PORT]/PATH" or "tcp://HOST:PORT" */
+        int expect;   /* http: the one status wanted, or 0 for any of 200-399 */
+        int64_t interval_ns, timeout_ns, start_period_ns;
+        unsigned retries;
+        struct recipe_pos pos;
+};
+
 /*
  * `run:`, also the shape of a variant's `run:` override. Each field has a "set" marker so an
  * override replaces exactly the keys it names (merge key by key).
@@ -182,6 +205,10 @@ struct recipe_run {
         bool has_require_env;
         char **capabilities; /* owned, NULL-terminated: "CAP_NET_BIND_SERVICE", recipe order */
         bool has_capabilities;
+        int landlock; /* -1 unset (a view: the effective read_only), 0, 1 */
+        struct recipe_pos landlock_pos;
+        struct recipe_healthcheck *healthcheck; /* owned; NULL: none (or `healthcheck: none`) */
+        bool has_healthcheck;
 };
 
 /* Tuning of one enforcer profile (`policy: NAME:`). */
@@ -255,7 +282,8 @@ const char *recipe_host_arch(void);
 /*
  * The recipe as seen by one variant. Arrays hold pointers into the recipe (borrowed); the
  * run settings are merged key by key: recipe `run:` then the variant's `run:` override, then
- * defaults (prod: read_only=1 when unset, user = the first declared non-root user when unset).
+ * defaults (prod: read_only=1 when unset, user = the first declared non-root user when unset;
+ * landlock = read_only when unset and cairn-init is the init, else 0).
  */
 struct recipe_view {
         const struct recipe *recipe;
@@ -283,7 +311,9 @@ struct recipe_view {
         struct recipe_run run; /* merged; strings and arrays borrowed, never freed via view */
 };
 
-/* Builds the view of variant `name`. -ENOENT (with err) when the recipe has no such variant. */
+/* Builds the view of variant `name`. -ENOENT (with err) when the recipe has no such variant;
+ * -EINVAL (with err, FILE:LINE:COLUMN) when its run: asks for landlock or a healthcheck
+ * without run.init: cairn-init, which provides both. */
 int recipe_view_new(const struct recipe *r, const char *name, struct recipe_view **ret,
                     struct cairn_error *err);
 void recipe_view_free(struct recipe_view *v);
@@ -309,11 +339,14 @@ int recipe_run_env(const struct recipe_run *run, char ***ret);
 /*
  * The image config's Entrypoint for run: run.entrypoint, or with run.init cairn-init in front
  * of it, the run: checks as its options: RECIPE_INIT_PATH [--require-env NAME]...
- * [--writable PATH]... [--read-only-root] -- ENTRYPOINT... (--read-only-root only with
- * read_only_check). *ret is NULL-terminated and owned by the caller, its strings are borrowed
- * from run; NULL when run has no entrypoint. 0 or -ENOMEM.
+ * [--writable PATH]... [--read-only-root] [--landlock] -- ENTRYPOINT.... Both flags only when
+ * restricted: --read-only-root when the root is read-only, --landlock when the view's
+ * run.landlock is on (what stages/runtime.c writes into runtime.json's "landlock"). A profile
+ * run (not restricted) leaves them out, so that it sees every write and exec the program
+ * tries. *ret is NULL-terminated and owned by the caller, its strings are borrowed from run;
+ * NULL when run has no entrypoint. 0 or -ENOMEM.
  */
-int recipe_run_entrypoint(const struct recipe_run *run, bool read_only_check, const char ***ret);
+int recipe_run_entrypoint(const struct recipe_run *run, bool restricted, const char ***ret);
 
 /*
  * Resolves view->run.user to numeric ids: a declared user name, "UID" or "UID:GID".

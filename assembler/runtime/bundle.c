@@ -104,10 +104,10 @@ int bundle_process_env(const struct recipe_run *run, char *const *extra, size_t 
 }
 
 int bundle_process_args(const struct recipe_run *run, char *const *args, bool has_args,
-                        bool read_only_check, const char ***ret)
+                        bool restricted, const char ***ret)
 {
         _cleanup_free_ const char **entry = NULL;
-        int r = recipe_run_entrypoint(run, read_only_check, &entry);
+        int r = recipe_run_entrypoint(run, restricted, &entry);
         if (r < 0)
                 return r;
         char *const *cmd = has_args ? args : run->cmd;

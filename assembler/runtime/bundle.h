@@ -75,12 +75,12 @@ int bundle_process_env(const struct recipe_run *run, char *const *extra, size_t 
                        char ***ret);
 
 /*
- * The program's argv: recipe_run_entrypoint(run, read_only_check), then run.cmd, or args when
+ * The program's argv: recipe_run_entrypoint(run, restricted), then run.cmd, or args when
  * has_args. The array is owned by the caller, the strings are borrowed. -ENOENT when there is
  * nothing to run, -ENOMEM.
  */
 int bundle_process_args(const struct recipe_run *run, char *const *args, bool has_args,
-                        bool read_only_check, const char ***ret);
+                        bool restricted, const char ***ret);
 
 /*
  * config.json for o into *ret (owned, NUL-terminated) and *ret_len. Errors (in err): usage

@@ -200,6 +200,7 @@ void build_free(struct build *b)
         for (size_t i = 0; i < b->n_variants; i++) {
                 recipe_view_free(b->variants[i].view);
                 tree_free(b->variants[i].tree);
+                runtime_manifest_free(b->variants[i].runtime);
                 free(b->variants[i].verdict.summary);
                 free(b->variants[i].verdict.report);
         }

@@ -16,6 +16,7 @@
 #include "base/error.h"
 #include "recipe/lockfile.h"
 #include "recipe/recipe.h"
+#include "runtime/runtime.h"
 #include "tree/store.h"
 #include "tree/tree.h"
 
@@ -93,9 +94,10 @@ struct build_emit_result {
 };
 
 struct build_variant {
-        const char *name;         /* borrowed from the recipe */
-        struct recipe_view *view; /* owned */
-        struct tree *tree;        /* owned */
+        const char *name;                 /* borrowed from the recipe */
+        struct recipe_view *view;         /* owned */
+        struct tree *tree;                /* owned */
+        struct runtime_manifest *runtime; /* owned; /etc/cairn/runtime.json (stage runtime) */
         struct build_verdict verdict;
         struct build_emit_result emit;
         bool selected; /* emitted (as opposed to built only to share layers) */

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cairn runtime RECIPE|IMAGE [--variant V] [--format kubernetes|docker|compose|json]
+ *                            [--image REF] [build options]
+ *
+ * Prints what a runtime needs to run the image as the build meant it, derived from the image's
+ * /etc/cairn/runtime.json and nothing else (assembler/runtime/runtime.h): from a recipe, the
+ * variant's tree is assembled (the pipeline's layout stages, nothing written); from an image
+ * (cairn build's OUT, an OCI layout, a rootfs tar or directory) the file is read out of it.
+ */
+#include <dirent.h>
+#include <getopt.h>
+#include <sys/stat.h>
+
+#include "cmd.h"
+#include "image/image.h"
+#include "runtime/runtime.h"
+#include "stages/pipeline.h"
+#include "state/build.h"
+
+static void runtime_help(FILE *f)
+{
+        fprintf(f, "Usage: cairn runtime RECIPE|IMAGE [OPTIONS]\n\n"
+                   "Print how to run the image the way its /etc/cairn/runtime.json says:\n"
+                   "read-only root, user, a tmpfs per writable path, no capabilities, no new\n"
+                   "privileges, the health probe. RECIPE (a .yaml or .yml file) is assembled\n"
+                   "without writing anything; IMAGE is cairn build's OUT directory, an OCI\n"
+                   "layout, a rootfs tar or a directory.\n\n"
+                   "Options:\n"
+                   "      --variant V        variant (default: prod, else the only one)\n"
+                   "      --format FMT       kubernetes (a Pod), docker (docker run flags),\n"
+                   "                         compose (a compose service) or json (runtime.json\n"
+                   "                         as the image holds it); default kubernetes\n"
+                   "      --image REF        the image reference to print (default NAME:VARIANT)\n"
+                   "      --cache DIR, --offline, --locked, --lockfile PATH, --init-binary PATH\n"
+                   "                         as for cairn build (RECIPE only)\n"
+                   "  -h, --help             show this help\n\n"
+                   "Exit status: 0 printed, 2 usage error, a recipe error or an image without\n"
+                   "runtime.json, 3 source failure, 4 I/O error.\n");
+}
+
+enum runtime_format {
+        FORMAT_KUBERNETES,
+        FORMAT_DOCKER,
+        FORMAT_COMPOSE,
+        FORMAT_JSON,
+};
+
+static bool is_recipe_path(const char *p)
+{
+        size_t n = strlen(p);
+        struct stat st;
+        return stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+               ((n > 5 && streq(p + n - 5, ".yaml")) || (n > 4 && streq(p + n - 4, ".yml")));
+}
+
+/* The whole content of path in t, at most RUNTIME_MAX_BYTES; -ENOENT when absent. */
+static int tree_read(const struct tree *t, const struct store *s, const char *path, char **ret,
+                     size_t *ret_len)
+{
+        const struct tree_entry *e = tree_lookup(t, path);
+        if (e && e->type == TREE_HARDLINK && e->target)
+                e = tree_lookup(t, e->target);
+        if (!e || e->type != TREE_REG)
+                return -ENOENT;
+        if (e->size > RUNTIME_MAX_BYTES)
+                return -EFBIG;
+        _cleanup_close_ int fd = store_open_key(s, &e->key);
+        if (fd < 0)
+                return fd;
+        _cleanup_free_ char *buf = malloc(e->size + 1);
+        if (!buf)
+                return -ENOMEM;
+        size_t len = 0;
+        while (len < e->size) {
+                ssize_t n = read_retry(fd, buf + len, e->size - len);
+                if (n < 0)
+                        return (int)n;
+                if (n == 0)
+                        return -EIO;
+                len += (size_t)n;
+        }
+        buf[len] = '\0';
+        *ret = steal_pointer(&buf);
+        *ret_len = len;
+        return 0;
+}
+
+static void tmpdir_cleanup(char **p)
+{
+        if (*p) {
+                (void)rm_rf(*p);
+                free(*p);
+                *p = NULL;
+        }
+}
+
+/*
+ * In cairn build's OUT (no oci-layout of its own, NAME-V/ layouts inside): the layout of
+ * variant (or of prod, or the only one). *ret is owned; NULL when dir is not such an OUT.
+ */
+static int out_layout(const char *dir, const char *variant, char **ret, struct cairn_error *err)
+{
+        _cleanup_free_ char *marker = NULL;
+        if (asprintf(&marker, "%s/oci-layout", dir) < 0)
+                return -ENOMEM;
+        *ret = NULL;
+        if (access(marker, F_OK) == 0)
+                return 0;
+        struct dirent **names = NULL;
+        int n = scandir(dir, &names, NULL, alphasort);
+        if (n < 0)
+                return cairn_error_errno(err, -errno, "%s: %m", dir);
+        _cleanup_free_ char *found = NULL, *prod = NULL, *only = NULL;
+        size_t layouts = 0;
+        int r = 0;
+        for (int i = 0; i < n; i++) {
+                const char *name = names[i]->d_name;
+                _cleanup_free_ char *sub = NULL;
+                if (r >= 0 && name[0] != '.' &&
+                    asprintf(&sub, "%s/%s/oci-layout", dir, name) >= 0 && access(sub, F_OK) == 0) {
+                        const char *dash = strrchr(name, '-');
+                        layouts++;
+                        free(only);
+                        only = strdup(name);
+                        if (dash && variant && streq(dash + 1, variant))
+                                found = strdup(name);
+                        if (dash && streq(dash + 1, "prod"))
+                                prod = strdup(name);
+                }
+                free(names[i]);
+        }
+        free(names);
+        const char *pick = variant ? found : prod ? prod : layouts == 1 ? only : NULL;
+        if (layouts == 0)
+                return 0;
+        if (!pick)
+                return cairn_error_add(
+                        err, CAIRN_EXIT_USAGE, -ENOENT, "%s: %s; pick one with --variant", dir,
+                        variant ? "no layout of that variant" : "several variants and no prod");
+        if (asprintf(ret, "%s/%s", dir, pick) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int manifest_from_image(const char *path, const char *variant, struct runtime_manifest **ret,
+                               char **ret_json, struct cairn_error *err)
+{
+        const char *tmp = getenv("TMPDIR");
+        _cleanup_(tmpdir_cleanup) char *work = NULL;
+        if (asprintf(&work, "%s/cairn-runtime-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+                return -ENOMEM;
+        if (!mkdtemp(work))
+                return cairn_error_errno(err, -errno, "%s: cannot create a work directory: %m",
+                                         work);
+        _cleanup_free_ char *objects = NULL, *layout = NULL, *buf = NULL;
+        _cleanup_store_ struct store *store = NULL;
+        _cleanup_tree_ struct tree *tree = NULL;
+        struct stat st;
+        if (asprintf(&objects, "%s/objects", work) < 0)
+                return -ENOMEM;
+        int r = store_open(objects, &store, err);
+        if (r >= 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+                r = out_layout(path, variant, &layout, err);
+        if (r >= 0)
+                r = image_load(layout ? layout : path, NULL, store, &tree, NULL, err);
+        if (r < 0)
+                return r;
+        size_t len = 0;
+        r = tree_read(tree, store, RUNTIME_JSON_PATH, &buf, &len);
+        if (r == -ENOENT)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
+                                       "%s: no %s: the image was not built by cairn (or by one "
+                                       "older than the run-time contract)",
+                                       layout ? layout : path, RUNTIME_JSON_PATH);
+        if (r < 0)
+                return cairn_error_errno(err, r, "%s: %s: %s", layout ? layout : path,
+                                         RUNTIME_JSON_PATH, strerror(-r));
+        _cleanup_free_ char *name = NULL;
+        if (asprintf(&name, "%s:%s", layout ? layout : path, RUNTIME_JSON_PATH) < 0)
+                return -ENOMEM;
+        r = runtime_manifest_parse(name, buf, len, ret, err);
+        if (r >= 0)
+                *ret_json = steal_pointer(&buf);
+        return r;
+}
+
+static int manifest_from_recipe(struct build_options *opts, const char *variant,
+                                struct runtime_manifest **ret, char **ret_json,
+                                struct cairn_error *err)
+{
+        _cleanup_build_ struct build *b = NULL;
+        opts->only_variant = variant;
+        int r = build_new(opts, &b, err);
+        if (r >= 0)
+                r = pipeline_layout(b, err);
+        if (r < 0)
+                return r;
+        struct build_variant *v =
+                variant ? build_find_variant(b, variant) : build_find_variant(b, "prod");
+        if (!v && !variant && b->n_variants == 1)
+                v = &b->variants[0];
+        if (!v)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
+                                       "%s: %s; pick one with --variant", opts->recipe_path,
+                                       variant ? "no such variant" : "no prod variant");
+        /* Read back what the image holds: the snippets never see anything else. */
+        _cleanup_free_ char *buf = NULL, *name = NULL;
+        size_t len = 0;
+        r = tree_read(v->tree, b->store, RUNTIME_JSON_PATH, &buf, &len);
+        if (r < 0)
+                return cairn_error_errno(err, r, "%s: %s", RUNTIME_JSON_PATH, strerror(-r));
+        if (asprintf(&name, "%s (variant %s):%s", opts->recipe_path, v->name, RUNTIME_JSON_PATH) <
+            0)
+                return -ENOMEM;
+        r = runtime_manifest_parse(name, buf, len, ret, err);
+        if (r >= 0)
+                *ret_json = steal_pointer(&buf);
+        return r;
+}
+
+int cmd_runtime(int argc, char **argv)
+{
+        enum { OPT_FORMAT = CMD_OPT_OWN, OPT_IMAGE };
+        static const struct option options[] = {
+                CMD_BUILD_OPTIONS,
+                { "format", required_argument, NULL, OPT_FORMAT },
+                { "image", required_argument, NULL, OPT_IMAGE },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct build_options opts = { .epoch = -1, .compression = "gzip", .quiet = true };
+        enum runtime_format format = FORMAT_KUBERNETES;
+        const char *image = NULL;
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                int r = cmd_build_option("runtime", c, optarg, &opts);
+                if (r < 0)
+                        return CAIRN_EXIT_USAGE;
+                if (r > 0)
+                        continue;
+                switch (c) {
+                case OPT_FORMAT:
+                        if (streq(optarg, "kubernetes"))
+                                format = FORMAT_KUBERNETES;
+                        else if (streq(optarg, "docker"))
+                                format = FORMAT_DOCKER;
+                        else if (streq(optarg, "compose"))
+                                format = FORMAT_COMPOSE;
+                        else if (streq(optarg, "json"))
+                                format = FORMAT_JSON;
+                        else
+                                return cmd_usage_error("runtime",
+                                                       "--format %s: use kubernetes, docker, "
+                                                       "compose or json",
+                                                       optarg);
+                        break;
+                case OPT_IMAGE:
+                        if (!*optarg || strpbrk(optarg, " \t\r\n\"'\\$`"))
+                                return cmd_usage_error(
+                                        "runtime", "--image '%s': not an image reference", optarg);
+                        image = optarg;
+                        break;
+                case 'h':
+                        runtime_help(stdout);
+                        return CAIRN_EXIT_OK;
+                default:
+                        return cmd_usage_error("runtime", "unknown option");
+                }
+        }
+        if (optind != argc - 1)
+                return cmd_usage_error("runtime", "expected exactly one RECIPE or IMAGE");
+        const char *path = argv[optind];
+        const char *variant = opts.only_variant;
+
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        _cleanup_runtime_manifest_ struct runtime_manifest *m = NULL;
+        _cleanup_free_ char *json = NULL;
+        int r;
+        if (is_recipe_path(path)) {
+                opts.recipe_path = path;
+                r = manifest_from_recipe(&opts, variant, &m, &json, &err);
+        } else {
+                r = manifest_from_image(path, variant, &m, &json, &err);
+        }
+        if (r < 0 && !cairn_error_isset(&err))
+                cairn_error_errno(&err, r, "%s: %s", path, strerror(-r));
+        if (r < 0)
+                return cmd_fail(&err);
+
+        _cleanup_free_ char *ref = NULL;
+        if (!image) {
+                if (asprintf(&ref, "%s:%s", m->name, m->variant) < 0)
+                        return CAIRN_EXIT_IO;
+                image = ref;
+        }
+        switch (format) {
+        case FORMAT_KUBERNETES:
+                r = runtime_format_kubernetes(m, image, stdout);
+                break;
+        case FORMAT_DOCKER:
+                r = runtime_format_docker(m, image, stdout);
+                break;
+        case FORMAT_COMPOSE:
+                r = runtime_format_compose(m, image, stdout);
+                break;
+        case FORMAT_JSON:
+                /* As the image holds it, byte for byte (it was checked by the parse). */
+                r = fputs(json, stdout) < 0 ? -EIO : 0;
+                break;
+        }
+        if (r < 0 || fflush(stdout) != 0)
+                return CAIRN_EXIT_IO;
+        return CAIRN_EXIT_OK;
+}
