@@ -30,6 +30,17 @@ int cmd_diff(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_runtime(int argc, char **argv);
 
+/*
+ * The run-time snippets (cmd_runtime.c), for cairn runtime and cairn bundle --format: the
+ * variant's runtime.json read from path (a recipe, assembled, or an image) and printed as
+ * format_name (kubernetes, docker, compose or json; NULL: kubernetes) for image (NULL:
+ * NAME:VARIANT). command names the caller in usage errors. Returns the exit status.
+ */
+int cmd_runtime_print(const char *command, struct build_options *opts, const char *path,
+                      const char *format_name, const char *image);
+/* CAIRN_EXIT_OK when ref can be printed as one word, else a usage error for command. */
+int cmd_image_ref_option(const char *command, const char *ref);
+
 /* The build's progress hook: "fetched URL", one line per downloaded file, on stderr. */
 void cmd_print_fetched(void *data, const char *what);
 /* Live download progress on stderr when it is a terminal and quiet is false. */
