@@ -17,6 +17,7 @@
 #include "recipe/lockfile.h"
 #include "recipe/recipe.h"
 #include "runtime/runtime.h"
+#include "state/initbin.h"
 #include "tree/store.h"
 #include "tree/tree.h"
 
@@ -136,6 +137,11 @@ struct build {
         struct lockfile *lock_old;        /* owned; the lock found on disk, or NULL */
         struct lockfile *lock;            /* owned; this build's resolution (after fetch) */
         char **lock_changes;              /* owned, NULL-terminated: lockfile_diff lines */
+        bool lock_init_changed;           /* the lock pinned its packages but not this cairn-init */
+
+        /* The cairn-init run.init installs, found and hashed by the lock stage when a variant
+         * runs it (the lock pins its SHA-256); the configure stage stores these bytes. */
+        struct initbin init;
 
         /* Progress for people (one line per downloaded file); set by the command layer,
          * NULL for none. Stages report through it and never print themselves. */
