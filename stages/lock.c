@@ -72,9 +72,13 @@ static int packages_from_lock(struct build *b, const struct lockfile *lock, stru
                         return -ESTALE;
                 b->n_packages++;
                 if (!b->source_info[src].base) {
-                        int r = debrepo_base_url(&rc->sources[src], &b->source_info[src].base, err);
+                        struct debrepo_info *info = &b->source_info[src];
+                        int r = debrepo_base_url(&rc->sources[src], b->cache_dir, b->opts.offline,
+                                                 &info->base, &info->note, err);
                         if (r < 0)
                                 return r;
+                        if (info->note && b->note)
+                                b->note(b->progress_data, info->note);
                 }
                 p->name = strdup(lp->name);
                 p->version = strdup(lp->version);

@@ -374,6 +374,8 @@ int stage_resolve(struct build *b, struct cairn_error *err)
                                      b->cache_dir, b->opts.offline, &b->source_info[i], err);
                 if (r < 0)
                         return r;
+                if (b->source_info[i].note && b->note)
+                        b->note(b->progress_data, b->source_info[i].note);
         }
         pool_addfileprovides(pool);
         pool_createwhatprovides(pool);

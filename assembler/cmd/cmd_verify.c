@@ -124,8 +124,10 @@ static int verify_registry(struct build_options *opts, struct cmd_registry *reg,
         r = build_new(opts, &b, &err);
         if (r < 0)
                 return cmd_fail(&err);
-        if (!opts->quiet)
+        if (!opts->quiet) {
                 b->progress = print_progress;
+                b->note = cmd_print_note;
+        }
 
         /* Which variants: --variant; a tag that names one; the only one; all (no tag). */
         size_t n_selected = 0;
@@ -338,8 +340,10 @@ int cmd_verify(int argc, char **argv)
         int r = build_new(&opts, &b, &err);
         if (r < 0)
                 return cmd_fail(&err);
-        if (!opts.quiet)
+        if (!opts.quiet) {
                 b->progress = print_progress;
+                b->note = cmd_print_note;
+        }
 
         /* Which variants: --variant, else those OUT holds (a digest: the only variant). */
         size_t n_selected = 0;

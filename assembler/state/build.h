@@ -147,6 +147,9 @@ struct build {
          * NULL for none. Stages report through it and never print themselves. */
         void (*progress)(void *data, const char *what);
         void *progress_data;
+        /* A sentence for people about a choice the build made on its own (which URI `url: apt`
+         * probed its way to); set by the command layer, NULL for none. */
+        void (*note)(void *data, const char *text);
 };
 
 /*
