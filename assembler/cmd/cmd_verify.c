@@ -74,11 +74,21 @@ static int print_result(const struct verify_result *res, const char *label,
         for (size_t i = 0; i < res->n_items; i++)
                 printf("  %s: %s %s, rebuilt %s\n", res->items[i].what, label, res->items[i].out,
                        res->items[i].rebuilt);
+        bool file_reason = false;
+        for (char **w = res->why; w && *w; w++) {
+                printf("  why: %s\n", *w);
+                file_reason =
+                        file_reason || startswith(*w, "content:") || startswith(*w, "cairn-init:");
+        }
         if (res->diff_error)
                 printf("  files: cannot compare %s: %s\n", res->diff_source, res->diff_error);
+        else if (res->diff && treediff_identical(res->diff) && !file_reason)
+                printf("  files: %s holds the same files as the rebuild, cairn-init "
+                       "included\n",
+                       res->diff_source);
         else if (res->diff && treediff_identical(res->diff))
-                printf("  files: %s holds the same files as the rebuild; the difference is in "
-                       "the metadata above\n",
+                printf("  files: %s shows the same files as the rebuild, but its layers differ "
+                       "(above)\n",
                        res->diff_source);
         else if (res->diff) {
                 _cleanup_free_ char *text = NULL;
