@@ -81,37 +81,43 @@ static int explain_files(const struct explain_side *a, const struct explain_side
 
 /* ---- JSON documents: which fields differ ---- */
 
-/* s (len bytes) into out with every run of exactly 40 or 64 hex digits (a SHA-1 or SHA-256,
- * alone or inside a value such as a namespace URL) replaced by "<digest>": digests follow from
- * what they name, which the other lines explain. */
-static void normalise(const char *s, size_t len, char *out, size_t cap)
+/* A copy of s (len bytes; owned by the caller, *ret_len long) with every run of exactly 40 or
+ * 64 hex digits (a SHA-1 or SHA-256, alone or inside a value such as a namespace URL) replaced
+ * by "<digest>": digests follow from what they name, which the other lines explain. */
+static char *normalise(const char *s, size_t len, size_t *ret_len)
 {
+        /* Never longer than s: "<digest>" replaces at least 40 bytes. */
+        char *out = malloc(len + 1);
+        if (!out)
+                return NULL;
         size_t o = 0;
-        for (size_t i = 0; i < len && o + 9 < cap;) {
+        for (size_t i = 0; i < len;) {
                 size_t k = i;
                 while (k < len && isxdigit((unsigned char)s[k]))
                         k++;
                 if (k - i == 40 || k - i == 64) {
                         memcpy(out + o, "<digest>", 8);
                         o += 8;
-                        i = k;
-                } else if (k > i) {
-                        size_t m = k - i < cap - o - 1 ? k - i : cap - o - 1;
-                        memcpy(out + o, s + i, m);
-                        o += m;
-                        i = k;
-                } else
-                        out[o++] = s[i++];
+                } else {
+                        if (k == i)
+                                k++;
+                        memcpy(out + o, s + i, k - i);
+                        o += k - i;
+                }
+                i = k;
         }
         out[o] = '\0';
+        *ret_len = o;
+        return out;
 }
 
+/* Equal modulo digests; out of memory counts as different (the field is listed). */
 static bool scalars_equal(const struct ynode *x, const struct ynode *y)
 {
-        char a[512], b[512];
-        normalise(x->value, x->len, a, sizeof(a));
-        normalise(y->value, y->len, b, sizeof(b));
-        return streq(a, b);
+        size_t la = 0, lb = 0;
+        _cleanup_free_ char *a = normalise(x->value, x->len, &la);
+        _cleanup_free_ char *b = normalise(y->value, y->len, &lb);
+        return a && b && la == lb && memcmp(a, b, la) == 0;
 }
 
 struct fields {
