@@ -85,6 +85,29 @@ check "another zstd: verify says compressor, naming both versions" \
 check "...and nothing else" bash -c "test \$(grep -c 'why:' '$work/v3') = 1"
 check "...holds the same files" grep -q "holds the same files as the rebuild, cairn-init included" "$work/v3"
 
+# gzip records nothing: OUT's side is "not recorded", the rebuild's is this machine's zlib.
+"$CAIRN" build "$work/r/svc.yaml" -o "$work/g" --init-binary "$CAIRN_INIT" -q >/dev/null
+python3 - "$work/g/svc-prod" <<'PY'
+import gzip, hashlib, json, os, sys
+lay = sys.argv[1]
+blob = lambda d: os.path.join(lay, "blobs", "sha256", d.split(":")[1])
+def put(data):
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    open(blob(d), "wb").write(data)
+    return d, len(data)
+idx = json.load(open(os.path.join(lay, "index.json")))
+desc = idx["manifests"][0]
+man = json.load(open(blob(desc["digest"])))
+layer = man["layers"][0]
+tar = gzip.decompress(open(blob(layer["digest"]), "rb").read())
+layer["digest"], layer["size"] = put(gzip.compress(tar, compresslevel=1, mtime=0))
+desc["digest"], desc["size"] = put(json.dumps(man, separators=(",", ":")).encode())
+open(os.path.join(lay, "index.json"), "w").write(json.dumps(idx, separators=(",", ":")))
+PY
+exits 1 v "$work/g" --init-binary "$CAIRN_INIT" --variant prod >"$work/v4"
+check "another gzip: OUT's zlib not recorded, the rebuild's named" \
+  grep -q "why: compressor: layer 1: .*: OUT gzip (library version not recorded: cairn records it for zstd only), rebuilt gzip (zlib [0-9.]*)" "$work/v4"
+
 # cairn diff of the two layouts says the same.
 "$CAIRN" build "$work/r/svc.yaml" -o "$work/z2" --init-binary "$CAIRN_INIT" --compression zstd -q >/dev/null
 exits 0 "$CAIRN" diff "$work/z2/svc-prod" "$work/z/svc-prod" >"$work/d1"

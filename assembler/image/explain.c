@@ -7,6 +7,7 @@
 #include <stdarg.h>
 
 #include "base/digest.h"
+#include "compress.h"
 #include "image.h"
 #include "oci.h"
 #include "ocilayout.h"
@@ -278,15 +279,22 @@ static bool endswith(const char *s, const char *suffix)
         return a >= b && streq(s + a - b, suffix);
 }
 
-/* "zstd 1.5.4", or the algorithm of the media type and "(version not recorded)". */
-static char *compressor_name(const char *layout, const char *ref, const char *media_type)
+/* "zstd 1.5.4", or the algorithm of the media type and this machine's library when the side
+ * was written here, else "(library version not recorded)". */
+static char *compressor_name(const struct explain_side *s, const char *media_type)
 {
-        char *c = recorded_compressor(layout, ref);
+        char *c = recorded_compressor(s->layout, s->ref);
         if (c)
                 return c;
-        const char *alg = endswith(media_type, "+zstd")   ? "zstd"
-                          : endswith(media_type, "+gzip") ? "gzip"
-                                                          : "uncompressed";
+        bool zstd = endswith(media_type, "+zstd"), gzip = endswith(media_type, "+gzip");
+        if (s->here && (zstd || gzip)) {
+                char lib[COMPRESS_FORMAT_ID_MAX];
+                compress_library(zstd ? COMPRESS_ZSTD : COMPRESS_GZIP, lib);
+                if (asprintf(&c, "%s (%s)", zstd ? "zstd" : "gzip", lib) < 0)
+                        return NULL;
+                return c;
+        }
+        const char *alg = zstd ? "zstd" : gzip ? "gzip" : "uncompressed";
         if (asprintf(&c, "%s (library version not recorded%s)", alg,
                      streq(alg, "gzip") ? ": cairn records it for zstd only" : "") < 0)
                 return NULL;
@@ -376,10 +384,8 @@ static int explain_layers(const struct explain_side *a, const struct explain_sid
                                  ia->diff_ids[i]);
                         continue;
                 }
-                _cleanup_free_ char *ca =
-                        compressor_name(a->layout, a->ref, ia->layers[i].media_type);
-                _cleanup_free_ char *cb =
-                        compressor_name(b->layout, b->ref, ib->layers[i].media_type);
+                _cleanup_free_ char *ca = compressor_name(a, ia->layers[i].media_type);
+                _cleanup_free_ char *cb = compressor_name(b, ib->layers[i].media_type);
                 if (!ca || !cb)
                         return -ENOMEM;
                 _cleanup_free_ char *recorded = recorded_compressor(a->layout, a->ref);

@@ -24,6 +24,8 @@
  * field may be NULL but label. */
 struct explain_side {
         const char *label;
+        bool here; /* written by this cairn just now (verify's rebuild): an unrecorded
+                      compressor is this machine's library */
         const char *layout;
         const char *ref;
         const char *sbom;

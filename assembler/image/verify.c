@@ -290,6 +290,7 @@ int verify_variant(const struct build *b, const struct build_variant *v, const c
                                                 .sbom = sbom,
                                                 .tree = res->tree_out },
                                           rb = { .label = "rebuilt",
+                                                 .here = true,
                                                  .layout = rlayout,
                                                  .ref = v->name,
                                                  .sbom = rsbom,
