@@ -150,7 +150,7 @@ static int check_init(struct build *b, const struct lockfile *l, struct cairn_er
 
 int stage_lock_read(struct build *b, struct cairn_error *err)
 {
-        bool init = recipe_runs_init(b);
+        bool init = !b->opts.no_init && recipe_runs_init(b);
         if (!lock_pins_packages(b) && !init)
                 return 0; /* BUILD_LOCK_NONE: nothing to pin */
         if (init) {

@@ -34,6 +34,7 @@ struct build_options {
         bool refresh_lock;        /* resolve afresh even when the lock is consistent */
         bool offline, quiet;
         bool no_layer_cache; /* compress every layer afresh, use no cached one (cairn verify) */
+        bool no_init;        /* nothing is installed (cairn check): cairn-init is not looked for */
 };
 
 /* One Debian package the build needs (filled by resolve, fetch adds local_path). */
