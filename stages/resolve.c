@@ -359,6 +359,9 @@ int stage_resolve(struct build *b, struct cairn_error *err)
         /* Nothing to resolve, or the lock stage pinned everything: no index is loaded. */
         if (b->lock_state == BUILD_LOCK_NONE || b->lock_state == BUILD_LOCK_USED)
                 return 0;
+        /* A lock made only to pin cairn-init (stages/lock.c): no package to resolve. */
+        if (b->recipe->n_utilities == 0 && b->recipe->n_packages == 0)
+                return 0;
 
         _cleanup_pool_ Pool *pool = pool_create();
         if (!pool)
@@ -371,6 +374,8 @@ int stage_resolve(struct build *b, struct cairn_error *err)
                                      b->cache_dir, b->opts.offline, &b->source_info[i], err);
                 if (r < 0)
                         return r;
+                if (b->source_info[i].note && b->note)
+                        b->note(b->progress_data, b->source_info[i].note);
         }
         pool_addfileprovides(pool);
         pool_createwhatprovides(pool);

@@ -80,6 +80,12 @@ void cmd_print_fetched(void *data, const char *what)
         fprintf(stderr, "fetched %s\n", what);
 }
 
+void cmd_print_note(void *data, const char *text)
+{
+        (void)data;
+        fprintf(stderr, "cairn: note: %s\n", text);
+}
+
 int cmd_build_option(const char *command, int c, const char *arg, struct build_options *opts)
 {
         switch (c) {

@@ -47,6 +47,8 @@ void cmd_print_fetched(void *data, const char *what);
 void cmd_progress_setup(bool quiet);
 
 /* "lock: wrote PATH (N packages)" and one line per changed package, for build and lock. */
+/* A build's note (struct build's note callback): "cairn: note: TEXT" on stderr. */
+void cmd_print_note(void *data, const char *text);
 void cmd_print_lock_changes(const struct build *b, FILE *f);
 
 /*

@@ -121,8 +121,10 @@ int cmd_build(int argc, char **argv)
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
         _cleanup_build_ struct build *b = NULL;
         int r = build_new(&opts, &b, &err);
-        if (r >= 0 && !opts.quiet)
+        if (r >= 0 && !opts.quiet) {
                 b->progress = cmd_print_fetched;
+                b->note = cmd_print_note;
+        }
         cmd_progress_setup(opts.quiet);
         if (r >= 0)
                 r = pipeline_layout(b, &err);

@@ -170,6 +170,7 @@ static size_t print_picks(const char *recipe_path, const char *cache)
                 .epoch = -1,
                 .offline = true,
                 .quiet = true,
+                .no_init = true,
         };
         int r = build_new(&opts, &b, &err);
         if (r >= 0 && b->recipe->n_utilities == b->recipe->n_certificates)

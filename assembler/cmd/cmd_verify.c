@@ -74,11 +74,21 @@ static int print_result(const struct verify_result *res, const char *label,
         for (size_t i = 0; i < res->n_items; i++)
                 printf("  %s: %s %s, rebuilt %s\n", res->items[i].what, label, res->items[i].out,
                        res->items[i].rebuilt);
+        bool file_reason = false;
+        for (char **w = res->why; w && *w; w++) {
+                printf("  why: %s\n", *w);
+                file_reason =
+                        file_reason || startswith(*w, "content:") || startswith(*w, "cairn-init:");
+        }
         if (res->diff_error)
                 printf("  files: cannot compare %s: %s\n", res->diff_source, res->diff_error);
+        else if (res->diff && treediff_identical(res->diff) && !file_reason)
+                printf("  files: %s holds the same files as the rebuild, cairn-init "
+                       "included\n",
+                       res->diff_source);
         else if (res->diff && treediff_identical(res->diff))
-                printf("  files: %s holds the same files as the rebuild; the difference is in "
-                       "the metadata above\n",
+                printf("  files: %s shows the same files as the rebuild, but its layers differ "
+                       "(above)\n",
                        res->diff_source);
         else if (res->diff) {
                 _cleanup_free_ char *text = NULL;
@@ -124,8 +134,10 @@ static int verify_registry(struct build_options *opts, struct cmd_registry *reg,
         r = build_new(opts, &b, &err);
         if (r < 0)
                 return cmd_fail(&err);
-        if (!opts->quiet)
+        if (!opts->quiet) {
                 b->progress = print_progress;
+                b->note = cmd_print_note;
+        }
 
         /* Which variants: --variant; a tag that names one; the only one; all (no tag). */
         size_t n_selected = 0;
@@ -338,8 +350,10 @@ int cmd_verify(int argc, char **argv)
         int r = build_new(&opts, &b, &err);
         if (r < 0)
                 return cmd_fail(&err);
-        if (!opts.quiet)
+        if (!opts.quiet) {
                 b->progress = print_progress;
+                b->note = cmd_print_note;
+        }
 
         /* Which variants: --variant, else those OUT holds (a digest: the only variant). */
         size_t n_selected = 0;

@@ -294,14 +294,114 @@ void debrepo_info_clear(struct debrepo_info *info)
         free(info->base);
         free(info->release_sha256);
         free(info->date);
+        free(info->note);
         *info = (struct debrepo_info){ 0 };
 }
 
-int debrepo_base_url(const struct recipe_source *src, char **ret, struct cairn_error *err)
+/* The value of the Release's field NAME ("" without one). */
+static char *release_field(const char *release, const char *name)
 {
-        _cleanup_free_ char *base = NULL;
+        size_t n = strlen(name);
+        const char *p = release;
+        while (p && !(strncmp(p, name, n) == 0 && p[n] == ':')) {
+                p = strchr(p, '\n');
+                if (p)
+                        p++;
+        }
+        if (!p)
+                return strdup("");
+        p += n + 1;
+        while (*p == ' ' || *p == '\t')
+                p++;
+        const char *end = strchrnul(p, '\n');
+        while (end > p && (end[-1] == ' ' || end[-1] == '\r'))
+                end--;
+        return strndup(p, (size_t)(end - p));
+}
+
+/* Whether uri serves src->suite: its Release for the suite verifies against src's keyring and
+ * names the suite as its Suite: or Codename:. 0 yes; else a negative errno with the reason in
+ * err (a 404, a signature from another key, another suite). */
+static int probe_suite(const struct recipe_source *src, const char *uri, const char *cache,
+                       bool offline, struct cairn_error *err)
+{
+        _cleanup_free_ char *release = NULL;
+        size_t rlen = 0;
+        int r = fetch_release(src, uri, cache, offline, &release, &rlen, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *suite = release_field(release, "Suite");
+        _cleanup_free_ char *codename = release_field(release, "Codename");
+        if (!suite || !codename)
+                return -ENOMEM;
+        if (!streq(suite, src->suite) && !streq(codename, src->suite))
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EBADMSG,
+                                       "its signed Release for %s names suite '%s', codename '%s'",
+                                       src->suite, suite, codename);
+        return 0;
+}
+
+/* url: apt when no apt source lists the suite: the first URI of the apt configuration that
+ * serves it (probe_suite). The error lists every URI tried and why it was not taken. */
+static int apt_probe(const struct recipe_source *src, const char *cache, bool offline, char **ret,
+                     char **ret_note, struct cairn_error *err)
+{
+        _cleanup_strv_free_ char **uris = NULL;
+        int r = aptsources_uris(&uris);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *tried = NULL;
+        size_t tlen = 0;
+        _cleanup_fclose_ FILE *f = open_memstream(&tried, &tlen);
+        if (!f)
+                return -ENOMEM;
+        for (char **u = uris; *u; u++) {
+                _cleanup_cairn_error_ struct cairn_error perr = CAIRN_ERROR_INIT;
+                r = probe_suite(src, *u, cache, offline, &perr);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0) {
+                        _cleanup_free_ char *base = strdup(*u);
+                        if (!base)
+                                return -ENOMEM;
+                        if (ret_note &&
+                            asprintf(ret_note,
+                                     "source %s: url: apt: no apt source of this machine lists "
+                                     "suite '%s' (%s); using %s, whose Release for it is signed "
+                                     "by %s",
+                                     src->name, src->suite, aptsources_dir(), base,
+                                     src->keyring) < 0)
+                                return -ENOMEM;
+                        *ret = steal_pointer(&base);
+                        return 0;
+                }
+                fprintf(f, "%s%s (%s)", tlen ? "; " : "", *u,
+                        perr.n_messages ? perr.messages[perr.n_messages - 1] : strerror(-r));
+                fflush(f);
+        }
+        if (fflush(f) != 0)
+                return -ENOMEM;
+        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
+                               "url: apt: no deb entry for suite '%s' in %s/sources.list or "
+                               "%s/sources.list.d/*.list, *.sources, and none of their URIs "
+                               "serves it%s%s%s; add one, give the source an explicit url, or "
+                               "point CAIRN_APT_DIR at an apt directory that lists it",
+                               src->suite, aptsources_dir(), aptsources_dir(),
+                               tlen ? " (tried: " : "", tlen ? tried : "", tlen ? ")" : "");
+}
+
+int debrepo_base_url(const struct recipe_source *src, const char *cache, bool offline, char **ret,
+                     char **ret_note, struct cairn_error *err)
+{
+        _cleanup_free_ char *base = NULL, *note = NULL;
         if (streq(src->url, "apt")) {
-                int r = aptsources_find(src->suite, &base, err);
+                int r = aptsources_find(src->suite, &base);
+                if (r == -ENOENT && !src->trusted)
+                        r = apt_probe(src, cache, offline, &base, &note, err);
+                else if (r == -ENOENT)
+                        r = cairn_error_add(err, CAIRN_EXIT_SOURCE, r,
+                                            "url: apt: no deb entry for suite '%s' in %s",
+                                            src->suite, aptsources_dir());
                 if (r < 0)
                         return cairn_error_wrap(err, r, "source %s", src->name);
         } else {
@@ -317,30 +417,23 @@ int debrepo_base_url(const struct recipe_source *src, char **ret, struct cairn_e
                                        "source %s: trusted: true is allowed only for file://",
                                        src->name);
         *ret = steal_pointer(&base);
+        if (ret_note)
+                *ret_note = steal_pointer(&note);
         return 0;
 }
 
 /* The value of the Release's "Date:" field ("" without one). */
 static char *release_date(const char *release)
 {
-        const char *p = startswith(release, "Date:") ? release : strstr(release, "\nDate:");
-        if (!p)
-                return strdup("");
-        p = strchr(p, ':') + 1;
-        while (*p == ' ' || *p == '\t')
-                p++;
-        const char *end = strchrnul(p, '\n');
-        while (end > p && (end[-1] == ' ' || end[-1] == '\r'))
-                end--;
-        return strndup(p, (size_t)(end - p));
+        return release_field(release, "Date");
 }
 
 int debrepo_load(Pool *pool, const struct recipe_source *src, unsigned source_index,
                  const char *arch, const char *cache, bool offline, struct debrepo_info *ret_info,
                  struct cairn_error *err)
 {
-        _cleanup_free_ char *base = NULL;
-        int r = debrepo_base_url(src, &base, err);
+        _cleanup_free_ char *base = NULL, *note = NULL;
+        int r = debrepo_base_url(src, cache, offline, &base, &note, err);
         if (r < 0)
                 return r;
         _cleanup_free_ char *release = NULL;
@@ -368,6 +461,7 @@ int debrepo_load(Pool *pool, const struct recipe_source *src, unsigned source_in
                 return -ENOMEM;
         }
         info.base = steal_pointer(&base);
+        info.note = steal_pointer(&note);
         *ret_info = info;
         return 0;
 }

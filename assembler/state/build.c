@@ -80,6 +80,7 @@ int build_new(const struct build_options *opts, struct build **ret, struct cairn
         _cleanup_build_ struct build *b = calloc(1, sizeof(*b));
         if (!b)
                 return -ENOMEM;
+        b->init = (struct initbin)INITBIN_INIT;
         b->opts = *opts;
 
         int r = recipe_parse_file(opts->recipe_path, &b->recipe, err);
@@ -215,6 +216,7 @@ void build_free(struct build *b)
         lockfile_free(b->lock_old);
         lockfile_free(b->lock);
         strv_free(b->lock_changes);
+        initbin_clear(&b->init);
         store_free(b->store);
         store_free(b->cache_store);
         if (b->tmp_out)

@@ -17,6 +17,7 @@
 #include "recipe/lockfile.h"
 #include "recipe/recipe.h"
 #include "runtime/runtime.h"
+#include "state/initbin.h"
 #include "tree/store.h"
 #include "tree/tree.h"
 
@@ -33,6 +34,7 @@ struct build_options {
         bool refresh_lock;        /* resolve afresh even when the lock is consistent */
         bool offline, quiet;
         bool no_layer_cache; /* compress every layer afresh, use no cached one (cairn verify) */
+        bool no_init;        /* nothing is installed (cairn check): cairn-init is not looked for */
 };
 
 /* One Debian package the build needs (filled by resolve, fetch adds local_path). */
@@ -136,11 +138,19 @@ struct build {
         struct lockfile *lock_old;        /* owned; the lock found on disk, or NULL */
         struct lockfile *lock;            /* owned; this build's resolution (after fetch) */
         char **lock_changes;              /* owned, NULL-terminated: lockfile_diff lines */
+        bool lock_init_changed;           /* the lock pinned its packages but not this cairn-init */
+
+        /* The cairn-init run.init installs, found and hashed by the lock stage when a variant
+         * runs it (the lock pins its SHA-256); the configure stage stores these bytes. */
+        struct initbin init;
 
         /* Progress for people (one line per downloaded file); set by the command layer,
          * NULL for none. Stages report through it and never print themselves. */
         void (*progress)(void *data, const char *what);
         void *progress_data;
+        /* A sentence for people about a choice the build made on its own (which URI `url: apt`
+         * probed its way to); set by the command layer, NULL for none. */
+        void (*note)(void *data, const char *text);
 };
 
 /*
