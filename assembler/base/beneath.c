@@ -45,7 +45,7 @@ static void walk_close(struct walk *w)
 static int splice_link(char **rest, const char *next, const char *target)
 {
         char *s = NULL;
-        if (asprintf(&s, "%s/%s", target, next) < 0)
+        if (asprintf(&s, "%s%s%s", target, *next ? "/" : "", next) < 0)
                 return -ENOMEM;
         free(*rest);
         *rest = s;
