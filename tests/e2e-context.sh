@@ -100,6 +100,13 @@ check "a directory's symlinks stay symlinks (never followed on the build machine
   bash -c "tar -tvf out-inside/inside-prod.tar | grep -q 'd/abs -> $work/secret.txt'"
 check "...and nothing behind them is read" \
   bash -c "! tar -xOf out-inside/inside-prod.tar | grep -qF '$secret'"
+if command -v strace >/dev/null; then
+  strace -f -qq -e trace=openat2 -o strace.txt "$CAIRN" build inside.yaml -o out-strace -q >/dev/null
+  check "every src is opened with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) (strace)" \
+    test "$(grep -c 'openat2(.*resolve=RESOLVE_NO_MAGICLINKS|RESOLVE_BENEATH}' strace.txt)" = 4
+else
+  skip "openat2 seen by strace" "strace is not installed (ci/bootstrap installs it)"
+fi
 recipe ctx 'context: ctx' '{ src: inner/file.txt, dest: /f }'
 "$CAIRN" build ctx.yaml -o out-ctx -q >/dev/null
 check "context: relative to the recipe's directory" \
