@@ -20,11 +20,18 @@ int beneath_open(int dirfd, const char *path, int open_flags, unsigned flags)
                 how.resolve |= RESOLVE_NO_SYMLINKS;
         if (path[0] == '/')
                 return -EXDEV;
+        /* Once the kernel (or valgrind, or a seccomp filter) said no, the walk it is. */
+        static int no_openat2;
+        if (__atomic_load_n(&no_openat2, __ATOMIC_RELAXED))
+                return beneath_open_walk(dirfd, path, open_flags, flags);
         long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
         if (fd >= 0)
                 return (int)fd;
-        if (errno == ENOSYS || errno == EPERM)
+        if (errno == ENOSYS || errno == EPERM) {
+                if (errno == ENOSYS)
+                        __atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
                 return beneath_open_walk(dirfd, path, open_flags, flags);
+        }
         return -errno;
 }
 
