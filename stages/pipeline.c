@@ -89,13 +89,12 @@ int pipeline_emit(struct build *b, struct cairn_error *err)
                                         b->opts.out_dir, b->tmp_out);
         bool consumed = false;
         r = outdir_replace(b->tmp_out, b->opts.out_dir, &consumed, err);
-        if (r < 0)
-                return r;
+        /* Consumed: tmp became OUT, or (a failed undo) holds previous outputs to keep. */
         if (consumed) {
                 free(b->tmp_out);
                 b->tmp_out = NULL;
         }
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 int pipeline_write_lock(struct build *b, bool force, bool *ret_written, struct cairn_error *err)

@@ -119,6 +119,9 @@ int cmd_build_option(const char *command, int c, const char *arg, struct build_o
         case CMD_OPT_INIT:
                 opts->init_binary = arg;
                 return 1;
+        case CMD_OPT_CONTEXT:
+                opts->context_dir = arg;
+                return 1;
         case CMD_OPT_COMPRESSION:
                 if (!streq(arg, "gzip") && !streq(arg, "zstd")) {
                         cmd_usage_error(command, "--compression %s: use gzip or zstd", arg);

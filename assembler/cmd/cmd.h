@@ -70,6 +70,7 @@ enum {
         CMD_OPT_INSECURE,
         CMD_OPT_INSECURE_REGISTRY,
         CMD_OPT_CA_FILE,
+        CMD_OPT_CONTEXT,
         CMD_OPT_OWN,
 };
 /* clang-format off */
@@ -81,7 +82,8 @@ enum {
         { "lockfile", required_argument, NULL, CMD_OPT_LOCKFILE },       \
         { "offline", no_argument, NULL, CMD_OPT_OFFLINE },               \
         { "init-binary", required_argument, NULL, CMD_OPT_INIT },        \
-        { "compression", required_argument, NULL, CMD_OPT_COMPRESSION }
+        { "compression", required_argument, NULL, CMD_OPT_COMPRESSION }, \
+        { "context", required_argument, NULL, CMD_OPT_CONTEXT }
 /* clang-format on */
 
 /* The options of the commands that talk to a registry (push, verify --against REF). */

@@ -27,6 +27,8 @@ static void build_help(FILE *f)
                 "      --lockfile PATH    lock file (default: NAME.lock.json beside RECIPE)\n"
                 "      --offline          use only the cache, never the network\n"
                 "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
+                "      --context DIR      read artifacts beneath DIR (default: the recipe's\n"
+                "                         directory, or its context:)\n"
                 "      --compression ALG  layer compression: gzip (default) or zstd\n"
                 "  -q, --quiet            no progress output\n"
                 "  -h, --help             show this help\n");

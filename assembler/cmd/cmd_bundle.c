@@ -40,6 +40,8 @@ static void bundle_help(FILE *f)
                    "      --lockfile PATH    lock file (default: NAME.lock.json beside RECIPE)\n"
                    "      --offline          use only the cache, never the network\n"
                    "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
+                   "      --context DIR      read artifacts beneath DIR (default: the recipe's\n"
+                   "                         directory, or its context:)\n"
                    "  -h, --help             show this help\n\n"
                    "Exit status: 0 written, 1 policy violation or refused entries, 2 usage or\n"
                    "recipe error, 3 source failure, 4 I/O error or not running as root.\n");
@@ -120,12 +122,12 @@ static int bundle_write(struct build *b, struct build_variant *v, const char *di
         }
         bool consumed = false;
         r = outdir_replace(b->tmp_out, dir, &consumed, err);
-        if (r < 0)
-                return r;
         if (consumed) {
                 free(b->tmp_out);
                 b->tmp_out = NULL;
         }
+        if (r < 0)
+                return r;
         warn_untraversable(dir, &o.ids);
         return 0;
 }
@@ -144,6 +146,7 @@ int cmd_bundle(int argc, char **argv)
                 { "lockfile", required_argument, NULL, CMD_OPT_LOCKFILE },
                 { "offline", no_argument, NULL, CMD_OPT_OFFLINE },
                 { "init-binary", required_argument, NULL, CMD_OPT_INIT },
+                { "context", required_argument, NULL, CMD_OPT_CONTEXT },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };

@@ -272,6 +272,11 @@ int lockfile_read(const char *path, struct lockfile **ret, struct cairn_error *e
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
                                        "%s: larger than %d MiB; not a lock file cairn wrote", path,
                                        LOCKFILE_MAX_BYTES >> 20);
+        if (r == -EINVAL || r == -EISDIR || r == -EAGAIN)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
+                                       "%s: the lock file is not a regular file (a directory, "
+                                       "fifo, device or socket); remove it or give --lockfile",
+                                       path);
         if (r < 0)
                 return cairn_error_errno(err, r, "%s: %s", path, strerror(-r));
         return lockfile_parse(path, buf, len, ret, err);

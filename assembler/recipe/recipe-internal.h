@@ -31,6 +31,10 @@ bool recipe_read_mode(struct yread *y, const struct ynode *n, const char *what, 
 /* An absolute, normalised path shorter than TREE_PATH_MAX; the caller owns it. NULL after a
  * problem. A yread_string_fn, for yread_strv. */
 char *recipe_read_path(struct yread *y, const struct ynode *n, const char *what);
+/* A path inside the build context (artifact src, context:): relative and without '..'
+ * components, else NULL after reporting the problem. Symlinks are checked when it is opened
+ * (base/beneath.h). */
+char *recipe_read_context_path(struct yread *y, const struct ynode *n, const char *what);
 
 /* A mapping of strings to strings (env:, labels:), in recipe order. False after a problem.
  * Whenever the array was allocated (also after a problem in an entry) *ret holds it, owned by

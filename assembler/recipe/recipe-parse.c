@@ -24,7 +24,8 @@ static int recipe_walk(const char *file, const struct ynode *root, struct recipe
         static const char *const keys[] = { "recipe",    "name",      "arch",         "epoch",
                                             "sources",   "utilities", "certificates", "packages",
                                             "artifacts", "accounts",  "files",        "identity",
-                                            "run",       "variants",  "policy",       NULL };
+                                            "run",       "variants",  "policy",       "context",
+                                            NULL };
         struct yread y = { .file = file, .err = err, .kind = YREAD_AUTHORED };
         r->epoch = -1;
         r->run.read_only = -1;
@@ -63,6 +64,11 @@ static int recipe_walk(const char *file, const struct ynode *root, struct recipe
                 if (yread_uint(&y, v, "epoch", 253402300799ULL, &e))
                         r->epoch = (int64_t)e;
                 r->epoch_pos = v->pos;
+        }
+        /* The build context: artifacts are read beneath it (stages/artifacts.c). */
+        if ((v = ynode_map_get(root, "context"))) {
+                r->context = recipe_read_context_path(&y, v, "context");
+                r->context_pos = v->pos;
         }
         /* Variants first: every item's `variants:` refers to them. */
         recipe_walk_variants(&y, r, ynode_map_get(root, "variants"));
@@ -212,6 +218,11 @@ int recipe_parse_file(const char *path, struct recipe **ret, struct cairn_error 
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
                                        "%s: the recipe is larger than %d bytes", path,
                                        RECIPE_MAX_BYTES);
+        if (r == -EINVAL || r == -EISDIR || r == -EAGAIN)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
+                                       "%s: the recipe is not a regular file (a directory, fifo, "
+                                       "device or socket); give the path of a recipe file",
+                                       path);
         if (r < 0)
                 return cairn_error_errno(err, r, "%s: cannot read the recipe: %s", path,
                                          strerror(-r));

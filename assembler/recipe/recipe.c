@@ -100,6 +100,7 @@ void recipe_free(struct recipe *r)
         free(r->policies);
         free(r->path);
         free(r->dir);
+        free(r->context);
         free(r->name);
         free(r->arch);
         free(r);

@@ -110,7 +110,7 @@ struct recipe_identity {
 };
 
 struct recipe_artifact {
-        char *src;    /* owned; as written, relative to the recipe's directory (or absolute) */
+        char *src;    /* owned; as written, relative to the build context, no '..' */
         char *dest;   /* owned; absolute normalised image path */
         int mode;     /* 0..07777, or RECIPE_MODE_UNSET: keep the source's (files), 0755 dirs */
         uint32_t uid; /* RECIPE_ID_UNSET: 0 */
@@ -234,6 +234,9 @@ struct recipe {
         char *arch;    /* owned; NULL: the host's Debian architecture */
         int64_t epoch; /* -1 when the recipe does not set it */
         struct recipe_pos epoch_pos;
+        /* owned; context: (the build context), relative to dir, no '..'; NULL: dir itself */
+        char *context;
+        struct recipe_pos context_pos;
 
         struct recipe_source *sources;
         size_t n_sources;

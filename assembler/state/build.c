@@ -50,7 +50,7 @@ static int default_cache_dir(char **ret)
  * CACHE_TEMP_AGE seconds: a live
  * download writes to it at least every $CAIRN_HTTP_TIMEOUT seconds, a layer is copied in one go.
  */
-#define CACHE_TEMP_AGE 600
+#define CACHE_TEMP_AGE CAIRN_TEMP_AGE
 static void remove_stale_cache_temps(const char *cache)
 {
         static const char *const dirs[] = { "debs",    "index", "keyring", "layers",

@@ -30,6 +30,7 @@ struct build_options {
         const char *init_binary;  /* NULL: the compiled-in location of cairn-init */
         const char *compression;  /* "gzip" (default) or "zstd" */
         const char *lock_path;    /* NULL: NAME.lock.json beside the recipe */
+        const char *context_dir;  /* --context: the build context; NULL: the recipe's */
         bool locked;              /* a missing or stale lock is an error */
         bool refresh_lock;        /* resolve afresh even when the lock is consistent */
         bool offline, quiet;
