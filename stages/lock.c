@@ -105,7 +105,7 @@ static int packages_from_lock(struct build *b, const struct lockfile *lock, stru
 
 int stage_lock_read(struct build *b, struct cairn_error *err)
 {
-        if (b->recipe->n_utilities == 0 && b->recipe->n_packages == 0)
+        if (b->recipe->n_utilities == 0 && b->recipe->n_packages == 0 && b->recipe->n_programs == 0)
                 return 0; /* BUILD_LOCK_NONE: nothing to pin */
         int r = lockfile_read(b->lock_path, &b->lock_old, err);
         if (r < 0 && r != -ENOENT)

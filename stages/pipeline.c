@@ -10,6 +10,7 @@
 #include "enforce.h"
 #include "fetch.h"
 #include "lock.h"
+#include "programs.h"
 #include "resolve.h"
 #include "runtime.h"
 #include "unpack.h"
@@ -35,6 +36,10 @@ int pipeline_layout(struct build *b, struct cairn_error *err)
                 return r;
         for (size_t i = 0; i < b->n_variants; i++) {
                 struct build_variant *v = &b->variants[i];
+                /* Before unpack: unpack writes the md5sums of every package, these too. */
+                r = stage_programs(b, v, err);
+                if (r < 0)
+                        return r;
                 r = stage_unpack(b, v, err);
                 if (r < 0)
                         return r;
