@@ -11,6 +11,7 @@
 #include "fetch.h"
 #include "lock.h"
 #include "programs.h"
+#include "reads.h"
 #include "resolve.h"
 #include "runtime.h"
 #include "unpack.h"
@@ -32,6 +33,9 @@ int pipeline_resolve(struct build *b, struct cairn_error *err)
 int pipeline_layout(struct build *b, struct cairn_error *err)
 {
         int r = pipeline_resolve(b, err);
+        if (r < 0)
+                return r;
+        r = stage_reads(b, err);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < b->n_variants; i++) {

@@ -3,6 +3,7 @@
 
 #include "debian/picks.h"
 #include "enforce/closure.h"
+#include "recipe/readsfile.h"
 #include "unpack.h"
 
 /* The packages of program p's closure: needed by "program REQUEST" (stages/resolve.c, or the
@@ -66,6 +67,14 @@ static int closure_space(struct build *b, const struct recipe_program *p, struct
         return 0;
 }
 
+static bool strv_has(char *const *v, const char *s)
+{
+        for (; v && *v; v++)
+                if (streq(*v, s))
+                        return true;
+        return false;
+}
+
 static int roots_add(char ***roots, size_t *n, size_t *cap, const char *path)
 {
         for (size_t i = 0; i < *n; i++)
@@ -77,6 +86,53 @@ static int roots_add(char ***roots, size_t *n, size_t *cap, const char *path)
         if (!(*roots)[*n])
                 return -ENOMEM;
         (*roots)[++*n] = NULL;
+        return 0;
+}
+
+/* Whether the reads record keeps match path of an only-read pattern: the record lists the
+ * file (a symlink: the file it resolves to in the closure's packages). */
+static int record_keeps(struct build *b, const struct tree *t, const char *path, bool *ret)
+{
+        _cleanup_free_ char *resolved = NULL;
+        int r = tree_resolve(t, path, 0, &resolved, NULL);
+        if (r == -ENOMEM)
+                return r;
+        *ret = readsfile_has(b->reads, path) || (r >= 0 && readsfile_has(b->reads, resolved));
+        return 0;
+}
+
+/* The paths of t that the entries of list (paths or patterns) name, added to *v: files and
+ * symlinks, directories skipped. A pattern of an only-read item keeps only what the reads
+ * record lists, when there is a current one. An entry that names nothing in the packages is
+ * an error. */
+static int select_paths(struct build *b, const struct recipe_program *p, const struct tree *t,
+                        char *const *list, const char *key, char ***v, size_t *n, size_t *cap,
+                        struct cairn_error *err)
+{
+        for (char *const *d = list; d && *d; d++) {
+                bool glob = strpbrk(*d, "*?") != NULL, any = false;
+                bool filter = glob && p->only_read && b->reads;
+                const struct tree_entry *e;
+                tree_foreach (e, t) {
+                        if (e->type == TREE_DIR)
+                                continue;
+                        if (glob ? !pick_glob_match(*d, e->path) : !streq(*d, e->path))
+                                continue;
+                        any = true;
+                        bool keep = true;
+                        int r = filter ? record_keeps(b, t, e->path, &keep) : 0;
+                        if (r >= 0 && keep)
+                                r = roots_add(v, n, cap, e->path);
+                        if (r < 0)
+                                return r;
+                }
+                if (!any)
+                        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
+                                               "%s:%u:%u: %s: %s%s is in none of the packages "
+                                               "of the closure of '%s'",
+                                               b->recipe->path, p->pos.line, p->pos.column, key,
+                                               glob ? "nothing matching " : "", *d, p->package);
+        }
         return 0;
 }
 
@@ -115,38 +171,26 @@ static int program_roots(struct build *b, const struct recipe_program *p, struct
         _cleanup_strv_free_ char **roots = NULL;
         size_t n = 0, cap = 0;
         int r = roots_add(&roots, &n, &cap, p->dest);
-        for (char **d = p->dlopen; r >= 0 && d && *d; d++) {
-                bool glob = strpbrk(*d, "*?") != NULL, any = false;
-                const struct tree_entry *e;
-                tree_foreach (e, t) {
-                        if (e->type == TREE_DIR)
-                                continue;
-                        if (glob ? !pick_glob_match(*d, e->path) : !streq(*d, e->path))
-                                continue;
-                        any = true;
-                        r = roots_add(&roots, &n, &cap, e->path);
-                        if (r < 0)
-                                return r;
-                }
-                if (!any)
-                        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
-                                               "%s:%u:%u: dlopen: %s %s is in none of the "
-                                               "packages of the closure of '%s'",
-                                               where, p->pos.line, p->pos.column,
-                                               glob ? "nothing matching" : "", *d, p->package);
-        }
+        if (r >= 0)
+                r = select_paths(b, p, t, p->dlopen, "dlopen", &roots, &n, &cap, err);
         if (r < 0)
                 return r;
         *ret = steal_pointer(&roots);
         return 0;
 }
 
-/* Entry e of the closure space into the variant's tree, named as part of the closure. */
-static int place(struct build_variant *v, const struct tree_entry *e, struct cairn_error *err)
+/* Entry e of the closure space into the variant's tree: named as part of the closure, or (data)
+ * as nothing. */
+static int place(struct build_variant *v, const struct tree_entry *e, bool data,
+                 struct cairn_error *err)
 {
         struct tree_entry x = *e;
-        x.flags =
-                e->type == TREE_SYMLINK ? TREE_ENTRY_LOADED : TREE_ENTRY_NAMED | TREE_ENTRY_LOADED;
+        /* Data is read, never executed: no exec bits (Debian's stdlib scripts have them). */
+        if (data && x.type == TREE_REG)
+                x.mode &= ~(uint32_t)0111;
+        x.flags = data                      ? 0
+                  : e->type == TREE_SYMLINK ? TREE_ENTRY_LOADED
+                                            : TREE_ENTRY_NAMED | TREE_ENTRY_LOADED;
         x.layer = TREE_LAYER_BASE;
         struct tree_entry *old = tree_lookup_mut(v->tree, e->path);
         if (old && old->type == x.type && streq_ptr(old->origin, x.origin) &&
@@ -234,10 +278,40 @@ static int place_program(struct build *b, struct build_variant *v, const struct 
                 /* The program's own path is placed at its destination only. */
                 if (!streq(p->dest, p->path) && streq(*k, p->path))
                         continue;
-                r = place(v, tree_lookup(space, *k), err);
+                r = place(v, tree_lookup(space, *k), false, err);
                 if (r < 0)
                         return cairn_error_wrap(err, r, "%s:%u:%u: program %s", b->recipe->path,
                                                 p->pos.line, p->pos.column, p->path);
+        }
+        /* data: what it reads, placed as the packages ship it, named as nothing. */
+        _cleanup_strv_free_ char **data = NULL;
+        size_t n_data = 0, cap_data = 0;
+        r = select_paths(b, p, space, p->data, "data", &data, &n_data, &cap_data, err);
+        if (r < 0)
+                return r;
+        /* A symlink brings the file it resolves to (Debian's sitecustomize.py -> /etc/...). */
+        for (size_t i = 0, n = n_data; i < n; i++) {
+                if (tree_lookup(space, data[i])->type != TREE_SYMLINK)
+                        continue;
+                _cleanup_free_ char *resolved = NULL;
+                const struct tree_entry *e = NULL;
+                r = tree_resolve(space, data[i], 0, &resolved, &e);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0 && e && e->type == TREE_REG) {
+                        r = roots_add(&data, &n_data, &cap_data, resolved);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        for (size_t i = 0; i < n_data; i++) {
+                if (strv_has(keep, data[i]))
+                        continue;
+                r = place(v, tree_lookup(space, data[i]), true, err);
+                if (r < 0)
+                        return cairn_error_wrap(err, r, "%s:%u:%u: program %s: data",
+                                                b->recipe->path, p->pos.line, p->pos.column,
+                                                p->path);
         }
         for (size_t i = 0; i < b->n_packages; i++) {
                 struct build_package *pkg = &b->packages[i];
@@ -248,6 +322,8 @@ static int place_program(struct build *b, struct build_variant *v, const struct 
                 bool gave = false;
                 for (char **k = keep; *k && !gave; k++)
                         gave = streq_ptr(tree_lookup(space, *k)->origin, origin);
+                for (size_t k = 0; k < n_data && !gave; k++)
+                        gave = streq_ptr(tree_lookup(space, data[k])->origin, origin);
                 if (gave) {
                         r = place_package_files(b, v, pkg, !p->no_copyright, err);
                         if (r < 0)

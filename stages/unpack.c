@@ -134,10 +134,10 @@ static int place_at(struct deb_ctx *c, const struct deb_member *m, const char *d
         const struct tree_entry *old = tree_lookup(c->v->tree, dest);
         if (old && old->type == TREE_DIR && e.type == TREE_DIR)
                 return 0;
-        /* The same entry of the same package, placed by a program's load closure
-         * (stages/programs.c): it stays, named as the closure named it. */
-        if (old && (old->flags & TREE_ENTRY_LOADED) && streq_ptr(old->origin, c->origin) &&
-            old->type == e.type && old->mode == e.mode &&
+        /* The same entry of the same package, placed before by a programs: item
+         * (stages/programs.c): it stays, named as that item named it. */
+        if (old && streq_ptr(old->origin, c->origin) && old->type == e.type &&
+            old->mode == e.mode &&
             (e.type != TREE_REG || memcmp(old->key.bytes, e.key.bytes, sizeof(e.key.bytes)) == 0) &&
             (e.type != TREE_SYMLINK || streq_ptr(old->target, e.target)))
                 return 0;

@@ -68,6 +68,9 @@ cc -shared -fPIC -Wl,-soname,libplug.so.1 -o "$p/usr/lib/greet/private/libplug.s
 cc -shared -fPIC -o "$p/usr/lib/greet/plugins/hello.so" "$work/src/hello.c" \
   -L"$p/usr/lib/greet/private" -l:libplug.so.1 -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../private'
 cc -o "$p/usr/bin/greet" "$work/src/main.c" -L"$g/usr/lib/x86_64-linux-gnu" -l:libgreet.so.1 -ldl
+printf 'const char *bye(void) { return "bye"; }\n' >"$work/src/bye.c"
+cc -shared -fPIC -o "$p/usr/lib/greet/plugins/bye.so" "$work/src/bye.c"
+echo hello >"$p/usr/share/greet/words.txt"
 printf 'int main(void) { return 0; }\n' >"$work/src/other.c"
 cc -o "$p/usr/bin/other" "$work/src/other.c"
 printf '#!/usr/bin/perl\nprint "hi\\n";\n' >"$p/usr/share/greet/x.pl"
@@ -128,6 +131,7 @@ check "the image holds the program, its loader, its libraries with their links, 
 ./lib/x86_64-linux-gnu/libc.so.6
 ./lib64/ld-linux-x86-64.so.2
 ./usr/bin/greet
+./usr/lib/greet/plugins/bye.so
 ./usr/lib/greet/plugins/hello.so
 ./usr/lib/greet/private/libplug.so.1
 ./usr/lib/x86_64-linux-gnu/libgreet.so.1
@@ -165,6 +169,58 @@ first=$(sha256sum <"$work/out-greet/greet-prod.tar")
 rm -rf "$work/out-greet"
 build "$work/greet.yaml"
 check "a rebuild gives the same bytes" test "$(sha256sum <"$work/out-greet/greet-prod.tar")" = "$first"
+
+# The reads record: only-read patterns keep what it lists, once it is current.
+recipe greetr "$(
+  cat <<'EOF'
+programs:
+  - package: greet
+    path: /usr/bin/greet
+    dlopen: [/usr/lib/greet/plugins/*.so]
+    data: [/usr/share/greet/**]
+    only-read: true
+run: { entrypoint: [/usr/bin/greet] }
+variants: { prod: { policy: strict } }
+EOF
+)" >"$work/greetr.yaml"
+"$CAIRN" build "$work/greetr.yaml" -o "$work/out-greetr" --cache "$work/cache" >"$work/greetr.out" 2>"$work/err-greetr"
+check "without a record an only-read item keeps every match, and the summary says so" \
+  grep -q 'reads record .*greetr.reads.json: none; only-read patterns kept every match' "$work/greetr.out"
+check "...bye.so is there" silent tar -tf "$work/out-greetr/greetr-prod.tar" usr/lib/greet/plugins/bye.so
+check "...so is the data, without its exec bit" matches "$(tar -tvf "$work/out-greetr/greetr-prod.tar" usr/share/greet/x.pl)" "-rw-r--r--*"
+check "--locked refuses a missing record" exits 2 build "$work/greetr.yaml" --locked
+check "...saying how to make one" grep -q "greetr.reads.json: no reads record.*cairn profile .*--write-reads" "$work/err-greetr"
+record() { # DIGEST-OR-EMPTY PATH...: writes greetr.reads.json for the lock's packages
+  python3 - "$work/greetr.lock.json" "$work/greetr.reads.json" "$@" <<'PY'
+import hashlib, json, sys
+lock, out, digest, paths = sys.argv[1], sys.argv[2], sys.argv[3], sorted(sys.argv[4:])
+pk = json.load(open(lock))["packages"]
+text = "".join("%s %s %s\n" % (p["name"], p["version"], p["sha256"]) for p in pk)
+digest = digest or "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+rec = {"reads-record": 1, "recipe": "greetr", "variant": "prod", "packages": digest, "reads": paths}
+open(out, "w").write(json.dumps(rec, indent=2) + "\n")
+PY
+}
+record "" /usr/lib/greet/plugins/hello.so /usr/share/greet/words.txt /usr/bin/greet
+check "with a current record the build succeeds under --locked" build "$work/greetr.yaml" --locked
+tar -tf "$work/out-greetr/greetr-prod.tar" | LC_ALL=C sort >"$work/greetr.files"
+check "...the plugin the record lists is there, with its own library" \
+  grep -qx usr/lib/greet/private/libplug.so.1 "$work/greetr.files"
+check "...the plugin it does not list is not" not grep -q "bye.so" "$work/greetr.files"
+check "...nor the data it does not list" not grep -q "x.pl" "$work/greetr.files"
+check "...the data it lists is" grep -qx usr/share/greet/words.txt "$work/greetr.files"
+first=$(sha256sum <"$work/out-greetr/greetr-prod.tar")
+rm -rf "$work/out-greetr"
+build "$work/greetr.yaml" --locked
+check "...and a rebuild with it gives the same bytes" test "$(sha256sum <"$work/out-greetr/greetr-prod.tar")" = "$first"
+record sha256:0000000000000000000000000000000000000000000000000000000000000000 /usr/lib/greet/plugins/hello.so
+check "--locked refuses a stale record (other packages)" exits 2 build "$work/greetr.yaml" --locked
+check "...saying it is stale" grep -q "greetr.reads.json: the reads record is stale: it was made with other packages" "$work/err-greetr"
+check "without --locked a stale record keeps every match" build "$work/greetr.yaml"
+check "...bye.so included" silent tar -tf "$work/out-greetr/greetr-prod.tar" usr/lib/greet/plugins/bye.so
+printf '{"reads-record": 1}\n' >"$work/greetr.reads.json"
+check "a malformed record is a recipe error, --locked or not" exits 2 build "$work/greetr.yaml"
+check "...naming it" grep -q "greetr.reads.json.*missing 'recipe'" "$work/err-greetr"
 
 # The same package installed whole: strict refuses what the program never loads.
 recipe whole "$(

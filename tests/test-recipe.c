@@ -133,7 +133,7 @@ static const struct bad_case bad_cases[] = {
           "missing required key 'package'" },
         { HEAD SRC "programs:\n  - { package: p, path: /usr/bin/* }\n", 6, 25, "not a pattern" },
         { HEAD SRC "programs:\n  - { package: p, path: /p, dlopen: [/x.so], only-read: true }\n", 6,
-          57, "no dlopen: pattern" },
+          57, "has no pattern there" },
         { HEAD SRC "programs:\n  - { package: p, path: /p, dlopen: [x.so] }\n", 6, 38, "absolute" },
         { HEAD SRC "programs:\n  - { package: p, path: /p, dets: /q }\n", 6, 29,
           "did you mean 'dest'" },

@@ -11,7 +11,7 @@
 static void walk_program(struct yread *y, struct recipe *r, const struct ynode *it,
                          struct recipe_program *p)
 {
-        static const char *const keys[] = { "package",   "path",      "dest",     "dlopen",
+        static const char *const keys[] = { "package",   "path",      "dest",     "dlopen", "data",
                                             "only-read", "copyright", "variants", NULL };
         p->pos = it->pos;
         p->variants = RECIPE_ALL_VARIANTS;
@@ -41,15 +41,19 @@ static void walk_program(struct yread *y, struct recipe *r, const struct ynode *
                 p->dest = yread_strdup(y, p->path);
         if ((v = ynode_map_get(it, "dlopen")))
                 p->dlopen = yread_strv(y, v, "dlopen", RECIPE_MAX_DLOPEN, recipe_read_path);
+        if ((v = ynode_map_get(it, "data")))
+                p->data = yread_strv(y, v, "data", RECIPE_MAX_DLOPEN, recipe_read_path);
         if ((v = ynode_map_get(it, "only-read"))) {
                 yread_bool(y, v, "only-read", &p->only_read);
                 bool glob = false;
                 for (char **d = p->dlopen; d && *d; d++)
                         glob = glob || strpbrk(*d, "*?");
+                for (char **d = p->data; d && *d; d++)
+                        glob = glob || strpbrk(*d, "*?");
                 if (p->only_read && !glob)
                         yread_fail(y, v->pos,
-                                   "only-read: true filters the dlopen: patterns by the reads "
-                                   "record; this item has no dlopen: pattern");
+                                   "only-read: true filters the dlopen: and data: patterns by "
+                                   "the reads record; this item has no pattern there");
         }
         v = ynode_map_get(it, "copyright");
         bool keep = true;

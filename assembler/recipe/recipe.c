@@ -69,6 +69,7 @@ void recipe_free(struct recipe *r)
                 free(r->programs[i].path);
                 free(r->programs[i].dest);
                 strv_free(r->programs[i].dlopen);
+                strv_free(r->programs[i].data);
         }
         free(r->programs);
         for (size_t i = 0; i < r->n_artifacts; i++) {

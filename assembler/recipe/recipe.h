@@ -101,7 +101,8 @@ struct recipe_program {
         char *path;        /* owned; the program's path in a package of the closure */
         char *dest;        /* owned; where it goes in the image (default: path) */
         char **dlopen;     /* owned, NULL-terminated: paths or patterns in the closure's packages */
-        bool only_read;    /* dlopen patterns keep only the files the reads record lists */
+        char **data;       /* owned, NULL-terminated: paths or patterns of files it reads */
+        bool only_read;    /* dlopen:/data: patterns keep only the files the reads record lists */
         bool no_copyright; /* copyright: false: no copyright files of the closure */
         recipe_variant_mask variants;
         struct recipe_pos pos;
