@@ -118,6 +118,8 @@ run: { entrypoint: [/usr/bin/greet] }
 variants: { prod: { policy: strict } }
 EOF
 )" >"$work/greet.yaml"
+check "cairn check lists the programs: item and its dlopen: pattern" bash -c \
+  "'$CAIRN' check '$work/greet.yaml' | grep -A1 -x '  program greet: /usr/bin/greet -> /usr/bin/greet (its load closure)' | grep -qx '  program greet: dlopen /usr/lib/greet/plugins/\*.so'"
 check "a programs: item builds a strict prod image" build "$work/greet.yaml"
 cat "$work/err-greet" >&2
 mkdir -p "$work/root"
