@@ -94,7 +94,7 @@ static int follow(struct closure_ctx *c, const char *path, char **ret)
         for (unsigned hops = 0;;) {
                 bool changed = false;
                 size_t i = 1;
-                while (cur[i - 1] && !changed) {
+                while (!changed && cur[i - 1]) {
                         size_t end = i + strcspn(cur + i, "/");
                         _cleanup_free_ char *prefix = strndup(cur, end);
                         if (!prefix)
