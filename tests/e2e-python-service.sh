@@ -128,14 +128,50 @@ programs:
 variants: { prod: { policy: strict } }
 EOF
 check "the interpreter alone builds and passes strict" silent "$CAIRN" build "$work/ldd.yaml" -o "$work/out-ldd" "${opts[@]}"
+image_libs() { tar -tvf "$work/out-ldd/ldd-prod.tar" | awk '$1 ~ /^-/ && $6 ~ /^(usr\/)?lib(64)?\// { n = $6; sub(/.*\//, "", n); print n }' | LC_ALL=C sort; }
+# ldd's list (NAME => PATH, or the loader's own line) as the names of the files it resolves,
+# symlinks followed inside ROOT (absolute targets restart at ROOT, as in a chroot).
+ldd_files() { # ROOT LDD-OUTPUT-FILE
+  python3 - "$1" "$2" <<'PY' | LC_ALL=C sort
+import os, sys
+root, out = sys.argv[1], sys.argv[2]
+def resolve(path, hops=0):
+    parts, cur = [p for p in path.split("/") if p], ""
+    for i, p in enumerate(parts):
+        nxt = cur + "/" + p
+        full = root.rstrip("/") + nxt
+        if os.path.islink(full):
+            t = os.readlink(full)
+            rest = "/".join(parts[i + 1:])
+            base = t if t.startswith("/") else cur + "/" + t
+            return resolve(os.path.normpath(base + ("/" + rest if rest else "")), hops + 1)
+        cur = nxt
+    return cur
+for line in open(out):
+    f = line.split()
+    if not f or f[0].startswith("linux-vdso"):
+        continue
+    print(os.path.basename(resolve(f[2] if len(f) > 2 and f[1] == "=>" else f[0])))
+PY
+}
+# The image's own loader listing the interpreter inside the image: ldd for exactly the
+# versions the image holds, whatever this machine has.
+mkdir -p "$work/ldd-root"
+tar -C "$work/ldd-root" -xf "$work/out-ldd/ldd-prod.tar"
+if unshare -r true 2>/dev/null; then
+  unshare -r chroot "$work/ldd-root" /lib64/ld-linux-x86-64.so.2 --list /usr/bin/python3.11 >"$work/ldd.image" 2>&1 || true
+  check "its libraries are the files the image's own ld.so --list (ldd) resolves in the image" \
+    diff <(ldd_files "$work/ldd-root" "$work/ldd.image") <(image_libs)
+else
+  skip "ld.so --list in the image" "no user namespaces here"
+fi
 want=$(python3 -c 'import json,sys; print([p["version"] for p in json.load(open(sys.argv[1]))["packages"] if p["name"] == "python3.11-minimal"][0])' "$work/ldd.lock.json")
 have=$(dpkg-query -W -f '${Version}' python3.11-minimal 2>/dev/null || true)
 if [[ $have == "$want" ]]; then
-  image_libs() { tar -tvf "$work/out-ldd/ldd-prod.tar" | awk '$1 ~ /^-/ && $6 ~ /\/lib(64)?\// { n = $6; sub(/.*\//, "", n); print n }' | LC_ALL=C sort; }
-  host_libs() { ldd /usr/bin/python3.11 | awk '$1 !~ /^linux-vdso/ { print ($2 == "=>" ? $3 : $1) }' | xargs -n1 readlink -f | sed 's|.*/||' | LC_ALL=C sort; }
-  check "its libraries are the files ldd resolves on this machine ($have)" diff <(host_libs) <(image_libs)
+  ldd /usr/bin/python3.11 >"$work/ldd.host"
+  check "...and the files ldd resolves on this machine ($have)" diff <(ldd_files / "$work/ldd.host") <(image_libs)
 else
-  skip "the closure equals ldd's" "this machine has python3.11-minimal '$have', the mirror $want"
+  skip "the closure equals this machine's ldd" "this machine has python3.11-minimal '$have', the mirror $want"
 fi
 
 cat >"$work/bash.yaml" <<'EOF'
