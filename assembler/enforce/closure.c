@@ -14,21 +14,25 @@ struct closure_ctx {
         size_t n_keep, cap_keep;
         char **todo; /* owned; resolved ELF files still to read */
         size_t n_todo, cap_todo, done;
+        uint8_t *marks; /* owned; per tree entry (the tree does not change): MARK_* bits */
         struct cairn_error *err;
 };
 
-static bool has(char *const *v, size_t n, const char *path)
-{
-        for (size_t i = 0; i < n; i++)
-                if (streq(v[i], path))
-                        return true;
-        return false;
-}
+enum {
+        MARK_KEEP = 1 << 0,
+        MARK_TODO = 1 << 1,
+};
 
-static int add(char ***v, size_t *n, size_t *cap, const char *path)
+/* Adds a copy of path (an entry of the tree) to *v unless its mark says it is there. */
+static int add(struct closure_ctx *c, unsigned mark, char ***v, size_t *n, size_t *cap,
+               const char *path)
 {
-        if (has(*v, *n, path))
+        size_t idx;
+        if (tree_index(c->t, path, &idx) < 0)
+                return -ENOENT;
+        if (c->marks[idx] & mark)
                 return 0;
+        c->marks[idx] |= mark;
         if (*n >= CLOSURE_MAX_FILES)
                 return -E2BIG;
         if (GROW(*v, *cap, *n + 2) < 0)
@@ -103,7 +107,8 @@ static int follow(struct closure_ctx *c, const char *path, char **ret)
                         if (!e)
                                 return -ENOENT;
                         if (e->type == TREE_SYMLINK) {
-                                int r = add(&c->keep, &c->n_keep, &c->cap_keep, prefix);
+                                int r = add(c, MARK_KEEP, &c->keep, &c->n_keep, &c->cap_keep,
+                                            prefix);
                                 if (r < 0)
                                         return r;
                                 if (++hops > CLOSURE_MAX_HOPS)
@@ -147,15 +152,15 @@ static int want(struct closure_ctx *c, const char *path)
         const struct tree_entry *e = tree_lookup(c->t, resolved);
         if (!e || (e->type != TREE_REG && e->type != TREE_HARDLINK))
                 return -ENOENT;
-        r = add(&c->keep, &c->n_keep, &c->cap_keep, resolved);
+        r = add(c, MARK_KEEP, &c->keep, &c->n_keep, &c->cap_keep, resolved);
         if (r < 0)
                 return r;
         if (e->type == TREE_HARDLINK && e->target) {
-                r = add(&c->keep, &c->n_keep, &c->cap_keep, e->target);
+                r = add(c, MARK_KEEP, &c->keep, &c->n_keep, &c->cap_keep, e->target);
                 if (r < 0)
                         return r;
         }
-        return add(&c->todo, &c->n_todo, &c->cap_todo, resolved);
+        return add(c, MARK_TODO, &c->todo, &c->n_todo, &c->cap_todo, resolved);
 }
 
 static int read_elf(struct closure_ctx *c, const char *path, struct elf_info *info, bool *is_elf)
@@ -233,6 +238,10 @@ int closure_compute(const struct tree *t, const struct store *s, const char *con
                     size_t n_roots, char ***ret, struct cairn_error *err)
 {
         struct closure_ctx c = { .t = t, .s = s, .err = err };
+        _cleanup_free_ uint8_t *marks = calloc(tree_count(t) + 1, 1);
+        if (!marks)
+                return -ENOMEM;
+        c.marks = marks;
         int r = ld_search_new(t, s, &c.ls);
         for (size_t i = 0; r >= 0 && i < n_roots; i++) {
                 r = want(&c, roots[i]);
