@@ -118,7 +118,7 @@ static bool recipe_runs_init(const struct build *b)
 
 static bool lock_pins_packages(const struct build *b)
 {
-        return b->recipe->n_utilities > 0 || b->recipe->n_packages > 0;
+        return b->recipe->n_utilities > 0 || b->recipe->n_packages > 0 || b->recipe->n_programs > 0;
 }
 
 /* The lock pins the cairn-init this build installs (or none when no variant runs it). With

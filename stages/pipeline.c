@@ -10,6 +10,8 @@
 #include "enforce.h"
 #include "fetch.h"
 #include "lock.h"
+#include "programs.h"
+#include "reads.h"
 #include "resolve.h"
 #include "runtime.h"
 #include "unpack.h"
@@ -33,8 +35,15 @@ int pipeline_layout(struct build *b, struct cairn_error *err)
         int r = pipeline_resolve(b, err);
         if (r < 0)
                 return r;
+        r = stage_reads(b, err);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < b->n_variants; i++) {
                 struct build_variant *v = &b->variants[i];
+                /* Before unpack: unpack writes the md5sums of every package, these too. */
+                r = stage_programs(b, v, err);
+                if (r < 0)
+                        return r;
                 r = stage_unpack(b, v, err);
                 if (r < 0)
                         return r;

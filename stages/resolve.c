@@ -9,6 +9,9 @@
  *  - certificates: like utilities (the CA bundle is made from the package at unpack);
  *  - packages: one solver job per variant (install, recommends ignored) giving the Depends
  *    closure. Unsatisfiable requests report libsolv's problems and solutions;
+ *  - programs: one solver job per item (its Depends closure alone, whatever the variant), each
+ *    package of it marked as picked by the item's variants and needed by "program REQ": unpack
+ *    places only the files the program loads (stages/programs.c);
  *  - the Debian identity: base-files, for the variants that take anything from the sources.
  */
 #include "resolve.h"
@@ -321,6 +324,47 @@ static int solve_variant(struct build *b, Pool *pool, struct build_variant *v,
         return attribute_requests(b, pool, v, &job, &trans->steps);
 }
 
+/* A programs: item's Depends closure: its own solve, so that the closure does not depend on
+ * what else a variant installs. */
+static int solve_program(struct build *b, Pool *pool, const struct recipe_program *p,
+                         struct cairn_error *err)
+{
+        Id dep = parse_dep(pool, p->package);
+        if (!dep)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                       "%s:%u:%u: package: '%s' is not a dependency like "
+                                       "'python3.11-minimal' or 'python3.11-minimal (>= 3.11)'",
+                                       b->recipe->path, p->pos.line, p->pos.column, p->package);
+        _cleanup_queue_ Queue job = { 0 };
+        queue_init(&job);
+        queue_push2(&job, SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES, dep);
+        _cleanup_solver_ Solver *solv = solver_create(pool);
+        solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, 1);
+        int nproblems = solver_solve(solv, &job);
+        if (nproblems) {
+                _cleanup_free_ char *text = NULL;
+                int r = describe_problems(solv, nproblems, &text);
+                if (r < 0)
+                        return r;
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
+                                       "%s:%u:%u: program %s: '%s' cannot be installed:%s",
+                                       b->recipe->path, p->pos.line, p->pos.column, p->path,
+                                       p->package, text);
+        }
+        _cleanup_transaction_ Transaction *trans = solver_create_transaction(solv);
+        for (int i = 0; i < trans->steps.count; i++) {
+                size_t idx;
+                int r = package_for(b, pool, trans->steps.elements[i], &idx, err);
+                if (r < 0)
+                        return r;
+                b->packages[idx].picked |= p->variants;
+                r = package_needed_by(&b->packages[idx], "program", p->package);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /*
  * The Debian identity (docs/recipe.md): every variant that takes files from the sources also
  * takes /etc/debian_version and the os-release fields from the suite's base-files, picked like
@@ -360,7 +404,7 @@ int stage_resolve(struct build *b, struct cairn_error *err)
         if (b->lock_state == BUILD_LOCK_NONE || b->lock_state == BUILD_LOCK_USED)
                 return 0;
         /* A lock made only to pin cairn-init (stages/lock.c): no package to resolve. */
-        if (b->recipe->n_utilities == 0 && b->recipe->n_packages == 0)
+        if (b->recipe->n_utilities == 0 && b->recipe->n_packages == 0 && b->recipe->n_programs == 0)
                 return 0;
 
         _cleanup_pool_ Pool *pool = pool_create();
@@ -382,6 +426,8 @@ int stage_resolve(struct build *b, struct cairn_error *err)
         int r = resolve_utilities(b, pool, err);
         for (size_t i = 0; r >= 0 && i < b->n_variants; i++)
                 r = solve_variant(b, pool, &b->variants[i], err);
+        for (size_t i = 0; r >= 0 && i < b->recipe->n_programs; i++)
+                r = solve_program(b, pool, &b->recipe->programs[i], err);
         if (r >= 0)
                 r = resolve_identity(b, pool, err);
         if (r < 0)

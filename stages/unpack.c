@@ -134,6 +134,13 @@ static int place_at(struct deb_ctx *c, const struct deb_member *m, const char *d
         const struct tree_entry *old = tree_lookup(c->v->tree, dest);
         if (old && old->type == TREE_DIR && e.type == TREE_DIR)
                 return 0;
+        /* The same entry of the same package, placed before by a programs: item
+         * (stages/programs.c): it stays, named as that item named it. */
+        if (old && streq_ptr(old->origin, c->origin) && old->type == e.type &&
+            old->mode == e.mode &&
+            (e.type != TREE_REG || memcmp(old->key.bytes, e.key.bytes, sizeof(e.key.bytes)) == 0) &&
+            (e.type != TREE_SYMLINK || streq_ptr(old->target, e.target)))
+                return 0;
         int r = tree_insert(c->v->tree, &e, 0, err);
         return r < 0 ? cairn_error_wrap(err, r, "%s", c->origin) : 0;
 }
@@ -294,7 +301,7 @@ static struct store *contents_store(struct build *b, bool *ret_cached)
 
 /* The contents of pkg's .deb: read once per build, and once per cache (CACHE/unpacked/SHA256,
  * keyed by the verified digest of the .deb, so it can never describe other bytes). */
-static int package_contents(struct build *b, struct build_package *pkg, const char *origin,
+int unpack_package_contents(struct build *b, struct build_package *pkg, const char *origin,
                             const struct deb_contents **ret, struct cairn_error *err)
 {
         if (!pkg->contents) {
@@ -348,7 +355,7 @@ int unpack_package(struct build *b, struct build_variant *v, struct build_packag
                     dep_names(v->view->packages[i]->name, pkg->name))
                         c.no_copyright = true;
         const struct deb_contents *dc = NULL;
-        int r = package_contents(b, pkg, c.origin, &dc, err);
+        int r = unpack_package_contents(b, pkg, c.origin, &dc, err);
         if (r < 0)
                 return r;
         /* Which picks name a directory of the package: those copy what is below it. */
@@ -388,7 +395,7 @@ int unpack_list_picks(struct build *b, struct build_package *pkg, const struct r
         char origin[512];
         snprintf(origin, sizeof(origin), "package %s %s", pkg->name, pkg->version);
         const struct deb_contents *dc = NULL;
-        int r = package_contents(b, pkg, origin, &dc, err);
+        int r = unpack_package_contents(b, pkg, origin, &dc, err);
         if (r < 0)
                 return r;
         for (size_t k = 0; k < u->n_files; k++) {
@@ -428,7 +435,7 @@ static int unpack_identity(struct build *b, struct build_variant *v, struct cair
         snprintf(c.origin, sizeof(c.origin), "package %s %s", pkg->name, pkg->version);
         snprintf(c.copyright, sizeof(c.copyright), "/usr/share/doc/%s/copyright", pkg->name);
         const struct deb_contents *dc = NULL;
-        int r = package_contents(b, pkg, c.origin, &dc, err);
+        int r = unpack_package_contents(b, pkg, c.origin, &dc, err);
         if (r < 0)
                 return r;
         static const char version[] = "/etc/debian_version";

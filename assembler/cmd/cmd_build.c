@@ -72,6 +72,10 @@ static void print_summary(const struct build *b)
                 printf("  entries   %zu\n", e->n_entries);
                 printf("  enforcer  %s\n", v->verdict.summary ? v->verdict.summary : "not run");
         }
+        if (b->reads_state == BUILD_READS_MISSING || b->reads_state == BUILD_READS_STALE)
+                printf("reads record %s: %s; only-read patterns kept every match (record it with "
+                       "cairn profile --write-reads)\n",
+                       b->reads_path, b->reads_state == BUILD_READS_MISSING ? "none" : "stale");
         if (b->pkg_with_scripts && b->pkg_with_scripts[0]) {
                 printf("maintainer scripts not run:");
                 for (char **p = b->pkg_with_scripts; *p; p++)

@@ -78,6 +78,16 @@ static void print_view(const struct recipe_view *v)
                        id->os_release[i].value);
         for (size_t i = 0; i < v->n_packages; i++)
                 printf("  package %s\n", v->packages[i]->name);
+        for (size_t i = 0; i < v->n_programs; i++) {
+                const struct recipe_program *p = v->programs[i];
+                printf("  program %s: %s -> %s (its load closure)%s%s\n", p->package, p->path,
+                       p->dest, p->only_read ? ", only-read" : "",
+                       p->no_copyright ? ", without copyright files" : "");
+                for (char **d = p->dlopen; d && *d; d++)
+                        printf("  program %s: dlopen %s\n", p->package, *d);
+                for (char **d = p->data; d && *d; d++)
+                        printf("  program %s: data %s\n", p->package, *d);
+        }
         for (size_t i = 0; i < v->n_artifacts; i++) {
                 const struct recipe_artifact *a = v->artifacts[i];
                 printf("  artifact %s -> %s mode ", a->src, a->dest);

@@ -413,6 +413,13 @@ int lockfile_inputs_digest(const struct recipe *r, const char *arch, char out[72
                 put_variants(f, r, p->variants);
                 fputc('\n', f);
         }
+        /* Written only when there are some: older recipes keep their locks. */
+        for (size_t i = 0; i < r->n_programs; i++) {
+                const struct recipe_program *p = &r->programs[i];
+                fprintf(f, "program %zu:%s in", strlen(p->package), p->package);
+                put_variants(f, r, p->variants);
+                fputc('\n', f);
+        }
         /* The Debian identity resolves base-files (stages/resolve.c): a lock made without it
          * is stale. */
         if (recipe_debian_identity(r))

@@ -4,6 +4,7 @@
  *   recipe-parse.c         reading a recipe, the top-level walk
  *   recipe-parse-values.c  the typed values every section reads (ids, modes, paths, variants)
  *   recipe-parse-inputs.c  sources:, utilities:, certificates:, packages:, artifacts:
+ *   recipe-parse-programs.c programs:
  *   recipe-parse-files.c   accounts:, files:, identity:, and no path written twice in a variant
  *   recipe-parse-run.c     run:, variants:, policy:
  * Each recipe_walk_SECTION() fills its part of r from node n, reports every problem through y
@@ -54,6 +55,8 @@ void recipe_walk_utilities(struct yread *y, struct recipe *r, const struct ynode
                            const struct ynode *certificates);
 void recipe_walk_packages(struct yread *y, struct recipe *r, const struct ynode *n);
 void recipe_walk_artifacts(struct yread *y, struct recipe *r, const struct ynode *n);
+/* recipe-parse-programs.c: programs: (dynamic programs with their load closure). */
+void recipe_walk_programs(struct yread *y, struct recipe *r, const struct ynode *n);
 
 /* recipe-parse-files.c. Variants must be read first. */
 void recipe_walk_accounts(struct yread *y, struct recipe *r, const struct ynode *n);

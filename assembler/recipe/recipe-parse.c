@@ -21,11 +21,11 @@
 static int recipe_walk(const char *file, const struct ynode *root, struct recipe *r,
                        struct cairn_error *err)
 {
-        static const char *const keys[] = { "recipe",    "name",      "arch",         "epoch",
-                                            "sources",   "utilities", "certificates", "packages",
-                                            "artifacts", "accounts",  "files",        "identity",
-                                            "run",       "variants",  "policy",       "context",
-                                            NULL };
+        static const char *const keys[] = { "recipe",   "name",      "arch",         "epoch",
+                                            "sources",  "utilities", "certificates", "packages",
+                                            "programs", "artifacts", "accounts",     "files",
+                                            "identity", "run",       "variants",     "policy",
+                                            "context",  NULL };
         struct yread y = { .file = file, .err = err, .kind = YREAD_AUTHORED };
         r->epoch = -1;
         r->run.read_only = -1;
@@ -82,6 +82,8 @@ static int recipe_walk(const char *file, const struct ynode *root, struct recipe
                               ynode_map_get(root, "certificates"));
         if ((v = ynode_map_get(root, "packages")))
                 recipe_walk_packages(&y, r, v);
+        if ((v = ynode_map_get(root, "programs")))
+                recipe_walk_programs(&y, r, v);
         if ((v = ynode_map_get(root, "artifacts")))
                 recipe_walk_artifacts(&y, r, v);
         if ((v = ynode_map_get(root, "files")))
@@ -91,10 +93,10 @@ static int recipe_walk(const char *file, const struct ynode *root, struct recipe
         if ((v = ynode_map_get(root, "run")))
                 recipe_walk_run(&y, r, v, "run", &r->run);
 
-        if ((r->n_utilities || r->n_packages) && r->n_sources == 0)
+        if ((r->n_utilities || r->n_packages || r->n_programs) && r->n_sources == 0)
                 yread_fail(&y, root->pos,
-                           "utilities, certificates and packages need at least one entry "
-                           "under sources:");
+                           "utilities, certificates, packages and programs need at least one "
+                           "entry under sources:");
         /* After accounts: a variant's run: (walked first) may name a user declared later. */
         recipe_check_run_users(&y, r);
         const struct ynode *acc = ynode_map_get(root, "accounts");

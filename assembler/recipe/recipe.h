@@ -89,6 +89,25 @@ struct recipe_utility {
         struct recipe_pos pos;
 };
 
+/*
+ * A dynamically linked program out of a Debian package, with exactly the files it loads
+ * (`programs:`, docs/recipe.md "Programs"): the package's Depends closure is resolved like a
+ * packages: item, then only the program, its PT_INTERP and its DT_NEEDED libraries (followed
+ * transitively, as ld.so finds them) are placed, plus `dlopen:` paths or patterns and their
+ * own libraries.
+ */
+struct recipe_program {
+        char *package;     /* owned; a libsolv dependency string, its Depends closure is searched */
+        char *path;        /* owned; the program's path in a package of the closure */
+        char *dest;        /* owned; where it goes in the image (default: path) */
+        char **dlopen;     /* owned, NULL-terminated: paths or patterns in the closure's packages */
+        char **data;       /* owned, NULL-terminated: paths or patterns of files it reads */
+        bool only_read;    /* dlopen:/data: patterns keep only the files the reads record lists */
+        bool no_copyright; /* copyright: false: no copyright files of the closure */
+        recipe_variant_mask variants;
+        struct recipe_pos pos;
+};
+
 struct recipe_package {
         char *name;        /* owned; a libsolv dependency string */
         bool no_copyright; /* copyright: false: leave the named package's copyright file out */
@@ -244,6 +263,8 @@ struct recipe {
         size_t n_utilities;
         struct recipe_package *packages;
         size_t n_packages;
+        struct recipe_program *programs;
+        size_t n_programs;
         struct recipe_artifact *artifacts;
         size_t n_artifacts;
         struct recipe_group *groups;
@@ -302,6 +323,8 @@ struct recipe_view {
         size_t n_utilities;
         const struct recipe_package **packages;
         size_t n_packages;
+        const struct recipe_program **programs;
+        size_t n_programs;
         const struct recipe_artifact **artifacts;
         size_t n_artifacts;
         const struct recipe_group **groups;

@@ -107,6 +107,12 @@ int build_new(const struct build_options *opts, struct build **ret, struct cairn
                 return -ENOMEM;
         remove_stale_cache_temps(b->cache_dir);
 
+        if (opts->reads_path)
+                b->reads_path = strdup(opts->reads_path);
+        else if (asprintf(&b->reads_path, "%s/%s.reads.json", b->recipe->dir, b->recipe->name) < 0)
+                b->reads_path = NULL;
+        if (!b->reads_path)
+                return -ENOMEM;
         if (opts->lock_path)
                 b->lock_path = strdup(opts->lock_path);
         else if (asprintf(&b->lock_path, "%s/%s.lock.json", b->recipe->dir, b->recipe->name) < 0)
@@ -213,6 +219,8 @@ void build_free(struct build *b)
         free(b->source_info);
         strv_free(b->pkg_with_scripts);
         free(b->lock_path);
+        free(b->reads_path);
+        readsfile_free(b->reads);
         lockfile_free(b->lock_old);
         lockfile_free(b->lock);
         strv_free(b->lock_changes);

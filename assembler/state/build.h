@@ -15,6 +15,7 @@
 #include "debian/debrepo.h"
 #include "base/error.h"
 #include "recipe/lockfile.h"
+#include "recipe/readsfile.h"
 #include "recipe/recipe.h"
 #include "runtime/runtime.h"
 #include "state/initbin.h"
@@ -36,6 +37,8 @@ struct build_options {
         bool offline, quiet;
         bool no_layer_cache; /* compress every layer afresh, use no cached one (cairn verify) */
         bool no_init;        /* nothing is installed (cairn check): cairn-init is not looked for */
+        const char *reads_path; /* NULL: NAME.reads.json beside the recipe */
+        bool ignore_reads;      /* keep every pattern match (cairn profile --write-reads) */
 };
 
 /* One Debian package the build needs (filled by resolve, fetch adds local_path). */
@@ -63,6 +66,14 @@ enum build_lock_state {
         BUILD_LOCK_USED,     /* the lock was consistent with the recipe and pinned everything */
         BUILD_LOCK_CREATED,  /* there was no lock: resolved afresh */
         BUILD_LOCK_REFRESHED /* the lock was stale (or refresh_lock): resolved afresh */
+};
+
+/* Whether the reads record decided what only-read patterns keep (stages/reads.c). */
+enum build_reads_state {
+        BUILD_READS_NONE,    /* no item asks for it (or --write-reads ignores it) */
+        BUILD_READS_USED,    /* the record is current and filters the patterns */
+        BUILD_READS_MISSING, /* there is none: every match is kept */
+        BUILD_READS_STALE,   /* made with other packages: every match is kept */
 };
 
 /* Per-variant enforcer verdict, filled by the enforce stage. */
@@ -144,6 +155,11 @@ struct build {
         /* The cairn-init run.init installs, found and hashed by the lock stage when a variant
          * runs it (the lock pins its SHA-256); the configure stage stores these bytes. */
         struct initbin init;
+
+        /* The reads record (stages/reads.c), when a programs: item keeps only-read files. */
+        char *reads_path;                   /* owned; effective record path */
+        enum build_reads_state reads_state; /* set by stage_reads */
+        struct readsfile *reads;            /* owned; the record applied, or NULL: keep all */
 
         /* Progress for people (one line per downloaded file); set by the command layer,
          * NULL for none. Stages report through it and never print themselves. */
