@@ -80,6 +80,36 @@ set -e
 check "unknown key with a warm keyring cache: still exit 3, does not verify" \
   bash -c "test $rc = 3 && grep -q 'does not verify' '$work/err'"
 
+# The cached Release is verified on every use, also offline: a warm cache resolves offline; the
+# same cache with its Release edited, or its Release.gpg made by another key, does not.
+# --lockfile names a fresh lock, so each build resolves (a matching lock needs no Release).
+"$CAIRN" build "$work/good.yaml" -o "$work/out-rel" --cache "$work/cache-rel" \
+  --lockfile "$work/rel-0.lock.json" -q >/dev/null
+rel=("$work/cache-rel/release/"*/Release)
+check "the cache holds one verified Release" test "${#rel[@]}" = 1 -a -s "${rel[0]}"
+check "offline build resolving from the cached Release: exit 0" \
+  exits 0 quiet "$CAIRN" build "$work/good.yaml" -o "$work/out-rel" --cache "$work/cache-rel" \
+  --lockfile "$work/rel-1.lock.json" --offline -q
+cp "${rel[0]}" "$work/release.good"
+sed -i 's/^Origin: cairn-test/Origin: cairn-evil/' "${rel[0]}"
+set +e
+"$CAIRN" build "$work/good.yaml" -o "$work/out-rel2" --cache "$work/cache-rel" \
+  --lockfile "$work/rel-2.lock.json" --offline -q >/dev/null 2>"$work/err"
+rc=$?
+set -e
+check "offline build with a tampered cached Release: exit 3" test $rc = 3
+check "...the signature does not verify" grep -q "does not verify" "$work/err"
+check "...nothing written" test ! -e "$work/out-rel2" -a ! -e "$work/rel-2.lock.json"
+cp "$work/release.good" "${rel[0]}"
+GNUPGHOME="$work/gnupg-other" gpg --batch -q --yes --detach-sign -o "${rel[0]}.gpg" "${rel[0]}"
+set +e
+"$CAIRN" build "$work/good.yaml" -o "$work/out-rel2" --cache "$work/cache-rel" \
+  --lockfile "$work/rel-3.lock.json" --offline -q >/dev/null 2>"$work/err"
+rc=$?
+set -e
+check "offline build with a cached Release.gpg by another key: exit 3" test $rc = 3
+check "...the signature does not verify" grep -q "does not verify" "$work/err"
+
 # Packages changed after signing.
 cp -r "$work/repo" "$work/t3"
 echo "Package: evil" | xz >"$work/t3/dists/stable/main/binary-$repo_arch/Packages.xz"
