@@ -14,14 +14,7 @@ need_tools python3 umoci tar dpkg-deb apt-get cc
 # ---- the real binaries, downloaded once into the work directory
 
 debs=(busybox-static bash-static zsh-static mksh sash tini catatonit)
-if ! timeout 180 apt-get download "${debs[@]}" >download.log 2>&1; then
-  # Unreachable: SKIP. Reachable but failing (a package gone, a bad hash): that is a failure.
-  if grep -qiE 'could not resolve|temporary failure (in name )?resolv|could not connect|connection (timed out|refused)|network is unreachable|no route to host|unable to connect|failed to fetch.*(timed out|connect)' download.log; then
-    skip_all "mirror unreachable ($(grep -m1 -E '^(E|W):' download.log || tail -n1 download.log))"
-  fi
-  sed 's/^/# /' download.log >&2
-  bail_out "apt-get download failed although the mirror answered: $(grep -m1 '^E:' download.log || tail -n1 download.log)"
-fi
+apt_download "${debs[@]}"
 for deb in *.deb; do
   mkdir -p "pkg/${deb%%_*}"
   dpkg-deb -x "$deb" "pkg/${deb%%_*}"
