@@ -303,6 +303,13 @@ check "--locked with a stale lock: says so and how to fix it" grep -q "does not 
 snapshot "$work/out" >"$work/out.after"
 check "--locked with a stale lock: OUT untouched" cmp -s "$work/out.before" "$work/out.after"
 check "--locked with a stale lock: lock untouched" cmp -s "$work/lk/local-edit.lock.json" "$work/lock.v1"
+# Only the inputs digest sees another keyring (same source name, same utility request).
+cp "$work/keyring.gpg" "$work/lk/keyring-copy.gpg"
+sed -e "s|keyring: $work/keyring.gpg|keyring: $work/lk/keyring-copy.gpg|" \
+  -e 's/^name: local$/name: local-key/' "$work/lk/local.yaml" >"$work/lk/local-key.yaml"
+cp "$work/lock.v1" "$work/lk/local-key.lock.json"
+check "--locked with another keyring than the lock's: exit 2" \
+  exits 2 silent "$CAIRN" build "$work/lk/local-key.yaml" -o "$work/out-key" --cache "$work/cache" --locked -q
 set +e
 "$CAIRN" build "$work/lk/local-edit.yaml" -o "$work/out" --cache "$work/cache" --locked -q \
   --lockfile "$work/none.lock.json" >/dev/null 2>"$work/err"
