@@ -218,7 +218,9 @@ for alg in gzip zstd; do
   done
   check "$alg: CAIRN_THREADS=1 and =2 give byte-identical layouts" diff -r "$big/out-$alg-1" "$big/out-$alg-2"
   blobs_ok=1
-  for d in $(layers "$big/out-$alg-2/big-prod"); do
+  blobs=$(layers "$big/out-$alg-2/big-prod")
+  [[ -n $blobs ]] || blobs_ok=0
+  for d in $blobs; do
     b="$big/out-$alg-2/big-prod/blobs/sha256/${d#sha256:}"
     if [ "$alg" = gzip ]; then gzip -t "$b" || blobs_ok=0; else zstd -qt "$b" || blobs_ok=0; fi
   done

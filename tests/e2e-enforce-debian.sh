@@ -84,7 +84,9 @@ same_verdict rebranded --allow '/app/*'
 diag "re-bannered busybox: $v"
 check "re-bannered BusyBox caught" matches "$v" "*CAIRN-BUSYBOX:/app/helper*"
 check "the symlink farm caught" matches "$v" "*CAIRN-SYMLINK-FORBIDDEN:/bin/ls*"
-"$CAIRN" enforce rebranded --allow '/app/*' >report.txt || true
+rc=0
+"$CAIRN" enforce rebranded --allow '/app/*' >report.txt || rc=$?
+check "the text report: exit 1 (a policy violation)" test $rc = 1
 check "the evidence names the applet name table" grep -q 'applet name table' report.txt
 
 # 1c. The other multi-call toolboxes, renamed.
