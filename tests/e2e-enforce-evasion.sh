@@ -249,7 +249,9 @@ check "packed: strict refuses the image" matches "$v" "1 passed=False*"
 for p in /app/bb-upx /app/bb-upx-nomagic /app/bash-upx; do
   check "packed: $p is CAIRN-PACKED although allowed" has_finding CAIRN-PACKED error "$p"
 done
-"$CAIRN" enforce packed --allow '/app/*' >packed.txt || true
+rc=0
+"$CAIRN" enforce packed --allow '/app/*' >packed.txt || rc=$?
+check "packed: the text report exits 1 (a policy violation)" test $rc = 1
 check "packed: the evidence names UPX's magic" grep -q '"UPX!" magic' packed.txt
 check "packed: the evidence names the entropy when the magic is gone" \
   grep -q 'bb-upx-nomagic: .*bits per byte' packed.txt
