@@ -101,6 +101,7 @@ for alg in gzip zstd; do
   check "$alg: a warm build is byte-identical to the cold build" same_output "out-$alg-cold" "out-$alg-warm"
   check "$alg: ...and to a build with an empty cache" same_output "out-$alg-warm" "out-$alg-fresh"
   # A compressed layer would be a new file; the warm build's blobs are the cold build's.
+  check "$alg: the warm build has layer blobs" test -n "$(layer_blobs "out-$alg-warm")"
   check "$alg: the warm build compressed no layer (its blobs are the cached files)" \
     test "$(inodes "out-$alg-warm")" = "$(inodes "out-$alg-cold")"
 done

@@ -210,6 +210,12 @@ static void test_inputs_digest(void **state)
                 { "variants: [dev]", "variants: [prod]", true },
                 { "suite: bookworm", "suite: trixie", true },
                 { "keyring: /k.gpg", "keyring: /other.gpg", true },
+                { "name: ca-certificates", "name: openssl", true },
+                { "package: tini\n", "package: dumb-init\n", true },
+                { "url: apt", "url: \"http://127.0.0.1/debian\"", true },
+                { "name: debian", "name: mirror", true },
+                { "keyring: /k.gpg }", "keyring: /k.gpg, components: [main, contrib] }", true },
+                { "keyring: /k.gpg }", "keyring: /k.gpg, components: [main] }", false },
                 { "/sbin/tini }", "/sbin/init }", false },
                 { "dest: /app/a", "dest: /app/b", false },
         };
@@ -224,6 +230,16 @@ static void test_inputs_digest(void **state)
                         fail_msg("case %zu (%s -> %s): digest %s", i, cases[i].from, cases[i].to,
                                  cases[i].changes ? "did not change" : "changed");
         }
+
+        /* trusted: is allowed only for file:// sources: compare two of those. */
+#define LOCAL_RECIPE(extra)                                                                        \
+        "recipe: 1\nname: hello\nsources:\n"                                                       \
+        "  - { name: debian, url: \"file:///m\", suite: s, keyring: /k.gpg" extra " }\n"           \
+        "utilities:\n  - package: tini\n    files: { /usr/bin/tini-static: /sbin/tini }\n"
+        digest_of(LOCAL_RECIPE(""), "amd64", base);
+        digest_of(LOCAL_RECIPE(", trusted: true"), "amd64", other);
+#undef LOCAL_RECIPE
+        assert_string_not_equal(base, other);
 }
 
 static void test_diff(void **state)
