@@ -3,8 +3,9 @@
  * Fetch: every .deb resolve chose, by its Filename:, into the cache at
  * CACHE/debs/SHA256.deb. The sha256 from the signed index is checked before the file gets
  * its name (temp file + rename), so the cache never holds an unverified .deb and
- * two builds sharing it never see half a file. A cached .deb is used as is: its name is its
- * verified digest.
+ * two builds sharing it never see half a file. A cached .deb is hashed again on every use
+ * (the cache is not trusted, DESIGN.md §8): one that is not what its name says is fetched
+ * again.
  *
  * libsolv's Packages parser (0.7.23) does not keep the Size: field, so downloads are bounded
  * by DEB_MAX instead and the SHA-256 comparison, which fixes the exact bytes, also decides
@@ -15,10 +16,32 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "base/cachemac.h"
 #include "base/digest.h"
 #include "base/http.h"
 
 #define DEB_MAX (2ULL << 30)
+
+/*
+ * Whether the cached .deb at path is the one p names: a regular file (not followed through a
+ * symlink) of p's size when known, whose SHA-256 is p's. The cache may be shared and written
+ * by others, so a cached .deb is hashed on every use, before anything reads it. Its size, or
+ * -ENOENT (none), -EBADMSG (other bytes), other -errno.
+ */
+static int64_t cached_deb_check(const struct build_package *p, const char *path)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return errno == ENOENT ? -ENOENT : -EBADMSG;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+            (p->size && (uint64_t)st.st_size != p->size))
+                return -EBADMSG;
+        char have[DIGEST_HEX_MAX];
+        if (digest_fd_hex(DIGEST_SHA256, fd, have) < 0 || !streq(have, p->sha256))
+                return -EBADMSG;
+        return (int64_t)st.st_size;
+}
 
 static int fetch_one(struct build *b, struct build_package *p, struct cairn_error *err)
 {
@@ -31,16 +54,22 @@ static int fetch_one(struct build *b, struct build_package *p, struct cairn_erro
         if (asprintf(&dir, "%s/debs", b->cache_dir) < 0 ||
             asprintf(&path, "%s/%s.deb", dir, p->sha256) < 0)
                 return -ENOMEM;
-        struct stat st;
-        if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-                p->size = (uint64_t)st.st_size;
+        int64_t have_size = cached_deb_check(p, path);
+        if (have_size >= 0) {
+                p->size = (uint64_t)have_size;
                 p->local_path = steal_pointer(&path);
                 return 0;
         }
         if (b->opts.offline)
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
-                                       "package %s %s: --offline, and %s is not in the cache",
-                                       p->name, p->version, path);
+                                       "package %s %s: --offline, and %s is not in the cache%s",
+                                       p->name, p->version, path,
+                                       have_size == -EBADMSG ? " (the file there does not match "
+                                                               "its sha256; remove it)"
+                                                             : "");
+        /* Not the bytes its name promises: fetched again, replaced by rename. */
+        if (have_size == -EBADMSG)
+                cachemac_notice_rebuilt(path);
         int r = mkdir_p(dir, 0755);
         if (r < 0)
                 return cairn_error_errno(err, r, "%s: %s", dir, strerror(-r));

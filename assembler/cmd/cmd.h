@@ -34,6 +34,8 @@ int cmd_runtime(int argc, char **argv);
 void cmd_print_fetched(void *data, const char *what);
 /* Live download progress on stderr when it is a terminal and quiet is false. */
 void cmd_progress_setup(bool quiet);
+/* Cache entries that did not verify are reported on stderr, one line each (base/cachemac.h). */
+void cmd_cache_notices_setup(void);
 
 /* "lock: wrote PATH (N packages)" and one line per changed package, for build and lock. */
 void cmd_print_lock_changes(const struct build *b, FILE *f);
