@@ -290,6 +290,19 @@ done
 vrc=0
 "$CAIRN" verify good.yaml --against ref --cache "$work/pristine-lock" -q >verify.txt 2>&1 || vrc=$?
 check "lock edited: cairn verify does not say reproducible" bash -c "[ $vrc != 0 ] && ! grep -q '^reproducible' verify.txt"
+check "lock edited: cairn verify exits 3, the locked digest is not the index's" \
+  bash -c "[ $vrc = 3 ] && grep -q 'package tini 1.0 .* is locked to .*$cata_deb.*verified index of source test gives .*$tini_deb.*was edited' verify.txt"
+for c in clean-check pristine-lock; do
+  rm -rf "$work/clean-check"
+  rc=0
+  "$CAIRN" lock good.yaml --check --cache "$work/$c" >out.txt 2>err.txt || rc=$?
+  check "lock edited: cairn lock --check ($c cache) exits 3 naming the package" \
+    bash -c "[ $rc = 3 ] && grep -q 'package tini 1.0 .* is locked to .*was edited' err.txt"
+done
+cp good.lock.ref good.lock.json
+rc=0
+"$CAIRN" lock good.yaml --check --cache "$work/pristine-lock" >out.txt 2>err.txt || rc=$?
+check "the lock as written: cairn lock --check says up to date" bash -c "[ $rc = 0 ] && grep -q 'up to date' out.txt"
 
 # 9. The key is never in the cache, and is private.
 check "the cache key is outside the cache, mode 0600" \

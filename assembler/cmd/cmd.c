@@ -69,6 +69,17 @@ static void tty_progress(void *data, const char *url, uint64_t received, uint64_
         fflush(stderr);
 }
 
+void cmd_print_lock_unconfirmed(const struct build *b)
+{
+        if (b->lock_unconfirmed)
+                fprintf(stderr,
+                        "lock: %zu locked package%s no longer in the verified index of %s "
+                        "source; %s SHA-256 comes from %s alone\n",
+                        b->lock_unconfirmed, b->lock_unconfirmed == 1 ? " is" : "s are",
+                        b->lock_unconfirmed == 1 ? "its" : "their",
+                        b->lock_unconfirmed == 1 ? "its" : "their", b->lock_path);
+}
+
 static void print_cache_notice(const char *line)
 {
         fprintf(stderr, "cairn: %s\n", line);

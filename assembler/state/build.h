@@ -33,6 +33,8 @@ struct build_options {
         bool refresh_lock;        /* resolve afresh even when the lock is consistent */
         bool offline, quiet;
         bool no_layer_cache; /* compress every layer afresh, use no cached one (cairn verify) */
+        bool confirm_lock;   /* the lock on disk is checked against the verified indexes
+                                (cairn verify, cairn lock --check) */
 };
 
 /* One Debian package the build needs (filled by resolve, fetch adds local_path). */
@@ -136,6 +138,7 @@ struct build {
         struct lockfile *lock_old;        /* owned; the lock found on disk, or NULL */
         struct lockfile *lock;            /* owned; this build's resolution (after fetch) */
         char **lock_changes;              /* owned, NULL-terminated: lockfile_diff lines */
+        size_t lock_unconfirmed; /* confirm_lock: locked packages the indexes no longer list */
 
         /* Progress for people (one line per downloaded file); set by the command layer,
          * NULL for none. Stages report through it and never print themselves. */
