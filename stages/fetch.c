@@ -19,28 +19,16 @@
 #include "base/cachemac.h"
 #include "base/digest.h"
 #include "base/http.h"
+#include "debian/debcache.h"
 
 #define DEB_MAX (2ULL << 30)
 
-/*
- * Whether the cached .deb at path is the one p names: a regular file (not followed through a
- * symlink) of p's size when known, whose SHA-256 is p's. The cache may be shared and written
- * by others, so a cached .deb is hashed on every use, before anything reads it. Its size, or
- * -ENOENT (none), -EBADMSG (other bytes), other -errno.
- */
-static int64_t cached_deb_check(const struct build_package *p, const char *path)
+/* Whether CACHE/unpacked holds a member list of p's .deb that verifies (debcache.h). */
+static bool contents_sealed(const struct build *b, const struct build_package *p)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return errno == ENOENT ? -ENOENT : -EBADMSG;
-        struct stat st;
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-            (p->size && (uint64_t)st.st_size != p->size))
-                return -EBADMSG;
-        char have[DIGEST_HEX_MAX];
-        if (digest_fd_hex(DIGEST_SHA256, fd, have) < 0 || !streq(have, p->sha256))
-                return -EBADMSG;
-        return (int64_t)st.st_size;
+        _cleanup_free_ char *list = NULL;
+        return asprintf(&list, "%s/unpacked/%s", b->cache_dir, p->sha256) >= 0 &&
+               debcache_sealed(list, p->sha256);
 }
 
 static int fetch_one(struct build *b, struct build_package *p, struct cairn_error *err)
@@ -54,7 +42,18 @@ static int fetch_one(struct build *b, struct build_package *p, struct cairn_erro
         if (asprintf(&dir, "%s/debs", b->cache_dir) < 0 ||
             asprintf(&path, "%s/%s.deb", dir, p->sha256) < 0)
                 return -ENOMEM;
-        int64_t have_size = cached_deb_check(p, path);
+        /* When the .deb's sealed member list is cached, the build reads only that (and the
+         * objects it names, each checked): the .deb is hashed only if it is read after all
+         * (stages/unpack.c). */
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+            (!p->size || (uint64_t)st.st_size == p->size) && contents_sealed(b, p)) {
+                p->size = (uint64_t)st.st_size;
+                p->deb_unchecked = true;
+                p->local_path = steal_pointer(&path);
+                return 0;
+        }
+        int64_t have_size = debcache_deb_check(path, p->sha256, p->size);
         if (have_size >= 0) {
                 p->size = (uint64_t)have_size;
                 p->local_path = steal_pointer(&path);

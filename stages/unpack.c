@@ -363,6 +363,15 @@ static int package_contents(struct build *b, struct build_package *pkg, const ch
                         return r;
                 if (r == -EBADMSG)
                         cachemac_notice_rebuilt(path);
+                if (r < 0 && pkg->deb_unchecked &&
+                    debcache_deb_check(pkg->local_path, pkg->sha256, pkg->size) < 0)
+                        /* Fetch took the .deb unhashed for its member list, which then did not
+                         * verify either: both were written by somebody else. */
+                        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EBADMSG,
+                                               "%s: cache entry %s is not the .deb with sha256 "
+                                               "%s, and its member list did not verify; remove "
+                                               "both and build again",
+                                               origin, pkg->local_path, pkg->sha256);
                 if (r < 0) {
                         r = debread(origin, pkg->local_path, objects, &dc, err);
                         if (r < 0)

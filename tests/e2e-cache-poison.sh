@@ -185,6 +185,19 @@ fresh
 cp "cache/debs/$cata_deb.deb" "cache/debs/$tini_deb.deb"
 rm "cache/unpacked/$tini_deb"
 verify_rebuilds "debs/ another .deb" "debs/$tini_deb.deb"
+# With its member list cached and sealed, a .deb of the right size is hashed only when it is
+# read: here it is edited in place and an object is poisoned too, so the .deb is read, found
+# to be other bytes, and refused.
+fresh
+chmod u+w "cache/debs/$tini_deb.deb"
+printf 'EVIL' | dd of="cache/debs/$tini_deb.deb" bs=1 seek=2000 conv=notrunc status=none
+obj=$(obj_of "$tini_sha")
+chmod u+w "$obj"
+printf 'EVIL' | dd of="$obj" bs=1 seek=100 conv=notrunc status=none
+build "$work/cache" out-deb-obj
+check "debs/ and objects/ edited: exit 3 naming the .deb" \
+  bash -c "[ $rc = 3 ] && grep -qF 'cache entry $work/cache/debs/$tini_deb.deb is not the .deb' err.txt"
+check "debs/ and objects/ edited: nothing written" test ! -e out-deb-obj
 
 # 5. layers/: the base layer's entry names the other layer's blob (a valid blob
 #    with its own digest and size) under the right diff_id; and after a build, the cache's

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "debcache.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <sys/stat.h>
+
+#include "base/digest.h"
 
 #include "base/cachemac.h"
 #include "tree/tree.h"
@@ -227,4 +230,25 @@ int debcache_read(const char *path, const char *deb_sha256, const struct store *
         }
         *ret = steal_pointer(&dc);
         return 0;
+}
+
+bool debcache_sealed(const char *path, const char *deb_sha256)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        return cachemac_read(path, DEBCACHE_MAX_BYTES, DEBCACHE_KIND, deb_sha256, &buf, &len) >= 0;
+}
+
+int64_t debcache_deb_check(const char *path, const char *sha256, uint64_t size)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return errno == ENOENT ? -ENOENT : -EBADMSG;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size && (uint64_t)st.st_size != size))
+                return -EBADMSG;
+        char have[DIGEST_HEX_MAX];
+        if (digest_fd_hex(DIGEST_SHA256, fd, have) < 0 || !streq(have, sha256))
+                return -EBADMSG;
+        return (int64_t)st.st_size;
 }

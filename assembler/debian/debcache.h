@@ -77,3 +77,15 @@ int debcache_read(const char *path, const char *deb_sha256, const struct store *
 /* Writes c, sealed for the .deb deb_sha256, to path through a temporary sibling. Errors are
  * returned, never fatal to a build. */
 int debcache_write(const struct deb_contents *c, const char *path, const char *deb_sha256);
+
+/* Whether path holds a member list sealed for the .deb deb_sha256 (the seal only; the objects
+ * it names are checked by debcache_read). */
+bool debcache_sealed(const char *path, const char *deb_sha256);
+
+/*
+ * Whether the cached .deb at path is the one whose SHA-256 is sha256 (and size bytes, when
+ * size is not 0): a regular file, not followed through a symlink, hashed now. The cache may be
+ * shared and written by others, so a .deb is checked like this before anything reads it. Its
+ * size, or -ENOENT (none), -EBADMSG (other bytes), other -errno.
+ */
+int64_t debcache_deb_check(const char *path, const char *sha256, uint64_t size);

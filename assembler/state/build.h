@@ -47,6 +47,8 @@ struct build_package {
         char *url;                   /* owned; full download location */
         uint64_t size;
         char *local_path;           /* owned; the verified .deb in the cache (fetch) */
+        bool deb_unchecked;         /* local_path not hashed yet: its sealed member list was cached,
+                               so it is hashed only if it is read (unpack) */
         recipe_variant_mask whole;  /* variants that install the whole package */
         recipe_variant_mask picked; /* variants that pick files out of it (utilities) */
         char **needed_by; /* owned, NULL-terminated, sorted: "utility REQ", "package REQ" */
