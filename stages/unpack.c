@@ -282,10 +282,12 @@ static struct store *contents_store(struct build *b, bool *ret_cached)
         if (!b->cache_store && b->cache_dir && !b->cache_store_failed) {
                 _cleanup_free_ char *dir = NULL;
                 if (asprintf(&dir, "%s/objects", b->cache_dir) < 0 ||
-                    store_open(dir, &b->cache_store, NULL) < 0)
+                    store_open(dir, &b->cache_store, NULL) < 0) {
                         b->cache_store_failed = true;
-                else
+                } else {
+                        store_set_shared(b->cache_store);
                         store_set_fallback(b->store, b->cache_store);
+                }
         }
         if (!b->cache_store)
                 return b->store;

@@ -17,6 +17,7 @@ struct store {
         char *dir;                    /* owned */
         int dirfd;                    /* owned */
         const struct store *fallback; /* borrowed; may be NULL */
+        bool shared;                  /* written by others too (CACHE/objects): never trusted */
 
         pthread_mutex_t memo_lock; /* guards the memo */
         struct memo_entry *memo;   /* owned; memo_n entries in insertion order */
@@ -215,10 +216,18 @@ int store_writer_commit(struct store_writer *w, struct store_key *ret_key, uint6
                 return cairn_error_errno(err, -errno, "%s/%s: %m", w->store->dir, name);
         name[2] = '/';
 
-        /* Always replaced, never assumed: what sits under the name in a cache shared with
-         * others may be anything (another object, a symlink), and rename(2) swaps it for the
-         * bytes just hashed. A trailing hole was skipped, not written: the size comes from
-         * here. */
+        /* In a shared store an object is always replaced, never assumed: what sits under the
+         * name may be anything (another object, a symlink), and rename(2) swaps it for the
+         * bytes just hashed. A private store holds only what this build wrote. */
+        struct stat st;
+        if (!w->store->shared && fstatat(w->store->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(st.st_mode) && (uint64_t)st.st_size == w->size) {
+                *ret_key = key;
+                if (ret_size)
+                        *ret_size = w->size;
+                return 0;
+        }
+        /* A trailing hole was skipped, not written: the size comes from here. */
         if (w->size > INT64_MAX || ftruncate(w->fd, (off_t)w->size) < 0)
                 return cairn_error_errno(err, -errno, "%s: %m", w->store->dir);
         if (fchmod(w->fd, 0444) < 0)
@@ -332,6 +341,11 @@ int store_put_buf(struct store *s, const void *buf, size_t len, struct store_key
         if (r < 0)
                 return r;
         return store_writer_commit(steal_pointer(&w), ret_key, NULL, err);
+}
+
+void store_set_shared(struct store *s)
+{
+        s->shared = true;
 }
 
 void store_set_fallback(struct store *s, const struct store *fallback)

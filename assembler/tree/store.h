@@ -61,6 +61,13 @@ int store_put_buf(struct store *s, const void *buf, size_t len, struct store_key
                   struct cairn_error *err);
 
 /*
+ * Marks s as written by others too (CACHE/objects): an object is then always replaced on
+ * commit instead of being taken for the same bytes because something has its name. Readers of
+ * a shared store check objects against an authenticated key (store_check_object).
+ */
+void store_set_shared(struct store *s);
+
+/*
  * Objects missing from s are then looked up in fallback (borrowed; it must outlive s): how a
  * build's private store reaches the package contents kept in the cache (CACHE/objects)
  * without copying them. Keys are content hashes, so where an object lives never matters.
