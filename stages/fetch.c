@@ -43,11 +43,12 @@ static int fetch_one(struct build *b, struct build_package *p, struct cairn_erro
             asprintf(&path, "%s/%s.deb", dir, p->sha256) < 0)
                 return -ENOMEM;
         /* When the .deb's sealed member list is cached, the build reads only that (and the
-         * objects it names, each checked): the .deb is hashed only if it is read after all
-         * (stages/unpack.c). */
+         * objects it names, each checked), and cairn lock reads no .deb at all: the .deb is
+         * hashed only if it is read after all (stages/unpack.c). */
         struct stat st;
         if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-            (!p->size || (uint64_t)st.st_size == p->size) && contents_sealed(b, p)) {
+            (!p->size || (uint64_t)st.st_size == p->size) &&
+            (b->opts.resolve_only || contents_sealed(b, p))) {
                 p->size = (uint64_t)st.st_size;
                 p->deb_unchecked = true;
                 p->local_path = steal_pointer(&path);
