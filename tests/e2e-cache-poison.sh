@@ -317,6 +317,13 @@ rc=0
 "$CAIRN" lock good.yaml --check --cache "$work/pristine-lock" >out.txt 2>err.txt || rc=$?
 check "the lock as written: cairn lock --check says up to date" bash -c "[ $rc = 0 ] && grep -q 'up to date' out.txt"
 
-# 9. The key is never in the cache, and is private.
+# 9. The key is never in the cache, and is private; one placed in the cache is not used.
+rm -rf cache && cp -a pristine cache
+cp good.lock.ref good.lock.json
+rc=0
+CAIRN_CACHE_KEY="$work/cache/cache.key" "$CAIRN" build good.yaml -o out-keyin --cache "$work/cache" -q >out.txt 2>err.txt || rc=$?
+check "a key inside the cache: the build succeeds with the clean cache's bytes" \
+  bash -c "[ $rc = 0 ] && cmp -s ref.snap <(cd out-keyin && find . -type f -exec sha256sum {} + | LC_ALL=C sort)"
+check "...and says the key is not used" grep -q "cache key $work/cache/cache.key is inside the cache" err.txt
 check "the cache key is outside the cache, mode 0600" \
   bash -c "[ \"\$(stat -c %a '$XDG_STATE_HOME/cairn/cache.key')\" = 600 ] && ! find '$work/warm' '$work/clean' -name 'cache.key' | grep -q ."

@@ -24,6 +24,25 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static uint8_t key_bytes[CACHEMAC_KEY_LEN];
 static int key_error = -ENOKEY; /* 0 once the key is loaded */
 static void (*notice_fn)(const char *line);
+static char *forbidden_dir; /* the cache directory: no key may live beneath it */
+
+void cachemac_forbid_under(const char *dir)
+{
+        free(forbidden_dir);
+        forbidden_dir = dir ? strdup(dir) : NULL;
+}
+
+/* Whether path (which exists) lies beneath forbidden_dir, symlinks resolved. */
+static bool key_in_cache(const char *path)
+{
+        if (!forbidden_dir)
+                return false;
+        _cleanup_free_ char *key = realpath(path, NULL), *dir = realpath(forbidden_dir, NULL);
+        if (!key || !dir)
+                return false;
+        size_t n = strlen(dir);
+        return strncmp(key, dir, n) == 0 && (key[n] == '/' || dir[n - 1] == '/');
+}
 
 void cachemac_set_notice(void (*fn)(const char *line))
 {
@@ -130,6 +149,15 @@ static void key_load(void)
         int r = key_read(path);
         if (r == -ENOENT)
                 r = key_create(path);
+        if (r >= 0 && key_in_cache(path)) {
+                explicit_bzero(key_bytes, sizeof(key_bytes));
+                notice("cache key %s is inside the cache %s, where whoever writes the cache can "
+                       "read it; derived cache entries are not used (set $CAIRN_CACHE_KEY "
+                       "elsewhere)",
+                       path, forbidden_dir);
+                key_error = -EPERM;
+                return;
+        }
         key_error = r;
         if (r < 0) {
                 char why[128];

@@ -52,6 +52,10 @@ int cachemac_write(const char *path, const char *kind, const char *bind, const v
 int cachemac_read(const char *path, size_t max, const char *kind, const char *bind, char **ret,
                   size_t *ret_len);
 
+/* A key found inside dir (the cache directory) is refused: nothing sealed is then used. Call
+ * before the key is first used; the last call wins. dir is copied. */
+void cachemac_forbid_under(const char *dir);
+
 /* The one line for an entry that did not verify and was derived again. */
 void cachemac_notice_rebuilt(const char *path);
 

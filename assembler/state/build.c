@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "base/cachemac.h"
 #include "outdir.h"
 
 /* Parses a non-negative decimal epoch; -1 when s is not one. */
@@ -105,6 +106,8 @@ int build_new(const struct build_options *opts, struct build **ret, struct cairn
         if (!b->cache_dir)
                 return -ENOMEM;
         remove_stale_cache_temps(b->cache_dir);
+        /* The key that seals cache entries must not be readable by whoever writes the cache. */
+        cachemac_forbid_under(b->cache_dir);
 
         if (opts->lock_path)
                 b->lock_path = strdup(opts->lock_path);
