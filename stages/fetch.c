@@ -3,9 +3,9 @@
  * Fetch: every .deb resolve chose, by its Filename:, into the cache at
  * CACHE/debs/SHA256.deb. The sha256 from the signed index is checked before the file gets
  * its name (temp file + rename), so the cache never holds an unverified .deb and
- * two builds sharing it never see half a file. A cached .deb is hashed again on every use
- * (the cache is not trusted, DESIGN.md §8): one that is not what its name says is fetched
- * again.
+ * two builds sharing it never see half a file. A cached .deb is hashed again before it is
+ * read (the cache is not trusted, DESIGN.md §8): one that is not what its name says is
+ * fetched again.
  *
  * libsolv's Packages parser (0.7.23) does not keep the Size: field, so downloads are bounded
  * by DEB_MAX instead and the SHA-256 comparison, which fixes the exact bytes, also decides
@@ -42,13 +42,13 @@ static int fetch_one(struct build *b, struct build_package *p, struct cairn_erro
         if (asprintf(&dir, "%s/debs", b->cache_dir) < 0 ||
             asprintf(&path, "%s/%s.deb", dir, p->sha256) < 0)
                 return -ENOMEM;
-        /* When the .deb's sealed member list is cached, the build reads only that (and the
-         * objects it names, each checked), and cairn lock reads no .deb at all: the .deb is
-         * hashed only if it is read after all (stages/unpack.c). */
+        /* With a lock (which fixes the size) and the .deb's sealed member list cached, the
+         * build reads only that list and the objects it names, each checked: the .deb is
+         * hashed only if it is read after all (stages/unpack.c). Without a known size it is
+         * hashed here, so that no size taken from the cache reaches a new lock file. */
         struct stat st;
-        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-            (!p->size || (uint64_t)st.st_size == p->size) &&
-            (b->opts.resolve_only || contents_sealed(b, p))) {
+        if (p->size && lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+            (uint64_t)st.st_size == p->size && contents_sealed(b, p)) {
                 p->size = (uint64_t)st.st_size;
                 p->deb_unchecked = true;
                 p->local_path = steal_pointer(&path);

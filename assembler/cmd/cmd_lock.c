@@ -64,7 +64,6 @@ int cmd_lock(int argc, char **argv)
         opts.recipe_path = argv[optind];
         /* --check also confirms every locked SHA-256 against the verified index. */
         opts.confirm_lock = check;
-        opts.resolve_only = true;
 
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
         _cleanup_build_ struct build *b = NULL;

@@ -35,7 +35,6 @@ struct build_options {
         bool no_layer_cache; /* compress every layer afresh, use no cached one (cairn verify) */
         bool confirm_lock;   /* the lock on disk is checked against the verified indexes
                                 (cairn verify, cairn lock --check) */
-        bool resolve_only;   /* no .deb is read (cairn lock): cached ones are not hashed */
 };
 
 /* One Debian package the build needs (filled by resolve, fetch adds local_path). */
