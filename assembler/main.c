@@ -46,6 +46,7 @@ int main(int argc, char **argv)
                 printf("cairn %s\n", CAIRN_VERSION);
                 return CAIRN_EXIT_OK;
         }
+        cmd_cache_notices_setup();
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 if (streq(commands[i].name, name))
                         return commands[i].run(argc - 1, argv + 1);

@@ -4,7 +4,7 @@
 #include "debian/picks.h"
 #include "enforce/closure.h"
 #include "recipe/readsfile.h"
-#include "unpack.h"
+#include "state/debcontents.h"
 
 /* The packages of program p's closure: needed by "program REQUEST" (stages/resolve.c, or the
  * lock). */
@@ -33,7 +33,7 @@ static int closure_space(struct build *b, const struct recipe_program *p, struct
                 char origin[512];
                 origin_of(pkg, origin, sizeof(origin));
                 const struct deb_contents *dc = NULL;
-                int r = unpack_package_contents(b, pkg, origin, &dc, err);
+                int r = build_package_contents(b, pkg, origin, &dc, err);
                 if (r < 0)
                         return r;
                 for (size_t k = 0; k < dc->n_members; k++) {
@@ -216,7 +216,7 @@ static int place_package_files(struct build *b, struct build_variant *v, struct 
         char origin[512];
         origin_of(pkg, origin, sizeof(origin));
         const struct deb_contents *dc = NULL;
-        int r = unpack_package_contents(b, pkg, origin, &dc, err);
+        int r = build_package_contents(b, pkg, origin, &dc, err);
         if (r < 0)
                 return r;
         _cleanup_free_ char *doc = NULL, *status = NULL;

@@ -18,13 +18,6 @@ int unpack_package(struct build *b, struct build_variant *v, struct build_packag
                    const struct recipe_utility *util, struct cairn_error *err);
 
 /*
- * What pkg's .deb holds (pkg->contents, filled on first use): read once per build and once per
- * cache, as the stage reads it. origin names the package in messages. *ret is borrowed from pkg.
- */
-int unpack_package_contents(struct build *b, struct build_package *pkg, const char *origin,
-                            const struct deb_contents **ret, struct cairn_error *err);
-
-/*
  * What utility u's picks select in pkg, without placing anything (`cairn check`): fn(data,
  * index of the pick, package path, image path) for each selected entry, in archive order. A
  * pick that selects nothing gets one call with a NULL package path. Reads the package as the

@@ -197,7 +197,7 @@ kill "$HANG_PID" 2>/dev/null || true
 # contents live in CACHE/objects. A damaged or pruned entry is read as a miss, never trusted.
 deb_sha=$(sha256sum <"$work/repo/pool/tool_1.0_$repo_arch.deb" | cut -d' ' -f1)
 check "the .deb's contents are cached under its sha256" \
-  bash -c "head -n 1 '$work/cache/unpacked/$deb_sha' | grep -qx 'cairn-deb-contents 1'"
+  bash -c "head -n 1 '$work/cache/unpacked/$deb_sha' | grep -qx 'cairn-deb-contents 2'"
 "$CAIRN" build "$work/good.yaml" -o "$work/out-warm" --cache "$work/cache" -q >/dev/null
 check "a build from the cached contents gives the same bytes" cmp "$work/out/local-prod.tar" "$work/out-warm/local-prod.tar"
 printf 'cairn-deb-contents 1\nscripts 0\ncontrol 5:x' >"$work/cache/unpacked/$deb_sha"

@@ -180,6 +180,9 @@ trap '_lib_stopped_at="line $LINENO: $BASH_COMMAND"' ERR
 trap _lib_exit EXIT
 cd "$work"
 export XDG_CACHE_HOME="$work/xdg-cache"
+# The cache key (docs/security.md) of this test alone, never the user's.
+export XDG_STATE_HOME="$work/xdg-state"
+unset CAIRN_CACHE_KEY
 
 # ---- fixtures
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "state/build.h"
+#include "base/cachemac.h"
 #include "base/http.h"
 #include "registry/client.h"
 #include "registry/ref.h"
@@ -66,6 +67,27 @@ static void tty_progress(void *data, const char *url, uint64_t received, uint64_
                 fprintf(stderr, "\r\033[Kfetching %s  %.1f MiB", name,
                         (double)received / 1048576.0);
         fflush(stderr);
+}
+
+void cmd_print_lock_unconfirmed(const struct build *b)
+{
+        if (b->lock_unconfirmed)
+                fprintf(stderr,
+                        "lock: %zu locked package%s no longer in the verified index of %s "
+                        "source; %s SHA-256 comes from %s alone\n",
+                        b->lock_unconfirmed, b->lock_unconfirmed == 1 ? " is" : "s are",
+                        b->lock_unconfirmed == 1 ? "its" : "their",
+                        b->lock_unconfirmed == 1 ? "its" : "their", b->lock_path);
+}
+
+static void print_cache_notice(const char *line)
+{
+        fprintf(stderr, "cairn: %s\n", line);
+}
+
+void cmd_cache_notices_setup(void)
+{
+        cachemac_set_notice(print_cache_notice);
 }
 
 void cmd_progress_setup(bool quiet)

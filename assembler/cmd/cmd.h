@@ -45,6 +45,11 @@ int cmd_image_ref_option(const char *command, const char *ref);
 void cmd_print_fetched(void *data, const char *what);
 /* Live download progress on stderr when it is a terminal and quiet is false. */
 void cmd_progress_setup(bool quiet);
+/* Says on stderr how many locked packages cairn verify or lock --check could not confirm
+ * against the indexes (b->lock_unconfirmed), when there are any. */
+void cmd_print_lock_unconfirmed(const struct build *b);
+/* Cache entries that did not verify are reported on stderr, one line each (base/cachemac.h). */
+void cmd_cache_notices_setup(void);
 
 /* "lock: wrote PATH (N packages)" and one line per changed package, for build and lock. */
 /* A build's note (struct build's note callback): "cairn: note: TEXT" on stderr. */

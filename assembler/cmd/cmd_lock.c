@@ -66,6 +66,8 @@ int cmd_lock(int argc, char **argv)
         if (optind != argc - 1)
                 return cmd_usage_error("lock", "expected exactly one RECIPE");
         opts.recipe_path = argv[optind];
+        /* --check also confirms every locked SHA-256 against the verified index. */
+        opts.confirm_lock = check;
 
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
         _cleanup_build_ struct build *b = NULL;
@@ -87,6 +89,7 @@ int cmd_lock(int argc, char **argv)
                 return CAIRN_EXIT_OK;
         }
         if (check) {
+                cmd_print_lock_unconfirmed(b);
                 bool same = b->lock_old && !b->lock_changes;
                 if (!opts.quiet) {
                         if (!b->lock_old)

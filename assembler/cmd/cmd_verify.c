@@ -132,6 +132,7 @@ static int verify_registry(struct build_options *opts, struct cmd_registry *reg,
         int r;
         opts->out_dir = rebuilt;
         opts->no_layer_cache = true;
+        opts->confirm_lock = true;
         _cleanup_build_ struct build *b = NULL;
         r = build_new(opts, &b, &err);
         if (r < 0)
@@ -207,6 +208,8 @@ static int verify_registry(struct build_options *opts, struct cmd_registry *reg,
         }
         if (rc == CAIRN_EXIT_OK) {
                 r = pipeline_layout(b, &err);
+                if (r >= 0)
+                        cmd_print_lock_unconfirmed(b);
                 if (r >= 0)
                         r = pipeline_enforce(b, &err);
                 if (r < 0 && cairn_error_exit_status(&err) == CAIRN_EXIT_POLICY)
@@ -347,6 +350,8 @@ int cmd_verify(int argc, char **argv)
          * itself: a blob from the layer cache could be the very file it is compared with. */
         opts.out_dir = rebuilt;
         opts.no_layer_cache = true;
+        /* Every locked SHA-256 is confirmed against the verified index of its source. */
+        opts.confirm_lock = true;
 
         _cleanup_build_ struct build *b = NULL;
         int r = build_new(&opts, &b, &err);
@@ -394,6 +399,8 @@ int cmd_verify(int argc, char **argv)
         }
 
         r = pipeline_layout(b, &err);
+        if (r >= 0)
+                cmd_print_lock_unconfirmed(b);
         if (r >= 0)
                 r = pipeline_enforce(b, &err);
         if (r < 0 && cairn_error_exit_status(&err) == CAIRN_EXIT_POLICY)

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "aptsources.h"
+#include "base/cachemac.h"
 #include "base/digest.h"
 #include "base/http.h"
 #include "solv.h"
@@ -53,6 +54,13 @@ static int cache_write(const char *dir, const char *name, const void *buf, size_
 
 #define KEYRING_MAX (16ULL << 20)
 
+/* Adds the .solv in buf (len bytes) to repo; false when libsolv refuses it. */
+static bool solv_buf_load(Repo *repo, char *buf, size_t len)
+{
+        _cleanup_fclose_ FILE *f = fmemopen(buf, len ? len : 1, "r");
+        return f && len && repo_add_solv(repo, f, 0) == 0;
+}
+
 /*
  * The source's keyring as a libsolv repo of public keys. Parsing an OpenPGP keyring checks
  * every key's self-signatures in libsolv's own arithmetic (about 0.1 s for Debian's archive
@@ -73,8 +81,14 @@ static int load_keyring(const struct recipe_source *src, const char *cache, Repo
         digest_buf_hex(DIGEST_SHA256, bytes, len, hex);
         if (asprintf(&dir, "%s/keyring", cache) < 0 || asprintf(&solv, "%s/%s.solv", dir, hex) < 0)
                 return -ENOMEM;
-        _cleanup_fclose_ FILE *cached = fopen(solv, "re");
-        if (cached && repo_add_solv(keys, cached, 0) == 0 && keys->nsolvables > 0)
+        /* Sealed with the keyring's digest (base/cachemac.h): parsed keys that this user's
+         * cairn did not derive from exactly these bytes are never believed. */
+        _cleanup_free_ char *cbuf = NULL;
+        size_t clen = 0;
+        r = cachemac_read(solv, KEYRING_MAX, "keyring", hex, &cbuf, &clen);
+        if (r == -EBADMSG)
+                cachemac_notice_rebuilt(solv);
+        if (r >= 0 && solv_buf_load(keys, cbuf, clen) && keys->nsolvables > 0)
                 return 0;
         repo_empty(keys, 0);
         _cleanup_fclose_ FILE *kf = fmemopen(bytes, len ? len : 1, "r");
@@ -89,10 +103,12 @@ static int load_keyring(const struct recipe_source *src, const char *cache, Repo
         _cleanup_free_ char *text = NULL;
         size_t tlen = 0;
         FILE *f = open_memstream(&text, &tlen);
-        if (f && repo_write(keys, f) == 0 && fclose(f) == 0)
-                (void)cache_write(dir, strrchr(solv, '/') + 1, text, tlen, NULL);
-        else if (f)
+        if (f && repo_write(keys, f) == 0 && fclose(f) == 0) {
+                if (mkdir_p(dir, 0755) >= 0)
+                        (void)cachemac_write(solv, "keyring", hex, text, tlen);
+        } else if (f) {
                 fclose(f);
+        }
         return 0;
 }
 
@@ -233,9 +249,18 @@ static int load_packages(Repo *repo, const struct recipe_source *src, const char
         _cleanup_free_ char *solv = NULL, *idx = NULL;
         if (asprintf(&idx, "%s/index", cache) < 0 || asprintf(&solv, "%s/%s.solv", idx, hex) < 0)
                 return -ENOMEM;
-        _cleanup_fclose_ FILE *cached = fopen(solv, "re");
-        if (cached && repo_add_solv(repo, cached, 0) == 0)
-                return 0;
+        /* Sealed with the Packages digest the signed Release gives: a parsed index is
+         * believed only when this user's cairn made it from exactly that file. */
+        {
+                _cleanup_free_ char *cbuf = NULL;
+                size_t clen = 0;
+                int k = cachemac_read(solv, PACKAGES_MAX, "index", hex, &cbuf, &clen);
+                if (k == -EBADMSG)
+                        cachemac_notice_rebuilt(solv);
+                if (k >= 0 && solv_buf_load(repo, cbuf, clen))
+                        return 0;
+                repo_empty(repo, 0);
+        }
         if (offline)
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
                                        "source %s: --offline, and the index %s is not in the "
@@ -272,20 +297,15 @@ static int load_packages(Repo *repo, const struct recipe_source *src, const char
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EBADMSG, "source %s: %s: %s",
                                        src->name, url, pool_errstr(repo->pool));
 
-        /* Cache the parsed form. */
-        r = mkdir_p(idx, 0755);
-        _cleanup_free_ char *tmp = NULL;
-        if (r < 0 || asprintf(&tmp, "%s/.tmp-%d-XXXXXX", idx, (int)getpid()) < 0)
-                return 0;
-        _cleanup_close_ int tfd = mkostemp(tmp, O_CLOEXEC);
-        if (tfd < 0)
-                return 0;
-        FILE *tf = fdopen(steal_fd(&tfd), "w");
+        /* Cache the parsed form, sealed. Best effort. */
+        _cleanup_free_ char *text = NULL;
+        size_t tlen = 0;
+        FILE *tf = open_memstream(&text, &tlen);
         bool ok = tf && repo_write(repo, tf) == 0;
         if (tf)
                 ok = fclose(tf) == 0 && ok;
-        if (!ok || chmod(tmp, 0644) < 0 || rename(tmp, solv) < 0)
-                unlink(tmp);
+        if (ok && mkdir_p(idx, 0755) >= 0)
+                (void)cachemac_write(solv, "index", hex, text, tlen);
         return 0;
 }
 

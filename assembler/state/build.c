@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "base/cachemac.h"
 #include "outdir.h"
 
 /* Parses a non-negative decimal epoch; -1 when s is not one. */
@@ -106,6 +107,8 @@ int build_new(const struct build_options *opts, struct build **ret, struct cairn
         if (!b->cache_dir)
                 return -ENOMEM;
         remove_stale_cache_temps(b->cache_dir);
+        /* The key that seals cache entries must not be readable by whoever writes the cache. */
+        cachemac_forbid_under(b->cache_dir);
 
         if (opts->reads_path)
                 b->reads_path = strdup(opts->reads_path);

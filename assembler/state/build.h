@@ -36,9 +36,11 @@ struct build_options {
         bool refresh_lock;        /* resolve afresh even when the lock is consistent */
         bool offline, quiet;
         bool no_layer_cache; /* compress every layer afresh, use no cached one (cairn verify) */
-        bool no_init;        /* nothing is installed (cairn check): cairn-init is not looked for */
+        bool no_init;           /* nothing is installed (cairn check): cairn-init is not looked for */
         const char *reads_path; /* NULL: NAME.reads.json beside the recipe */
         bool ignore_reads;      /* keep every pattern match (cairn profile --write-reads) */
+        bool confirm_lock;      /* the lock on disk is checked against the verified indexes
+                                   (cairn verify, cairn lock --check) */
 };
 
 /* One Debian package the build needs (filled by resolve, fetch adds local_path). */
@@ -51,6 +53,8 @@ struct build_package {
         char *url;                   /* owned; full download location */
         uint64_t size;
         char *local_path;           /* owned; the verified .deb in the cache (fetch) */
+        bool deb_unchecked;         /* local_path not hashed yet: its sealed member list was cached,
+                               so it is hashed only if it is read (unpack) */
         recipe_variant_mask whole;  /* variants that install the whole package */
         recipe_variant_mask picked; /* variants that pick files out of it (utilities) */
         char **needed_by; /* owned, NULL-terminated, sorted: "utility REQ", "package REQ" */
@@ -151,6 +155,7 @@ struct build {
         struct lockfile *lock;            /* owned; this build's resolution (after fetch) */
         char **lock_changes;              /* owned, NULL-terminated: lockfile_diff lines */
         bool lock_init_changed;           /* the lock pinned its packages but not this cairn-init */
+        size_t lock_unconfirmed; /* confirm_lock: locked packages the indexes no longer list */
 
         /* The cairn-init run.init installs, found and hashed by the lock stage when a variant
          * runs it (the lock pins its SHA-256); the configure stage stores these bytes. */
