@@ -36,7 +36,7 @@ struct build_options {
         bool refresh_lock;        /* resolve afresh even when the lock is consistent */
         bool offline, quiet;
         bool no_layer_cache; /* compress every layer afresh, use no cached one (cairn verify) */
-        bool no_init;           /* nothing is installed (cairn check): cairn-init is not looked for */
+        bool no_init;        /* nothing is installed (cairn check): cairn-init is not looked for */
         const char *reads_path; /* NULL: NAME.reads.json beside the recipe */
         bool ignore_reads;      /* keep every pattern match (cairn profile --write-reads) */
         bool confirm_lock;      /* the lock on disk is checked against the verified indexes
