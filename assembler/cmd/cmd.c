@@ -34,6 +34,16 @@ int cmd_usage_error(const char *command, const char *fmt, ...)
         return CAIRN_EXIT_USAGE;
 }
 
+void cmd_print_lock_notice(const struct build *b, bool written, FILE *f)
+{
+        if (b->lock_read_path)
+                fprintf(f,
+                        "lock: read %s, the old name; %s %s, the lock of this recipe file "
+                        "(remove the old one once no recipe uses it)\n",
+                        b->lock_read_path, written ? "wrote" : "the next unlocked build writes",
+                        b->lock_path);
+}
+
 void cmd_print_lock_changes(const struct build *b, FILE *f)
 {
         if (!b->lock)

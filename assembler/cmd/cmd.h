@@ -35,6 +35,10 @@ void cmd_print_fetched(void *data, const char *what);
 /* Live download progress on stderr when it is a terminal and quiet is false. */
 void cmd_progress_setup(bool quiet);
 
+/* One line when the lock was read under its old name (NAME.lock.json, build.h lock_read_path):
+ * which file was read and which one is (written) or will be the recipe file's own. */
+void cmd_print_lock_notice(const struct build *b, bool written, FILE *f);
+
 /* "lock: wrote PATH (N packages)" and one line per changed package, for build and lock. */
 void cmd_print_lock_changes(const struct build *b, FILE *f);
 

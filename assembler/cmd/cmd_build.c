@@ -24,7 +24,7 @@ static void build_help(FILE *f)
                 "                         the recipe's epoch\n"
                 "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
                 "      --locked           fail unless the lock file exists and matches the recipe\n"
-                "      --lockfile PATH    lock file (default: NAME.lock.json beside RECIPE)\n"
+                "      --lockfile PATH    lock file (default: RECIPE.lock.json beside RECIPE)\n"
                 "      --offline          use only the cache, never the network\n"
                 "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
                 "      --compression ALG  layer compression: gzip (default) or zstd\n"
@@ -141,6 +141,8 @@ int cmd_build(int argc, char **argv)
                 r = pipeline_write_lock(b, false, &written, &err);
         if (r < 0)
                 return cmd_fail(&err);
+        if (!opts.quiet)
+                cmd_print_lock_notice(b, written, stderr);
         if (written && !opts.quiet)
                 cmd_print_lock_changes(b, stderr);
         print_summary(b);
