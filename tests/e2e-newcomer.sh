@@ -48,6 +48,36 @@ sed -i '/build\/bb/d' hints.yaml
 echo "$fix" >>hints.yaml
 check "with the hint's policy: line pasted in, the build passes" \
   silent "$CAIRN" build hints.yaml -o out-hints --init-binary "$CAIRN_INIT"
+# cairn enforce on what the build just wrote agrees with the build, without flags: the image's
+# /etc/cairn/runtime.json gives the variant (so the profile) and the named executables.
+for v in dev prod; do
+  check "cairn enforce out-hints/hints-$v (no flags) passes as the build did" \
+    exits 0 silent "$CAIRN" enforce "out-hints/hints-$v"
+  check "cairn enforce out-hints/hints-$v.tar (no flags) passes as the build did" \
+    exits 0 silent "$CAIRN" enforce "out-hints/hints-$v.tar"
+done
+"$CAIRN" enforce out-hints/hints-dev >enf.out 2>enf.err
+check "...and says what it took from the image" \
+  grep -q "enforce: out-hints/hints-dev is variant dev of hints (its /etc/cairn/runtime.json): profile dev, 1 named executable$" enf.err
+check "...the report is the dev profile's" grep -q "pass (dev)" enf.out
+check "--recipe without --variant takes the image's variant" \
+  exits 0 silent "$CAIRN" enforce out-hints/hints-dev --recipe hints.yaml
+# Without runtime.json (a rootfs from elsewhere): the verdict differs, and the flags are named.
+mkdir foreign
+tar -C foreign -xf out-hints/hints-prod.tar
+rm foreign/etc/cairn/runtime.json
+exits 1 "$CAIRN" enforce foreign >/dev/null 2>foreign.err
+check "no runtime.json: the hint names --recipe and --variant" \
+  grep -q "check it as its build did with --recipe RECIPE --variant V" foreign.err
+check "no runtime.json: --recipe hints.yaml --variant prod agrees with the build" \
+  exits 0 silent "$CAIRN" enforce foreign --recipe hints.yaml --variant prod
+check "--no-runtime-json: the image's word is not taken" \
+  exits 1 silent "$CAIRN" enforce out-hints/hints-prod --no-runtime-json
+echo '{"schema": "cairn-runtime/1"}' >foreign/etc/cairn/runtime.json
+exits 2 "$CAIRN" enforce foreign >/dev/null 2>foreign.err
+check "a runtime.json that does not parse: exit 2, names the file and --no-runtime-json" \
+  bash -c "grep -q 'foreign:/etc/cairn/runtime.json:1:1' foreign.err && grep -q -- '--no-runtime-json' foreign.err"
+
 # A rule other than the allow list: the disable-rules line, and the enforce flag.
 cat >ww.yaml <<'EOF'
 recipe: 1
@@ -147,6 +177,10 @@ if ((devprod)); then
   check "prod: no /bin/sh" test ! -e dp/prod/bin/sh
   check "prod: no file with a shell's markers (the strict enforcer passed)" \
     grep -q 'enforcer  pass (strict)' dp/summary
+  for v in dev prod; do
+    check "cairn enforce dp/out/devprod-$v (no flags) agrees with the build" \
+      exits 0 silent "$CAIRN" enforce "dp/out/devprod-$v"
+  done
   check "each variant has its own run: (dev root, prod app)" python3 - dp/out <<'PY'
 import json, sys
 def config(layout):
