@@ -59,9 +59,9 @@ make_inputs "$work/in2" 077 reverse 1600000000
 cp "$work/in1/app" "$work/in2/app"
 cp "$work/in1/bundle.tar.gz" "$work/in2/bundle.tar.gz"
 
-(cd "$work/in1" && umask 022 && TZ=UTC LANG=C LC_ALL=C "$CAIRN" build recipe.yaml -o "$work/out1" -q) >"$work/sum1"
+(cd "$work/in1" && umask 022 && TZ=UTC LANG=C LC_ALL=C "$CAIRN" build recipe.yaml -o "$work/out1") >"$work/sum1"
 (cd / && umask 077 && TZ=Asia/Tokyo LANG=de_DE.UTF-8 LC_ALL=de_DE.UTF-8 \
-  "$CAIRN" build "$work/in2/recipe.yaml" -o "$work/elsewhere/out2" --cache "$work/elsewhere/cache" -q) >"$work/sum2"
+  "$CAIRN" build "$work/in2/recipe.yaml" -o "$work/elsewhere/out2" --cache "$work/elsewhere/cache") >"$work/sum2"
 
 check "two builds under different hosts settings print the same summary" cmp -s "$work/sum1" "$work/sum2"
 same_tree=1
@@ -73,7 +73,7 @@ check "dev OCI layouts are byte-identical" diff -r "$work/out1/e2e-dev" "$work/e
 # One input byte changes: digests change.
 cp -r "$work/in1" "$work/in3"
 echo alphb >"$work/in3/data/a.txt"
-"$CAIRN" build "$work/in3/recipe.yaml" -o "$work/out3" -q >"$work/sum3"
+"$CAIRN" build "$work/in3/recipe.yaml" -o "$work/out3" >"$work/sum3"
 check "one changed input byte changes the rootfs digest" \
   bash -c "! cmp -s '$work/out1/e2e-prod.tar' '$work/out3/e2e-prod.tar'"
 check "...and the image digest" bash -c "! diff -q '$work/sum1' '$work/sum3' >/dev/null"
@@ -237,7 +237,7 @@ check "skopeo: reads the zstd layout" grep -q 'tar+zstd' "$big/manifest-zstd.jso
 # summary and in the config's history.
 long=abcdefghijklmnopqrstuvwxyz-12345
 sed "s|^  prod: {}\$|  prod: {}\n  $long: {}|" "$work/in1/recipe.yaml" >"$work/in1/long.yaml"
-"$CAIRN" build "$work/in1/long.yaml" -o "$work/out-long" -q --variant "$long" >"$work/sum-long"
+"$CAIRN" build "$work/in1/long.yaml" -o "$work/out-long" --variant "$long" >"$work/sum-long"
 check "32-character variant name: the summary names its layer whole" \
   grep -Eq "^  layer     $long diff_id sha256:[0-9a-f]{64}\$" "$work/sum-long"
 check "32-character variant name: so does the config's history" python3 - "$work/out-long/e2e-$long" "$long" <<'PY'

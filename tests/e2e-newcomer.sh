@@ -48,6 +48,54 @@ sed -i '/build\/bb/d' hints.yaml
 echo "$fix" >>hints.yaml
 check "with the hint's policy: line pasted in, the build passes" \
   silent "$CAIRN" build hints.yaml -o out-hints --init-binary "$CAIRN_INIT"
+# ---- the build summary: for people, for CI, silent with -q, no -o -
+
+"$CAIRN" build hints.yaml -o out-hints --init-binary "$CAIRN_INIT" >sum.txt 2>sum.err
+check "summary: sizes in binary units, the rootfs tar and each compressed layer" \
+  grep -Eq '^  size      [0-9.]+ (B|KiB|MiB) rootfs tar; compressed layers base [0-9.]+ (B|KiB|MiB), app [0-9.]+ (B|KiB|MiB) \([0-9.]+ (B|KiB|MiB) gzip\)$' sum.txt
+check "summary: the paths written, on stderr" \
+  grep -qx 'wrote out-hints/hints-prod/ (OCI layout), out-hints/hints-prod.tar (rootfs), out-hints/hints-prod.spdx.json (SBOM)' sum.err
+check "summary: the elapsed time and the next step, on stderr" \
+  grep -Eq '^built 2 variants of hints in [0-9]+\.[0-9] s into out-hints/; next: cairn runtime out-hints/hints-prod' sum.err
+"$CAIRN" build hints.yaml -o out-hints2 --init-binary "$CAIRN_INIT" >sum2.txt 2>/dev/null
+check "the text summary does not depend on OUT or time" cmp sum.txt sum2.txt
+"$CAIRN" build hints.yaml -o out-hints --init-binary "$CAIRN_INIT" -q >q.out 2>q.err
+check "-q: nothing on stdout" test ! -s q.out
+check "-q: nothing on stderr" test ! -s q.err
+"$CAIRN" build hints.yaml -o out-hints --init-binary "$CAIRN_INIT" --format json >sum.json 2>/dev/null
+check "--format json validates against docs/build-summary.schema.json" python3 - sum.json "$CAIRN_SOURCE_DIR/docs/build-summary.schema.json" <<'PY'
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[2]))
+jsonschema.Draft7Validator.check_schema(schema)
+jsonschema.validate(json.load(open(sys.argv[1])), schema)
+PY
+check "--format json: the facts match the files" python3 - sum.json <<'PY'
+import hashlib, json, os, sys
+s = json.load(open(sys.argv[1]))
+assert s["schema"] == "cairn-build/1" and s["name"] == "hints" and s["lock"] is None, s
+assert [v["variant"] for v in s["variants"]] == ["dev", "prod"], s
+for v in s["variants"]:
+    tar = v["rootfs"]["path"]
+    assert os.path.getsize(tar) == v["rootfs"]["size"], v
+    assert "sha256:" + hashlib.sha256(open(tar, "rb").read()).hexdigest() == v["rootfs"]["digest"]
+    total = 0
+    for l in v["layers"]:
+        blob = os.path.join(v["layout"], "blobs/sha256", l["digest"].split(":")[1])
+        assert os.path.getsize(blob) == l["size"], l
+        total += l["size"]
+    assert total == v["compressed-size"], v
+    assert os.path.exists(v["sbom"]["path"]), v
+    want = "dev" if v["variant"] == "dev" else "strict"
+    assert v["enforcer"]["profile"] == want and v["enforcer"]["passed"], v
+base = {v["variant"]: v["layers"][0] for v in s["variants"]}
+assert base["dev"]["shared-with"] == ["prod"] and base["prod"]["shared-with"] == ["dev"], base
+PY
+rc=0
+"$CAIRN" build hints.yaml -o - >dash.out 2>dash.err || rc=$?
+check "-o -: refused with exit 2" test $rc = 2
+check "-o -: says OUT is a directory" grep -q "OUT is a directory" dash.err
+check "-o -: no directory named '-'" test ! -e ./-
+
 # cairn enforce on what the build just wrote agrees with the build, without flags: the image's
 # /etc/cairn/runtime.json gives the variant (so the profile) and the named executables.
 for v in dev prod; do
@@ -145,6 +193,36 @@ rm lk/app-tool.lock.json
 check "--locked reads the old name too and writes nothing" \
   bash -c "'$CAIRN' build lk/app-tool.yaml -o lk/out-tool --cache cache --offline --locked -q >/dev/null && test ! -e lk/app-tool.lock.json"
 rm lk/app.lock.json
+
+# ---- cairn check: local inputs and picks, with positions
+
+sed -e 's|/usr/bin/tool: /usr/bin/tool|/bin/tool: /usr/bin/tool|' lk/app-tool.yaml >lk/pick.yaml
+check "a pick the package lacks: cairn check (cache) exits 3" \
+  exits 3 silent "$CAIRN" check lk/pick.yaml --cache cache
+"$CAIRN" check lk/pick.yaml --cache cache >/dev/null 2>pick.err || true
+line=$(grep -n '/bin/tool: /usr/bin/tool' lk/pick.yaml | cut -d: -f1)
+check "...at the pick's position, with the nearest path the package has" \
+  grep -q "^lk/pick.yaml:$line:[0-9]*: error: package tool 1.0 has no file /bin/tool (did you mean '/usr/bin/tool'?)" pick.err
+check "--online with an empty cache: the same verdict" \
+  bash -c "'$CAIRN' check lk/pick.yaml --cache cache-online --online >/dev/null 2>online.err; test \$? = 3 && grep -q \"did you mean '/usr/bin/tool'\" online.err"
+check "cairn build says the same instead of 'dpkg-deb -c'" \
+  bash -c "'$CAIRN' build lk/pick.yaml -o lk/out-pick --cache cache -q 2>&1 >/dev/null | grep -q \"has no file /bin/tool (did you mean '/usr/bin/tool'?)\""
+check "the pick fixed: cairn check exits 0" silent "$CAIRN" check lk/app-tool.yaml --cache cache
+sed -e "s|keyring: $work/keyring.gpg|keyring: $work/keyrng.gpg|" \
+  -e 's|src: ../build/hello|src: ../build/helo|' lk/app-tool.yaml >lk/inputs.yaml
+check "a misspelled keyring and a missing artifact: exit 2" \
+  exits 2 silent "$CAIRN" check lk/inputs.yaml --cache cache
+"$CAIRN" check lk/inputs.yaml --cache cache >inputs.out 2>inputs.err || true
+kl=$(grep -n 'keyrng' lk/inputs.yaml | cut -d: -f1)
+al=$(grep -n 'helo' lk/inputs.yaml | cut -d: -f1)
+check "...the keyring at its source's position" \
+  grep -q "^lk/inputs.yaml:$kl:[0-9]*: error: source test: keyring $work/keyrng.gpg: No such file or directory" inputs.err
+check "...the artifact at its position" \
+  grep -q "^lk/inputs.yaml:$al:[0-9]*: error: artifact ../build/helo: cannot read lk/../build/helo: No such file or directory" inputs.err
+check "...nothing on stdout" test ! -s inputs.out
+sed "s|keyring: $work/keyring.gpg|keyring: $work/build/hello|" lk/app-tool.yaml >lk/notkey.yaml
+check "a keyring that holds no key: exit 2, says so" \
+  bash -c "'$CAIRN' check lk/notkey.yaml 2>&1 >/dev/null | grep -q 'holds no usable OpenPGP public key'; test \${PIPESTATUS[0]} = 2"
 
 # ---- recipes/devprod.yaml: a debug shell in dev, none in prod (real mirror)
 
