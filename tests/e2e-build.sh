@@ -81,7 +81,7 @@ check "...and the image digest" bash -c "! diff -q '$work/sum1' '$work/sum3' >/d
 # GNU tar lists exactly the expected entries, in order, numeric owners, mtime = epoch.
 tar_list "$work/out1/e2e-prod.tar" --full-time >"$work/list"
 names=$(awk '{print $6}' "$work/list" | tr '\n' ' ')
-expect="app/ app/server etc/ etc/app.conf etc/cairn/ etc/cairn/runtime.json etc/group etc/os-release etc/passwd etc/prod-only opt/ opt/bundle/ opt/bundle/etc/ opt/bundle/etc/tarred.conf srv/ srv/data/ srv/data/a.txt srv/data/link srv/data/sub/ srv/data/sub/b.txt tmp/ usr/ usr/bin/ usr/bin/server "
+expect="app/ app/server etc/ etc/app.conf etc/cairn/ etc/cairn/runtime.json etc/group etc/os-release etc/passwd etc/prod-only home/ home/app/ opt/ opt/bundle/ opt/bundle/etc/ opt/bundle/etc/tarred.conf srv/ srv/data/ srv/data/a.txt srv/data/link srv/data/sub/ srv/data/sub/b.txt tmp/ usr/ usr/bin/ usr/bin/server "
 check "tar -tv lists the expected entries in byte order" test "$names" = "$expect"
 check "every mtime is the epoch" bash -c "awk '{print \$4, \$5}' '$work/list' | sort -u | grep -qx '2023-11-14 22:13:20' && [ \$(awk '{print \$4}' '$work/list' | sort -u | wc -l) = 1 ]"
 check "etc/app.conf is 0640 0/65532" grep -q -- '^-rw-r----- 0/65532 .* etc/app.conf$' "$work/list"

@@ -7,7 +7,7 @@
 # with no shell (real bookworm mirror; those checks SKIP when it is unreachable).
 . "$(dirname "$0")/lib.sh"
 need_env CAIRN CAIRN_INIT CAIRN_SOURCE_DIR
-need_tools gpg dpkg-deb dpkg-scanpackages xz ar python3
+need_tools gpg dpkg-deb dpkg-scanpackages xz ar python3 skopeo
 
 mkdir -p build
 static_hello build/hello
@@ -95,6 +95,66 @@ rc=0
 check "-o -: refused with exit 2" test $rc = 2
 check "-o -: says OUT is a directory" grep -q "OUT is a directory" dash.err
 check "-o -: no directory named '-'" test ! -e ./-
+
+# ---- Docker and apko habits: ports, volumes, annotations, homes, shells
+
+cat >habits.yaml <<'EOF'
+recipe: 1
+name: habits
+epoch: 1700000000
+annotations:
+  org.opencontainers.image.source: https://example.invalid/habits
+  org.opencontainers.image.vendor: acme
+artifacts:
+  - { src: build/hello, dest: /app/hello, mode: "0755" }
+accounts:
+  groups: [{ name: app, gid: 65532 }, { name: ops, gid: 65533 }]
+  users:
+    - { name: app, uid: 65532, home: /home/app }
+    - { name: ops, uid: 65533, home: /var/lib/ops }
+files:
+  - { path: /var/lib/ops, type: dir, mode: "0700", uid: 65533, gid: 65533 }
+run:
+  user: app
+  entrypoint: [/app/hello]
+  ports: [8080, 53/udp]
+  volumes: [/data]
+  annotations: { org.opencontainers.image.vendor: acme-run }
+variants: { prod: {} }
+EOF
+check "ports, volumes, annotations: the recipe builds" \
+  silent "$CAIRN" build habits.yaml -o out-habits --init-binary "$CAIRN_INIT"
+skopeo inspect --config oci:out-habits/habits-prod:prod >habits.config
+skopeo inspect --raw oci:out-habits/habits-prod:prod >habits.manifest
+check "skopeo: ports are ExposedPorts, volumes are Volumes, as Docker writes them" python3 - habits.config <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["config"]
+assert c["ExposedPorts"] == {"8080/tcp": {}, "53/udp": {}}, c
+assert c["Volumes"] == {"/data": {}}, c
+PY
+check "skopeo: annotations are the manifest's, run: replacing the top-level's" python3 - habits.manifest <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))["annotations"]
+assert a["org.opencontainers.image.source"] == "https://example.invalid/habits", a
+assert a["org.opencontainers.image.vendor"] == "acme-run", a
+assert a["org.opencontainers.image.ref.name"] == "prod", a
+PY
+tar_list out-habits/habits-prod.tar >habits.list
+check "a user's home is created, owned by the user, 0750" grep -Eq '^drwxr-x--- 65532/65532 .* home/app/$' habits.list
+check "a home the recipe writes itself keeps its mode" grep -Eq '^drwx------ 65533/65533 .* var/lib/ops/$' habits.list
+sed 's|{ name: app, uid: 65532, home: /home/app }|{ name: app, uid: 65532, home: /home/app, shell: /bin/bash }|' habits.yaml >shell.yaml
+rc=0
+"$CAIRN" build shell.yaml -o out-shell -q 2>shell.err || rc=$?
+check "a login shell that is not in the image: exit 2" test $rc = 2
+check "...at the user's position, naming the variant" \
+  grep -q "^shell.yaml:12:[0-9]*: error: user app: shell /bin/bash is not in variant prod" shell.err
+check "...nothing written" test ! -e out-shell
+sed 's|ports: \[8080, 53/udp\]|ports: [http]|' habits.yaml >port.yaml
+check "a port that is not one: exit 2, the value echoed" \
+  bash -c "'$CAIRN' check port.yaml 2>&1 >/dev/null | grep -q \"ports: 'http' is not a port\""
+sed 's|org.opencontainers.image.vendor: acme-run|org.opencontainers.image.ref.name: x|' habits.yaml >ann.yaml
+check "an annotation cairn sets itself: refused" \
+  bash -c "'$CAIRN' build ann.yaml -o out-ann -q 2>&1 | grep -q \"annotation 'org.opencontainers.image.ref.name' is set by cairn\""
 
 # cairn enforce on what the build just wrote agrees with the build, without flags: the image's
 # /etc/cairn/runtime.json gives the variant (so the profile) and the named executables.

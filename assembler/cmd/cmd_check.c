@@ -176,6 +176,16 @@ static void print_view(const struct recipe_view *v)
                 printf("    %-12s %s=%s\n", "env", run->env[i].key, run->env[i].value);
         for (size_t i = 0; i < run->n_labels; i++)
                 printf("    %-12s %s=%s\n", "label", run->labels[i].key, run->labels[i].value);
+        for (size_t i = 0; i < v->recipe->n_annotations; i++)
+                printf("    %-12s %s=%s\n", "annotation", v->recipe->annotations[i].key,
+                       v->recipe->annotations[i].value);
+        for (size_t i = 0; i < run->n_annotations; i++)
+                printf("    %-12s %s=%s (run)\n", "annotation", run->annotations[i].key,
+                       run->annotations[i].value);
+        if (run->ports)
+                print_strv("ports", run->ports);
+        if (run->volumes)
+                print_strv("volumes", run->volumes);
         printf("    %-12s %s\n", "stop-signal", run->stop_signal ? run->stop_signal : "SIGTERM");
         printf("    %-12s %s\n", "init", run->init ? run->init : "none");
         printf("    %-12s %s\n", "read-only", run->read_only > 0 ? "true" : "false");
