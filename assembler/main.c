@@ -7,6 +7,7 @@
 #include "version.h"
 
 static const struct cairn_command commands[] = {
+        { "init", cmd_init, "write a commented starter recipe that builds" },
         { "check", cmd_check, "validate a recipe and show what each variant contains" },
         { "lock", cmd_lock, "resolve a recipe's Debian packages and write its lock file" },
         { "build", cmd_build, "assemble a recipe into OCI layouts, rootfs tars and SBOMs" },
@@ -46,9 +47,17 @@ int main(int argc, char **argv)
                 printf("cairn %s\n", CAIRN_VERSION);
                 return CAIRN_EXIT_OK;
         }
-        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+        const char *names[ELEMENTSOF(commands)];
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
                 if (streq(commands[i].name, name))
                         return commands[i].run(argc - 1, argv + 1);
-        fprintf(stderr, "cairn: unknown command '%s'\nTry 'cairn --help'.\n", name);
+                names[i] = commands[i].name;
+        }
+        const char *near = str_nearest(names, ELEMENTSOF(names), name, 2);
+        if (near)
+                fprintf(stderr, "cairn: error: unknown command '%s' (did you mean '%s'?)\n", name,
+                        near);
+        else
+                fprintf(stderr, "cairn: error: unknown command '%s'; try 'cairn --help'\n", name);
         return CAIRN_EXIT_USAGE;
 }

@@ -284,6 +284,46 @@ sed "s|keyring: $work/keyring.gpg|keyring: $work/build/hello|" lk/app-tool.yaml 
 check "a keyring that holds no key: exit 2, says so" \
   bash -c "'$CAIRN' check lk/notkey.yaml 2>&1 >/dev/null | grep -q 'holds no usable OpenPGP public key'; test \${PIPESTATUS[0]} = 2"
 
+# ---- cairn init, the man page, completion, "did you mean"
+
+mkdir -p init/build
+cp build/hello init/build/app
+(cd init && "$CAIRN" init 2>../init.err)
+check "cairn init writes app.yaml and says what to do next" \
+  bash -c "test -s init/app.yaml && grep -q 'put the application at build/app' init.err"
+check "...a commented recipe" test "$(grep -c '#' init/app.yaml)" -gt 10
+check "...that builds as written" \
+  silent "$CAIRN" build init/app.yaml -o init/out --init-binary "$CAIRN_INIT"
+check "...whose prod passes cairn enforce without flags" exits 0 silent "$CAIRN" enforce init/out/app-prod
+cp init/app.yaml app.before
+check "cairn init never overwrites: exit 2" exits 2 silent "$CAIRN" init init/app.yaml
+check "...and the file is as it was" cmp init/app.yaml app.before
+check "cairn init --debian - prints a recipe with a Debian source and bash-static in dev" \
+  bash -c "'$CAIRN' init --debian - | grep -q 'package: bash-static'"
+check "cairn init --name 'Bad Name': exit 2" exits 2 silent "$CAIRN" init --name 'Bad Name' -
+check "an unknown command: did you mean" \
+  bash -c "'$CAIRN' biuld 2>&1 | grep -qx \"cairn: error: unknown command 'biuld' (did you mean 'build'?)\""
+check "an unknown command: exit 2" exits 2 silent "$CAIRN" biuld
+if command -v man >/dev/null; then
+  check "man -l renders docs/cairn.1 without a warning" \
+    bash -c "MANWIDTH=80 man --warnings -l '$CAIRN_SOURCE_DIR/docs/cairn.1' 2>&1 >man.txt | (! grep .) && grep -q '^NAME' man.txt"
+  missing=""
+  for c in $("$CAIRN" --help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p'); do
+    grep -Eq "^ {7}$c( |$)" man.txt || missing+=" $c"
+  done
+  check "the man page lists every command of cairn --help${missing:+ (missing:$missing)}" test -z "$missing"
+else
+  skip "man -l renders docs/cairn.1" "man is not installed (ci/bootstrap installs man-db)"
+fi
+completion() { # WORD... : what bash completes for the last word
+  bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _cairn; echo "${COMPREPLY[*]}"' \
+    _ "$CAIRN_SOURCE_DIR/docs/cairn.bash-completion" "$@"
+}
+check "completion: commands" test "$(completion "$CAIRN" bu)" = "build bundle"
+check "completion: a command's options, from its --help" \
+  bash -c "completion() { $(declare -f completion | tail -n +2); }; CAIRN_SOURCE_DIR='$CAIRN_SOURCE_DIR'; completion '$CAIRN' build --for | grep -qx -- --format"
+check "completion: --profile values" test "$(completion "$CAIRN" enforce --profile '')" = "strict dev"
+
 # ---- recipes/devprod.yaml: a debug shell in dev, none in prod (real mirror)
 
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -319,6 +359,12 @@ if ((devprod)); then
     check "cairn enforce dp/out/devprod-$v (no flags) agrees with the build" \
       exits 0 silent "$CAIRN" enforce "dp/out/devprod-$v"
   done
+  cp dp/build/hello dp/build/svc
+  (cd dp && "$CAIRN" init --debian --name svc 2>/dev/null)
+  check "cairn init --debian: the starter recipe builds from the real mirror" \
+    silent "$CAIRN" build dp/svc.yaml -o dp/out-svc --cache dp-cache --init-binary "$CAIRN_INIT"
+  check "...dev has bash-static's /bin/sh, prod has none" \
+    bash -c "tar -tf dp/out-svc/svc-dev.tar | grep -qx bin/sh && ! tar -tf dp/out-svc/svc-prod.tar | grep -qx bin/sh"
   check "each variant has its own run: (dev root, prod app)" python3 - dp/out <<'PY'
 import json, sys
 def config(layout):

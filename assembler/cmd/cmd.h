@@ -29,6 +29,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_runtime(int argc, char **argv);
+int cmd_init(int argc, char **argv);
 
 /* The build's progress hook: "fetched URL", one line per downloaded file, on stderr. */
 void cmd_print_fetched(void *data, const char *what);
