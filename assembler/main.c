@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cairn: argument dispatch through the command table; everything else lives in libcairn. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,9 +49,13 @@ int main(int argc, char **argv)
                 return CAIRN_EXIT_OK;
         }
         const char *names[ELEMENTSOF(commands)];
+        opterr = 0; /* cmd_usage_error names a bad option, in cairn's one error format */
         for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
-                if (streq(commands[i].name, name))
+                if (streq(commands[i].name, name)) {
+                        cmd_argc = argc - 1;
+                        cmd_argv = argv + 1;
                         return commands[i].run(argc - 1, argv + 1);
+                }
                 names[i] = commands[i].name;
         }
         const char *near = str_nearest(names, ELEMENTSOF(names), name, 2);

@@ -146,7 +146,7 @@ rc=$?
 set -e
 check "sha256 mismatch: exit 2" test $rc = 2
 check "sha256 mismatch: message names position, expected and actual" \
-  grep -q "badpin.yaml:[0-9]*:[0-9]*: artifact app: sha256 mismatch: .*0000000000.*$pin" "$work/err"
+  grep -q "badpin.yaml:[0-9]*:[0-9]*: error: artifact app: sha256 mismatch: .*0000000000.*$pin" "$work/err"
 check "sha256 mismatch: no OUT written" test ! -e "$work/out-badpin"
 
 # run.init: cairn-init installed at /sbin/cairn-init and put in front of the entrypoint.
@@ -175,7 +175,7 @@ set +e
 rc=$?
 set -e
 check "missing artifact: exit 2" test $rc = 2
-check "missing artifact: the message names the recipe position" grep -q 'broken.yaml:[0-9]*:[0-9]*: artifact missing-app' "$work/err"
+check "missing artifact: the message names the recipe position" grep -q 'broken.yaml:[0-9]*:[0-9]*: error: artifact missing-app' "$work/err"
 snapshot "$work/out1" >"$work/after"
 check "missing artifact: OUT untouched" cmp -s "$work/before" "$work/after"
 check "missing artifact: no temporary sibling left" test -z "$(find "$work" -maxdepth 1 -name '.out1.cairn-*')"

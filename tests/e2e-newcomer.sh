@@ -284,6 +284,30 @@ sed "s|keyring: $work/keyring.gpg|keyring: $work/build/hello|" lk/app-tool.yaml 
 check "a keyring that holds no key: exit 2, says so" \
   bash -c "'$CAIRN' check lk/notkey.yaml 2>&1 >/dev/null | grep -q 'holds no usable OpenPGP public key'; test \${PIPESTATUS[0]} = 2"
 
+# ---- one error format, did you mean, bad values echoed
+
+sed 's|package: tool,|package: tol,|' lk/app-tool.yaml >lk/typo.yaml
+rc=0
+"$CAIRN" build lk/typo.yaml -o lk/out-typo --cache cache -q 2>typo.err || rc=$?
+check "an unknown utility package: exit 3" test $rc = 3
+line=$(grep -n 'package: tol' lk/typo.yaml | cut -d: -f1)
+check "...at its position, in the one format, with the nearest package name" \
+  grep -q "^lk/typo.yaml:$line:[0-9]*: error: no package satisfies 'tol' .*(did you mean 'tool'?)" typo.err
+sed 's|^utilities:|packages:\n  - name: othr\nutilities:|' lk/app-tool.yaml >lk/typo2.yaml
+"$CAIRN" build lk/typo2.yaml -o lk/out-typo --cache cache -q 2>typo2.err || true
+check "an unknown whole package: the nearest package name" \
+  grep -q "^lk/typo2.yaml:[0-9]*:[0-9]*: error: no package in the recipe's sources is or provides 'othr' (did you mean 'other'?)" typo2.err
+printf 'recipe: 1\nname: ro\nrun:\n  read-only: yes\n' >ro.yaml
+check "read-only: yes echoes the value and says what to write" \
+  bash -c "'$CAIRN' check ro.yaml 2>&1 | grep -qx \"ro.yaml:4:14: error: read-only: expected true or false, got 'yes' (write true)\""
+"$CAIRN" build --frob hints.yaml >opt.out 2>opt.err && rc=0 || rc=$?
+check "an unknown option: exit 2, one error line naming it, then the --help hint" \
+  bash -c "test $rc = 2 && test \$(wc -l <opt.err) = 2 && grep -qx \"cairn build: error: option '--frob' is unknown or needs a value\" opt.err"
+# Messages made without 'error:' after their position get it: one format everywhere.
+printf 'recipe: 1\nname: pin\nartifacts:\n  - { src: build/hello, dest: /app/hello, sha256: %064d }\n' 0 >pin.yaml
+check "a positioned build error reads FILE:LINE:COLUMN: error: ..." \
+  bash -c "'$CAIRN' build pin.yaml -o out-pin -q 2>&1 | grep -Eq '^pin.yaml:4:[0-9]+: error: artifact build/hello: sha256 mismatch'"
+
 # ---- cairn init, the man page, completion, "did you mean"
 
 mkdir -p init/build

@@ -125,5 +125,12 @@ int cmd_build_option(const char *command, int c, const char *arg, struct build_o
 /* Prints err to stderr and returns its exit status; never 0 (call it only after a failure). */
 int cmd_fail(struct cairn_error *err);
 
-/* Prints "cairn COMMAND: MESSAGE\nTry 'cairn COMMAND --help'." and returns CAIRN_EXIT_USAGE. */
+/*
+ * Prints "cairn COMMAND: error: MESSAGE\nTry 'cairn COMMAND --help'." and returns
+ * CAIRN_EXIT_USAGE. The message "unknown option" becomes one naming the option getopt
+ * stopped at (cmd_argv[optind - 1], or optopt), which main.c keeps getopt from printing.
+ */
 int cmd_usage_error(const char *command, const char *fmt, ...) _printf_(2, 3);
+/* The command's argc/argv as main.c passed them (argv[0] is the command's name). */
+extern char **cmd_argv;
+extern int cmd_argc;

@@ -2,6 +2,7 @@
 #include "yamlread.h"
 
 #include <ctype.h>
+#include <strings.h>
 #include <stdarg.h>
 
 static bool generated(const struct yread *y)
@@ -198,7 +199,15 @@ bool yread_bool(struct yread *y, const struct ynode *n, const char *what, bool *
                 *ret = streq(n->value, "true");
                 return true;
         }
-        yread_fail(y, n->pos, "%s: expected true or false", what);
+        if (generated(y) || n->type != YNODE_SCALAR)
+                yread_fail(y, n->pos, "%s: expected true or false", what);
+        else
+                yread_fail(y, n->pos, "%s: expected true or false, got '%.64s'%s", what, n->value,
+                           strcasecmp(n->value, "yes") == 0 || strcasecmp(n->value, "on") == 0
+                                   ? " (write true)"
+                           : strcasecmp(n->value, "no") == 0 || strcasecmp(n->value, "off") == 0
+                                   ? " (write false)"
+                                   : "");
         return false;
 }
 
