@@ -168,6 +168,9 @@ done
 check "...and says what it took from the image" \
   grep -q "enforce: out-hints/hints-dev is variant dev of hints (its /etc/cairn/runtime.json): profile dev, 1 named executable$" enf.err
 check "...the report is the dev profile's" grep -q "pass (dev)" enf.out
+n_sum=$(sed -n '/^hints-dev$/,/^hints-prod$/s/^  entries   //p' sum.txt)
+check "...and counts the entries the build summary counts ($n_sum)" \
+  grep -q "pass (dev), $n_sum entries checked" enf.out
 check "--recipe without --variant takes the image's variant" \
   exits 0 silent "$CAIRN" enforce out-hints/hints-dev --recipe hints.yaml
 # Without runtime.json (a rootfs from elsewhere): the verdict differs, and the flags are named.
