@@ -358,15 +358,20 @@ mkdir -p dp/build
 cp "$CAIRN_SOURCE_DIR/recipes/devprod.yaml" dp/
 static_program dp/build/hello "$CAIRN_SOURCE_DIR/recipes/hello.c"
 rc=0
-if [[ -r $keyring ]]; then
+if [[ ${CAIRN_SANITIZED:-0} == 1 ]]; then
+  rc=3
+  echo "the mirror's index takes minutes to parse under the sanitizers (the plain build runs this)" >dp/err
+elif [[ -r $keyring ]]; then
   "$CAIRN" build dp/devprod.yaml -o dp/out --cache dp-cache --init-binary "$CAIRN_INIT" \
     >dp/summary 2>dp/err || rc=$?
 else
   rc=3
   echo "$keyring missing" >dp/err
 fi
-if ((rc == 3)) && grep -qiE "resolve|connect|timed out|could not|no deb entry|mirror|missing" dp/err; then
-  skip "recipes/devprod.yaml builds" "the Debian mirror is unreachable: $(head -1 dp/err)"
+if ((rc == 3)) && grep -qiE "resolve|connect|timed out|could not|no deb entry|mirror|missing|sanitizers" dp/err; then
+  why=$(head -1 dp/err)
+  [[ $why == *sanitizers* ]] || why="the Debian mirror is unreachable: $why"
+  skip "recipes/devprod.yaml builds" "$why"
   devprod=0
 else
   check "recipes/devprod.yaml builds" test $rc = 0
