@@ -48,6 +48,7 @@ int main(int argc, char **argv)
                 printf("cairn %s\n", CAIRN_VERSION);
                 return CAIRN_EXIT_OK;
         }
+        cmd_cache_notices_setup();
         const char *names[ELEMENTSOF(commands)];
         opterr = 0; /* cmd_usage_error names a bad option, in cairn's one error format */
         for (size_t i = 0; i < ELEMENTSOF(commands); i++) {

@@ -3,6 +3,10 @@
  * The application's artifacts: a local file, a directory, or a tar archive (plain, gzip, xz,
  * bzip2 or zstd; recognised by content, not by name) unpacked under `dest`.
  *
+ * Artifacts come only from beneath the build context (the recipe's directory, its context:, or
+ * --context): src is opened with base/beneath.h, so an absolute path, '..' or a symlink out of
+ * the context is refused; directories are walked with O_NOFOLLOW.
+ *
  * Nothing of the build machine leaks into the tree: directories are walked in byte order, not
  * readdir order; modes never come from the checkout or the umask (0755 for directories and
  * for files with any execute bit, 0644 otherwise) unless the recipe sets `mode`; owners are
@@ -14,6 +18,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "base/beneath.h"
 #include "base/digest.h"
 #include "base/untar.h"
 
@@ -51,17 +56,15 @@ static int insert(struct artifact_ctx *c, struct tree_entry *e, struct cairn_err
         return tree_insert(c->v->tree, e, 0, err);
 }
 
-static int put_file(struct artifact_ctx *c, int fd, const char *dest, mode_t st_mode, bool top,
+/* A file found inside an artifact directory: not named by the recipe. */
+static int put_file(struct artifact_ctx *c, int fd, const char *dest, mode_t st_mode,
                     struct cairn_error *err)
 {
         struct tree_entry e = { .path = (char *)dest, .type = TREE_REG };
         int r = store_put_fd(c->b->store, fd, ARTIFACT_MAX_FILE_BYTES, &e.key, &e.size, err);
         if (r < 0)
                 return cairn_error_wrap(err, r, "artifact %s", c->a->src);
-        e.mode = top && c->a->mode != RECIPE_MODE_UNSET ? (uint32_t)c->a->mode
-                                                        : normal_mode(st_mode, false);
-        /* An artifact file with its own dest is named by the recipe: allowed to execute. */
-        e.flags = top ? TREE_ENTRY_NAMED : 0;
+        e.mode = normal_mode(st_mode, false);
         return insert(c, &e, err);
 }
 
@@ -163,7 +166,7 @@ static int walk_dir(struct artifact_ctx *c, int dirfd, const char *host, const c
                                                     "%s: changed while it was read", hpath);
                                 continue;
                         }
-                        r = put_file(c, fd, ipath, st.st_mode, false, err);
+                        r = put_file(c, fd, ipath, st.st_mode, err);
                 } else if (S_ISLNK(st.st_mode)) {
                         char target[TREE_PATH_MAX + 1];
                         ssize_t len = readlinkat(dirfd, name, target, sizeof(target) - 1);
@@ -366,16 +369,65 @@ int artifacts_unpack_archive(struct build *b, struct build_variant *v,
         return unpack_archive(&c, fd, err);
 }
 
-static int check_pin(struct artifact_ctx *c, int fd, struct cairn_error *err)
+/*
+ * The build context (docs/security.md, "The build context"): --context DIR as the person
+ * running cairn gave it, else the recipe's directory, or its context: beneath it. *ret_shown
+ * (owned) is how messages name it.
+ */
+static int open_context(struct build *b, int *ret_fd, char **ret_shown, struct cairn_error *err)
+{
+        const struct recipe *rec = b->recipe;
+        _cleanup_free_ char *shown = NULL;
+        _cleanup_close_ int fd = -1;
+        if (b->opts.context_dir) {
+                shown = strdup(b->opts.context_dir);
+                if (!shown)
+                        return -ENOMEM;
+                fd = open(shown, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0)
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -errno,
+                                               "--context %s: cannot open the build context: %m",
+                                               shown);
+        } else {
+                _cleanup_close_ int dir = open(rec->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dir < 0)
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -errno,
+                                               "%s: cannot open the recipe's directory: %m",
+                                               rec->dir);
+                if (!rec->context) {
+                        fd = steal_fd(&dir);
+                        shown = strdup(rec->dir);
+                } else {
+                        fd = beneath_open(dir, rec->context, O_RDONLY | O_DIRECTORY, 0);
+                        if (fd < 0)
+                                return cairn_error_add(
+                                        err, CAIRN_EXIT_USAGE, fd, "%s:%u:%u: context: %s: %s",
+                                        rec->path, rec->context_pos.line, rec->context_pos.column,
+                                        rec->context,
+                                        fd == -EXDEV || fd == -ELOOP
+                                                ? "leaves the recipe's directory (a symlink out "
+                                                  "of it); the context must lie beneath it"
+                                                : strerror(-fd));
+                        if (asprintf(&shown, "%s/%s", rec->dir, rec->context) < 0)
+                                shown = NULL;
+                }
+                if (!shown)
+                        return -ENOMEM;
+        }
+        *ret_fd = steal_fd(&fd);
+        *ret_shown = steal_pointer(&shown);
+        return 0;
+}
+
+/* The pin, checked on the bytes the store holds: the ones that ship, read from src once. */
+static int check_pin(struct artifact_ctx *c, const struct store_key *key, struct cairn_error *err)
 {
         if (!c->a->sha256)
                 return 0;
-        char hex[DIGEST_HEX_MAX];
-        int r = digest_fd_hex(DIGEST_SHA256, fd, hex);
+        char sha1[DIGEST_HEX_MAX], hex[DIGEST_HEX_MAX];
+        int r = store_object_digests(c->b->store, key, sha1, hex);
         if (r < 0)
                 return cairn_error_errno(err, r, "%s: %s", c->src_path, strerror(-r));
-        if (lseek(fd, 0, SEEK_SET) < 0)
-                return cairn_error_errno(err, -errno, "%s: %m", c->src_path);
         if (!streq(hex, c->a->sha256))
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, -EBADMSG,
                                        "%s:%u:%u: artifact %s: sha256 mismatch: the recipe pins "
@@ -385,25 +437,31 @@ static int check_pin(struct artifact_ctx *c, int fd, struct cairn_error *err)
         return 0;
 }
 
-static int add_artifact(struct build *b, struct build_variant *v, const struct recipe_artifact *a,
-                        struct cairn_error *err)
+static int add_artifact(struct build *b, struct build_variant *v, int ctx_fd, const char *ctx_shown,
+                        const struct recipe_artifact *a, struct cairn_error *err)
 {
         _cleanup_free_ char *src = NULL;
-        if (a->src[0] == '/')
-                src = strdup(a->src);
-        else if (asprintf(&src, "%s/%s", b->recipe->dir, a->src) < 0)
-                src = NULL;
-        if (!src)
+        if (asprintf(&src, "%s/%s", ctx_shown, a->src) < 0)
                 return -ENOMEM;
         struct artifact_ctx c = { .b = b, .v = v, .a = a, .src_path = src };
 
-        /* O_NONBLOCK: a fifo given as src is refused below instead of blocking the build. */
-        _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        /* Beneath the context, never through a symlink out of it; O_NONBLOCK: a fifo given as
+         * src is refused below instead of blocking the build. */
+        _cleanup_close_ int fd = beneath_open(ctx_fd, a->src, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
+        if (fd == -EXDEV || fd == -ELOOP)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, fd,
+                                       "%s:%u:%u: artifact %s: leaves the build context %s (a "
+                                       "symlink out of it, or a /proc link); artifacts come "
+                                       "only from beneath it: copy the file in, or name another "
+                                       "context with context: or --context",
+                                       b->recipe->path, a->pos.line, a->pos.column, a->src,
+                                       ctx_shown);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0)
-                return cairn_error_add(err, CAIRN_EXIT_USAGE, -errno,
-                                       "%s:%u:%u: artifact %s: cannot open %s: %m", b->recipe->path,
-                                       a->pos.line, a->pos.column, a->src, src);
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, fd < 0 ? fd : -errno,
+                                       "%s:%u:%u: artifact %s: cannot open %s: %s", b->recipe->path,
+                                       a->pos.line, a->pos.column, a->src, src,
+                                       strerror(fd < 0 ? -fd : errno));
         if (S_ISDIR(st.st_mode)) {
                 if (a->sha256)
                         return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
@@ -421,24 +479,51 @@ static int add_artifact(struct build *b, struct build_variant *v, const struct r
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
                                        "%s:%u:%u: artifact %s: %s is not a file or directory",
                                        b->recipe->path, a->pos.line, a->pos.column, a->src, src);
-        int r = check_pin(&c, fd, err);
+        /* Read once, into the store; the pin and the archive test look at the stored bytes, so
+         * a writer changing src meanwhile can change nothing that ships. */
+        struct store_key key;
+        uint64_t size;
+        int r = store_put_fd(b->store, fd, ARTIFACT_MAX_FILE_BYTES, &key, &size, err);
+        if (r < 0)
+                return cairn_error_wrap(err, r, "artifact %s", a->src);
+        r = check_pin(&c, &key, err);
         if (r < 0)
                 return r;
-        if (looks_like_archive(fd)) {
+        _cleanup_close_ int obj = store_open_key(b->store, &key);
+        if (obj < 0)
+                return cairn_error_errno(err, obj, "%s: the stored copy: %s", src, strerror(-obj));
+        if (looks_like_archive(obj)) {
                 struct tree_entry e = { .path = a->dest,
                                         .type = TREE_DIR,
                                         .mode = a->mode != RECIPE_MODE_UNSET ? (uint32_t)a->mode
                                                                              : 0755 };
                 r = insert(&c, &e, err);
-                return r < 0 ? r : unpack_archive(&c, fd, err);
+                return r < 0 ? r : unpack_archive(&c, obj, err);
         }
-        return put_file(&c, fd, a->dest, st.st_mode, true, err);
+        struct tree_entry e = {
+                .path = a->dest,
+                .type = TREE_REG,
+                .key = key,
+                .size = size,
+                .mode = a->mode != RECIPE_MODE_UNSET ? (uint32_t)a->mode
+                                                     : normal_mode(st.st_mode, false),
+                /* An artifact file with its own dest is named by the recipe: allowed to run. */
+                .flags = TREE_ENTRY_NAMED,
+        };
+        return insert(&c, &e, err);
 }
 
 int stage_artifacts(struct build *b, struct build_variant *v, struct cairn_error *err)
 {
+        if (v->view->n_artifacts == 0)
+                return 0;
+        _cleanup_close_ int ctx_fd = -1;
+        _cleanup_free_ char *ctx_shown = NULL;
+        int r = open_context(b, &ctx_fd, &ctx_shown, err);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < v->view->n_artifacts; i++) {
-                int r = add_artifact(b, v, v->view->artifacts[i], err);
+                r = add_artifact(b, v, ctx_fd, ctx_shown, v->view->artifacts[i], err);
                 if (r < 0)
                         return r;
         }

@@ -9,12 +9,9 @@
 #include "configure.h"
 
 #include <fcntl.h>
-#include <libgen.h>
 #include <sys/stat.h>
 
 #include "version.h"
-
-#define CAIRN_INIT_MAX (64ULL << 20)
 
 static int insert_generated(struct build *b, struct build_variant *v, const char *path,
                             const char *content, size_t len, struct cairn_error *err)
@@ -431,63 +428,17 @@ static int add_debian_version(struct build *b, struct build_variant *v, struct c
         return insert_generated(b, v, "/etc/debian_version", s, (size_t)n, err);
 }
 
-/* Where cairn-init comes from: the option, $CAIRN_INIT_BINARY, next to cairn (installed or in
- * the build tree), then the compiled-in libexec directory. */
-static int find_init(const struct build *b, char **ret, char **ret_tried)
-{
-        _cleanup_free_ char *tried = NULL, *exe_dir = NULL;
-        char exe[4096];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        if (n > 0) {
-                exe[n] = '\0';
-                exe_dir = strdup(dirname(exe));
-        }
-        const char *env = getenv("CAIRN_INIT_BINARY");
-        _cleanup_free_ char *c3 = NULL, *c4 = NULL;
-        if (exe_dir && (asprintf(&c3, "%s/cairn-init", exe_dir) < 0 ||
-                        asprintf(&c4, "%s/init/cairn-init", exe_dir) < 0))
-                return -ENOMEM;
-        const char *candidates[] = { b->opts.init_binary, env && *env ? env : NULL, c3, c4,
-                                     CAIRN_LIBEXECDIR "/cairn-init" };
-        size_t tlen = 0;
-        _cleanup_fclose_ FILE *f = open_memstream(&tried, &tlen);
-        if (!f)
-                return -ENOMEM;
-        for (size_t i = 0; i < ELEMENTSOF(candidates); i++) {
-                if (!candidates[i])
-                        continue;
-                if (access(candidates[i], R_OK) == 0) {
-                        *ret = strdup(candidates[i]);
-                        return *ret ? 0 : -ENOMEM;
-                }
-                fprintf(f, "%s%s", tlen ? ", " : "", candidates[i]);
-                fflush(f);
-                /* --init-binary names the one to use: no fallback past it. */
-                if (i == 0)
-                        break;
-        }
-        fclose(f);
-        f = NULL;
-        *ret_tried = steal_pointer(&tried);
-        return -ENOENT;
-}
-
+/* cairn-init: the bytes the lock stage found and hashed (b->init, pinned by the lock). */
 static int add_init(struct build *b, struct build_variant *v, struct cairn_error *err)
 {
         if (!v->view->run.init)
                 return 0;
-        _cleanup_free_ char *path = NULL, *tried = NULL;
-        int r = find_init(b, &path, &tried);
-        if (r == -ENOENT)
-                return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
-                                       "run.init: cairn-init not found (looked at %s); build it "
-                                       "(ninja -C build) or pass --init-binary PATH",
-                                       tried ? tried : "nothing");
-        if (r < 0)
-                return r;
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return cairn_error_errno(err, -errno, "%s: %m", path);
+        if (b->init.fd < 0)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
+                                       "run.init: cairn-init was not looked for (internal "
+                                       "error: the lock stage did not run)");
+        if (lseek(b->init.fd, 0, SEEK_SET) < 0)
+                return cairn_error_errno(err, -errno, "%s: %m", b->init.path);
         struct tree_entry e = {
                 .path = (char *)RECIPE_INIT_PATH,
                 .type = TREE_REG,
@@ -495,9 +446,9 @@ static int add_init(struct build *b, struct build_variant *v, struct cairn_error
                 .flags = TREE_ENTRY_NAMED,
                 .origin = (char *)"cairn-init " CAIRN_VERSION,
         };
-        r = store_put_fd(b->store, fd, CAIRN_INIT_MAX, &e.key, &e.size, err);
+        int r = store_put_fd(b->store, b->init.fd, INITBIN_MAX, &e.key, &e.size, err);
         if (r < 0)
-                return cairn_error_wrap(err, r, "%s", path);
+                return cairn_error_wrap(err, r, "%s", b->init.path);
         return tree_insert(v->tree, &e, 0, err);
 }
 

@@ -603,20 +603,26 @@ static int emit_sbom(const struct build *b, struct build_variant *v, const char 
  * skopeo oci:DIR:REF) are unaffected; image_load skips descriptors with an artifactType.
  */
 static int emit_index(const struct build *b, const struct build_variant *v, const char *out_dir,
-                      struct cairn_error *err)
+                      enum compress_alg alg, struct cairn_error *err)
 {
         const struct build_emit_result *e = &v->emit;
         _cleanup_free_ char *layout = NULL;
         if (asprintf(&layout, "%s/%s-%s", out_dir, b->recipe->name, v->name) < 0)
                 return -ENOMEM;
-        const struct oci_annotation ref[] = { { OCI_ANNOTATION_REF_NAME, v->name } };
+        /* zstd layouts name their libzstd (the blobs depend on its version); gzip ones do not,
+         * so that the same blobs give the same index.json with any zlib (the bytes have not
+         * changed between zlib 1.2.13 and 1.3.1: docs/reproducibility.md). */
+        char lib[COMPRESS_FORMAT_ID_MAX];
+        compress_library(alg, lib);
+        const struct oci_annotation ref[] = { { OCI_ANNOTATION_REF_NAME, v->name },
+                                              { OCI_ANNOTATION_CAIRN_COMPRESSOR, lib } };
         const struct oci_descriptor manifests[] = {
                 {
                         .media_type = OCI_MEDIA_TYPE_MANIFEST,
                         .digest = e->manifest_digest,
                         .size = e->manifest_size,
                         .annotations = ref,
-                        .n_annotations = ELEMENTSOF(ref),
+                        .n_annotations = alg == COMPRESS_ZSTD ? 2 : 1,
                 },
                 {
                         .media_type = OCI_MEDIA_TYPE_MANIFEST,
@@ -656,7 +662,7 @@ int stage_emit(struct build *b, const char *out_dir, struct cairn_error *err)
                         r = emit_sbom(b, v, out_dir, err);
                 /* Last: index.json lists the image and the SBOM attached to it. */
                 if (r >= 0)
-                        r = emit_index(b, v, out_dir, err);
+                        r = emit_index(b, v, out_dir, c.alg, err);
                 if (r < 0)
                         return r;
         }

@@ -72,9 +72,13 @@ static int packages_from_lock(struct build *b, const struct lockfile *lock, stru
                         return -ESTALE;
                 b->n_packages++;
                 if (!b->source_info[src].base) {
-                        int r = debrepo_base_url(&rc->sources[src], &b->source_info[src].base, err);
+                        struct debrepo_info *info = &b->source_info[src];
+                        int r = debrepo_base_url(&rc->sources[src], b->cache_dir, b->opts.offline,
+                                                 &info->base, &info->note, err);
                         if (r < 0)
                                 return r;
+                        if (info->note && b->note)
+                                b->note(b->progress_data, info->note);
                 }
                 p->name = strdup(lp->name);
                 p->version = strdup(lp->version);
@@ -103,10 +107,57 @@ static int packages_from_lock(struct build *b, const struct lockfile *lock, stru
         return 0;
 }
 
+/* True when a variant runs cairn-init: the lock pins its SHA-256 then. */
+static bool recipe_runs_init(const struct build *b)
+{
+        for (size_t i = 0; i < b->n_variants; i++)
+                if (b->variants[i].view->run.init)
+                        return true;
+        return false;
+}
+
+static bool lock_pins_packages(const struct build *b)
+{
+        return b->recipe->n_utilities > 0 || b->recipe->n_packages > 0 || b->recipe->n_programs > 0;
+}
+
+/* The lock pins the cairn-init this build installs (or none when no variant runs it). With
+ * --locked a different one is refused; otherwise the lock is updated (lock_init_changed). */
+static int check_init(struct build *b, const struct lockfile *l, struct cairn_error *err)
+{
+        const char *want = b->init.fd >= 0 ? b->init.sha256 : NULL;
+        const char *have = l ? l->init : NULL;
+        if (!want || (have && streq(want, have)))
+                return 0; /* a pin the recipe no longer needs stays until the next lock */
+        if (b->opts.locked && !b->opts.refresh_lock) {
+                if (have)
+                        return cairn_error_add(
+                                err, CAIRN_EXIT_USAGE, -ESTALE,
+                                "--locked: cairn-init %s is %s, but %s pins %s; pass the pinned "
+                                "cairn-init with --init-binary PATH (or CAIRN_INIT_BINARY), or "
+                                "pin this one with 'cairn lock %s --init-binary %s'",
+                                b->init.path, want, b->lock_path, have, b->opts.recipe_path,
+                                b->init.path);
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -ESTALE,
+                                       "--locked: %s pins no cairn-init, but run.init installs "
+                                       "%s (%s); pin it with 'cairn lock %s --init-binary %s'",
+                                       b->lock_path, b->init.path, want, b->opts.recipe_path,
+                                       b->init.path);
+        }
+        b->lock_init_changed = true;
+        return 0;
+}
+
 int stage_lock_read(struct build *b, struct cairn_error *err)
 {
-        if (b->recipe->n_utilities == 0 && b->recipe->n_packages == 0)
+        bool init = !b->opts.no_init && recipe_runs_init(b);
+        if (!lock_pins_packages(b) && !init)
                 return 0; /* BUILD_LOCK_NONE: nothing to pin */
+        if (init) {
+                int r = initbin_open(b->opts.init_binary, &b->init, err);
+                if (r < 0)
+                        return r;
+        }
         int r = lockfile_read(b->lock_read_path ? b->lock_read_path : b->lock_path, &b->lock_old,
                               err);
         if (r < 0 && r != -ENOENT)
@@ -121,7 +172,7 @@ int stage_lock_read(struct build *b, struct cairn_error *err)
                 r = packages_from_lock(b, l, err);
                 if (r >= 0) {
                         b->lock_state = BUILD_LOCK_USED;
-                        return 0;
+                        return check_init(b, l, err);
                 }
                 if (r != -ESTALE)
                         return r;
@@ -155,6 +206,8 @@ static int make_lock(const struct build *b, struct lockfile **ret)
         lock->recipe = strdup(rc->name);
         lock->arch = strdup(b->arch);
         lock->inputs = strdup(inputs);
+        if (b->init.fd >= 0 && !(lock->init = strdup(b->init.sha256)))
+                return -ENOMEM;
         lock->sources = calloc(rc->n_sources + 1, sizeof(*lock->sources));
         lock->utilities = calloc(rc->n_utilities + 1, sizeof(*lock->utilities));
         lock->packages = calloc(b->n_packages + 1, sizeof(*lock->packages));
@@ -205,9 +258,18 @@ int stage_lock_settle(struct build *b, struct cairn_error *err)
         switch (b->lock_state) {
         case BUILD_LOCK_NONE:
                 return 0;
-        case BUILD_LOCK_USED:
+        case BUILD_LOCK_USED: {
                 b->lock = steal_pointer(&b->lock_old);
-                return 0;
+                if (!b->lock_init_changed)
+                        return 0;
+                /* Only the pinned cairn-init changes: the packages stay as they were. */
+                _cleanup_free_ char *old = steal_pointer(&b->lock->init);
+                b->lock->init = strdup(b->init.sha256);
+                if (!b->lock->init)
+                        return -ENOMEM;
+                struct lockfile o = { .init = old }, n = { .init = b->lock->init };
+                return lockfile_diff(&o, &n, &b->lock_changes);
+        }
         case BUILD_LOCK_CREATED:
         case BUILD_LOCK_REFRESHED: {
                 int r = make_lock(b, &b->lock);
@@ -223,7 +285,7 @@ int stage_lock_write(struct build *b, bool force, bool *ret_written, struct cair
 {
         /* A lock read under its old name moves to the new one (not under --locked). */
         bool write = b->lock && (force || b->lock_state == BUILD_LOCK_CREATED ||
-                                 b->lock_state == BUILD_LOCK_REFRESHED ||
+                                 b->lock_state == BUILD_LOCK_REFRESHED || b->lock_init_changed ||
                                  (b->lock_read_path && !b->opts.locked));
         if (write) {
                 int r = lockfile_write(b->lock, b->lock_path, err);

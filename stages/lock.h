@@ -16,7 +16,10 @@
  * Reads b->lock_path. When its inputs digest matches the recipe (and not opts.refresh_lock),
  * fills b->packages and b->utility_packages from it: BUILD_LOCK_USED. Otherwise
  * BUILD_LOCK_CREATED or BUILD_LOCK_REFRESHED, or with opts.locked a CAIRN_EXIT_USAGE error.
- * A recipe without Debian utilities or packages stays BUILD_LOCK_NONE. Sets b->lock_old.
+ * When a variant runs cairn-init, finds and hashes it into b->init: the lock pins its SHA-256
+ * ("cairn-init"), opts.locked refuses another one, and a build without opts.locked updates the
+ * pin (b->lock_init_changed). A recipe without Debian utilities or packages and without
+ * cairn-init stays BUILD_LOCK_NONE. Sets b->lock_old.
  */
 int stage_lock_read(struct build *b, struct cairn_error *err);
 

@@ -10,6 +10,8 @@
 #include "enforce.h"
 #include "fetch.h"
 #include "lock.h"
+#include "programs.h"
+#include "reads.h"
 #include "resolve.h"
 #include "runtime.h"
 #include "unpack.h"
@@ -33,8 +35,15 @@ int pipeline_layout(struct build *b, struct cairn_error *err)
         int r = pipeline_resolve(b, err);
         if (r < 0)
                 return r;
+        r = stage_reads(b, err);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < b->n_variants; i++) {
                 struct build_variant *v = &b->variants[i];
+                /* Before unpack: unpack writes the md5sums of every package, these too. */
+                r = stage_programs(b, v, err);
+                if (r < 0)
+                        return r;
                 r = stage_unpack(b, v, err);
                 if (r < 0)
                         return r;
@@ -91,13 +100,12 @@ int pipeline_emit(struct build *b, struct cairn_error *err)
                                         b->opts.out_dir, b->tmp_out);
         bool consumed = false;
         r = outdir_replace(b->tmp_out, b->opts.out_dir, &consumed, err);
-        if (r < 0)
-                return r;
+        /* Consumed: tmp became OUT, or (a failed undo) holds previous outputs to keep. */
         if (consumed) {
                 free(b->tmp_out);
                 b->tmp_out = NULL;
         }
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 int pipeline_write_lock(struct build *b, bool force, bool *ret_written, struct cairn_error *err)

@@ -9,6 +9,9 @@
  *  - certificates: like utilities (the CA bundle is made from the package at unpack);
  *  - packages: one solver job per variant (install, recommends ignored) giving the Depends
  *    closure. Unsatisfiable requests report libsolv's problems and solutions;
+ *  - programs: one solver job per item (its Depends closure alone, whatever the variant), each
+ *    package of it marked as picked by the item's variants and needed by "program REQ": unpack
+ *    places only the files the program loads (stages/programs.c);
  *  - the Debian identity: base-files, for the variants that take anything from the sources.
  */
 #include "resolve.h"
@@ -374,6 +377,47 @@ static int solve_variant(struct build *b, Pool *pool, struct build_variant *v,
         return attribute_requests(b, pool, v, &job, &trans->steps);
 }
 
+/* A programs: item's Depends closure: its own solve, so that the closure does not depend on
+ * what else a variant installs. */
+static int solve_program(struct build *b, Pool *pool, const struct recipe_program *p,
+                         struct cairn_error *err)
+{
+        Id dep = parse_dep(pool, p->package);
+        if (!dep)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                       "%s:%u:%u: package: '%s' is not a dependency like "
+                                       "'python3.11-minimal' or 'python3.11-minimal (>= 3.11)'",
+                                       b->recipe->path, p->pos.line, p->pos.column, p->package);
+        _cleanup_queue_ Queue job = { 0 };
+        queue_init(&job);
+        queue_push2(&job, SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES, dep);
+        _cleanup_solver_ Solver *solv = solver_create(pool);
+        solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, 1);
+        int nproblems = solver_solve(solv, &job);
+        if (nproblems) {
+                _cleanup_free_ char *text = NULL;
+                int r = describe_problems(solv, nproblems, &text);
+                if (r < 0)
+                        return r;
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
+                                       "%s:%u:%u: program %s: '%s' cannot be installed:%s",
+                                       b->recipe->path, p->pos.line, p->pos.column, p->path,
+                                       p->package, text);
+        }
+        _cleanup_transaction_ Transaction *trans = solver_create_transaction(solv);
+        for (int i = 0; i < trans->steps.count; i++) {
+                size_t idx;
+                int r = package_for(b, pool, trans->steps.elements[i], &idx, err);
+                if (r < 0)
+                        return r;
+                b->packages[idx].picked |= p->variants;
+                r = package_needed_by(&b->packages[idx], "program", p->package);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /*
  * The Debian identity (docs/recipe.md): every variant that takes files from the sources also
  * takes /etc/debian_version and the os-release fields from the suite's base-files, picked like
@@ -407,10 +451,77 @@ static int package_cmp(const void *a, const void *b)
         return r ? r : strcmp(x->version, y->version);
 }
 
+/*
+ * The lock file on disk against the verified indexes (cairn verify, cairn lock --check): a
+ * locked package whose name, version and architecture the index of its source lists must have
+ * the Filename and SHA-256 the index gives, or the lock was edited (exit 3). One the index no
+ * longer lists (the suite moved on) cannot be confirmed and is counted in
+ * b->lock_unconfirmed; its bytes are still fixed by the lock's SHA-256.
+ */
+static int confirm_lock(struct build *b, Pool *pool, struct cairn_error *err)
+{
+        const struct lockfile *l = b->lock_old;
+        for (size_t i = 0; l && i < l->n_packages; i++) {
+                const struct lock_package *lp = &l->packages[i];
+                size_t src = 0;
+                while (src < b->recipe->n_sources &&
+                       !streq(b->recipe->sources[src].name, lp->source))
+                        src++;
+                Id name = pool_str2id(pool, lp->name, 0);
+                bool listed = false, same = false;
+                const char *index_sha = NULL, *index_file = NULL;
+                Id p;
+                Solvable *s;
+                FOR_POOL_SOLVABLES(p)
+                {
+                        s = pool_id2solvable(pool, p);
+                        if (!name || s->name != name || !s->repo ||
+                            (size_t)(uintptr_t)s->repo->appdata != src ||
+                            !streq(pool_id2str(pool, s->evr), lp->version))
+                                continue;
+                        const char *arch = pool_id2str(pool, s->arch);
+                        if (!streq(arch, lp->arch))
+                                continue;
+                        listed = true;
+                        unsigned medianr;
+                        const char *loc = solvable_get_location(s, &medianr);
+                        Id type = 0;
+                        const unsigned char *sum =
+                                solvable_lookup_bin_checksum(s, SOLVABLE_CHECKSUM, &type);
+                        const char *hex = sum && type == REPOKEY_TYPE_SHA256
+                                                  ? pool_bin2hex(pool, sum, 32)
+                                                  : NULL;
+                        if (hex && streq(hex, lp->sha256) && loc && streq(loc, lp->filename))
+                                same = true;
+                        index_sha = hex;
+                        index_file = loc;
+                }
+                if (!listed) {
+                        b->lock_unconfirmed++;
+                        continue;
+                }
+                if (!same)
+                        return cairn_error_add(
+                                err, CAIRN_EXIT_SOURCE, -EBADMSG,
+                                "%s: package %s %s %s is locked to %s (sha256 %s), but the "
+                                "verified index of source %s gives %s (sha256 %s); the lock file "
+                                "was edited: restore it, or run 'cairn lock %s'",
+                                b->lock_path, lp->name, lp->version, lp->arch, lp->filename,
+                                lp->sha256, lp->source, index_file ? index_file : "?",
+                                index_sha ? index_sha : "?", b->opts.recipe_path);
+        }
+        return 0;
+}
+
 int stage_resolve(struct build *b, struct cairn_error *err)
 {
-        /* Nothing to resolve, or the lock stage pinned everything: no index is loaded. */
-        if (b->lock_state == BUILD_LOCK_NONE || b->lock_state == BUILD_LOCK_USED)
+        /* Nothing to resolve, or the lock stage pinned everything: no index is loaded, unless
+         * the command asks for the lock to be confirmed against it. */
+        bool confirm = b->opts.confirm_lock && b->lock_old;
+        if (b->lock_state == BUILD_LOCK_NONE || (b->lock_state == BUILD_LOCK_USED && !confirm))
+                return 0;
+        /* A lock made only to pin cairn-init (stages/lock.c): no package to resolve. */
+        if (b->recipe->n_utilities == 0 && b->recipe->n_packages == 0 && b->recipe->n_programs == 0)
                 return 0;
 
         _cleanup_pool_ Pool *pool = pool_create();
@@ -419,17 +530,31 @@ int stage_resolve(struct build *b, struct cairn_error *err)
         pool_setdisttype(pool, DISTTYPE_DEB);
         pool_setarch(pool, b->arch);
         for (size_t i = 0; i < b->recipe->n_sources; i++) {
-                debrepo_info_clear(&b->source_info[i]);
+                struct debrepo_info info = { 0 };
                 int r = debrepo_load(pool, &b->recipe->sources[i], (unsigned)i, b->arch,
-                                     b->cache_dir, b->opts.offline, &b->source_info[i], err);
+                                     b->cache_dir, b->opts.offline, &info, err);
                 if (r < 0)
                         return r;
+                if (info.note && b->note)
+                        b->note(b->progress_data, info.note);
+                /* A pinned build keeps what the lock said about its sources. */
+                if (b->lock_state == BUILD_LOCK_USED) {
+                        debrepo_info_clear(&info);
+                        continue;
+                }
+                debrepo_info_clear(&b->source_info[i]);
+                b->source_info[i] = info;
         }
         pool_addfileprovides(pool);
         pool_createwhatprovides(pool);
-        int r = resolve_utilities(b, pool, err);
+        int r = confirm ? confirm_lock(b, pool, err) : 0;
+        if (r < 0 || b->lock_state == BUILD_LOCK_USED)
+                return r;
+        r = resolve_utilities(b, pool, err);
         for (size_t i = 0; r >= 0 && i < b->n_variants; i++)
                 r = solve_variant(b, pool, &b->variants[i], err);
+        for (size_t i = 0; r >= 0 && i < b->recipe->n_programs; i++)
+                r = solve_program(b, pool, &b->recipe->programs[i], err);
         if (r >= 0)
                 r = resolve_identity(b, pool, err);
         if (r < 0)

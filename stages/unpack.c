@@ -21,6 +21,7 @@
  * outside the package are refused with the package's name.
  */
 #include "unpack.h"
+#include "state/debcontents.h"
 
 #include "base/digest.h"
 #include "debian/cabundle.h"
@@ -133,6 +134,13 @@ static int place_at(struct deb_ctx *c, const struct deb_member *m, const char *d
         /* Two packages may both own a directory. */
         const struct tree_entry *old = tree_lookup(c->v->tree, dest);
         if (old && old->type == TREE_DIR && e.type == TREE_DIR)
+                return 0;
+        /* The same entry of the same package, placed before by a programs: item
+         * (stages/programs.c): it stays, named as that item named it. */
+        if (old && streq_ptr(old->origin, c->origin) && old->type == e.type &&
+            old->mode == e.mode &&
+            (e.type != TREE_REG || memcmp(old->key.bytes, e.key.bytes, sizeof(e.key.bytes)) == 0) &&
+            (e.type != TREE_SYMLINK || streq_ptr(old->target, e.target)))
                 return 0;
         int r = tree_insert(c->v->tree, &e, 0, err);
         return r < 0 ? cairn_error_wrap(err, r, "%s", c->origin) : 0;
@@ -271,58 +279,6 @@ static int note_maintainer(struct build_package *pkg, const char *control)
         return pkg->maintainer ? 0 : -ENOMEM;
 }
 
-/*
- * The store package contents go to: CACHE/objects, which the build's own store falls back to,
- * or the build's store when the cache cannot be used (no cache directory, read-only cache).
- */
-static struct store *contents_store(struct build *b, bool *ret_cached)
-{
-        *ret_cached = false;
-        if (!b->cache_store && b->cache_dir && !b->cache_store_failed) {
-                _cleanup_free_ char *dir = NULL;
-                if (asprintf(&dir, "%s/objects", b->cache_dir) < 0 ||
-                    store_open(dir, &b->cache_store, NULL) < 0)
-                        b->cache_store_failed = true;
-                else
-                        store_set_fallback(b->store, b->cache_store);
-        }
-        if (!b->cache_store)
-                return b->store;
-        *ret_cached = true;
-        return b->cache_store;
-}
-
-/* The contents of pkg's .deb: read once per build, and once per cache (CACHE/unpacked/SHA256,
- * keyed by the verified digest of the .deb, so it can never describe other bytes). */
-static int package_contents(struct build *b, struct build_package *pkg, const char *origin,
-                            const struct deb_contents **ret, struct cairn_error *err)
-{
-        if (!pkg->contents) {
-                bool cached;
-                struct store *objects = contents_store(b, &cached);
-                _cleanup_free_ char *dir = NULL, *path = NULL;
-                if (cached && pkg->sha256 &&
-                    (asprintf(&dir, "%s/unpacked", b->cache_dir) < 0 ||
-                     asprintf(&path, "%s/%s", dir, pkg->sha256) < 0))
-                        return -ENOMEM;
-                struct deb_contents *dc = NULL;
-                int r = path ? debcache_read(path, objects, &dc) : -ENOENT;
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0) {
-                        r = debread(origin, pkg->local_path, objects, &dc, err);
-                        if (r < 0)
-                                return r;
-                        /* Best effort: a cache that cannot be written costs speed only. */
-                        if (path && mkdir_p(dir, 0755) >= 0)
-                                (void)debcache_write(dc, path);
-                }
-                pkg->contents = dc;
-        }
-        *ret = pkg->contents;
-        return 0;
-}
-
 /* The name part of a dependency string ("tini (>= 0.19)" -> "tini") equals name. */
 static bool dep_names(const char *dep, const char *name)
 {
@@ -348,7 +304,7 @@ int unpack_package(struct build *b, struct build_variant *v, struct build_packag
                     dep_names(v->view->packages[i]->name, pkg->name))
                         c.no_copyright = true;
         const struct deb_contents *dc = NULL;
-        int r = package_contents(b, pkg, c.origin, &dc, err);
+        int r = build_package_contents(b, pkg, c.origin, &dc, err);
         if (r < 0)
                 return r;
         /* Which picks name a directory of the package: those copy what is below it. */
@@ -390,7 +346,7 @@ int unpack_list_picks(struct build *b, struct build_package *pkg, const struct r
         char origin[512];
         snprintf(origin, sizeof(origin), "package %s %s", pkg->name, pkg->version);
         const struct deb_contents *dc = NULL;
-        int r = package_contents(b, pkg, origin, &dc, err);
+        int r = build_package_contents(b, pkg, origin, &dc, err);
         if (r < 0)
                 return r;
         for (size_t k = 0; k < u->n_files; k++) {
@@ -430,7 +386,7 @@ static int unpack_identity(struct build *b, struct build_variant *v, struct cair
         snprintf(c.origin, sizeof(c.origin), "package %s %s", pkg->name, pkg->version);
         snprintf(c.copyright, sizeof(c.copyright), "/usr/share/doc/%s/copyright", pkg->name);
         const struct deb_contents *dc = NULL;
-        int r = package_contents(b, pkg, c.origin, &dc, err);
+        int r = build_package_contents(b, pkg, c.origin, &dc, err);
         if (r < 0)
                 return r;
         static const char version[] = "/etc/debian_version";

@@ -218,7 +218,9 @@ for alg in gzip zstd; do
   done
   check "$alg: CAIRN_THREADS=1 and =2 give byte-identical layouts" diff -r "$big/out-$alg-1" "$big/out-$alg-2"
   blobs_ok=1
-  for d in $(layers "$big/out-$alg-2/big-prod"); do
+  blobs=$(layers "$big/out-$alg-2/big-prod")
+  [[ -n $blobs ]] || blobs_ok=0
+  for d in $blobs; do
     b="$big/out-$alg-2/big-prod/blobs/sha256/${d#sha256:}"
     if [ "$alg" = gzip ]; then gzip -t "$b" || blobs_ok=0; else zstd -qt "$b" || blobs_ok=0; fi
   done
@@ -260,3 +262,36 @@ check "a recipe label named dev.cairn.variant: exit 2" test $rc = 2
 check "...the message names the label" grep -q "label 'dev.cairn.variant' is set by cairn" "$work/err"
 check "...and no OUT is written" test ! -e "$work/out-label"
 
+
+# A directory tree only prod has: dev's layer removes it with one whiteout for the topmost
+# directory and none below it (the layer's exact bytes depend on it), and unpacked in order
+# dev's layers give dev's flattened tree.
+wh="$work/wh"
+mkdir -p "$wh/tree/sub/deeper"
+echo a >"$wh/tree/a"; echo b >"$wh/tree/sub/b"; echo c >"$wh/tree/sub/deeper/c"
+cat >"$wh/recipe.yaml" <<'YAML'
+recipe: 1
+name: wh
+epoch: 1700000000
+artifacts:
+  - { src: tree, dest: /opt/prod, variants: [prod] }
+files:
+  - { path: /opt/keep, content: "kept\n" }
+  - { path: /etc/dev-only, content: "dev\n", variants: [dev] }
+variants:
+  dev: {}
+  prod: {}
+YAML
+"$CAIRN" build "$wh/recipe.yaml" -o "$wh/out" -q >/dev/null
+ld=$(layers "$wh/out/wh-dev")
+check "removed directory: dev has three layers" test "$(wc -w <<<"$ld")" = 3
+devlayer=$(cut -d' ' -f3 <<<"$ld")
+check "removed directory: dev's layer holds one whiteout, for the topmost directory" \
+  test "$(tar -tzf "$wh/out/wh-dev/blobs/sha256/${devlayer#sha256:}" | tr '\n' ' ')" = \
+  "etc/ etc/cairn/ etc/cairn/runtime.json etc/dev-only etc/os-release opt/ opt/.wh.prod "
+umoci unpack --image "$wh/out/wh-dev:dev" "$wh/bundle" >/dev/null 2>&1
+check "removed directory: unpacked dev has no /opt/prod but /opt/keep" \
+  test ! -e "$wh/bundle/rootfs/opt/prod" -a -f "$wh/bundle/rootfs/opt/keep"
+(cd "$wh/bundle/rootfs" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort) >"$wh/unpacked"
+tar -tf "$wh/out/wh-dev.tar" | sed 's|/$||' | LC_ALL=C sort >"$wh/flat"
+check "removed directory: dev's layers unpacked give the flattened dev tree" diff "$wh/unpacked" "$wh/flat"

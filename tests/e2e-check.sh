@@ -4,9 +4,9 @@
 need_env CAIRN CAIRN_SOURCE_DIR
 
 # The example recipes with their artifact (cairn check reads every local input): a copy
-# beside a freshly compiled build/hello, as ci/demo builds it.
+# beside a freshly compiled build/hello, as ci/demo builds it (and the files they ship).
 mkdir -p recipes/build
-cp "$CAIRN_SOURCE_DIR"/recipes/*.yaml recipes/
+cp -R "$CAIRN_SOURCE_DIR"/recipes/. recipes/
 static_program recipes/build/hello "$CAIRN_SOURCE_DIR/recipes/hello.c"
 for r in "$work"/recipes/*.yaml; do
   b=recipes/${r##*/}

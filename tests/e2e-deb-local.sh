@@ -80,6 +80,36 @@ set -e
 check "unknown key with a warm keyring cache: still exit 3, does not verify" \
   bash -c "test $rc = 3 && grep -q 'does not verify' '$work/err'"
 
+# The cached Release is verified on every use, also offline: a warm cache resolves offline; the
+# same cache with its Release edited, or its Release.gpg made by another key, does not.
+# --lockfile names a fresh lock, so each build resolves (a matching lock needs no Release).
+"$CAIRN" build "$work/good.yaml" -o "$work/out-rel" --cache "$work/cache-rel" \
+  --lockfile "$work/rel-0.lock.json" -q >/dev/null
+rel=("$work/cache-rel/release/"*/Release)
+check "the cache holds one verified Release" test "${#rel[@]}" = 1 -a -s "${rel[0]}"
+check "offline build resolving from the cached Release: exit 0" \
+  exits 0 quiet "$CAIRN" build "$work/good.yaml" -o "$work/out-rel" --cache "$work/cache-rel" \
+  --lockfile "$work/rel-1.lock.json" --offline -q
+cp "${rel[0]}" "$work/release.good"
+sed -i 's/^Origin: cairn-test/Origin: cairn-evil/' "${rel[0]}"
+set +e
+"$CAIRN" build "$work/good.yaml" -o "$work/out-rel2" --cache "$work/cache-rel" \
+  --lockfile "$work/rel-2.lock.json" --offline -q >/dev/null 2>"$work/err"
+rc=$?
+set -e
+check "offline build with a tampered cached Release: exit 3" test $rc = 3
+check "...the signature does not verify" grep -q "does not verify" "$work/err"
+check "...nothing written" test ! -e "$work/out-rel2" -a ! -e "$work/rel-2.lock.json"
+cp "$work/release.good" "${rel[0]}"
+GNUPGHOME="$work/gnupg-other" gpg --batch -q --yes --detach-sign -o "${rel[0]}.gpg" "${rel[0]}"
+set +e
+"$CAIRN" build "$work/good.yaml" -o "$work/out-rel2" --cache "$work/cache-rel" \
+  --lockfile "$work/rel-3.lock.json" --offline -q >/dev/null 2>"$work/err"
+rc=$?
+set -e
+check "offline build with a cached Release.gpg by another key: exit 3" test $rc = 3
+check "...the signature does not verify" grep -q "does not verify" "$work/err"
+
 # Packages changed after signing.
 cp -r "$work/repo" "$work/t3"
 echo "Package: evil" | xz >"$work/t3/dists/stable/main/binary-$repo_arch/Packages.xz"
@@ -167,7 +197,7 @@ kill "$HANG_PID" 2>/dev/null || true
 # contents live in CACHE/objects. A damaged or pruned entry is read as a miss, never trusted.
 deb_sha=$(sha256sum <"$work/repo/pool/tool_1.0_$repo_arch.deb" | cut -d' ' -f1)
 check "the .deb's contents are cached under its sha256" \
-  bash -c "head -n 1 '$work/cache/unpacked/$deb_sha' | grep -qx 'cairn-deb-contents 1'"
+  bash -c "head -n 1 '$work/cache/unpacked/$deb_sha' | grep -qx 'cairn-deb-contents 2'"
 "$CAIRN" build "$work/good.yaml" -o "$work/out-warm" --cache "$work/cache" -q >/dev/null
 check "a build from the cached contents gives the same bytes" cmp "$work/out/local-prod.tar" "$work/out-warm/local-prod.tar"
 printf 'cairn-deb-contents 1\nscripts 0\ncontrol 5:x' >"$work/cache/unpacked/$deb_sha"
@@ -248,8 +278,8 @@ check "cairn lock pins 2.0" grep -q '"version": "2.0"' "$lock"
 "$CAIRN" build "$work/lk/local.yaml" -o "$work/out-v2" --cache "$work/cache" -q >/dev/null
 tar -C "$work" -xf "$work/out-v2/local-prod.tar" usr/bin/tool
 check "after cairn lock the new version is built" cmp "$work/usr/bin/tool" "$work/pkg-2.0/usr/bin/tool-static"
-"$CAIRN" lock "$work/lk/local.yaml" --cache "$work/cache" --check >/dev/null
-check "cairn lock --check: up to date (exit 0)" true
+check "cairn lock --check: up to date (exit 0)" \
+  exits 0 quiet "$CAIRN" lock "$work/lk/local.yaml" --cache "$work/cache" --check
 cp "$work/lock.v1" "$lock"
 set +e
 "$CAIRN" lock "$work/lk/local.yaml" --cache "$work/cache" --check >"$work/check-out" 2>&1
@@ -273,6 +303,13 @@ check "--locked with a stale lock: says so and how to fix it" grep -q "does not 
 snapshot "$work/out" >"$work/out.after"
 check "--locked with a stale lock: OUT untouched" cmp -s "$work/out.before" "$work/out.after"
 check "--locked with a stale lock: lock untouched" cmp -s "$work/lk/local-edit.lock.json" "$work/lock.v1"
+# Only the inputs digest sees another keyring (same source name, same utility request).
+cp "$work/keyring.gpg" "$work/lk/keyring-copy.gpg"
+sed -e "s|keyring: $work/keyring.gpg|keyring: $work/lk/keyring-copy.gpg|" \
+  -e 's/^name: local$/name: local-key/' "$work/lk/local.yaml" >"$work/lk/local-key.yaml"
+cp "$work/lock.v1" "$work/lk/local-key.lock.json"
+check "--locked with another keyring than the lock's: exit 2" \
+  exits 2 silent "$CAIRN" build "$work/lk/local-key.yaml" -o "$work/out-key" --cache "$work/cache" --locked -q
 set +e
 "$CAIRN" build "$work/lk/local-edit.yaml" -o "$work/out" --cache "$work/cache" --locked -q \
   --lockfile "$work/none.lock.json" >/dev/null 2>"$work/err"

@@ -77,7 +77,9 @@ check "the same differences between the two layouts" \
   bash -c "'$CAIRN' diff '$work/a/d-prod' '$work/b/d-prod' | cmp -s - '$work/d'"
 
 # JSON, checked with an independent parser and hash.
-"$CAIRN" diff --format json "$work/a/d-prod.tar" "$work/b/d-prod.tar" >"$work/d.json" || true
+rc=0
+"$CAIRN" diff --format json "$work/a/d-prod.tar" "$work/b/d-prod.tar" >"$work/d.json" || rc=$?
+check "json: r1 vs r2 differ (exit 1)" test $rc = 1
 check "json output is one line" test "$(wc -l <"$work/d.json")" = 1
 check "json: fields, order, what changed and digests" python3 - "$work/d.json" <<'PY'
 import hashlib, json, sys

@@ -5,7 +5,7 @@
 #    byte-identical outputs (different -o); the cache holds only verified files afterwards;
 #  - a build killed with SIGKILL once its temporary output sibling exists leaves OUT exactly
 #    as it was and the cache usable: the next build succeeds with the same bytes and removes
-#    the dead build's temporary siblings.
+#    the dead build's temporary siblings once they are 10 minutes old (touch -d).
 # Needs no network.
 . "$(dirname "$0")/lib.sh"
 need_env CAIRN
@@ -93,7 +93,13 @@ check "killed build: its temporary siblings are still there (nothing cleaned the
 rc=0
 "$CAIRN" build recipe.yaml -o out --cache "$work/cache" >sum-after 2>err-after || rc=$?
 check "the next build on the same cache succeeds" test $rc = 0
-check "...and removed the dead build's temporary siblings" \
+# A dead PID alone is not enough (OUT's parent may be shared with another PID namespace): the
+# siblings must also be untouched for 10 minutes, as the cache's temporaries.
+check "...and left the dead build's fresh temporary siblings alone" \
+  bash -c "compgen -G '.out.cairn-*-$victim-*' >/dev/null"
+touch -h -d '-11 minutes' .out.cairn-*-"$victim"-*
+"$CAIRN" build recipe.yaml -o out --cache "$work/cache" -q >/dev/null 2>>err-after
+check "...which the next build removes once they are 10 minutes old" \
   bash -c "! compgen -G '.out.cairn-*-$victim-*' >/dev/null && ! compgen -G '.out.cairn-*' >/dev/null"
 "$CAIRN" build recipe.yaml -o out-fresh --cache "$work/cache-fresh" -q >/dev/null
 check "...with the same bytes as a build on a fresh cache" cmp -s out/conc-prod.tar out-fresh/conc-prod.tar

@@ -226,11 +226,13 @@ $(repo_source "$work/repo")
 utilities:
   - { package: $t, files: { /usr/bin/$t: /usr/bin/$t } }
 artifacts:
-  - { src: ../build/hello, dest: /app/hello, mode: "0755" }
+  - { src: build/hello, dest: /app/hello, mode: "0755" }
 run: { entrypoint: [/app/hello] }
 variants: { dev: {} }
 EOF
 done
+mkdir -p lk/build
+cp build/hello lk/build/hello
 "$CAIRN" build lk/app-tool.yaml -o lk/out-tool --cache cache -q >/dev/null
 "$CAIRN" build lk/app-other.yaml -o lk/out-other --cache cache -q >/dev/null
 check "two recipe files with one name: each has its own RECIPE.lock.json" \
@@ -272,7 +274,7 @@ check "cairn build says the same instead of 'dpkg-deb -c'" \
   bash -c "'$CAIRN' build lk/pick.yaml -o lk/out-pick --cache cache -q 2>&1 >/dev/null | grep -q \"has no file /bin/tool (did you mean '/usr/bin/tool'?)\""
 check "the pick fixed: cairn check exits 0" silent "$CAIRN" check lk/app-tool.yaml --cache cache
 sed -e "s|keyring: $work/keyring.gpg|keyring: $work/keyrng.gpg|" \
-  -e 's|src: ../build/hello|src: ../build/helo|' lk/app-tool.yaml >lk/inputs.yaml
+  -e 's|src: build/hello|src: build/helo|' lk/app-tool.yaml >lk/inputs.yaml
 check "a misspelled keyring and a missing artifact: exit 2" \
   exits 2 silent "$CAIRN" check lk/inputs.yaml --cache cache
 "$CAIRN" check lk/inputs.yaml --cache cache >inputs.out 2>inputs.err || true
@@ -281,7 +283,7 @@ al=$(grep -n 'helo' lk/inputs.yaml | cut -d: -f1)
 check "...the keyring at its source's position" \
   grep -q "^lk/inputs.yaml:$kl:[0-9]*: error: source test: keyring $work/keyrng.gpg: No such file or directory" inputs.err
 check "...the artifact at its position" \
-  grep -q "^lk/inputs.yaml:$al:[0-9]*: error: artifact ../build/helo: cannot read lk/../build/helo: No such file or directory" inputs.err
+  grep -q "^lk/inputs.yaml:$al:[0-9]*: error: artifact build/helo: cannot read lk/build/helo: No such file or directory" inputs.err
 check "...nothing on stdout" test ! -s inputs.out
 sed "s|keyring: $work/keyring.gpg|keyring: $work/build/hello|" lk/app-tool.yaml >lk/notkey.yaml
 check "a keyring that holds no key: exit 2, says so" \

@@ -109,17 +109,13 @@ check "--runtime names another one" exits 4 "$CAIRN" profile "$work/probe.yaml" 
 check "--pids 0 is refused" exits 2 "$CAIRN" profile "$work/probe.yaml" --pids 0
 
 # 5. The image cairn builds is the same before and after profiling (the run never writes it).
-if "$CAIRN" build "$work/probe.yaml" -o "$work/out1" >/dev/null 2>"$work/build-err"; then
-  before=$(sha256sum "$work/out1/probe-prod.tar" | cut -d' ' -f1)
-  check "profile between the builds succeeds" silent "$CAIRN" profile "$work/probe.yaml"
-  check "the second build succeeds" silent "$CAIRN" build "$work/probe.yaml" -o "$work/out2"
-  after=$(sha256sum "$work/out2/probe-prod.tar" 2>/dev/null | cut -d' ' -f1) || true
-  check "the image is the same before and after profiling" test "$before" = "$after"
-  diag "image digest: sha256:$before, after: sha256:$after"
-else
-  skip "the image is the same before and after profiling" \
-    "cairn build is not available yet ($(head -n1 "$work/build-err"))"
-fi
+check "the first build succeeds" silent "$CAIRN" build "$work/probe.yaml" -o "$work/out1"
+before=$(sha256sum "$work/out1/probe-prod.tar" 2>/dev/null | cut -d' ' -f1) || true
+check "profile between the builds succeeds" silent "$CAIRN" profile "$work/probe.yaml"
+check "the second build succeeds" silent "$CAIRN" build "$work/probe.yaml" -o "$work/out2"
+after=$(sha256sum "$work/out2/probe-prod.tar" 2>/dev/null | cut -d' ' -f1) || true
+check "the image is the same before and after profiling" test -n "$before" -a "$before" = "$after"
+diag "image digest: sha256:$before, after: sha256:$after"
 check "no temporary directory left behind after the builds" no_temp_left
 # 6. Under cairn-init as PID 1 (run.init): the same writes, and SIGTERM at the duration is
 #    forwarded to the program, which ends without needing SIGKILL.

@@ -103,7 +103,7 @@ same_bytes() {
 # ---- the example recipes, built with the local hello
 
 mkdir -p recipes/build
-cp "$source_dir"/recipes/*.yaml recipes/
+cp -r "$source_dir"/recipes/. recipes/  # the recipes and their artifacts (python-service/app.py)
 static_program recipes/build/hello "$source_dir/recipes/hello.c"
 built=()
 for r in recipes/*.yaml; do

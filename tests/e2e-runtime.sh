@@ -188,6 +188,11 @@ check "...and it says why" grep -q "status 500, expected 200-399" "$work/hc.out"
 "$CAIRN" runtime "$work/img" >"$work/pod.yaml"
 "$CAIRN" runtime "$work/guard.yaml" --init-binary "$CAIRN_INIT" >"$work/pod-recipe.yaml"
 check "the Pod from the recipe is the Pod from the image" cmp "$work/pod.yaml" "$work/pod-recipe.yaml"
+"$CAIRN" bundle "$work/guard.yaml" --init-binary "$CAIRN_INIT" --format kubernetes >"$work/pod-bundle.yaml"
+check "cairn bundle --format kubernetes prints the same Pod" cmp "$work/pod.yaml" "$work/pod-bundle.yaml"
+check "cairn bundle --format docker -o DIR is a usage error" exits 2 \
+        "$CAIRN" bundle "$work/guard.yaml" --init-binary "$CAIRN_INIT" --format docker -o "$work/b"
+check "...and writes no bundle" test ! -e "$work/b"
 cat >"$work/podcheck.py" <<'EOF'
 # The Pod API's types for every field the snippet writes (core/v1 Pod, PodSpec,
 # PodSecurityContext, Container, SecurityContext, Capabilities, SeccompProfile, VolumeMount,

@@ -68,6 +68,9 @@ for step in "cold:build recipe.yaml -o out --cache cache -q" \
   # shellcheck disable=SC2086 # the arguments are words
   rc=0
   memcheck "vg-$name.log" ${step#*:} >/dev/null 2>"err-$name" || rc=$?
+  # Valgrind 3.19 does not know openat2 (syscall 437): it answers ENOSYS, which makes cairn use
+  # its fallback walk (base/beneath.c), and says so in the log; that note is not an error.
+  sed -i '/unhandled amd64-linux syscall: 437/,/valgrind.org\/support\/bug_reports.html/d' "vg-$name.log"
   check "memcheck, $name: exit 0, no error, no definite leak" test $rc = 0 -a ! -s "vg-$name.log"
   if ((rc)) || [[ -s vg-$name.log ]]; then
     cat "err-$name" "vg-$name.log" >&2

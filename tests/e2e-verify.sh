@@ -117,6 +117,53 @@ check "...names the app layer blob whose content does not match its name" \
   grep -q '^  layer app blob (content does not match its name): OUT sha256:' "$work/v8"
 check "...and not the manifest" bash -c "! grep -q '^  image manifest' '$work/v8'"
 
+# The image config, index.json, the SBOM file and the SBOM blob edited in place (a blob keeps
+# its name): verify compares their content, not the digests the JSON claims.
+blob_of() { # LAYOUT config|sbom: the blob's path
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+d, what = sys.argv[1], sys.argv[2]
+blob = lambda dg: d + "/blobs/sha256/" + dg[7:]
+ms = json.load(open(d + "/index.json"))["manifests"]
+img = [m for m in ms if "artifactType" not in m]
+art = [m for m in ms if m.get("artifactType") == "application/spdx+json"]
+if len(img) != 1 or len(art) != 1:
+    sys.exit("want one image manifest and one SBOM artifact in index.json")
+if what == "config":
+    print(blob(json.load(open(blob(img[0]["digest"])))["config"]["digest"]))
+else:
+    print(blob(json.load(open(blob(art[0]["digest"])))["layers"][0]["digest"]))
+PY
+}
+# tampered NAME EXPECTED-LINE-PATTERN EDIT...: EDIT runs in a copy of OUT ($t), then verify.
+tampered() {
+  local name=$1 pattern=$2 rc=0
+  shift 2
+  t="$work/out-$name"
+  cp -a "$work/out" "$t"
+  chmod -R u+w "$t"
+  "$@"
+  "$CAIRN" verify "$work/src/hello.yaml" --variant prod --against "$t" -q >"$work/v-$name" || rc=$?
+  check "$name edited in place: verify exits 1" test $rc = 1
+  check "...names it" grep -q "$pattern" "$work/v-$name"
+}
+user_root() { # FILE: the config's User set to 0:0, compact as cairn writes it
+  python3 - "$1" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["config"]["User"] = "0:0"
+open(sys.argv[1], "w").write(json.dumps(c, separators=(",", ":")))
+PY
+}
+tampered config '^  image config (content does not match its name): OUT sha256:' \
+  eval 'user_root "$(blob_of "$t/hello-prod" config)"'
+tampered index '^  index.json: OUT sha256:' \
+  eval 'sed -i "s/\"prod\"}/\"prod\",\"x\":\"y\"}/" "$t/hello-prod/index.json"'
+tampered sbom-file '^  sbom: OUT sha256:' \
+  eval 'sed -i "s/hello/hellx/" "$t/hello-prod.spdx.json"'
+tampered sbom-blob '^  sbom blob (content does not match its name): OUT sha256:' \
+  eval 'sed -i "s/hello/hellx/" "$(blob_of "$t/hello-prod" sbom)"'
+
 check "OUT is exactly as it was after every verify" diff <(out_state) "$work/before"
 check "nothing is left in \$TMPDIR" test -z "$(ls -A "$work/tmp")"
 

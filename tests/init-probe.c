@@ -144,57 +144,77 @@ static int group_signal(void)
         return r;
 }
 
-/* Zombies whose parent is our parent (init as subreaper) or us (when we are PID 1). */
-static int zombies_count(void)
+/* The state letter of /proc/PID/stat ('Z' for a zombie) when PID's parent is our parent (init
+ * as subreaper) or us (when we are PID 1); 0 when PID is gone or someone else's (reused). */
+static char pid_state(pid_t pid)
 {
-        DIR *d = opendir("/proc");
-        struct dirent *de;
-        int n = 0;
+        char path[64], buf[512], *p;
+        int ppid;
+        FILE *f;
 
-        if (!d)
-                return -1;
-        while ((de = readdir(d))) {
-                char path[300], buf[512], *p;
-                int ppid;
-                FILE *f;
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        f = fopen(path, "re");
+        if (!f)
+                return 0;
+        p = fgets(buf, sizeof(buf), f);
+        fclose(f);
+        if (!p || !(p = strrchr(buf, ')')))
+                return 0;
+        /* ") STATE PPID ..." */
+        if (sscanf(p + 1, " %*c %d", &ppid) != 1)
+                return 0;
+        if (ppid != getppid() && ppid != getpid())
+                return 0;
+        return p[2];
+}
 
-                if (de->d_name[0] < '0' || de->d_name[0] > '9')
-                        continue;
-                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-                f = fopen(path, "re");
-                if (!f)
-                        continue;
-                p = fgets(buf, sizeof(buf), f);
-                fclose(f);
-                if (!p || !(p = strrchr(buf, ')')))
-                        continue;
-                /* ") STATE PPID ..." */
-                if (sscanf(p + 1, " %*c %d", &ppid) != 1 || p[2] != 'Z')
-                        continue;
-                if (ppid == getppid() || ppid == getpid())
-                        n++;
+/*
+ * Waits until every pid of pids[n] is a zombie or gone, bounded at 10 s, then until every one
+ * is gone, bounded at 3 s; returns how many are zombies still. A grandchild that has closed its
+ * pipe may still be running its exit: it counts only once the kernel says it is a zombie.
+ */
+static int orphans_judge(const pid_t *pids, int n)
+{
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        int z = 0;
+
+        for (int i = 0; i < n; i++)
+                for (int tries = 0; tries < 1000; tries++) {
+                        char st = pid_state(pids[i]);
+                        if (st == 0 || st == 'Z')
+                                break;
+                        nanosleep(&ts, NULL);
+                }
+        /* Reaping is the parent's job and happens asynchronously: poll, bounded at 3 s. */
+        for (int tries = 0; tries < 300; tries++) {
+                z = 0;
+                for (int i = 0; i < n; i++)
+                        z += pid_state(pids[i]) != 0;
+                if (z == 0)
+                        break;
+                nanosleep(&ts, NULL);
         }
-        closedir(d);
-        return n;
+        return z;
 }
 
 static int orphans(int n)
 {
         int done[2];
         char c;
-        int z = -1;
+        pid_t pids[64];
 
-        if (pipe(done) < 0)
+        if (n < 0 || n > 64 || pipe(done) < 0)
                 return 1;
         for (int i = 0; i < n; i++) {
-                int parent_alive[2];
+                int parent_alive[2], pid_pipe[2], st;
                 pid_t mid;
 
-                if (pipe(parent_alive) < 0)
+                if (pipe(parent_alive) < 0 || pipe(pid_pipe) < 0)
                         return 1;
                 mid = fork();
                 if (mid == 0) {
-                        if (fork() == 0) {
+                        pid_t g = fork();
+                        if (g == 0) {
                                 /* Grandchild: exit only once orphaned (EOF from the dead mid). */
                                 close(parent_alive[1]);
                                 close(done[0]);
@@ -202,25 +222,22 @@ static int orphans(int n)
                                         ;
                                 _exit(0);
                         }
-                        _exit(0);
+                        /* The grandchild's pid, for the parent to wait for by pid. */
+                        _exit(g > 0 && write(pid_pipe[1], &g, sizeof(g)) == sizeof(g) ? 0 : 1);
                 }
                 close(parent_alive[0]);
                 close(parent_alive[1]);
-                waitpid(mid, NULL, 0);
+                close(pid_pipe[1]);
+                if (waitpid(mid, &st, 0) != mid || !WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+                    read(pid_pipe[0], &pids[i], sizeof(pids[i])) != sizeof(pids[i]))
+                        return 1;
+                close(pid_pipe[0]);
         }
         close(done[1]);
         /* EOF once every grandchild has exited and closed its copy. */
         while (read(done[0], &c, 1) > 0)
                 ;
-        /* Reaping is the parent's job and happens asynchronously: poll, bounded at 3 s. */
-        for (int tries = 0; tries < 300; tries++) {
-                struct timespec ts = { 0, 10 * 1000 * 1000 };
-                z = zombies_count();
-                if (z == 0)
-                        break;
-                nanosleep(&ts, NULL);
-        }
-        printf("zombies=%d\n", z);
+        printf("zombies=%d\n", orphans_judge(pids, n));
         fflush(stdout);
         return 0;
 }

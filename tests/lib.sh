@@ -27,8 +27,9 @@
 # that error's status.
 #
 # Helpers: need_env VAR... (bail out when meson did not set one), need_tools TOOL... (skip_all
-# when one is missing), at_exit SHELL-TEXT (cleanup, latest first), not CMD, matches STRING
-# PATTERN, quiet CMD (no stdout), silent CMD (no output), exits STATUS CMD. Fixtures: snapshot
+# when one is missing), apt_download PACKAGE... (below), at_exit SHELL-TEXT (cleanup, latest
+# first), not CMD, matches STRING PATTERN, quiet CMD (no stdout), silent CMD (no output), exits
+# STATUS CMD. Fixtures: snapshot
 # DIR, static_program OUT SRC, static_hello OUT [TEXT], tar_list TAR [TAR-OPTION...], make_oci
 # OUT LAYER..., and signed local Debian repositories: repo_key, repo_other_key, repo_deb_dir,
 # repo_deb_raw, repo_index, repo_release, repo_source (below).
@@ -131,6 +132,19 @@ need_tools() {
   done
 }
 
+# apt_download PACKAGE...: `apt-get download` into the current directory, bounded at 180 s.
+# When the mirror cannot be reached the test SKIPs; any other failure (the mirror answered, or
+# the apt lists are empty or stale and name no such package) bails out: that is a broken
+# machine, not a skip (ci/bootstrap refreshes the lists).
+apt_download() {
+  if timeout 180 apt-get download "$@" >download.log 2>&1; then return 0; fi
+  if grep -qiE 'could not resolve|temporary failure (in name )?resolv|could not connect|connection (timed out|refused)|network is unreachable|no route to host|unable to connect|failed to fetch.*(timed out|connect)' download.log; then
+    skip_all "mirror unreachable ($(grep -m1 -E '^(E|W):' download.log || tail -n1 download.log))"
+  fi
+  sed 's/^/# /' download.log >&2
+  bail_out "apt-get download failed although nothing says the mirror is unreachable (ci/bootstrap refreshes the apt lists): $(grep -m1 '^E:' download.log || tail -n1 download.log)"
+}
+
 # ---- the work directory and exit
 
 _lib_at_exit=()
@@ -166,6 +180,9 @@ trap '_lib_stopped_at="line $LINENO: $BASH_COMMAND"' ERR
 trap _lib_exit EXIT
 cd "$work"
 export XDG_CACHE_HOME="$work/xdg-cache"
+# The cache key (docs/security.md) of this test alone, never the user's.
+export XDG_STATE_HOME="$work/xdg-state"
+unset CAIRN_CACHE_KEY
 
 # ---- fixtures
 

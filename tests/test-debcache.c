@@ -9,7 +9,13 @@
 #include "debian/debcache.h"
 #include "base/util.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+/* The .deb the lists are sealed for (any hex digest will do). */
+#define DEB_SHA   "5b7e3d7a0c1f9e2d4b6a8c0e2f4a6b8d0c2e4f6a8b0d2c4e6f8a0b2d4c6e8f0a"
+#define OTHER_SHA "0000000000000000000000000000000000000000000000000000000000000000"
 
 struct fixture {
         char dir[64];
@@ -70,9 +76,9 @@ static int teardown(void **state)
 static void test_round_trip(void **state)
 {
         struct fixture *f = *state;
-        assert_int_equal(debcache_write(f->dc, f->path), 0);
+        assert_int_equal(debcache_write(f->dc, f->path, DEB_SHA), 0);
         _cleanup_deb_contents_ struct deb_contents *r = NULL;
-        assert_int_equal(debcache_read(f->path, f->store, &r), 0);
+        assert_int_equal(debcache_read(f->path, DEB_SHA, f->store, &r), 0);
         assert_int_equal(r->n_members, f->dc->n_members);
         assert_true(r->has_scripts);
         assert_int_equal(r->control_len, f->dc->control_len);
@@ -97,7 +103,7 @@ static void test_round_trip(void **state)
 static void test_damage(void **state)
 {
         struct fixture *f = *state;
-        assert_int_equal(debcache_write(f->dc, f->path), 0);
+        assert_int_equal(debcache_write(f->dc, f->path, DEB_SHA), 0);
         _cleanup_free_ char *good = NULL;
         size_t len = 0;
         assert_int_equal(read_file_bounded(f->path, 1 << 20, &good, &len), 0);
@@ -107,7 +113,7 @@ static void test_damage(void **state)
                 fwrite(good, 1, cut, o);
                 fclose(o);
                 struct deb_contents *r = NULL;
-                assert_int_equal(debcache_read(f->path, f->store, &r), -EBADMSG);
+                assert_int_equal(debcache_read(f->path, DEB_SHA, f->store, &r), -EBADMSG);
                 assert_null(r);
         }
         /* A different format version is a miss too. */
@@ -116,15 +122,64 @@ static void test_damage(void **state)
         fwrite(good, 1, len, o);
         fclose(o);
         struct deb_contents *r = NULL;
-        assert_int_equal(debcache_read(f->path, f->store, &r), -EBADMSG);
-        assert_int_equal(debcache_read("/nonexistent/x", f->store, &r), -ENOENT);
+        assert_int_equal(debcache_read(f->path, DEB_SHA, f->store, &r), -EBADMSG);
+        assert_int_equal(debcache_read("/nonexistent/x", DEB_SHA, f->store, &r), -ENOENT);
+}
+
+/* A list sealed for another .deb, or edited in place, does not verify. */
+static void test_forged(void **state)
+{
+        struct fixture *f = *state;
+        assert_int_equal(debcache_write(f->dc, f->path, OTHER_SHA), 0);
+        struct deb_contents *r = NULL;
+        assert_int_equal(debcache_read(f->path, DEB_SHA, f->store, &r), -EBADMSG);
+        assert_null(r);
+        assert_int_equal(debcache_write(f->dc, f->path, DEB_SHA), 0);
+        _cleanup_free_ char *good = NULL;
+        size_t len = 0;
+        assert_int_equal(read_file_bounded(f->path, 1 << 20, &good, &len), 0);
+        char *mode = strstr(good, "f 4755 ");
+        assert_non_null(mode);
+        mode[2] = '0'; /* setuid bit dropped, trailer kept */
+        FILE *o = fopen(f->path, "we");
+        fwrite(good, 1, len, o);
+        fclose(o);
+        assert_int_equal(debcache_read(f->path, DEB_SHA, f->store, &r), -EBADMSG);
+        assert_null(r);
+}
+
+/* The objects a verified list names are checked too: other bytes of the same size, or a
+ * symlink in an object's place, make the entry a miss. */
+static void test_object_poisoned(void **state)
+{
+        struct fixture *f = *state;
+        assert_int_equal(debcache_write(f->dc, f->path, DEB_SHA), 0);
+        char hex[STORE_KEY_HEX_LEN + 1];
+        store_key_hex(&f->dc->members[0].key, hex);
+        _cleanup_free_ char *obj = NULL;
+        assert_true(asprintf(&obj, "%s/objects/%.2s/%s", f->dir, hex, hex + 2) > 0);
+        assert_int_equal(chmod(obj, 0644), 0);
+        FILE *o = fopen(obj, "we");
+        fputs("HELLO", o);
+        fclose(o);
+        struct deb_contents *r = NULL;
+        assert_int_equal(debcache_read(f->path, DEB_SHA, f->store, &r), -EBADMSG);
+        assert_int_equal(unlink(obj), 0);
+        _cleanup_free_ char *decoy = NULL;
+        assert_true(asprintf(&decoy, "%s/decoy", f->dir) > 0);
+        o = fopen(decoy, "we");
+        fputs("hello", o);
+        fclose(o);
+        assert_int_equal(symlink(decoy, obj), 0);
+        assert_int_equal(debcache_read(f->path, DEB_SHA, f->store, &r), -EBADMSG);
+        assert_null(r);
 }
 
 /* Contents pruned from the store make the entry stale. */
 static void test_missing_object(void **state)
 {
         struct fixture *f = *state;
-        assert_int_equal(debcache_write(f->dc, f->path), 0);
+        assert_int_equal(debcache_write(f->dc, f->path, DEB_SHA), 0);
         _cleanup_free_ char *objects = NULL;
         assert_true(asprintf(&objects, "%s/objects", f->dir) > 0);
         assert_int_equal(rm_rf(objects), 0);
@@ -132,16 +187,24 @@ static void test_missing_object(void **state)
         store_free(f->store);
         assert_int_equal(store_open(objects, &f->store, NULL), 0);
         struct deb_contents *r = NULL;
-        assert_int_equal(debcache_read(f->path, f->store, &r), -ESTALE);
+        assert_int_equal(debcache_read(f->path, DEB_SHA, f->store, &r), -ESTALE);
         assert_null(r);
 }
 
 int main(void)
 {
+        /* A key of this test's own, never the user's. */
+        char key[64];
+        snprintf(key, sizeof(key), "/tmp/cairn-test-debcache-key-%d", (int)getpid());
+        setenv("CAIRN_CACHE_KEY", key, 1);
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damage, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_missing_object, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_forged, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_object_poisoned, setup, teardown),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        int r = cmocka_run_group_tests(tests, NULL, NULL);
+        (void)unlink(key);
+        return r;
 }

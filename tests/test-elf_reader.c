@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "tap-skip.h"
+
 #include <elf.h>
 #include <fcntl.h>
 
@@ -116,8 +118,10 @@ static void test_compiled_stripped(void **state)
 static void test_compiled_32bit(void **state)
 {
         (void)state;
-        /* Registered only when the compiler can build 32-bit programs (see main). */
-        assert_true(compile("m32", "-m32"));
+        /* gcc -m32 needs a 32-bit libc (gcc-multilib, which ci/bootstrap installs); without it
+         * this is a visible SKIP, and the hand-made 32-bit headers still cover the parser. */
+        if (!compile("m32", "-m32"))
+                skip();
         struct elf_info info;
         assert_int_equal(read_compiled("m32", &info), 0);
         assert_int_equal(info.elf_class, 32);
@@ -480,6 +484,7 @@ static void test_not_elf(void **state)
 
 int main(void)
 {
+        tap_skips_fix(); /* skip() below is a TAP skip, not a failure */
         struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_compiled_dynamic),
                 cmocka_unit_test(test_compiled_static),
@@ -494,17 +499,5 @@ int main(void)
                 cmocka_unit_test(test_not_elf),
                 cmocka_unit_test(test_compiled_32bit),
         };
-        size_t n = ELEMENTSOF(tests);
-        /* Without a 32-bit libc the last test cannot run; the hand-made 32-bit headers still
-         * cover the parser. meson's TAP reading counts cmocka's "not ok # SKIP" as a failure,
-         * so the test is left out instead. */
-        if (setup(NULL) < 0)
-                return 1;
-        bool m32 = compile("m32", "-m32");
-        teardown(NULL);
-        if (!m32) {
-                printf("# -m32: no 32-bit libc, test_compiled_32bit left out\n");
-                n--;
-        }
-        return _cmocka_run_group_tests("elf_reader", tests, n, setup, teardown);
+        return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -4,14 +4,23 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "tap-skip.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "base/cachemac.h"
 #include "image/layercache.h"
 
 #define FORMAT "gzip-6-zlibX-v1"
 #define KEY    "0123456789abcdef0123456789abcdef"
+
+/* Writes text to path sealed the way layercache_put seals an entry. */
+static void write_sealed(const char *path, const char *text)
+{
+        assert_int_equal(cachemac_write(path, "layer", FORMAT "/" KEY, text, strlen(text)), 0);
+}
 
 static char *make_tmpdir(const char *parent)
 {
@@ -97,25 +106,28 @@ static void test_put_lookup_get(void **state)
         write_file(src, "compressed bytes");
         assert_int_equal(layercache_put(c, KEY, &e, src), 0);
         assert_int_equal(count_temps(cache), 0);
-        /* Again: the cached blob is now src itself, and renaming a link over a link of the same
-         * file does nothing; no temporary link may stay behind. */
+        /* Again: the cached blob is replaced by a new copy; no temporary file stays behind. */
         assert_int_equal(layercache_put(c, KEY, &e, src), 0);
         assert_int_equal(count_temps(cache), 0);
         _cleanup_free_ char *entry_path = path_join(cache, "layers/" FORMAT "/" KEY);
         _cleanup_free_ char *line = read_file(entry_path), *want = NULL;
         assert_true(asprintf(&want, "%s %s 16\n", e.diff_id, e.digest) > 0);
-        assert_string_equal(line, want);
+        /* The line, then the seal. */
+        assert_int_equal(strlen(line), strlen(want) + CACHEMAC_TRAILER_LEN);
+        assert_memory_equal(line, want, strlen(want));
+        assert_true(strncmp(line + strlen(want), "cairn-mac 1 ", 12) == 0);
 
         assert_int_equal(layercache_lookup(c, KEY, &got), 0);
         assert_string_equal(got.diff_id, e.diff_id);
         assert_string_equal(got.digest, e.digest);
         assert_int_equal(got.size, 16);
 
-        /* Hard links on one filesystem: the source, the cache and the output share an inode. */
+        /* Copies, never links: the source, the cache and the output have an inode each. */
         assert_int_equal(layercache_get(c, &got, dst), 0);
         _cleanup_free_ char *text = read_file(dst), *blob = cached_blob(cache, &e);
         assert_string_equal(text, "compressed bytes");
-        assert_true(inode_of(dst) == inode_of(blob) && inode_of(src) == inode_of(blob));
+        assert_true(inode_of(dst) != inode_of(blob) && inode_of(src) != inode_of(blob) &&
+                    inode_of(src) != inode_of(dst));
 
         /* A file already at the destination is left alone. */
         assert_int_equal(unlink(dst), 0);
@@ -164,8 +176,13 @@ static void test_malformed_entries_miss(void **state)
         char good[256];
         snprintf(good, sizeof(good), "%s %s 4\n", e.diff_id, e.digest);
         _cleanup_free_ char *path = path_join(dir, KEY);
-        write_file(path, good);
+        write_sealed(path, good);
         assert_int_equal(layercache_lookup(c, KEY, &got), 0);
+        /* The same line unsealed, or sealed for another key, is somebody else's claim. */
+        write_file(path, good);
+        assert_int_equal(layercache_lookup(c, KEY, &got), -ENOENT);
+        assert_int_equal(cachemac_write(path, "layer", FORMAT "/1" KEY, good, strlen(good)), 0);
+        assert_int_equal(layercache_lookup(c, KEY, &got), -ENOENT);
 
         char bad[6][256];
         snprintf(bad[0], sizeof(bad[0]), "%s %s 4", e.diff_id, e.digest);  /* no newline */
@@ -175,7 +192,7 @@ static void test_malformed_entries_miss(void **state)
         snprintf(bad[4], sizeof(bad[4]), "%s sha256:%.63sG 4\n", e.diff_id, e.digest + 7);
         snprintf(bad[5], sizeof(bad[5]), "%s %s 99999999999999999999999\n", e.diff_id, e.digest);
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-                write_file(path, bad[i]);
+                write_sealed(path, bad[i]);
                 assert_int_equal(layercache_lookup(c, KEY, &got), -ENOENT);
         }
         write_file(path, "");
@@ -278,6 +295,11 @@ static void test_put_failure_leaves_nothing(void **state)
 
 int main(void)
 {
+        tap_skips_fix(); /* skip() below is a TAP skip, not a failure */
+        /* A key of this test's own, never the user's. */
+        char key[64];
+        snprintf(key, sizeof(key), "/tmp/cairn-test-layercache-key-%d", (int)getpid());
+        setenv("CAIRN_CACHE_KEY", key, 1);
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_put_lookup_get),
                 cmocka_unit_test(test_bad_names_refused),
@@ -286,5 +308,7 @@ int main(void)
                 cmocka_unit_test(test_other_filesystem_copies),
                 cmocka_unit_test(test_put_failure_leaves_nothing),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        int r = cmocka_run_group_tests(tests, NULL, NULL);
+        (void)unlink(key);
+        return r;
 }

@@ -148,6 +148,51 @@ static void digest_of(const char *text, const char *arch, char out[72])
 }
 
 /* The digest changes with what decides the resolution, and only with that. */
+/* The cairn-init pin (issue 25): optional, written after inputs, byte-stable, checked. */
+static void test_init(void **state)
+{
+        (void)state;
+        static const char pin[] =
+                "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        _cleanup_free_ char *text = NULL;
+        const char *at = strstr(good, "  \"sources\"");
+        assert_non_null(at);
+        assert_true(asprintf(&text, "%.*s  \"cairn-init\": \"%s\",\n%s", (int)(at - good), good,
+                             pin, at) > 0);
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        _cleanup_lockfile_ struct lockfile *lock = NULL, *plain = NULL;
+        assert_int_equal(lockfile_parse("x.lock.json", text, strlen(text), &lock, &err), 0);
+        assert_string_equal(lock->init, pin);
+        assert_int_equal(lockfile_parse("y.lock.json", good, strlen(good), &plain, &err), 0);
+        assert_null(plain->init);
+        _cleanup_free_ char *out = print(lock);
+        assert_non_null(
+                strstr(out, "  \"inputs\": \"sha256:00\",\n  \"cairn-init\": \"sha256:0123"));
+        _cleanup_free_ char *out_plain = print(plain);
+        assert_null(strstr(out_plain, "cairn-init"));
+
+        _cleanup_strv_free_ char **lines = NULL;
+        assert_int_equal(lockfile_diff(plain, lock, &lines), 0);
+        assert_string_equal(
+                lines[0],
+                "+ cairn-init "
+                "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+        assert_null(lines[1]);
+        strv_free(lines);
+        lines = NULL;
+        free(plain->init);
+        plain->init = strdup("sha256:ff");
+        assert_int_equal(lockfile_diff(lock, plain, &lines), 0);
+        assert_non_null(strstr(lines[0], "~ cairn-init sha256:0123"));
+        assert_non_null(strstr(lines[0], " -> sha256:ff"));
+
+        expect_error("\"inputs\": \"sha256:00\",",
+                     "\"inputs\": \"sha256:00\", \"cairn-init\": \"md5:1\",", "x.lock.json:5",
+                     "cairn-init: expected sha256:");
+        expect_error("\"inputs\": \"sha256:00\",", "\"inputs\": \"sha256:00\", \"cairn-init\": 5,",
+                     "x.lock.json:5", "cairn-init");
+}
+
 static void test_inputs_digest(void **state)
 {
         (void)state;
@@ -165,6 +210,12 @@ static void test_inputs_digest(void **state)
                 { "variants: [dev]", "variants: [prod]", true },
                 { "suite: bookworm", "suite: trixie", true },
                 { "keyring: /k.gpg", "keyring: /other.gpg", true },
+                { "name: ca-certificates", "name: openssl", true },
+                { "package: tini\n", "package: dumb-init\n", true },
+                { "url: apt", "url: \"http://127.0.0.1/debian\"", true },
+                { "name: debian", "name: mirror", true },
+                { "keyring: /k.gpg }", "keyring: /k.gpg, components: [main, contrib] }", true },
+                { "keyring: /k.gpg }", "keyring: /k.gpg, components: [main] }", false },
                 { "/sbin/tini }", "/sbin/init }", false },
                 { "dest: /app/a", "dest: /app/b", false },
         };
@@ -179,6 +230,16 @@ static void test_inputs_digest(void **state)
                         fail_msg("case %zu (%s -> %s): digest %s", i, cases[i].from, cases[i].to,
                                  cases[i].changes ? "did not change" : "changed");
         }
+
+        /* trusted: is allowed only for file:// sources: compare two of those. */
+#define LOCAL_RECIPE(extra)                                                                        \
+        "recipe: 1\nname: hello\nsources:\n"                                                       \
+        "  - { name: debian, url: \"file:///m\", suite: s, keyring: /k.gpg" extra " }\n"           \
+        "utilities:\n  - package: tini\n    files: { /usr/bin/tini-static: /sbin/tini }\n"
+        digest_of(LOCAL_RECIPE(""), "amd64", base);
+        digest_of(LOCAL_RECIPE(", trusted: true"), "amd64", other);
+#undef LOCAL_RECIPE
+        assert_string_not_equal(base, other);
 }
 
 static void test_diff(void **state)
@@ -209,9 +270,8 @@ static void test_diff(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_round_trip),
-                cmocka_unit_test(test_errors),
-                cmocka_unit_test(test_inputs_digest),
+                cmocka_unit_test(test_round_trip), cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_init),       cmocka_unit_test(test_inputs_digest),
                 cmocka_unit_test(test_diff),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -288,6 +288,49 @@ static void test_toolboxes_shells_pkg_managers_packers(void **state)
         fx_done(&x);
 }
 
+static void fx_flag(struct fx *x, const char *path, uint32_t flags)
+{
+        struct tree_entry *e = tree_lookup_mut(x->t, path);
+        assert_non_null(e);
+        e->flags |= flags;
+}
+
+/* A program's load closure (programs:, stages/programs.c flags it): dynamic linking is allowed
+ * for exactly its files, every content rule still runs, and an unreached library is an unlisted
+ * executable. */
+static void test_load_closure(void **state)
+{
+        (void)state;
+        struct fx x = {};
+        fx_init(&x);
+        static const char bash[] = "\0GNU bash, version %s-(%s)\0";
+        fx_prog(&x, "/usr/bin/app", "dyn", NULL, 0, 0755);
+        fx_prog(&x, "/usr/bin/other", "dyn", NULL, 0, 0755);
+        fx_prog(&x, "/usr/bin/bash", "dyn", bash, sizeof(bash), 0755);
+        fx_prog(&x, "/lib/x86_64-linux-gnu/libc.so.6", "lib.so", NULL, 0, 0644);
+        fx_prog(&x, "/lib/x86_64-linux-gnu/libunused.so.1", "lib.so", NULL, 0, 0644);
+        fx_prog(&x, "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "lib.so", NULL, 0, 0755);
+        fx_link(&x, "/lib64", "lib/x86_64-linux-gnu");
+        uint32_t loaded = TREE_ENTRY_NAMED | TREE_ENTRY_LOADED;
+        fx_flag(&x, "/usr/bin/app", loaded);
+        fx_flag(&x, "/usr/bin/bash", loaded);
+        fx_flag(&x, "/lib/x86_64-linux-gnu/libc.so.6", loaded);
+        fx_flag(&x, "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", loaded);
+        /* Named the ordinary way (an entrypoint, an artifact): named, not a closure. */
+        fx_flag(&x, "/usr/bin/other", TREE_ENTRY_NAMED);
+        struct policy_report *r = check(&x, POLICY_STRICT, NULL);
+        assert_false(has(r, "CAIRN-DYNAMIC", "/usr/bin/app"));
+        assert_false(has(r, "CAIRN-EXEC-UNLISTED", "/usr/bin/app"));
+        assert_false(has(r, "CAIRN-NEEDED-MISSING", "/usr/bin/app"));
+        assert_false(has(r, "CAIRN-EXEC-UNLISTED", "/lib/x86_64-linux-gnu/libc.so.6"));
+        assert_true(has(r, "CAIRN-DYNAMIC", "/usr/bin/other"));
+        assert_true(has(r, "CAIRN-EXEC-UNLISTED", "/lib/x86_64-linux-gnu/libunused.so.1"));
+        assert_true(has(r, "CAIRN-SHELL", "/usr/bin/bash"));
+        assert_false(policy_report_passed(r));
+        policy_report_free(r);
+        fx_done(&x);
+}
+
 static void test_dynamic_and_libraries(void **state)
 {
         (void)state;
@@ -837,6 +880,7 @@ int main(void)
                 cmocka_unit_test(test_busybox_markers),
                 cmocka_unit_test(test_toolboxes_shells_pkg_managers_packers),
                 cmocka_unit_test(test_dynamic_and_libraries),
+                cmocka_unit_test(test_load_closure),
                 cmocka_unit_test(test_scripts),
                 cmocka_unit_test(test_symlinks),
                 cmocka_unit_test(test_allow_list),

@@ -20,6 +20,8 @@
 
 #define HEAD "recipe: 1\nname: t\n"
 
+#define SRC "sources:\n  - { name: d, url: apt, suite: s, keyring: /k }\n"
+
 struct bad_case {
         const char *yaml;
         unsigned line, column;
@@ -126,7 +128,54 @@ static const struct bad_case bad_cases[] = {
           "at most 24h" },
         { HEAD "run:\n  healthcheck: { http: \"http://127.0.0.1/\", retry: 3 }\n", 4, 45,
           "unknown key 'retry'" },
+        { HEAD SRC "programs:\n  - { package: p }\n", 6, 5, "missing required key 'path'" },
+        { HEAD SRC "programs:\n  - { path: /usr/bin/p }\n", 6, 5,
+          "missing required key 'package'" },
+        { HEAD SRC "programs:\n  - { package: p, path: /usr/bin/* }\n", 6, 25, "not a pattern" },
+        { HEAD SRC "programs:\n  - { package: p, path: /p, dlopen: [/x.so], only-read: true }\n", 6,
+          57, "has no pattern there" },
+        { HEAD SRC "programs:\n  - { package: p, path: /p, dlopen: [x.so] }\n", 6, 38, "absolute" },
+        { HEAD SRC "programs:\n  - { package: p, path: /p, dets: /q }\n", 6, 29,
+          "did you mean 'dest'" },
+        { HEAD "programs:\n  - { package: p, path: /p }\n", 1, 1, "under sources:" },
+        { HEAD SRC
+          "programs:\n  - { package: p, path: /p }\nfiles:\n  - { path: /p, content: x }\n",
+          8, 5, "by a files item here and by a program at line 6" },
 };
+
+/* A programs: item: dest defaults to path, dlopen: keeps its order, the view filters it. */
+static void recipe_programs(void **state)
+{
+        (void)state;
+        static const char yaml[] =
+                HEAD SRC "programs:\n"
+                         "  - { package: python3.11-minimal, path: /usr/bin/python3.11 }\n"
+                         "  - package: p (>= 1)\n"
+                         "    path: /usr/bin/p\n"
+                         "    dest: /app/p\n"
+                         "    dlopen: [/usr/lib/p/*.so, /usr/lib/p/x.so]\n"
+                         "    only-read: true\n"
+                         "    copyright: false\n"
+                         "    variants: [dev]\n";
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        _cleanup_recipe_ struct recipe *r = NULL;
+        assert_int_equal(recipe_parse_buffer("t.yaml", yaml, strlen(yaml), &r, &err), 0);
+        assert_int_equal(r->n_programs, 2);
+        assert_string_equal(r->programs[0].dest, "/usr/bin/python3.11");
+        assert_null(r->programs[0].dlopen);
+        assert_false(r->programs[0].only_read);
+        assert_string_equal(r->programs[1].package, "p (>= 1)");
+        assert_string_equal(r->programs[1].dest, "/app/p");
+        assert_string_equal(r->programs[1].dlopen[0], "/usr/lib/p/*.so");
+        assert_string_equal(r->programs[1].dlopen[1], "/usr/lib/p/x.so");
+        assert_null(r->programs[1].dlopen[2]);
+        assert_true(r->programs[1].only_read);
+        assert_true(r->programs[1].no_copyright);
+        _cleanup_recipe_view_ struct recipe_view *prod = NULL;
+        assert_int_equal(recipe_view_new(r, "prod", &prod, &err), 0);
+        assert_int_equal(prod->n_programs, 1);
+        assert_true(recipe_debian_identity(r));
+}
 
 static void recipe_bad_cases(void **state)
 {
@@ -553,6 +602,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(recipe_bad_cases),
+                cmocka_unit_test(recipe_programs),
                 cmocka_unit_test(recipe_all_errors),
                 cmocka_unit_test(recipe_error_cap),
                 cmocka_unit_test(recipe_examples_parse),

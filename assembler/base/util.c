@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -80,7 +81,8 @@ int copy_fd_all(int in, int out)
 
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a fifo or a device never blocks the open; it is refused below. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
         struct stat st;
@@ -88,6 +90,8 @@ int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len)
                 return -errno;
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
         size_t cap = 4096, len = 0;
         _cleanup_free_ char *buf = malloc(cap + 1);
         if (!buf)
@@ -260,6 +264,12 @@ void remove_dead_temps(const char *dir, const char *prefix, unsigned min_age)
                 struct stat st;
                 if (min_age && (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
                                 now - st.st_mtime < (time_t)min_age))
+                        continue;
+                /* Held locked by a live process (whatever its PID looks like here): kept. The
+                 * lock is held while removing, so two cleaners never race. */
+                _cleanup_close_ int lock = openat(dirfd(d), de->d_name,
+                                                  O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+                if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
                         continue;
                 _cleanup_free_ char *full = NULL;
                 if (asprintf(&full, "%s/%s", dir, de->d_name) >= 0)

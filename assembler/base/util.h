@@ -147,7 +147,10 @@ int write_all(int fd, const void *buf, size_t len);
  * can (also across filesystems), else read/write. 0 or -errno. */
 int copy_fd_all(int in, int out);
 
-/* Reads a whole file (at most max bytes, else -EFBIG). NUL-terminated; *ret_len excludes it. */
+/* Reads a whole regular file (at most max bytes, else -EFBIG). NUL-terminated; *ret_len
+ * excludes it. Opened with O_NONBLOCK: a directory is -EISDIR, anything else that is not a
+ * regular file (fifo, device, socket) -EINVAL at once; a /proc file with nothing to read yet
+ * (/proc/kmsg) is -EAGAIN, never a wait. */
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len);
 
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
@@ -169,10 +172,16 @@ char *str_escape(const char *s, size_t max);
 
 /*
  * Removes (rm_rf) the entries of dir named PREFIX[WORD-]PID-... whose PID no longer exists
- * here and that were last modified at least min_age seconds ago: what a killed process left
- * of its temporary files. Best effort; errors are ignored.
+ * here, that no process holds an flock on (a live build in another PID namespace holds its
+ * temporary directories locked) and that were last modified at least min_age seconds ago: what
+ * a killed process left of its temporary files. Best effort; errors are ignored.
  */
 void remove_dead_temps(const char *dir, const char *prefix, unsigned min_age);
+
+/* Seconds a dead process's temporary file or directory must be untouched before it is removed:
+ * the cache, or OUT's parent, may be shared with builds in other PID namespaces, where a live
+ * build's PID looks dead. */
+#define CAIRN_TEMP_AGE 600
 
 /*
  * Replaces path with buf (mode 0644) through a temporary sibling ".tmp-PID-RANDOM" and

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "state/build.h"
+#include "base/cachemac.h"
 #include "base/http.h"
 #include "registry/client.h"
 #include "registry/ref.h"
@@ -92,6 +93,27 @@ static void tty_progress(void *data, const char *url, uint64_t received, uint64_
         fflush(stderr);
 }
 
+void cmd_print_lock_unconfirmed(const struct build *b)
+{
+        if (b->lock_unconfirmed)
+                fprintf(stderr,
+                        "lock: %zu locked package%s no longer in the verified index of %s "
+                        "source; %s SHA-256 comes from %s alone\n",
+                        b->lock_unconfirmed, b->lock_unconfirmed == 1 ? " is" : "s are",
+                        b->lock_unconfirmed == 1 ? "its" : "their",
+                        b->lock_unconfirmed == 1 ? "its" : "their", b->lock_path);
+}
+
+static void print_cache_notice(const char *line)
+{
+        fprintf(stderr, "cairn: %s\n", line);
+}
+
+void cmd_cache_notices_setup(void)
+{
+        cachemac_set_notice(print_cache_notice);
+}
+
 void cmd_progress_setup(bool quiet)
 {
         if (!quiet && isatty(STDERR_FILENO))
@@ -102,6 +124,12 @@ void cmd_print_fetched(void *data, const char *what)
 {
         (void)data;
         fprintf(stderr, "fetched %s\n", what);
+}
+
+void cmd_print_note(void *data, const char *text)
+{
+        (void)data;
+        fprintf(stderr, "cairn: note: %s\n", text);
 }
 
 int cmd_build_option(const char *command, int c, const char *arg, struct build_options *opts)
@@ -136,6 +164,9 @@ int cmd_build_option(const char *command, int c, const char *arg, struct build_o
                 return 1;
         case CMD_OPT_INIT:
                 opts->init_binary = arg;
+                return 1;
+        case CMD_OPT_CONTEXT:
+                opts->context_dir = arg;
                 return 1;
         case CMD_OPT_COMPRESSION:
                 if (!streq(arg, "gzip") && !streq(arg, "zstd")) {

@@ -31,16 +31,34 @@ int cmd_push(int argc, char **argv);
 int cmd_runtime(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 
+/*
+ * The run-time snippets (cmd_runtime.c), for cairn runtime and cairn bundle --format: the
+ * variant's runtime.json read from path (a recipe, assembled, or an image) and printed as
+ * format_name (kubernetes, docker, compose or json; NULL: kubernetes) for image (NULL:
+ * NAME:VARIANT). command names the caller in usage errors. Returns the exit status.
+ */
+int cmd_runtime_print(const char *command, struct build_options *opts, const char *path,
+                      const char *format_name, const char *image);
+/* CAIRN_EXIT_OK when ref can be printed as one word, else a usage error for command. */
+int cmd_image_ref_option(const char *command, const char *ref);
+
 /* The build's progress hook: "fetched URL", one line per downloaded file, on stderr. */
 void cmd_print_fetched(void *data, const char *what);
 /* Live download progress on stderr when it is a terminal and quiet is false. */
 void cmd_progress_setup(bool quiet);
+/* Says on stderr how many locked packages cairn verify or lock --check could not confirm
+ * against the indexes (b->lock_unconfirmed), when there are any. */
+void cmd_print_lock_unconfirmed(const struct build *b);
+/* Cache entries that did not verify are reported on stderr, one line each (base/cachemac.h). */
+void cmd_cache_notices_setup(void);
 
 /* One line when the lock was read under its old name (NAME.lock.json, build.h lock_read_path):
  * which file was read and which one is (written) or will be the recipe file's own. */
 void cmd_print_lock_notice(const struct build *b, bool written, FILE *f);
 
 /* "lock: wrote PATH (N packages)" and one line per changed package, for build and lock. */
+/* A build's note (struct build's note callback): "cairn: note: TEXT" on stderr. */
+void cmd_print_note(void *data, const char *text);
 void cmd_print_lock_changes(const struct build *b, FILE *f);
 
 /*
@@ -62,6 +80,7 @@ enum {
         CMD_OPT_INSECURE,
         CMD_OPT_INSECURE_REGISTRY,
         CMD_OPT_CA_FILE,
+        CMD_OPT_CONTEXT,
         CMD_OPT_OWN,
 };
 /* clang-format off */
@@ -73,7 +92,8 @@ enum {
         { "lockfile", required_argument, NULL, CMD_OPT_LOCKFILE },       \
         { "offline", no_argument, NULL, CMD_OPT_OFFLINE },               \
         { "init-binary", required_argument, NULL, CMD_OPT_INIT },        \
-        { "compression", required_argument, NULL, CMD_OPT_COMPRESSION }
+        { "compression", required_argument, NULL, CMD_OPT_COMPRESSION }, \
+        { "context", required_argument, NULL, CMD_OPT_CONTEXT }
 /* clang-format on */
 
 /* The options of the commands that talk to a registry (push, verify --against REF). */

@@ -36,6 +36,8 @@ static void build_help(FILE *f)
                 "      --lockfile PATH    lock file (default: RECIPE.lock.json beside RECIPE)\n"
                 "      --offline          use only the cache, never the network\n"
                 "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
+                "      --context DIR      read artifacts beneath DIR (default: the recipe's\n"
+                "                         directory, or its context:)\n"
                 "      --compression ALG  layer compression: gzip (default) or zstd\n"
                 "      --format F         the summary on stdout: text (default) or json\n"
                 "  -q, --quiet            print nothing but errors\n"
@@ -107,6 +109,10 @@ static void print_summary(const struct build *b)
                 printf("  entries   %zu\n", e->n_entries);
                 printf("  enforcer  %s\n", v->verdict.summary ? v->verdict.summary : "not run");
         }
+        if (b->reads_state == BUILD_READS_MISSING || b->reads_state == BUILD_READS_STALE)
+                printf("reads record %s: %s; only-read patterns kept every match (record it with "
+                       "cairn profile --write-reads)\n",
+                       b->reads_path, b->reads_state == BUILD_READS_MISSING ? "none" : "stale");
         if (b->pkg_with_scripts && b->pkg_with_scripts[0]) {
                 printf("maintainer scripts not run:");
                 for (char **p = b->pkg_with_scripts; *p; p++)
@@ -316,8 +322,10 @@ int cmd_build(int argc, char **argv)
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
         _cleanup_build_ struct build *b = NULL;
         int r = build_new(&opts, &b, &err);
-        if (r >= 0 && !opts.quiet)
+        if (r >= 0 && !opts.quiet) {
                 b->progress = cmd_print_fetched;
+                b->note = cmd_print_note;
+        }
         cmd_progress_setup(opts.quiet);
         if (r >= 0)
                 r = pipeline_layout(b, &err);

@@ -17,7 +17,8 @@
 
 static void bundle_help(FILE *f)
 {
-        fprintf(f, "Usage: cairn bundle RECIPE -o DIR [OPTIONS]\n\n"
+        fprintf(f, "Usage: cairn bundle RECIPE -o DIR [OPTIONS]\n"
+                   "       cairn bundle RECIPE --format kubernetes|docker|compose|json\n\n"
                    "Write an OCI runtime bundle of one variant into DIR: config.json and rootfs/,\n"
                    "which `runc run --bundle DIR ID` runs the way the recipe says prod runs:\n"
                    "read-only root, a tmpfs owned by the image user on each writable: path,\n"
@@ -27,7 +28,11 @@ static void bundle_help(FILE *f)
                    "enforcer runs first; setuid/setgid files and devices are refused. Needs root\n"
                    "(rootfs/ belongs to the mapped host ids).\n\n"
                    "Options:\n"
-                   "  -o, --output DIR       the bundle directory (required)\n"
+                   "  -o, --output DIR       the bundle directory (required for --format oci)\n"
+                   "      --format FMT       oci (the bundle, default); kubernetes, docker,\n"
+                   "                         compose or json print what those runtimes need,\n"
+                   "                         from the same runtime.json, as `cairn runtime`\n"
+                   "      --image REF        the image reference the snippets print\n"
                    "      --variant V        variant to bundle (default: prod, else the first)\n"
                    "      --epoch N          mtime of every entry (as cairn build)\n"
                    "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
@@ -35,6 +40,8 @@ static void bundle_help(FILE *f)
                    "      --lockfile PATH    lock file (default: RECIPE.lock.json beside RECIPE)\n"
                    "      --offline          use only the cache, never the network\n"
                    "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
+                   "      --context DIR      read artifacts beneath DIR (default: the recipe's\n"
+                   "                         directory, or its context:)\n"
                    "  -h, --help             show this help\n\n"
                    "Exit status: 0 written, 1 policy violation or refused entries, 2 usage or\n"
                    "recipe error, 3 source failure, 4 I/O error or not running as root.\n");
@@ -115,19 +122,22 @@ static int bundle_write(struct build *b, struct build_variant *v, const char *di
         }
         bool consumed = false;
         r = outdir_replace(b->tmp_out, dir, &consumed, err);
-        if (r < 0)
-                return r;
         if (consumed) {
                 free(b->tmp_out);
                 b->tmp_out = NULL;
         }
+        if (r < 0)
+                return r;
         warn_untraversable(dir, &o.ids);
         return 0;
 }
 
 int cmd_bundle(int argc, char **argv)
 {
+        enum { OPT_FORMAT = CMD_OPT_OWN, OPT_IMAGE };
         static const struct option options[] = {
+                { "format", required_argument, NULL, OPT_FORMAT },
+                { "image", required_argument, NULL, OPT_IMAGE },
                 { "output", required_argument, NULL, 'o' },
                 { "variant", required_argument, NULL, CMD_OPT_VARIANT },
                 { "epoch", required_argument, NULL, CMD_OPT_EPOCH },
@@ -136,10 +146,12 @@ int cmd_bundle(int argc, char **argv)
                 { "lockfile", required_argument, NULL, CMD_OPT_LOCKFILE },
                 { "offline", no_argument, NULL, CMD_OPT_OFFLINE },
                 { "init-binary", required_argument, NULL, CMD_OPT_INIT },
+                { "context", required_argument, NULL, CMD_OPT_CONTEXT },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         struct build_options opts = { .epoch = -1, .compression = "gzip", .quiet = true };
+        const char *format = NULL, *image = NULL;
         int c;
         optind = 1;
         while ((c = getopt_long(argc, argv, "o:h", options, NULL)) >= 0) {
@@ -149,6 +161,15 @@ int cmd_bundle(int argc, char **argv)
                 if (k > 0)
                         continue;
                 switch (c) {
+                case OPT_FORMAT:
+                        format = streq(optarg, "oci") ? NULL : optarg;
+                        break;
+                case OPT_IMAGE:
+                        k = cmd_image_ref_option("bundle", optarg);
+                        if (k != CAIRN_EXIT_OK)
+                                return k;
+                        image = optarg;
+                        break;
                 case 'o':
                         opts.out_dir = optarg;
                         break;
@@ -161,6 +182,18 @@ int cmd_bundle(int argc, char **argv)
         }
         if (optind != argc - 1)
                 return cmd_usage_error("bundle", "expected exactly one RECIPE");
+        /* The other formats print, from the same runtime.json, what other runtimes need. */
+        if (format) {
+                if (opts.out_dir)
+                        return cmd_usage_error("bundle",
+                                               "-o is for --format oci; --format %s "
+                                               "prints to stdout",
+                                               format);
+                return cmd_runtime_print("bundle", &opts, argv[optind], format, image);
+        }
+        if (image)
+                return cmd_usage_error("bundle", "--image is for --format kubernetes, docker, "
+                                                 "compose or json");
         if (!opts.out_dir || !*opts.out_dir)
                 return cmd_usage_error("bundle", "-o DIR is required");
         opts.recipe_path = argv[optind];

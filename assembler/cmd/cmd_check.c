@@ -37,7 +37,7 @@ static void check_help(FILE *f)
 
 /*
  * What the build reads from this machine, checked before anything is fetched: each artifact
- * opens and is a file or directory (read as the build reads it, beside the recipe); each
+ * opens and is a file or directory (beneath the recipe's directory or its context:); each
  * keyring exists and holds an OpenPGP key. Every problem is one positioned message in err;
  * returns -EINVAL when there was one.
  */
@@ -47,8 +47,10 @@ static int check_local_inputs(const struct recipe *r, struct cairn_error *err)
         for (size_t i = 0; i < r->n_artifacts; i++) {
                 const struct recipe_artifact *a = &r->artifacts[i];
                 _cleanup_free_ char *src = NULL;
-                if (a->src[0] == '/' ? !(src = strdup(a->src))
-                                     : asprintf(&src, "%s/%s", r->dir, a->src) < 0)
+                /* Beside the recipe, or beneath its context: (the build also refuses a path
+                 * or symlink that leaves it; check only says whether it is there). */
+                if (asprintf(&src, "%s/%s%s%s", r->dir, r->context ? r->context : "",
+                             r->context ? "/" : "", a->src) < 0)
                         return -ENOMEM;
                 _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
                 struct stat st;
@@ -138,6 +140,16 @@ static void print_view(const struct recipe_view *v)
                        id->os_release[i].value);
         for (size_t i = 0; i < v->n_packages; i++)
                 printf("  package %s\n", v->packages[i]->name);
+        for (size_t i = 0; i < v->n_programs; i++) {
+                const struct recipe_program *p = v->programs[i];
+                printf("  program %s: %s -> %s (its load closure)%s%s\n", p->package, p->path,
+                       p->dest, p->only_read ? ", only-read" : "",
+                       p->no_copyright ? ", without copyright files" : "");
+                for (char **d = p->dlopen; d && *d; d++)
+                        printf("  program %s: dlopen %s\n", p->package, *d);
+                for (char **d = p->data; d && *d; d++)
+                        printf("  program %s: data %s\n", p->package, *d);
+        }
         for (size_t i = 0; i < v->n_artifacts; i++) {
                 const struct recipe_artifact *a = v->artifacts[i];
                 printf("  artifact %s -> %s mode ", a->src, a->dest);
@@ -250,6 +262,7 @@ static int print_picks(const char *recipe_path, const char *cache, bool online,
                 .epoch = -1,
                 .offline = !online,
                 .quiet = true,
+                .no_init = true,
         };
         int r = build_new(&opts, &b, &err);
         if (r >= 0 && b->recipe->n_utilities == b->recipe->n_certificates)

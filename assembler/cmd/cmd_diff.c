@@ -3,6 +3,7 @@
 #include <getopt.h>
 
 #include "cmd.h"
+#include "image/explain.h"
 #include "image/image.h"
 #include "image/ocilayout.h"
 #include "tree/treediff.h"
@@ -100,11 +101,14 @@ int cmd_diff(int argc, char **argv)
         if (asprintf(&objects, "%s/objects", work) < 0)
                 return CAIRN_EXIT_IO;
         /* One store for both sides: equal contents are stored once. */
+        enum image_kind ka = IMAGE_DIRECTORY, kb = IMAGE_DIRECTORY;
+        const char *ra = ref_for(a, ref_a ? ref_a : ref, ref_a),
+                   *rb = ref_for(b, ref_b ? ref_b : ref, ref_b);
         int r = store_open(objects, &store, &err);
         if (r >= 0)
-                r = image_load(a, ref_for(a, ref_a ? ref_a : ref, ref_a), store, &ta, NULL, &err);
+                r = image_load(a, ra, store, &ta, &ka, &err);
         if (r >= 0)
-                r = image_load(b, ref_for(b, ref_b ? ref_b : ref, ref_b), store, &tb, NULL, &err);
+                r = image_load(b, rb, store, &tb, &kb, &err);
         if (r < 0)
                 return cmd_fail(&err);
 
@@ -119,6 +123,29 @@ int cmd_diff(int argc, char **argv)
         if (r < 0)
                 return cmd_fail(&err);
         fputs(out, stdout);
+        /* Text: why they differ (explain.h), with layer and metadata lines when both are OCI
+         * layouts; not the count of differing files, which the lines above give. The exit
+         * status stays the files' (1 only when a file differs). */
+        if (format == TREEDIFF_FORMAT_TEXT) {
+                const struct explain_side sa = { .label = a,
+                                                 .layout = ka == IMAGE_OCI && kb == IMAGE_OCI
+                                                                   ? a
+                                                                   : NULL,
+                                                 .ref = ra,
+                                                 .tree = ta },
+                                          sb = { .label = b,
+                                                 .layout = ka == IMAGE_OCI && kb == IMAGE_OCI
+                                                                   ? b
+                                                                   : NULL,
+                                                 .ref = rb,
+                                                 .tree = tb };
+                _cleanup_strv_free_ char **why = NULL;
+                if (explain_differences(&sa, &sb, d, store, &why) < 0)
+                        return CAIRN_EXIT_IO;
+                for (char **w = why; w && *w; w++)
+                        if (!startswith(*w, "content: ") || !strstr(*w, "(listed below)"))
+                                printf("why: %s\n", *w);
+        }
         if (fflush(stdout) != 0)
                 return CAIRN_EXIT_IO;
         /* 1, like diff(1): the images differ. */

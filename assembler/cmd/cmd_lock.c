@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cairn lock RECIPE [--cache DIR] [--offline] [--lockfile PATH] [-q] */
+/* cairn lock RECIPE [--cache DIR] [--offline] [--lockfile PATH] [--init-binary PATH] [-q] */
 #include <getopt.h>
 
 #include "state/build.h"
@@ -12,11 +12,14 @@ static void lock_help(FILE *f)
                    "Resolve RECIPE's utilities and packages afresh against its sources, download\n"
                    "and verify every chosen .deb into the cache, and write the lock file\n"
                    "(RECIPE.lock.json beside RECIPE.yaml). 'cairn build' then builds exactly\n"
-                   "these packages for as long as the lock matches the recipe.\n\n"
+                   "these packages for as long as the lock matches the recipe. When a variant\n"
+                   "runs cairn-init, the lock also pins its SHA-256.\n\n"
                    "Options:\n"
                    "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
                    "      --offline          use only the cache, never the network\n"
                    "      --lockfile PATH    lock file to write (default: beside RECIPE)\n"
+                   "      --init-binary PATH the cairn-init to pin when the recipe runs one\n"
+                   "                         (default: as 'cairn build' finds it)\n"
                    "      --check            write nothing; exit 1 when the lock file is missing\n"
                    "                         or would change\n"
                    "  -q, --quiet            print nothing but errors\n"
@@ -30,6 +33,7 @@ int cmd_lock(int argc, char **argv)
                 { "cache", required_argument, NULL, CMD_OPT_CACHE },
                 { "offline", no_argument, NULL, CMD_OPT_OFFLINE },
                 { "lockfile", required_argument, NULL, CMD_OPT_LOCKFILE },
+                { "init-binary", required_argument, NULL, CMD_OPT_INIT },
                 { "check", no_argument, NULL, OPT_CHECK },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
@@ -62,12 +66,16 @@ int cmd_lock(int argc, char **argv)
         if (optind != argc - 1)
                 return cmd_usage_error("lock", "expected exactly one RECIPE");
         opts.recipe_path = argv[optind];
+        /* --check also confirms every locked SHA-256 against the verified index. */
+        opts.confirm_lock = check;
 
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
         _cleanup_build_ struct build *b = NULL;
         int r = build_new(&opts, &b, &err);
-        if (r >= 0 && !opts.quiet)
+        if (r >= 0 && !opts.quiet) {
                 b->progress = cmd_print_fetched;
+                b->note = cmd_print_note;
+        }
         cmd_progress_setup(opts.quiet);
         if (r >= 0)
                 r = pipeline_resolve(b, &err);
@@ -75,12 +83,13 @@ int cmd_lock(int argc, char **argv)
                 return cmd_fail(&err);
         if (!b->lock) {
                 if (!opts.quiet)
-                        printf("%s: no utilities or packages from Debian sources: nothing to "
-                               "lock\n",
+                        printf("%s: no utilities or packages from Debian sources and no "
+                               "cairn-init: nothing to lock\n",
                                opts.recipe_path);
                 return CAIRN_EXIT_OK;
         }
         if (check) {
+                cmd_print_lock_unconfirmed(b);
                 bool same = b->lock_old && !b->lock_changes;
                 if (!opts.quiet) {
                         if (!b->lock_old)

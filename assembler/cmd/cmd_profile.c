@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cairn profile RECIPE [--variant V] [--duration SECONDS] [--env K=V]... [--format text|json]
- *                      [--reads] [--runtime R] [--pids N] [--memory MIB] [-- ARGS...]
+ *                      [--reads | --write-reads] [--runtime R] [--pids N] [--memory MIB] [-- ARGS...]
  *
  * Assembles the variant's tree (the pipeline's layout stages), runs the variant's enforcer,
  * then runs the image's program under runc (sandbox/profile_run.h) and prints the report: the
@@ -14,7 +14,10 @@
 #include "sandbox/profile_report.h"
 #include "sandbox/profile_run.h"
 #include "sandbox/sandbox.h"
+#include "recipe/readsfile.h"
+#include "sandbox/readset.h"
 #include "stages/pipeline.h"
+#include "stages/reads.h"
 #include "state/build.h"
 
 #define PROFILE_DEFAULT_DURATION 10.0
@@ -36,6 +39,9 @@ static void profile_help(FILE *f)
                 "      --format FMT       text (default) or json\n"
                 "      --reads            also record which image files were opened and list\n"
                 "                         the regular files never opened (slimming hints)\n"
+                "      --write-reads      --reads, and write the regular files opened to\n"
+                "                         NAME.reads.json beside the recipe (the record\n"
+                "                         programs: items with only-read: true keep)\n"
                 "      --runtime R        the OCI runtime: runc (default), crun, or a path\n"
                 "      --pids N           the container's process limit (default: %d)\n"
                 "      --memory MIB       the container's memory limit (default: %d)\n"
@@ -83,6 +89,7 @@ struct profile_args {
         unsigned duration_ms;
         bool json;
         bool reads;
+        bool write_reads;
         const char *runtime;
         uint64_t pids;
         uint64_t memory_mb;
@@ -104,6 +111,7 @@ static int profile_parse_args(int argc, char **argv, struct profile_args *a)
                 OPT_OFFLINE,
                 OPT_INIT,
                 OPT_READS,
+                OPT_WRITE_READS,
                 OPT_RUNTIME,
                 OPT_PIDS,
                 OPT_MEMORY,
@@ -117,6 +125,7 @@ static int profile_parse_args(int argc, char **argv, struct profile_args *a)
                 { "offline", no_argument, NULL, OPT_OFFLINE },
                 { "init-binary", required_argument, NULL, OPT_INIT },
                 { "reads", no_argument, NULL, OPT_READS },
+                { "write-reads", no_argument, NULL, OPT_WRITE_READS },
                 { "runtime", required_argument, NULL, OPT_RUNTIME },
                 { "pids", required_argument, NULL, OPT_PIDS },
                 { "memory", required_argument, NULL, OPT_MEMORY },
@@ -175,6 +184,11 @@ static int profile_parse_args(int argc, char **argv, struct profile_args *a)
                 case OPT_READS:
                         a->reads = true;
                         break;
+                case OPT_WRITE_READS:
+                        a->reads = a->write_reads = true;
+                        /* The run sees every match of an only-read pattern, not last time's. */
+                        a->build.ignore_reads = true;
+                        break;
                 case OPT_RUNTIME:
                         a->runtime = optarg;
                         break;
@@ -202,6 +216,38 @@ static int profile_parse_args(int argc, char **argv, struct profile_args *a)
                 return cmd_usage_error("profile", "expected exactly one RECIPE");
         a->build.recipe_path = argv[optind];
         return 0;
+}
+
+/* The reads record (recipe/readsfile.h) of this run: the regular files of the image the
+ * program opened, for the packages this build used. */
+static int profile_write_reads(struct build *b, const struct build_variant *v,
+                               const struct profile_result *res, struct cairn_error *err)
+{
+        if (res->run.reads_truncated)
+                return cairn_error_add(err, CAIRN_EXIT_IO, -E2BIG,
+                                       "%s: the program opened more than %d files; no reads "
+                                       "record written",
+                                       b->opts.recipe_path, READSET_MAX);
+        _cleanup_readsfile_ struct readsfile *rf = calloc(1, sizeof(*rf));
+        char digest[72];
+        if (!rf || reads_packages_digest(b, digest) < 0)
+                return -ENOMEM;
+        rf->version = READSFILE_VERSION;
+        rf->recipe = strdup(b->recipe->name);
+        rf->variant = strdup(v->name);
+        rf->packages = strdup(digest);
+        rf->reads = calloc(res->run.n_reads + 1, sizeof(char *));
+        if (!rf->recipe || !rf->variant || !rf->packages || !rf->reads)
+                return -ENOMEM;
+        for (size_t i = 0; i < res->run.n_reads; i++) {
+                const struct tree_entry *e = tree_lookup(v->tree, res->run.reads[i]);
+                if (!e || (e->type != TREE_REG && e->type != TREE_HARDLINK))
+                        continue;
+                rf->reads[rf->n_reads] = strdup(res->run.reads[i]);
+                if (!rf->reads[rf->n_reads++])
+                        return -ENOMEM;
+        }
+        return readsfile_write(rf, b->reads_path, err);
 }
 
 static struct build_variant *profile_pick_variant(struct build *b, const char *name)
@@ -309,6 +355,12 @@ int cmd_profile(int argc, char **argv)
         if (r < 0) {
                 cairn_error_errno(&err, r, "the profile report: %s", strerror(-r));
                 return cmd_fail(&err);
+        }
+        if (a.write_reads) {
+                r = profile_write_reads(b, v, &res, &err);
+                if (r < 0)
+                        return cmd_fail(&err);
+                fprintf(stderr, "cairn profile: wrote %s\n", b->reads_path);
         }
         fputs(warnings, stderr);
         fputs(report, stdout);

@@ -32,7 +32,8 @@ static void runtime_help(FILE *f)
                    "                         compose (a compose service) or json (runtime.json\n"
                    "                         as the image holds it); default kubernetes\n"
                    "      --image REF        the image reference to print (default NAME:VARIANT)\n"
-                   "      --cache DIR, --offline, --locked, --lockfile PATH, --init-binary PATH\n"
+                   "      --cache DIR, --offline, --locked, --lockfile PATH, --init-binary PATH,\n"
+                   "      --context DIR\n"
                    "                         as for cairn build (RECIPE only)\n"
                    "  -h, --help             show this help\n\n"
                    "Exit status: 0 printed, 2 usage error, a recipe error or an image without\n"
@@ -187,68 +188,47 @@ static int manifest_from_recipe(struct build_options *opts, const char *variant,
         return r;
 }
 
-int cmd_runtime(int argc, char **argv)
+static int format_from_name(const char *cmd, const char *name, enum runtime_format *ret)
 {
-        enum { OPT_FORMAT = CMD_OPT_OWN, OPT_IMAGE };
-        static const struct option options[] = {
-                CMD_BUILD_OPTIONS,
-                { "format", required_argument, NULL, OPT_FORMAT },
-                { "image", required_argument, NULL, OPT_IMAGE },
-                { "help", no_argument, NULL, 'h' },
-                {},
-        };
-        struct build_options opts = { .epoch = -1, .compression = "gzip", .quiet = true };
-        enum runtime_format format = FORMAT_KUBERNETES;
-        const char *image = NULL;
-        int c;
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
-                int r = cmd_build_option("runtime", c, optarg, &opts);
-                if (r < 0)
-                        return CAIRN_EXIT_USAGE;
-                if (r > 0)
-                        continue;
-                switch (c) {
-                case OPT_FORMAT:
-                        if (streq(optarg, "kubernetes"))
-                                format = FORMAT_KUBERNETES;
-                        else if (streq(optarg, "docker"))
-                                format = FORMAT_DOCKER;
-                        else if (streq(optarg, "compose"))
-                                format = FORMAT_COMPOSE;
-                        else if (streq(optarg, "json"))
-                                format = FORMAT_JSON;
-                        else
-                                return cmd_usage_error("runtime",
-                                                       "--format %s: use kubernetes, docker, "
-                                                       "compose or json",
-                                                       optarg);
-                        break;
-                case OPT_IMAGE:
-                        if (!*optarg || strpbrk(optarg, " \t\r\n\"'\\$`"))
-                                return cmd_usage_error(
-                                        "runtime", "--image '%s': not an image reference", optarg);
-                        image = optarg;
-                        break;
-                case 'h':
-                        runtime_help(stdout);
-                        return CAIRN_EXIT_OK;
-                default:
-                        return cmd_usage_error("runtime", "unknown option");
-                }
-        }
-        if (optind != argc - 1)
-                return cmd_usage_error("runtime", "expected exactly one RECIPE or IMAGE");
-        const char *path = argv[optind];
-        const char *variant = opts.only_variant;
+        if (streq(name, "kubernetes"))
+                *ret = FORMAT_KUBERNETES;
+        else if (streq(name, "docker"))
+                *ret = FORMAT_DOCKER;
+        else if (streq(name, "compose"))
+                *ret = FORMAT_COMPOSE;
+        else if (streq(name, "json"))
+                *ret = FORMAT_JSON;
+        else
+                return cmd_usage_error(cmd, "--format %s: use kubernetes, docker, compose or json",
+                                       name);
+        return CAIRN_EXIT_OK;
+}
 
+/* An --image REF that the snippets can print as one word. */
+int cmd_image_ref_option(const char *cmd, const char *ref)
+{
+        if (!*ref || strpbrk(ref, " \t\r\n\"'\\$`"))
+                return cmd_usage_error(cmd, "--image '%s': not an image reference", ref);
+        return CAIRN_EXIT_OK;
+}
+
+int cmd_runtime_print(const char *cmd, struct build_options *opts, const char *path,
+                      const char *format_name, const char *image)
+{
+        enum runtime_format format = FORMAT_KUBERNETES;
+        if (format_name) {
+                int k = format_from_name(cmd, format_name, &format);
+                if (k != CAIRN_EXIT_OK)
+                        return k;
+        }
+        const char *variant = opts->only_variant;
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
         _cleanup_runtime_manifest_ struct runtime_manifest *m = NULL;
         _cleanup_free_ char *json = NULL;
         int r;
         if (is_recipe_path(path)) {
-                opts.recipe_path = path;
-                r = manifest_from_recipe(&opts, variant, &m, &json, &err);
+                opts->recipe_path = path;
+                r = manifest_from_recipe(opts, variant, &m, &json, &err);
         } else {
                 r = manifest_from_image(path, variant, &m, &json, &err);
         }
@@ -281,4 +261,50 @@ int cmd_runtime(int argc, char **argv)
         if (r < 0 || fflush(stdout) != 0)
                 return CAIRN_EXIT_IO;
         return CAIRN_EXIT_OK;
+}
+
+int cmd_runtime(int argc, char **argv)
+{
+        enum { OPT_FORMAT = CMD_OPT_OWN, OPT_IMAGE };
+        static const struct option options[] = {
+                CMD_BUILD_OPTIONS,
+                { "format", required_argument, NULL, OPT_FORMAT },
+                { "image", required_argument, NULL, OPT_IMAGE },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct build_options opts = { .epoch = -1, .compression = "gzip", .quiet = true };
+        enum runtime_format format;
+        const char *format_name = NULL, *image = NULL;
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                int r = cmd_build_option("runtime", c, optarg, &opts);
+                if (r < 0)
+                        return CAIRN_EXIT_USAGE;
+                if (r > 0)
+                        continue;
+                switch (c) {
+                case OPT_FORMAT:
+                        r = format_from_name("runtime", optarg, &format);
+                        if (r != CAIRN_EXIT_OK)
+                                return r;
+                        format_name = optarg;
+                        break;
+                case OPT_IMAGE:
+                        r = cmd_image_ref_option("runtime", optarg);
+                        if (r != CAIRN_EXIT_OK)
+                                return r;
+                        image = optarg;
+                        break;
+                case 'h':
+                        runtime_help(stdout);
+                        return CAIRN_EXIT_OK;
+                default:
+                        return cmd_usage_error("runtime", "unknown option");
+                }
+        }
+        if (optind != argc - 1)
+                return cmd_usage_error("runtime", "expected exactly one RECIPE or IMAGE");
+        return cmd_runtime_print("runtime", &opts, argv[optind], format_name, image);
 }

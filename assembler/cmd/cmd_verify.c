@@ -40,6 +40,8 @@ static void verify_help(FILE *f)
                 "      --lockfile PATH    lock file (default: RECIPE.lock.json beside RECIPE)\n"
                 "      --offline          use only the cache, never the network\n"
                 "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
+                "      --context DIR      read artifacts beneath DIR (default: the recipe's\n"
+                "                         directory, or its context:)\n"
                 "      --compression ALG  gzip or zstd (default: what OUT's layout "
                 "uses)\n" CMD_REGISTRY_HELP "  -q, --quiet            no progress output\n"
                 "  -h, --help             show this help\n\n"
@@ -74,11 +76,21 @@ static int print_result(const struct verify_result *res, const char *label,
         for (size_t i = 0; i < res->n_items; i++)
                 printf("  %s: %s %s, rebuilt %s\n", res->items[i].what, label, res->items[i].out,
                        res->items[i].rebuilt);
+        bool file_reason = false;
+        for (char **w = res->why; w && *w; w++) {
+                printf("  why: %s\n", *w);
+                file_reason =
+                        file_reason || startswith(*w, "content:") || startswith(*w, "cairn-init:");
+        }
         if (res->diff_error)
                 printf("  files: cannot compare %s: %s\n", res->diff_source, res->diff_error);
+        else if (res->diff && treediff_identical(res->diff) && !file_reason)
+                printf("  files: %s holds the same files as the rebuild, cairn-init "
+                       "included\n",
+                       res->diff_source);
         else if (res->diff && treediff_identical(res->diff))
-                printf("  files: %s holds the same files as the rebuild; the difference is in "
-                       "the metadata above\n",
+                printf("  files: %s shows the same files as the rebuild, but its layers differ "
+                       "(above)\n",
                        res->diff_source);
         else if (res->diff) {
                 _cleanup_free_ char *text = NULL;
@@ -120,12 +132,15 @@ static int verify_registry(struct build_options *opts, struct cmd_registry *reg,
         int r;
         opts->out_dir = rebuilt;
         opts->no_layer_cache = true;
+        opts->confirm_lock = true;
         _cleanup_build_ struct build *b = NULL;
         r = build_new(opts, &b, &err);
         if (r < 0)
                 return cmd_fail(&err);
-        if (!opts->quiet)
+        if (!opts->quiet) {
                 b->progress = print_progress;
+                b->note = cmd_print_note;
+        }
 
         /* Which variants: --variant; a tag that names one; the only one; all (no tag). */
         size_t n_selected = 0;
@@ -193,6 +208,8 @@ static int verify_registry(struct build_options *opts, struct cmd_registry *reg,
         }
         if (rc == CAIRN_EXIT_OK) {
                 r = pipeline_layout(b, &err);
+                if (r >= 0)
+                        cmd_print_lock_unconfirmed(b);
                 if (r >= 0)
                         r = pipeline_enforce(b, &err);
                 if (r < 0 && cairn_error_exit_status(&err) == CAIRN_EXIT_POLICY)
@@ -333,13 +350,17 @@ int cmd_verify(int argc, char **argv)
          * itself: a blob from the layer cache could be the very file it is compared with. */
         opts.out_dir = rebuilt;
         opts.no_layer_cache = true;
+        /* Every locked SHA-256 is confirmed against the verified index of its source. */
+        opts.confirm_lock = true;
 
         _cleanup_build_ struct build *b = NULL;
         int r = build_new(&opts, &b, &err);
         if (r < 0)
                 return cmd_fail(&err);
-        if (!opts.quiet)
+        if (!opts.quiet) {
                 b->progress = print_progress;
+                b->note = cmd_print_note;
+        }
 
         /* Which variants: --variant, else those OUT holds (a digest: the only variant). */
         size_t n_selected = 0;
@@ -378,6 +399,8 @@ int cmd_verify(int argc, char **argv)
         }
 
         r = pipeline_layout(b, &err);
+        if (r >= 0)
+                cmd_print_lock_unconfirmed(b);
         if (r >= 0)
                 r = pipeline_enforce(b, &err);
         if (r < 0 && cairn_error_exit_status(&err) == CAIRN_EXIT_POLICY)

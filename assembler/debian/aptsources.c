@@ -5,6 +5,7 @@
 #include <dirent.h>
 
 #define APT_MAX_FILE (1024 * 1024)
+#define APT_MAX_URIS 64
 
 static bool has_word(const char *list, const char *word)
 {
@@ -29,8 +30,18 @@ static char *strip_slash(const char *uri, size_t len)
         return strndup(uri, len);
 }
 
+/* Called for every deb entry in lookup order: its URI (no trailing slash) and its suites (one
+ * word, or a deb822 Suites: list). Returns 1 to stop, 0 to go on, or a negative errno. */
+typedef int (*apt_visit_fn)(const char *uri, const char *suites, void *data);
+
+static int visit_uri(const char *uri, size_t len, const char *suites, apt_visit_fn fn, void *data)
+{
+        _cleanup_free_ char *u = strip_slash(uri, len);
+        return u ? fn(u, suites, data) : -ENOMEM;
+}
+
 /* One-line format: "deb [opts] URI SUITE COMPONENT...". */
-static int scan_list(char *text, const char *suite, char **ret)
+static int scan_list(char *text, apt_visit_fn fn, void *data)
 {
         for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
                 char *hash = strchr(line, '#');
@@ -47,16 +58,17 @@ static int scan_list(char *text, const char *suite, char **ret)
                         uri = strtok_r(NULL, " \t", &save);
                 }
                 char *s = strtok_r(NULL, " \t", &save);
-                if (uri && s && streq(s, suite)) {
-                        *ret = strip_slash(uri, strlen(uri));
-                        return *ret ? 1 : -ENOMEM;
+                if (uri && s) {
+                        int r = visit_uri(uri, strlen(uri), s, fn, data);
+                        if (r != 0)
+                                return r;
                 }
         }
         return 0;
 }
 
 /* deb822: stanzas separated by blank lines; fields Types, URIs, Suites, Enabled. */
-static int scan_sources(const char *text, const char *suite, char **ret)
+static int scan_sources(const char *text, apt_visit_fn fn, void *data)
 {
         const char *p = text;
         while (*p) {
@@ -88,14 +100,19 @@ static int scan_sources(const char *text, const char *suite, char **ret)
                 while (*p == '\n')
                         p++;
                 if (!types || !uris || !suites || !has_word(types, "deb") ||
-                    !has_word(suites, suite) || (enabled && strncasecmp(enabled, "no", 2) == 0))
+                    (enabled && strncasecmp(enabled, "no", 2) == 0))
                         continue;
-                const char *u = uris;
-                while (*u && isspace((unsigned char)*u))
-                        u++;
-                size_t n = strcspn(u, " \t");
-                *ret = strip_slash(u, n);
-                return *ret ? 1 : -ENOMEM;
+                for (const char *u = uris; *u;) {
+                        while (*u && isspace((unsigned char)*u))
+                                u++;
+                        size_t n = strcspn(u, " \t");
+                        if (n == 0)
+                                break;
+                        int r = visit_uri(u, n, suites, fn, data);
+                        if (r != 0)
+                                return r;
+                        u += n;
+                }
         }
         return 0;
 }
@@ -111,11 +128,16 @@ static bool ends_with(const char *s, const char *suffix)
         return a >= b && streq(s + a - b, suffix);
 }
 
-int aptsources_find(const char *suite, char **ret_uri, struct cairn_error *err)
+const char *aptsources_dir(void)
 {
         const char *dir = getenv("CAIRN_APT_DIR");
-        if (!dir || !*dir)
-                dir = "/etc/apt";
+        return dir && *dir ? dir : "/etc/apt";
+}
+
+/* Every deb entry of the apt configuration, in lookup order, until fn stops. */
+static int apt_walk(apt_visit_fn fn, void *data)
+{
+        const char *dir = aptsources_dir();
         _cleanup_free_ char *main_list = NULL, *parts = NULL;
         if (asprintf(&main_list, "%s/sources.list", dir) < 0 ||
             asprintf(&parts, "%s/sources.list.d", dir) < 0)
@@ -123,9 +145,9 @@ int aptsources_find(const char *suite, char **ret_uri, struct cairn_error *err)
         _cleanup_free_ char *buf = NULL;
         size_t len;
         if (read_file_bounded(main_list, APT_MAX_FILE, &buf, &len) == 0) {
-                int r = scan_list(buf, suite, ret_uri);
+                int r = scan_list(buf, fn, data);
                 if (r != 0)
-                        return r < 0 ? r : 0;
+                        return r;
         }
         struct dirent **names = NULL;
         int n = scandir(parts, &names, NULL, name_cmp);
@@ -143,18 +165,75 @@ int aptsources_find(const char *suite, char **ret_uri, struct cairn_error *err)
                         }
                         if (read_file_bounded(path, APT_MAX_FILE, &text, &len) < 0)
                                 continue;
-                        found = list ? scan_list(text, suite, ret_uri)
-                                     : scan_sources(text, suite, ret_uri);
+                        found = list ? scan_list(text, fn, data) : scan_sources(text, fn, data);
                 }
         for (int i = 0; i < n; i++)
                 free(names[i]);
         free(names);
-        if (found < 0)
-                return found;
-        if (found == 0)
-                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
-                                       "url: apt: no deb entry for suite '%s' in %s or %s/*.list, "
-                                       "*.sources; add one or give the source an explicit url",
-                                       suite, main_list, parts);
+        return found;
+}
+
+struct find_ctx {
+        const char *suite;
+        char *uri;
+};
+
+static int find_visit(const char *uri, const char *suites, void *data)
+{
+        struct find_ctx *c = data;
+        if (!has_word(suites, c->suite))
+                return 0;
+        c->uri = strdup(uri);
+        return c->uri ? 1 : -ENOMEM;
+}
+
+int aptsources_find(const char *suite, char **ret_uri)
+{
+        struct find_ctx c = { .suite = suite };
+        int r = apt_walk(find_visit, &c);
+        if (r < 0)
+                return r;
+        if (!c.uri)
+                return -ENOENT;
+        *ret_uri = c.uri;
+        return 0;
+}
+
+struct uris_ctx {
+        char **uris;
+        size_t n;
+};
+
+static int uris_visit(const char *uri, const char *suites, void *data)
+{
+        struct uris_ctx *c = data;
+        for (size_t i = 0; i < c->n; i++)
+                if (streq(c->uris[i], uri))
+                        return 0;
+        if (c->n >= APT_MAX_URIS)
+                return 1;
+        char **nv = realloc(c->uris, (c->n + 2) * sizeof(char *));
+        if (!nv)
+                return -ENOMEM;
+        c->uris = nv;
+        if (!(nv[c->n] = strdup(uri)))
+                return -ENOMEM;
+        nv[++c->n] = NULL;
+        return 0;
+}
+
+int aptsources_uris(char ***ret_uris)
+{
+        struct uris_ctx c = { 0 };
+        int r = apt_walk(uris_visit, &c);
+        if (r < 0 || !c.uris) {
+                strv_free(c.uris);
+                if (r < 0)
+                        return r;
+                c.uris = calloc(1, sizeof(char *));
+                if (!c.uris)
+                        return -ENOMEM;
+        }
+        *ret_uris = c.uris;
         return 0;
 }

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "debcache.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <sys/stat.h>
 
+#include "base/digest.h"
+
+#include "base/cachemac.h"
 #include "tree/tree.h"
 
 /* Bump when the format or what is recorded changes: older entries are then read as misses. */
-#define DEBCACHE_MAGIC "cairn-deb-contents 1\n"
+#define DEBCACHE_MAGIC "cairn-deb-contents 2\n"
+/* What the seal binds the list to, besides the .deb's SHA-256 (cachemac.h). */
+#define DEBCACHE_KIND "unpacked"
 
 struct deb_contents *deb_contents_new(void)
 {
@@ -55,7 +61,7 @@ static void put_str(FILE *f, const char *s, size_t len)
         fwrite(s, 1, len, f);
 }
 
-int debcache_write(const struct deb_contents *c, const char *path)
+int debcache_write(const struct deb_contents *c, const char *path, const char *deb_sha256)
 {
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
@@ -81,7 +87,7 @@ int debcache_write(const struct deb_contents *c, const char *path)
         if (fclose(f) != 0)
                 return -ENOMEM;
 
-        return write_file_atomic(path, text, len, false);
+        return cachemac_write(path, DEBCACHE_KIND, deb_sha256, text, len);
 }
 
 struct cursor {
@@ -178,13 +184,14 @@ static bool parse_member(struct cursor *c, struct deb_member *m)
         return m->path[0] == '/' && !tree_path_problem(m->path);
 }
 
-int debcache_read(const char *path, const struct store *store, struct deb_contents **ret)
+int debcache_read(const char *path, const char *deb_sha256, const struct store *store,
+                  struct deb_contents **ret)
 {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
-        int r = read_file_bounded(path, DEBCACHE_MAX_BYTES, &buf, &len);
+        int r = cachemac_read(path, DEBCACHE_MAX_BYTES, DEBCACHE_KIND, deb_sha256, &buf, &len);
         if (r < 0)
-                return r == -ENOENT ? r : -EBADMSG;
+                return r == -ENOENT || r == -EBADMSG || r == -ENOMEM ? r : -ENOENT;
         _cleanup_deb_contents_ struct deb_contents *dc = deb_contents_new();
         if (!dc)
                 return -ENOMEM;
@@ -211,16 +218,37 @@ int debcache_read(const char *path, const struct store *store, struct deb_conten
         }
         if (!expect(&c, "end\n") || c.p != c.end)
                 return -EBADMSG;
-        /* The contents must still be there (the cache may have been pruned by hand). */
+        /* The list is authentic; the objects it names are checked against it, every one, on
+         * every use: the cache may have been pruned by hand, or written by somebody else. */
         for (size_t i = 0; i < dc->n_members; i++) {
                 const struct deb_member *m = &dc->members[i];
                 if (m->kind != DEB_MEMBER_FILE)
                         continue;
-                _cleanup_close_ int fd = store_open_key(store, &m->key);
-                struct stat st;
-                if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t)st.st_size != m->size)
-                        return -ESTALE;
+                r = store_check_object(store, &m->key, m->size);
+                if (r < 0)
+                        return r == -ESTALE ? r : -EBADMSG;
         }
         *ret = steal_pointer(&dc);
         return 0;
+}
+
+bool debcache_sealed(const char *path, const char *deb_sha256)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        return cachemac_read(path, DEBCACHE_MAX_BYTES, DEBCACHE_KIND, deb_sha256, &buf, &len) >= 0;
+}
+
+int64_t debcache_deb_check(const char *path, const char *sha256, uint64_t size)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return errno == ENOENT ? -ENOENT : -EBADMSG;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size && (uint64_t)st.st_size != size))
+                return -EBADMSG;
+        char have[DIGEST_HEX_MAX];
+        if (digest_fd_hex(DIGEST_SHA256, fd, have) < 0 || !streq(have, sha256))
+                return -EBADMSG;
+        return (int64_t)st.st_size;
 }

@@ -6,9 +6,11 @@
  * CACHE/unpacked/SHA256-OF-THE-DEB, with the contents in the store CACHE/objects, so a warm
  * build never decompresses a package again.
  *
- * The cached file is only a hint: debcache_read() refuses anything it does not fully
- * understand (-EBADMSG), and the caller then reads the .deb again. It is written through a
- * temporary file and rename(2), like everything in the cache.
+ * The cached file is sealed (base/cachemac.h) with the .deb's SHA-256, and every object it
+ * names is checked against its XXH3-128 key and size on every read: debcache_read() refuses
+ * anything it does not fully understand or that does not verify, and the caller then reads
+ * the .deb again. It is written through a temporary file and rename(2), like everything in
+ * the cache.
  */
 #pragma once
 
@@ -63,11 +65,27 @@ int debread(const char *origin, const char *path, struct store *objects, struct 
             struct cairn_error *err);
 
 /*
- * Reads the cached contents at path. -ENOENT when there is none, -EBADMSG when it is not
- * one this cairn wrote (or damaged), -ESTALE when a file's object is missing from store.
- * No error text: a cache miss is not a failure. *ret is owned by the caller.
+ * Reads the cached contents at path of the .deb whose SHA-256 is deb_sha256 (hex). -ENOENT
+ * when there is none (or no cache key), -EBADMSG when it does not verify (not sealed by this
+ * user's key for that .deb, damaged, or naming an object that is not what it says), -ESTALE
+ * when a file's object is missing from store. No error text: a cache miss is not a failure.
+ * *ret is owned by the caller.
  */
-int debcache_read(const char *path, const struct store *store, struct deb_contents **ret);
+int debcache_read(const char *path, const char *deb_sha256, const struct store *store,
+                  struct deb_contents **ret);
 
-/* Writes c to path through a temporary sibling. Errors are returned, never fatal to a build. */
-int debcache_write(const struct deb_contents *c, const char *path);
+/* Writes c, sealed for the .deb deb_sha256, to path through a temporary sibling. Errors are
+ * returned, never fatal to a build. */
+int debcache_write(const struct deb_contents *c, const char *path, const char *deb_sha256);
+
+/* Whether path holds a member list sealed for the .deb deb_sha256 (the seal only; the objects
+ * it names are checked by debcache_read). */
+bool debcache_sealed(const char *path, const char *deb_sha256);
+
+/*
+ * Whether the cached .deb at path is the one whose SHA-256 is sha256 (and size bytes, when
+ * size is not 0): a regular file, not followed through a symlink, hashed now. The cache may be
+ * shared and written by others, so a .deb is checked like this before anything reads it. Its
+ * size, or -ENOENT (none), -EBADMSG (other bytes), other -errno.
+ */
+int64_t debcache_deb_check(const char *path, const char *sha256, uint64_t size);

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "aptsources.h"
+#include "base/cachemac.h"
 #include "base/digest.h"
 #include "base/http.h"
 #include "solv.h"
@@ -53,6 +54,13 @@ static int cache_write(const char *dir, const char *name, const void *buf, size_
 
 #define KEYRING_MAX (16ULL << 20)
 
+/* Adds the .solv in buf (len bytes) to repo; false when libsolv refuses it. */
+static bool solv_buf_load(Repo *repo, char *buf, size_t len)
+{
+        _cleanup_fclose_ FILE *f = fmemopen(buf, len ? len : 1, "r");
+        return f && len && repo_add_solv(repo, f, 0) == 0;
+}
+
 /*
  * The source's keyring as a libsolv repo of public keys. Parsing an OpenPGP keyring checks
  * every key's self-signatures in libsolv's own arithmetic (about 0.1 s for Debian's archive
@@ -73,8 +81,14 @@ static int load_keyring(const struct recipe_source *src, const char *cache, Repo
         digest_buf_hex(DIGEST_SHA256, bytes, len, hex);
         if (asprintf(&dir, "%s/keyring", cache) < 0 || asprintf(&solv, "%s/%s.solv", dir, hex) < 0)
                 return -ENOMEM;
-        _cleanup_fclose_ FILE *cached = fopen(solv, "re");
-        if (cached && repo_add_solv(keys, cached, 0) == 0 && keys->nsolvables > 0)
+        /* Sealed with the keyring's digest (base/cachemac.h): parsed keys that this user's
+         * cairn did not derive from exactly these bytes are never believed. */
+        _cleanup_free_ char *cbuf = NULL;
+        size_t clen = 0;
+        r = cachemac_read(solv, KEYRING_MAX, "keyring", hex, &cbuf, &clen);
+        if (r == -EBADMSG)
+                cachemac_notice_rebuilt(solv);
+        if (r >= 0 && solv_buf_load(keys, cbuf, clen) && keys->nsolvables > 0)
                 return 0;
         repo_empty(keys, 0);
         _cleanup_fclose_ FILE *kf = fmemopen(bytes, len ? len : 1, "r");
@@ -89,10 +103,12 @@ static int load_keyring(const struct recipe_source *src, const char *cache, Repo
         _cleanup_free_ char *text = NULL;
         size_t tlen = 0;
         FILE *f = open_memstream(&text, &tlen);
-        if (f && repo_write(keys, f) == 0 && fclose(f) == 0)
-                (void)cache_write(dir, strrchr(solv, '/') + 1, text, tlen, NULL);
-        else if (f)
+        if (f && repo_write(keys, f) == 0 && fclose(f) == 0) {
+                if (mkdir_p(dir, 0755) >= 0)
+                        (void)cachemac_write(solv, "keyring", hex, text, tlen);
+        } else if (f) {
                 fclose(f);
+        }
         return 0;
 }
 
@@ -257,9 +273,18 @@ static int load_packages(Repo *repo, const struct recipe_source *src, const char
         _cleanup_free_ char *solv = NULL, *idx = NULL;
         if (asprintf(&idx, "%s/index", cache) < 0 || asprintf(&solv, "%s/%s.solv", idx, hex) < 0)
                 return -ENOMEM;
-        _cleanup_fclose_ FILE *cached = fopen(solv, "re");
-        if (cached && repo_add_solv(repo, cached, 0) == 0)
-                return 0;
+        /* Sealed with the Packages digest the signed Release gives: a parsed index is
+         * believed only when this user's cairn made it from exactly that file. */
+        {
+                _cleanup_free_ char *cbuf = NULL;
+                size_t clen = 0;
+                int k = cachemac_read(solv, PACKAGES_MAX, "index", hex, &cbuf, &clen);
+                if (k == -EBADMSG)
+                        cachemac_notice_rebuilt(solv);
+                if (k >= 0 && solv_buf_load(repo, cbuf, clen))
+                        return 0;
+                repo_empty(repo, 0);
+        }
         if (offline)
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
                                        "source %s: --offline, and the index %s is not in the "
@@ -296,20 +321,15 @@ static int load_packages(Repo *repo, const struct recipe_source *src, const char
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EBADMSG, "source %s: %s: %s",
                                        src->name, url, pool_errstr(repo->pool));
 
-        /* Cache the parsed form. */
-        r = mkdir_p(idx, 0755);
-        _cleanup_free_ char *tmp = NULL;
-        if (r < 0 || asprintf(&tmp, "%s/.tmp-%d-XXXXXX", idx, (int)getpid()) < 0)
-                return 0;
-        _cleanup_close_ int tfd = mkostemp(tmp, O_CLOEXEC);
-        if (tfd < 0)
-                return 0;
-        FILE *tf = fdopen(steal_fd(&tfd), "w");
+        /* Cache the parsed form, sealed. Best effort. */
+        _cleanup_free_ char *text = NULL;
+        size_t tlen = 0;
+        FILE *tf = open_memstream(&text, &tlen);
         bool ok = tf && repo_write(repo, tf) == 0;
         if (tf)
                 ok = fclose(tf) == 0 && ok;
-        if (!ok || chmod(tmp, 0644) < 0 || rename(tmp, solv) < 0)
-                unlink(tmp);
+        if (ok && mkdir_p(idx, 0755) >= 0)
+                (void)cachemac_write(solv, "index", hex, text, tlen);
         return 0;
 }
 
@@ -318,14 +338,114 @@ void debrepo_info_clear(struct debrepo_info *info)
         free(info->base);
         free(info->release_sha256);
         free(info->date);
+        free(info->note);
         *info = (struct debrepo_info){ 0 };
 }
 
-int debrepo_base_url(const struct recipe_source *src, char **ret, struct cairn_error *err)
+/* The value of the Release's field NAME ("" without one). */
+static char *release_field(const char *release, const char *name)
 {
-        _cleanup_free_ char *base = NULL;
+        size_t n = strlen(name);
+        const char *p = release;
+        while (p && !(strncmp(p, name, n) == 0 && p[n] == ':')) {
+                p = strchr(p, '\n');
+                if (p)
+                        p++;
+        }
+        if (!p)
+                return strdup("");
+        p += n + 1;
+        while (*p == ' ' || *p == '\t')
+                p++;
+        const char *end = strchrnul(p, '\n');
+        while (end > p && (end[-1] == ' ' || end[-1] == '\r'))
+                end--;
+        return strndup(p, (size_t)(end - p));
+}
+
+/* Whether uri serves src->suite: its Release for the suite verifies against src's keyring and
+ * names the suite as its Suite: or Codename:. 0 yes; else a negative errno with the reason in
+ * err (a 404, a signature from another key, another suite). */
+static int probe_suite(const struct recipe_source *src, const char *uri, const char *cache,
+                       bool offline, struct cairn_error *err)
+{
+        _cleanup_free_ char *release = NULL;
+        size_t rlen = 0;
+        int r = fetch_release(src, uri, cache, offline, &release, &rlen, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *suite = release_field(release, "Suite");
+        _cleanup_free_ char *codename = release_field(release, "Codename");
+        if (!suite || !codename)
+                return -ENOMEM;
+        if (!streq(suite, src->suite) && !streq(codename, src->suite))
+                return cairn_error_add(err, CAIRN_EXIT_SOURCE, -EBADMSG,
+                                       "its signed Release for %s names suite '%s', codename '%s'",
+                                       src->suite, suite, codename);
+        return 0;
+}
+
+/* url: apt when no apt source lists the suite: the first URI of the apt configuration that
+ * serves it (probe_suite). The error lists every URI tried and why it was not taken. */
+static int apt_probe(const struct recipe_source *src, const char *cache, bool offline, char **ret,
+                     char **ret_note, struct cairn_error *err)
+{
+        _cleanup_strv_free_ char **uris = NULL;
+        int r = aptsources_uris(&uris);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *tried = NULL;
+        size_t tlen = 0;
+        _cleanup_fclose_ FILE *f = open_memstream(&tried, &tlen);
+        if (!f)
+                return -ENOMEM;
+        for (char **u = uris; *u; u++) {
+                _cleanup_cairn_error_ struct cairn_error perr = CAIRN_ERROR_INIT;
+                r = probe_suite(src, *u, cache, offline, &perr);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0) {
+                        _cleanup_free_ char *base = strdup(*u);
+                        if (!base)
+                                return -ENOMEM;
+                        if (ret_note &&
+                            asprintf(ret_note,
+                                     "source %s: url: apt: no apt source of this machine lists "
+                                     "suite '%s' (%s); using %s, whose Release for it is signed "
+                                     "by %s",
+                                     src->name, src->suite, aptsources_dir(), base,
+                                     src->keyring) < 0)
+                                return -ENOMEM;
+                        *ret = steal_pointer(&base);
+                        return 0;
+                }
+                fprintf(f, "%s%s (%s)", tlen ? "; " : "", *u,
+                        perr.n_messages ? perr.messages[perr.n_messages - 1] : strerror(-r));
+                fflush(f);
+        }
+        if (fflush(f) != 0)
+                return -ENOMEM;
+        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
+                               "url: apt: no deb entry for suite '%s' in %s/sources.list or "
+                               "%s/sources.list.d/*.list, *.sources, and none of their URIs "
+                               "serves it%s%s%s; add one, give the source an explicit url, or "
+                               "point CAIRN_APT_DIR at an apt directory that lists it",
+                               src->suite, aptsources_dir(), aptsources_dir(),
+                               tlen ? " (tried: " : "", tlen ? tried : "", tlen ? ")" : "");
+}
+
+int debrepo_base_url(const struct recipe_source *src, const char *cache, bool offline, char **ret,
+                     char **ret_note, struct cairn_error *err)
+{
+        _cleanup_free_ char *base = NULL, *note = NULL;
         if (streq(src->url, "apt")) {
-                int r = aptsources_find(src->suite, &base, err);
+                int r = aptsources_find(src->suite, &base);
+                if (r == -ENOENT && !src->trusted)
+                        r = apt_probe(src, cache, offline, &base, &note, err);
+                else if (r == -ENOENT)
+                        r = cairn_error_add(err, CAIRN_EXIT_SOURCE, r,
+                                            "url: apt: no deb entry for suite '%s' in %s",
+                                            src->suite, aptsources_dir());
                 if (r < 0)
                         return cairn_error_wrap(err, r, "source %s", src->name);
         } else {
@@ -341,30 +461,23 @@ int debrepo_base_url(const struct recipe_source *src, char **ret, struct cairn_e
                                        "source %s: trusted: true is allowed only for file://",
                                        src->name);
         *ret = steal_pointer(&base);
+        if (ret_note)
+                *ret_note = steal_pointer(&note);
         return 0;
 }
 
 /* The value of the Release's "Date:" field ("" without one). */
 static char *release_date(const char *release)
 {
-        const char *p = startswith(release, "Date:") ? release : strstr(release, "\nDate:");
-        if (!p)
-                return strdup("");
-        p = strchr(p, ':') + 1;
-        while (*p == ' ' || *p == '\t')
-                p++;
-        const char *end = strchrnul(p, '\n');
-        while (end > p && (end[-1] == ' ' || end[-1] == '\r'))
-                end--;
-        return strndup(p, (size_t)(end - p));
+        return release_field(release, "Date");
 }
 
 int debrepo_load(Pool *pool, const struct recipe_source *src, unsigned source_index,
                  const char *arch, const char *cache, bool offline, struct debrepo_info *ret_info,
                  struct cairn_error *err)
 {
-        _cleanup_free_ char *base = NULL;
-        int r = debrepo_base_url(src, &base, err);
+        _cleanup_free_ char *base = NULL, *note = NULL;
+        int r = debrepo_base_url(src, cache, offline, &base, &note, err);
         if (r < 0)
                 return r;
         _cleanup_free_ char *release = NULL;
@@ -392,6 +505,7 @@ int debrepo_load(Pool *pool, const struct recipe_source *src, unsigned source_in
                 return -ENOMEM;
         }
         info.base = steal_pointer(&base);
+        info.note = steal_pointer(&note);
         *ret_info = info;
         return 0;
 }

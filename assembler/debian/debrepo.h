@@ -13,14 +13,21 @@ struct debrepo_info {
         char *base;           /* the base URL the .deb Filename: paths are relative to */
         char *release_sha256; /* hex SHA-256 of the verified Release file */
         char *date;           /* the Release's Date: field, "" when it has none */
+        char *note; /* `url: apt` found by probing (no apt source lists the suite): which URI
+                       was used, a sentence for people; NULL otherwise */
 };
 void debrepo_info_clear(struct debrepo_info *info);
 
 /*
- * The base URL of src without a trailing slash: for `url: apt`, the first URI of this
- * machine's apt configuration that serves src->suite. No network access. *ret is owned.
+ * The base URL of src without a trailing slash. For `url: apt`, the first URI of this
+ * machine's apt configuration that lists src->suite (no network access); when none lists it,
+ * the first of its URIs whose Release for the suite verifies against src's keyring and names
+ * the suite as its Suite: or Codename: (probed over the network, from the cache with offline),
+ * and *ret_note (may be NULL) is set to a sentence naming the URI used (else to NULL). Both
+ * owned by the caller.
  */
-int debrepo_base_url(const struct recipe_source *src, char **ret, struct cairn_error *err);
+int debrepo_base_url(const struct recipe_source *src, const char *cache, bool offline, char **ret,
+                     char **ret_note, struct cairn_error *err);
 
 /*
  * Reads and parses src's keyring (no cache, no network): 0 and the number of public keys, or

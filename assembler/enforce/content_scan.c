@@ -12,6 +12,7 @@
 #include <math.h>
 #include <sys/stat.h>
 
+#include "base/cachemac.h"
 #include "base/util.h"
 #include "busybox_applets.h"
 
@@ -539,11 +540,16 @@ static const char *known_name(const char *name)
         return NULL;
 }
 
-static bool scan_cache_read(const char *path, struct content_scan *ret)
+/* The cached result for the content whose SHA-256 is sha256: sealed with that digest
+ * (base/cachemac.h), so a verdict can only come from this user's own scan of those bytes. */
+static bool scan_cache_read(const char *path, const char *sha256, struct content_scan *ret)
 {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
-        if (read_file_bounded(path, 512, &buf, &len) < 0)
+        int k = cachemac_read(path, 512, "scan", sha256, &buf, &len);
+        if (k == -EBADMSG)
+                cachemac_notice_rebuilt(path);
+        if (k < 0)
                 return false;
         unsigned found, truncated;
         size_t applet_run;
@@ -573,7 +579,8 @@ static bool scan_cache_read(const char *path, struct content_scan *ret)
         return true;
 }
 
-static void scan_cache_write(const char *dir, const char *path, const struct content_scan *r)
+static void scan_cache_write(const char *dir, const char *path, const char *sha256,
+                             const struct content_scan *r)
 {
         _cleanup_free_ char *text = NULL;
         int len = asprintf(&text,
@@ -588,7 +595,7 @@ static void scan_cache_write(const char *dir, const char *path, const struct con
                 return;
         }
         if (mkdir_p(dir, 0755) >= 0)
-                (void)write_file_atomic(path, text, (size_t)len, false);
+                (void)cachemac_write(path, "scan", sha256, text, (size_t)len);
 }
 
 int content_scan_fd_cached(int fd, const char *dir, const char *sha256, struct content_scan *ret)
@@ -598,10 +605,10 @@ int content_scan_fd_cached(int fd, const char *dir, const char *sha256, struct c
         _cleanup_free_ char *path = NULL;
         if (asprintf(&path, "%s/%s.%d", dir, sha256, CONTENT_SCAN_VERSION) < 0)
                 return -ENOMEM;
-        if (scan_cache_read(path, ret))
+        if (scan_cache_read(path, sha256, ret))
                 return 0;
         int r = content_scan_fd(fd, ret);
         if (r >= 0)
-                scan_cache_write(dir, path, ret);
+                scan_cache_write(dir, path, sha256, ret);
         return r;
 }

@@ -110,8 +110,10 @@ static const char *multiarch_triplet(const struct elf_info *elf)
         return NULL;
 }
 
-/* 1 when dir/name resolves to a regular file inside the image, 0 when not, -ENOMEM. */
-static int lib_exists(const struct ld_search *ls, const char *dir, size_t dir_len, const char *name)
+/* 1 when dir/name resolves to a regular file inside the image, 0 when not, -ENOMEM. On 1 and
+ * with ret_path, *ret_path (owned by the caller) is dir/name, the path ld.so opens. */
+static int lib_exists(const struct ld_search *ls, const char *dir, size_t dir_len, const char *name,
+                      char **ret_path)
 {
         _cleanup_free_ char *p = NULL;
         if (asprintf(&p, "%.*s/%s", (int)dir_len, dir, name) < 0) {
@@ -125,12 +127,16 @@ static int lib_exists(const struct ld_search *ls, const char *dir, size_t dir_le
                 return r;
         if (r < 0 || !e)
                 return 0;
-        return e->type == TREE_REG || e->type == TREE_HARDLINK;
+        if (e->type != TREE_REG && e->type != TREE_HARDLINK)
+                return 0;
+        if (ret_path)
+                *ret_path = steal_pointer(&p);
+        return 1;
 }
 
 /* Searches a colon-separated RPATH/RUNPATH, expanding $ORIGIN to origin. 1, 0 or -ENOMEM. */
 static int lib_in_path_list(const struct ld_search *ls, const char *list, const char *origin,
-                            const char *name)
+                            const char *name, char **ret_path)
 {
         for (const char *p = list; *p;) {
                 size_t n = strcspn(p, ":");
@@ -150,18 +156,18 @@ static int lib_in_path_list(const struct ld_search *ls, const char *list, const 
                 }
                 if (d[0] != '/')
                         continue; /* relative to the cwd at run time: unknowable */
-                int r = lib_exists(ls, d, strlen(d), name);
+                int r = lib_exists(ls, d, strlen(d), name, ret_path);
                 if (r != 0)
                         return r;
         }
         return 0;
 }
 
-int ld_search_find(const struct ld_search *ls, const char *path, const struct elf_info *elf,
-                   const char *name)
+int ld_search_locate(const struct ld_search *ls, const char *path, const struct elf_info *elf,
+                     const char *name, char **ret_path)
 {
         if (strchr(name, '/'))
-                return lib_exists(ls, "", 0, name[0] == '/' ? name + 1 : name);
+                return lib_exists(ls, "", 0, name[0] == '/' ? name + 1 : name, ret_path);
         _cleanup_free_ char *copy = strdup(path);
         if (!copy)
                 return -ENOMEM;
@@ -169,23 +175,23 @@ int ld_search_find(const struct ld_search *ls, const char *path, const struct el
         int r = 0;
         /* RPATH only counts when there is no RUNPATH. */
         if (elf->rpath && !elf->runpath)
-                r = lib_in_path_list(ls, elf->rpath, origin, name);
+                r = lib_in_path_list(ls, elf->rpath, origin, name, ret_path);
         if (r == 0 && elf->runpath)
-                r = lib_in_path_list(ls, elf->runpath, origin, name);
+                r = lib_in_path_list(ls, elf->runpath, origin, name, ret_path);
         for (size_t i = 0; r == 0 && i < ls->n_dirs; i++)
-                r = lib_exists(ls, ls->dirs[i], strlen(ls->dirs[i]), name);
+                r = lib_exists(ls, ls->dirs[i], strlen(ls->dirs[i]), name, ret_path);
         const char *triplet = multiarch_triplet(elf);
         const char *std[] = { "/lib", "/usr/lib", elf->elf_class == 64 ? "/lib64" : "/lib32",
                               elf->elf_class == 64 ? "/usr/lib64" : "/usr/lib32" };
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(std); i++) {
-                r = lib_exists(ls, std[i], strlen(std[i]), name);
+                r = lib_exists(ls, std[i], strlen(std[i]), name, ret_path);
                 if (r == 0 && triplet) {
                         _cleanup_free_ char *d = NULL;
                         if (asprintf(&d, "%s/%s", std[i], triplet) < 0) {
                                 d = NULL;
                                 return -ENOMEM;
                         }
-                        r = lib_exists(ls, d, strlen(d), name);
+                        r = lib_exists(ls, d, strlen(d), name, ret_path);
                 }
         }
         if (r == 0 && elf->interp) {
@@ -194,9 +200,16 @@ int ld_search_find(const struct ld_search *ls, const char *path, const struct el
                 if (r == -ENOMEM)
                         return r;
                 const char *slash = r >= 0 ? strrchr(resolved, '/') : NULL;
-                r = slash ? lib_exists(ls, resolved, (size_t)(slash - resolved), name) : 0;
+                r = slash ? lib_exists(ls, resolved, (size_t)(slash - resolved), name, ret_path)
+                          : 0;
         }
         return r;
+}
+
+int ld_search_find(const struct ld_search *ls, const char *path, const struct elf_info *elf,
+                   const char *name)
+{
+        return ld_search_locate(ls, path, elf, name, NULL);
 }
 
 int ld_search_new(const struct tree *t, const struct store *s, struct ld_search **ret)

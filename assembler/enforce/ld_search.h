@@ -33,3 +33,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct ld_search *, ld_search_free)
  * is found inside the image, 0 when it is not, -ENOMEM (never taken for "not found"). */
 int ld_search_find(const struct ld_search *ls, const char *path, const struct elf_info *elf,
                    const char *name);
+
+/* The same search; on 1 and with ret_path, *ret_path (owned by the caller) is the path where
+ * ld.so finds the library (DIR/NAME of the directory that has it, symlinks not followed). */
+int ld_search_locate(const struct ld_search *ls, const char *path, const struct elf_info *elf,
+                     const char *name, char **ret_path);

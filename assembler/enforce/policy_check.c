@@ -452,8 +452,10 @@ static int check_elf(struct checker *c, const struct tree_entry *e, struct file_
                                 return r;
                 }
         }
-        /* A program (not a plain shared library) that needs the dynamic loader. */
-        if (elf->link == ELF_LINK_DYNAMIC && elf_is_program(elf)) {
+        /* A program (not a plain shared library) that needs the dynamic loader; allowed only in
+         * the load closure of a program the recipe names (programs:, docs/enforcer.md). */
+        if (elf->link == ELF_LINK_DYNAMIC && elf_is_program(elf) &&
+            !(e->flags & TREE_ENTRY_LOADED)) {
                 r = finding_add(c, "CAIRN-DYNAMIC", e->path, "PT_INTERP %s, %zu DT_NEEDED%s%s",
                                 elf->interp ? elf->interp : "(none)", elf->n_needed,
                                 elf->n_needed ? ", first " : "",

@@ -102,6 +102,14 @@ int compress_alg_from_name(const char *name, enum compress_alg *ret)
         return 0;
 }
 
+void compress_library(enum compress_alg alg, char out[COMPRESS_FORMAT_ID_MAX])
+{
+        if (alg == COMPRESS_ZSTD)
+                snprintf(out, COMPRESS_FORMAT_ID_MAX, "zstd %s", ZSTD_versionString());
+        else
+                snprintf(out, COMPRESS_FORMAT_ID_MAX, "zlib %s", zlibVersion());
+}
+
 void compress_format_id(enum compress_alg alg, char out[COMPRESS_FORMAT_ID_MAX])
 {
         if (alg == COMPRESS_ZSTD)

@@ -55,6 +55,9 @@ int compress_alg_from_name(const char *name, enum compress_alg *ret);
  */
 void compress_format_id(enum compress_alg alg, char out[COMPRESS_FORMAT_ID_MAX]);
 
+/* "zstd 1.5.4" or "zlib 1.2.13": the library alg compresses with, at run time. */
+void compress_library(enum compress_alg alg, char out[COMPRESS_FORMAT_ID_MAX]);
+
 struct compressor;
 
 /*

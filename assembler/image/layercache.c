@@ -2,8 +2,11 @@
 #include "layercache.h"
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include "base/cachemac.h"
 #include "oci.h"
 
 /* "sha256:" and 64 hex digits */
@@ -15,6 +18,7 @@ struct layercache {
         char *root;    /* owned: CACHE/layers, where temporary files go */
         char *entries; /* owned: CACHE/layers/FORMAT */
         char *blobs;   /* owned: CACHE/layers/blobs/sha256 */
+        char *format;  /* owned: FORMAT, part of what an entry's seal binds */
 };
 
 static bool name_valid(const char *s)
@@ -46,6 +50,9 @@ int layercache_open(const char *cache_dir, const char *format, struct layercache
                 c->blobs = NULL;
                 return -ENOMEM;
         }
+        c->format = strdup(format);
+        if (!c->format)
+                return -ENOMEM;
         *ret = steal_pointer(&c);
         return 0;
 }
@@ -57,6 +64,7 @@ void layercache_free(struct layercache *c)
         free(c->root);
         free(c->entries);
         free(c->blobs);
+        free(c->format);
         free(c);
 }
 
@@ -94,15 +102,21 @@ int layercache_lookup(const struct layercache *c, const char *key, struct layerc
 {
         if (!key_valid(key))
                 return -EINVAL;
-        _cleanup_free_ char *path = NULL, *buf = NULL;
-        if (asprintf(&path, "%s/%s", c->entries, key) < 0)
+        _cleanup_free_ char *path = NULL, *buf = NULL, *bind = NULL;
+        if (asprintf(&path, "%s/%s", c->entries, key) < 0 ||
+            asprintf(&bind, "%s/%s", c->format, key) < 0)
                 return -ENOMEM;
         size_t len = 0;
-        int r = read_file_bounded(path, ENTRY_MAX, &buf, &len);
-        if (r == -EFBIG)
-                return -ENOENT;
-        if (r < 0)
+        /* Sealed (base/cachemac.h) with the format and key: an entry is this user's own
+         * record that the tar DIFF_ID compressed to the blob DIGEST, never somebody else's
+         * claim. */
+        int r = cachemac_read(path, ENTRY_MAX, "layer", bind, &buf, &len);
+        if (r == -EBADMSG)
+                cachemac_notice_rebuilt(path);
+        if (r == -ENOMEM)
                 return r;
+        if (r < 0)
+                return -ENOENT;
         return entry_parse(buf, len, ret) < 0 ? -ENOENT : 0;
 }
 
@@ -127,7 +141,9 @@ static int copy_to(int in, const char *path)
         _cleanup_close_ int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (out < 0)
                 return -errno;
-        int r = copy_fd_all(in, out);
+        /* A reflink where the filesystem has them, else a copy: either way a file of its own,
+         * so nothing done to the cache later reaches an output (and the reverse). */
+        int r = ioctl(out, FICLONE, in) == 0 ? 0 : copy_fd_all(in, out);
         /* close() reports a deferred write error (NFS, quotas). */
         if (r >= 0 && close(steal_fd(&out)) < 0)
                 r = -errno;
@@ -143,19 +159,18 @@ int layercache_get(const struct layercache *c, const struct layercache_entry *e,
         _cleanup_free_ char *blob = NULL;
         if (asprintf(&blob, "%s/%s", c->blobs, e->digest + 7) < 0)
                 return -ENOMEM;
-        int r = link(blob, path) < 0 ? -errno : 0;
-        if (r == -EEXIST)
+        if (access(path, F_OK) == 0)
+                return -EEXIST;
+        /* Copied (or reflinked), never hard-linked: OUT shares no inode with the cache. */
+        _cleanup_close_ int in = open(blob, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (in < 0)
+                return errno == ENOENT || errno == ELOOP ? -EBADMSG : -errno;
+        struct stat st;
+        if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != e->size)
+                return -EBADMSG;
+        int r = copy_to(in, path);
+        if (r < 0)
                 return r;
-        if (r < 0) {
-                /* Another filesystem, or links refused (fs.protected_hardlinks on a shared
-                 * cache): a copy. */
-                _cleanup_close_ int in = open(blob, O_RDONLY | O_CLOEXEC);
-                if (in < 0)
-                        return errno == ENOENT ? -EBADMSG : -errno;
-                r = copy_to(in, path);
-                if (r < 0)
-                        return r;
-        }
         /* What path holds now is what the output gets: check that, not the cache's name. */
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         r = fd < 0 ? -errno : blob_check(fd, e->digest, e->size);
@@ -195,7 +210,8 @@ static int temp_commit(const char *tmp, const char *dir, const char *name)
         return r;
 }
 
-/* Stores the blob at path as blobs/sha256/HEX: a hard link to it, else a copy. */
+/* Stores a copy (or reflink) of the blob at path as blobs/sha256/HEX: the output keeps its
+ * own inode. */
 static int put_blob(const struct layercache *c, const char *hex, const char *path)
 {
         _cleanup_free_ char *tmp = NULL;
@@ -205,13 +221,11 @@ static int put_blob(const struct layercache *c, const char *hex, const char *pat
                 return r;
         /* The empty file only reserved the name: it holds our PID, so nothing else takes it. */
         closep(&fd);
-        if (unlink(tmp) < 0 || link(path, tmp) < 0) {
-                _cleanup_close_ int in = open(path, O_RDONLY | O_CLOEXEC);
-                r = in < 0 ? -errno : copy_to(in, tmp);
-                if (r < 0) {
-                        (void)unlink(tmp);
-                        return r;
-                }
+        _cleanup_close_ int in = open(path, O_RDONLY | O_CLOEXEC);
+        r = in < 0 ? -errno : unlink(tmp) < 0 ? -errno : copy_to(in, tmp);
+        if (r < 0) {
+                (void)unlink(tmp);
+                return r;
         }
         return temp_commit(tmp, c->blobs, hex);
 }
@@ -234,12 +248,19 @@ int layercache_put(const struct layercache *c, const char *key, const struct lay
         char line[ENTRY_MAX + 1];
         int len = snprintf(line, sizeof(line), "%s %s %llu\n", e->diff_id, e->digest,
                            (unsigned long long)e->size);
+        _cleanup_free_ char *sealed = NULL, *bind = NULL;
+        size_t slen = 0;
+        if (asprintf(&bind, "%s/%s", c->format, key) < 0)
+                return -ENOMEM;
+        r = cachemac_seal("layer", bind, line, (size_t)len, &sealed, &slen);
+        if (r < 0)
+                return r;
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -1;
         r = temp_new(c, &tmp, &fd);
         if (r < 0)
                 return r;
-        r = write_all(fd, line, (size_t)len);
+        r = write_all(fd, sealed, slen);
         if (r >= 0 && close(steal_fd(&fd)) < 0)
                 r = -errno;
         if (r < 0) {

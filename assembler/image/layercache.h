@@ -9,14 +9,15 @@
  *
  * FORMAT is compress_format_id(): the algorithm, level, library version and cairn's format
  * version. KEY is the caller's hash of what the tar is made from. An entry says: the tar whose
- * sha256 is DIFF_ID, compressed in FORMAT, is the blob DIGEST of SIZE bytes. It is a claim to
- * check, not a fact: the caller uses it only for a tar whose diff_id it has just computed and
- * found equal, and layercache_get hands a blob out only after checking its size and sha256,
- * so a stale, truncated or corrupted entry costs a compression, never a wrong output.
+ * sha256 is DIFF_ID, compressed in FORMAT, is the blob DIGEST of SIZE bytes. Entries are
+ * sealed with FORMAT/KEY (base/cachemac.h): one this user's cairn did not write is a miss.
+ * The caller uses an entry only for a tar whose diff_id it has just computed and found
+ * equal, and layercache_get hands a blob out only after checking the copy's size and sha256,
+ * so a forged, stale, truncated or corrupted entry costs a compression, never a wrong output.
  *
  * Files appear only by rename(2), blob before entry, so concurrent builds sharing a cache and
- * builds killed midway never expose a partial file. Blobs are hard-linked between the cache
- * and the output where the filesystem allows (else copied): they share an inode.
+ * builds killed midway never expose a partial file. Blobs are copied between the cache and
+ * the output (reflinked where the filesystem can): they never share an inode.
  */
 #pragma once
 
@@ -38,12 +39,12 @@ int layercache_open(const char *cache_dir, const char *format, struct layercache
 void layercache_free(struct layercache *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct layercache *, layercache_free)
 
-/* Reads the entry stored under key (a file name: [0-9a-z]+). 0; -ENOENT when there is none or
- * it is malformed; other -errno. */
+/* Reads the entry stored under key (a file name: [0-9a-z]+). 0; -ENOENT when there is none, it
+ * is malformed or it does not verify (reported through cachemac's notice); other -errno. */
 int layercache_lookup(const struct layercache *c, const char *key, struct layercache_entry *ret);
 
 /*
- * Puts the blob e names at path (a hard link, else a copy) and checks what path then holds:
+ * Puts a copy of the blob e names at path (a reflink where possible) and checks what path then holds:
  * e->size bytes whose sha256 is e->digest. 0; -EEXIST when path exists (it is left alone);
  * -EBADMSG when the blob is missing or not what e says; other -errno. On any other failure
  * path does not exist.

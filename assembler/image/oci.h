@@ -34,6 +34,10 @@
 #define OCI_ANNOTATION_CREATED  "org.opencontainers.image.created"
 #define OCI_ANNOTATION_TITLE    "org.opencontainers.image.title"
 #define OCI_ANNOTATION_REF_NAME "org.opencontainers.image.ref.name"
+/* On the image's descriptor in index.json of a zstd layout: "zstd VERSION", the libzstd that
+ * compressed its layers (docs/reproducibility.md). Not in the image manifest: the image digest
+ * stays a function of the blobs. */
+#define OCI_ANNOTATION_CAIRN_COMPRESSOR "dev.cairn.compressor"
 
 /* Inside a layout: the blobs' directory, the index and the layout marker. */
 #define OCI_BLOBS_DIR   "blobs/sha256"

@@ -63,9 +63,18 @@ static int image_distro(const struct build *b, const struct build_variant *v, ch
         return asprintf(ret, "debian-%s", buf) < 0 ? -ENOMEM : 0;
 }
 
+/* The variant installs p whole, or took files from it: picks and programs' load closures
+ * (stages/programs.c), where a package of the closure that gave no file has no status.d
+ * file and is not in the image. */
 static bool pkg_used(const struct build_variant *v, const struct build_package *p)
 {
-        return ((p->whole | p->picked) >> v->view->index) & 1u;
+        if ((p->whole >> v->view->index) & 1u)
+                return true;
+        if (!((p->picked >> v->view->index) & 1u))
+                return false;
+        char status[320];
+        snprintf(status, sizeof(status), "/var/lib/dpkg/status.d/%s", p->name);
+        return tree_lookup(v->tree, status) != NULL;
 }
 
 /* Appends s to buf keeping only the characters SPDXIDs allow; others become '-'. */

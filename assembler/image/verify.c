@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "base/digest.h"
+#include "explain.h"
 #include "image.h"
 #include "oci.h"
 #include "ocilayout.h"
@@ -26,6 +27,7 @@ void verify_result_free(struct verify_result *r)
         tree_free(r->tree_out);
         tree_free(r->tree_rebuilt);
         free(r->diff_error);
+        strv_free(r->why);
         free(r);
 }
 
@@ -253,12 +255,13 @@ int verify_variant(const struct build *b, const struct build_variant *v, const c
         snprintf(res->manifest, sizeof(res->manifest), "%s", e->manifest_digest);
 
         _cleanup_free_ char *layout = NULL, *rlayout = NULL, *tar = NULL, *rtar = NULL,
-                            *sbom = NULL;
+                            *sbom = NULL, *rsbom = NULL;
         if (asprintf(&layout, "%s/%s", out_dir, res->name) < 0 ||
             asprintf(&rlayout, "%s/%s", rebuilt_dir, res->name) < 0 ||
             asprintf(&tar, "%s/%s.tar", out_dir, res->name) < 0 ||
             asprintf(&rtar, "%s/%s.tar", rebuilt_dir, res->name) < 0 ||
-            asprintf(&sbom, "%s/%s.spdx.json", out_dir, res->name) < 0)
+            asprintf(&sbom, "%s/%s.spdx.json", out_dir, res->name) < 0 ||
+            asprintf(&rsbom, "%s/%s.spdx.json", rebuilt_dir, res->name) < 0)
                 return -ENOMEM;
 
         int r = compare_layout(&c, v, layout, rlayout, err);
@@ -279,6 +282,22 @@ int verify_variant(const struct build *b, const struct build_variant *v, const c
         if (r >= 0 && res->n_items > 0)
                 r = compare_files(res, v, tar, rtar, tar_differs && have_tar, layout, rlayout,
                                   store);
+        if (r >= 0 && res->n_items > 0) {
+                /* Why: content, cairn-init, compressor, tar, metadata (explain.h). */
+                const struct explain_side a = { .label = "OUT",
+                                                .layout = layout,
+                                                .ref = v->name,
+                                                .sbom = sbom,
+                                                .tree = res->tree_out },
+                                          rb = { .label = "rebuilt",
+                                                 .here = true,
+                                                 .layout = rlayout,
+                                                 .ref = v->name,
+                                                 .sbom = rsbom,
+                                                 .tree = res->tree_rebuilt };
+                r = explain_differences(&a, &rb, res->diff_error ? NULL : res->diff, store,
+                                        &res->why);
+        }
         if (r < 0)
                 return r == -ENOMEM ? r : cairn_error_wrap(err, r, "verifying %s", res->name);
         *ret = steal_pointer(&res);

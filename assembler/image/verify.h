@@ -39,6 +39,9 @@ struct verify_result {
         struct tree *tree_out, *tree_rebuilt; /* owned */
         struct treediff *diff;                /* owned; borrows the two trees */
         char *diff_error; /* owned; why the files could not be compared, or NULL */
+        /* When something differs: one line per kind of difference (explain.h), "KIND: ...".
+         * Owned, NULL-terminated, NULL when reproducible. */
+        char **why;
 };
 
 void verify_result_free(struct verify_result *r);

@@ -47,6 +47,7 @@ void lockfile_free(struct lockfile *lock)
         free(lock->recipe);
         free(lock->arch);
         free(lock->inputs);
+        free(lock->init);
         free(lock);
 }
 
@@ -56,16 +57,23 @@ void lockfile_free(struct lockfile *lock)
  * its position) is enough to tell the user to fix or regenerate it. */
 static const char regenerate_hint[] = " (regenerate it with 'cairn lock')";
 
-/* Checks m is an object with only known keys, each once, and every one of them present. */
-static bool check_keys(struct yread *y, const struct ynode *m, const char *what,
-                       const char *const *keys)
+/* Checks m is an object with only known keys, each once, and every one of them present but
+ * the optional one (NULL for none). */
+static bool check_keys_opt(struct yread *y, const struct ynode *m, const char *what,
+                           const char *const *keys, const char *optional)
 {
         if (!yread_map(y, m, what, keys))
                 return false;
         for (const char *const *p = keys; *p && !yread_failed(y); p++)
-                if (!ynode_map_get(m, *p))
+                if (!ynode_map_get(m, *p) && !(optional && streq(*p, optional)))
                         yread_fail(y, m->pos, "%s: missing '%s'", what, *p);
         return !yread_failed(y);
+}
+
+static bool check_keys(struct yread *y, const struct ynode *m, const char *what,
+                       const char *const *keys)
+{
+        return check_keys_opt(y, m, what, keys, NULL);
 }
 
 static char *get_str(struct yread *y, const struct ynode *m, const char *key)
@@ -200,8 +208,9 @@ static void read_packages(struct yread *y, const struct ynode *list, struct lock
 int lockfile_parse(const char *name, const char *buf, size_t len, struct lockfile **ret,
                    struct cairn_error *err)
 {
-        static const char *const keys[] = { "lockfile", "recipe",    "arch",     "inputs",
-                                            "sources",  "utilities", "packages", NULL };
+        static const char *const keys[] = { "lockfile",  "recipe",     "arch",
+                                            "inputs",    "cairn-init", "sources",
+                                            "utilities", "packages",   NULL };
         _cleanup_ynode_ struct ynode *root = NULL;
         int r = ynode_load(name, buf, len, &root, err);
         if (r < 0)
@@ -221,11 +230,20 @@ int lockfile_parse(const char *name, const char *buf, size_t len, struct lockfil
                 yread_fail(&y, ynode_map_get(root, "lockfile")->pos,
                            "lockfile: version %llu is not supported by this cairn (it reads %d)",
                            (unsigned long long)version, LOCKFILE_VERSION);
-        if (!yread_failed(&y) && check_keys(&y, root, "the lock file", keys)) {
+        if (!yread_failed(&y) && check_keys_opt(&y, root, "the lock file", keys, "cairn-init")) {
                 lock->version = (unsigned)version;
                 lock->recipe = get_str(&y, root, "recipe");
                 lock->arch = get_str(&y, root, "arch");
                 lock->inputs = get_str(&y, root, "inputs");
+                const struct ynode *init = ynode_map_get(root, "cairn-init");
+                if (init) {
+                        lock->init = yread_string(&y, init, "cairn-init");
+                        if (!yread_failed(&y) &&
+                            !(startswith(lock->init, "sha256:") && hex_ok(lock->init + 7, 64)))
+                                yread_fail(&y, init->pos,
+                                           "cairn-init: expected sha256: and 64 lower-case hex "
+                                           "digits");
+                }
                 const struct ynode *l = get_list(&y, root, "sources", LOCKFILE_MAX_ITEMS);
                 if (l)
                         read_sources(&y, l, lock);
@@ -254,6 +272,11 @@ int lockfile_read(const char *path, struct lockfile **ret, struct cairn_error *e
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
                                        "%s: larger than %d MiB; not a lock file cairn wrote", path,
                                        LOCKFILE_MAX_BYTES >> 20);
+        if (r == -EINVAL || r == -EISDIR || r == -EAGAIN)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
+                                       "%s: the lock file is not a regular file (a directory, "
+                                       "fifo, device or socket); remove it or give --lockfile",
+                                       path);
         if (r < 0)
                 return cairn_error_errno(err, r, "%s: %s", path, strerror(-r));
         return lockfile_parse(path, buf, len, ret, err);
@@ -279,6 +302,8 @@ void lockfile_print(const struct lockfile *lock, FILE *f)
         json_kv_string(&j, "recipe", lock->recipe);
         json_kv_string(&j, "arch", lock->arch);
         json_kv_string(&j, "inputs", lock->inputs);
+        if (lock->init)
+                json_kv_string(&j, "cairn-init", lock->init);
         json_key(&j, "sources");
         json_array_begin(&j);
         for (size_t i = 0; i < lock->n_sources; i++) {
@@ -388,6 +413,13 @@ int lockfile_inputs_digest(const struct recipe *r, const char *arch, char out[72
                 put_variants(f, r, p->variants);
                 fputc('\n', f);
         }
+        /* Written only when there are some: older recipes keep their locks. */
+        for (size_t i = 0; i < r->n_programs; i++) {
+                const struct recipe_program *p = &r->programs[i];
+                fprintf(f, "program %zu:%s in", strlen(p->package), p->package);
+                put_variants(f, r, p->variants);
+                fputc('\n', f);
+        }
         /* The Debian identity resolves base-files (stages/resolve.c): a lock made without it
          * is stale. */
         if (recipe_debian_identity(r))
@@ -447,5 +479,10 @@ int lockfile_diff(const struct lockfile *old, const struct lockfile *new, char *
                 if (!find_by_name(new, o->name))
                         r = strv_push_printf(lines, &n, "- %s %s", o->name, o->version);
         }
+        const char *oi = old ? old->init : NULL, *ni = new ? new->init : NULL;
+        if (r >= 0 && oi && ni && !streq(oi, ni))
+                r = strv_push_printf(lines, &n, "~ cairn-init %s -> %s", oi, ni);
+        else if (r >= 0 && !oi != !ni)
+                r = strv_push_printf(lines, &n, "%c cairn-init %s", ni ? '+' : '-', ni ? ni : oi);
         return r;
 }

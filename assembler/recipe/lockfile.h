@@ -52,9 +52,11 @@ struct lock_utility {
 
 struct lockfile {
         unsigned version;
-        char *recipe;                /* owned; the recipe's name */
-        char *arch;                  /* owned */
-        char *inputs;                /* owned; "sha256:HEX" of lockfile_inputs_digest */
+        char *recipe; /* owned; the recipe's name */
+        char *arch;   /* owned */
+        char *inputs; /* owned; "sha256:HEX" of lockfile_inputs_digest */
+        char *init;   /* owned; "sha256:HEX" of the cairn-init the recipe's run.init installs,
+                       NULL when no variant runs it (the "cairn-init" key, written only then) */
         struct lock_source *sources; /* owned, n_sources, in recipe order */
         size_t n_sources;
         struct lock_utility *utilities; /* owned, n_utilities, in recipe order */
@@ -87,5 +89,6 @@ int lockfile_inputs_digest(const struct recipe *r, const char *arch, char out[72
 
 /* Appends to *lines (NULL-terminated, owned by the caller) one line per package that differs
  * between old (may be NULL) and new: "+ name version", "- name version",
- * "~ name old -> new". 0 or -ENOMEM. */
+ * "~ name old -> new", and for the pinned cairn-init "+ cairn-init sha256:HEX",
+ * "- cairn-init sha256:HEX", "~ cairn-init sha256:OLD -> sha256:NEW". 0 or -ENOMEM. */
 int lockfile_diff(const struct lockfile *old, const struct lockfile *new, char ***lines);

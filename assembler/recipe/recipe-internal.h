@@ -4,6 +4,7 @@
  *   recipe-parse.c         reading a recipe, the top-level walk
  *   recipe-parse-values.c  the typed values every section reads (ids, modes, paths, variants)
  *   recipe-parse-inputs.c  sources:, utilities:, certificates:, packages:, artifacts:
+ *   recipe-parse-programs.c programs:
  *   recipe-parse-files.c   accounts:, files:, identity:, and no path written twice in a variant
  *   recipe-parse-run.c     run:, variants:, policy:
  * Each recipe_walk_SECTION() fills its part of r from node n, reports every problem through y
@@ -31,6 +32,10 @@ bool recipe_read_mode(struct yread *y, const struct ynode *n, const char *what, 
 /* An absolute, normalised path shorter than TREE_PATH_MAX; the caller owns it. NULL after a
  * problem. A yread_string_fn, for yread_strv. */
 char *recipe_read_path(struct yread *y, const struct ynode *n, const char *what);
+/* A path inside the build context (artifact src, context:): relative and without '..'
+ * components, else NULL after reporting the problem. Symlinks are checked when it is opened
+ * (base/beneath.h). */
+char *recipe_read_context_path(struct yread *y, const struct ynode *n, const char *what);
 
 /* A mapping of strings to strings (env:, labels:), in recipe order. False after a problem.
  * Whenever the array was allocated (also after a problem in an entry) *ret holds it, owned by
@@ -50,6 +55,8 @@ void recipe_walk_utilities(struct yread *y, struct recipe *r, const struct ynode
                            const struct ynode *certificates);
 void recipe_walk_packages(struct yread *y, struct recipe *r, const struct ynode *n);
 void recipe_walk_artifacts(struct yread *y, struct recipe *r, const struct ynode *n);
+/* recipe-parse-programs.c: programs: (dynamic programs with their load closure). */
+void recipe_walk_programs(struct yread *y, struct recipe *r, const struct ynode *n);
 
 /* recipe-parse-files.c. Variants must be read first. */
 void recipe_walk_accounts(struct yread *y, struct recipe *r, const struct ynode *n);

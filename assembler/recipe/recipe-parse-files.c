@@ -280,6 +280,9 @@ void recipe_check_destinations(struct yread *y, const struct recipe *r,
                                          "a utility");
                 ADD_DEST(u->bundle, u->pos, u->variants, "a certificates item");
         }
+        for (size_t i = 0; i < r->n_programs; i++)
+                ADD_DEST(r->programs[i].dest, r->programs[i].pos, r->programs[i].variants,
+                         "a program");
         if (r->identity.debian_version)
                 ADD_DEST("/etc/debian_version", r->identity.pos, RECIPE_ALL_VARIANTS,
                          "identity: debian-version");

@@ -254,7 +254,7 @@ void recipe_walk_artifacts(struct yread *y, struct recipe *r, const struct ynode
                         continue;
                 const struct ynode *v;
                 if ((v = ynode_map_get(it, "src")))
-                        a->src = yread_string(y, v, "src");
+                        a->src = recipe_read_context_path(y, v, "src");
                 else
                         yread_fail(y, it->pos, "artifacts item: missing required key 'src'");
                 if ((v = ynode_map_get(it, "dest")))

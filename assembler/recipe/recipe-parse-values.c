@@ -76,6 +76,37 @@ char *recipe_read_path(struct yread *y, const struct ynode *n, const char *what)
         return steal_pointer(&s);
 }
 
+char *recipe_read_context_path(struct yread *y, const struct ynode *n, const char *what)
+{
+        _cleanup_free_ char *s = yread_string(y, n, what);
+        if (!s)
+                return NULL;
+        if (!s[0] || s[0] == '/') {
+                yread_fail(y, n->pos,
+                           "%s: '%s' must be a relative path: artifacts come from beneath the "
+                           "build context (the recipe's directory, or context:)",
+                           what, s);
+                return NULL;
+        }
+        if (strlen(s) >= TREE_PATH_MAX) {
+                yread_fail(y, n->pos, "%s: path longer than %d bytes", what, TREE_PATH_MAX - 1);
+                return NULL;
+        }
+        for (const char *p = s; *p;) {
+                size_t len = strcspn(p, "/");
+                if (len == 2 && p[0] == '.' && p[1] == '.') {
+                        yread_fail(y, n->pos,
+                                   "%s: '%s' contains '..': artifacts come from beneath the "
+                                   "build context (the recipe's directory, or context:)",
+                                   what, s);
+                        return NULL;
+                }
+                p += len;
+                p += strspn(p, "/");
+        }
+        return steal_pointer(&s);
+}
+
 bool recipe_name_ok(const char *s, const char *first, const char *rest, size_t max)
 {
         size_t len = strlen(s);

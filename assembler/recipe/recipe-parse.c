@@ -21,11 +21,12 @@
 static int recipe_walk(const char *file, const struct ynode *root, struct recipe *r,
                        struct cairn_error *err)
 {
-        static const char *const keys[] = { "recipe",    "name",      "arch",         "epoch",
-                                            "sources",   "utilities", "certificates", "packages",
-                                            "artifacts", "accounts",  "files",        "identity",
-                                            "run",       "variants",  "policy",       "annotations",
-                                            NULL };
+        static const char *const keys[] = {
+                "recipe",    "name",         "arch",        "epoch",    "sources",
+                "utilities", "certificates", "packages",    "programs", "artifacts",
+                "accounts",  "files",        "identity",    "run",      "variants",
+                "policy",    "context",      "annotations", NULL
+        };
         struct yread y = { .file = file, .err = err, .kind = YREAD_AUTHORED };
         r->epoch = -1;
         r->run.read_only = -1;
@@ -65,6 +66,11 @@ static int recipe_walk(const char *file, const struct ynode *root, struct recipe
                         r->epoch = (int64_t)e;
                 r->epoch_pos = v->pos;
         }
+        /* The build context: artifacts are read beneath it (stages/artifacts.c). */
+        if ((v = ynode_map_get(root, "context"))) {
+                r->context = recipe_read_context_path(&y, v, "context");
+                r->context_pos = v->pos;
+        }
         /* Variants first: every item's `variants:` refers to them. */
         recipe_walk_variants(&y, r, ynode_map_get(root, "variants"));
         if ((v = ynode_map_get(root, "policy")))
@@ -77,6 +83,8 @@ static int recipe_walk(const char *file, const struct ynode *root, struct recipe
                               ynode_map_get(root, "certificates"));
         if ((v = ynode_map_get(root, "packages")))
                 recipe_walk_packages(&y, r, v);
+        if ((v = ynode_map_get(root, "programs")))
+                recipe_walk_programs(&y, r, v);
         if ((v = ynode_map_get(root, "artifacts")))
                 recipe_walk_artifacts(&y, r, v);
         if ((v = ynode_map_get(root, "files")))
@@ -88,10 +96,10 @@ static int recipe_walk(const char *file, const struct ynode *root, struct recipe
         if ((v = ynode_map_get(root, "annotations")))
                 recipe_read_kv(&y, v, "annotations", &r->annotations, &r->n_annotations);
 
-        if ((r->n_utilities || r->n_packages) && r->n_sources == 0)
+        if ((r->n_utilities || r->n_packages || r->n_programs) && r->n_sources == 0)
                 yread_fail(&y, root->pos,
-                           "utilities, certificates and packages need at least one entry "
-                           "under sources:");
+                           "utilities, certificates, packages and programs need at least one "
+                           "entry under sources:");
         /* After accounts: a variant's run: (walked first) may name a user declared later. */
         recipe_check_run_users(&y, r);
         const struct ynode *acc = ynode_map_get(root, "accounts");
@@ -215,6 +223,11 @@ int recipe_parse_file(const char *path, struct recipe **ret, struct cairn_error 
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
                                        "%s: the recipe is larger than %d bytes", path,
                                        RECIPE_MAX_BYTES);
+        if (r == -EINVAL || r == -EISDIR || r == -EAGAIN)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
+                                       "%s: the recipe is not a regular file (a directory, fifo, "
+                                       "device or socket); give the path of a recipe file",
+                                       path);
         if (r < 0)
                 return cairn_error_errno(err, r, "%s: cannot read the recipe: %s", path,
                                          strerror(-r));

@@ -77,6 +77,14 @@ void recipe_free(struct recipe *r)
         for (size_t i = 0; i < r->n_packages; i++)
                 free(r->packages[i].name);
         free(r->packages);
+        for (size_t i = 0; i < r->n_programs; i++) {
+                free(r->programs[i].package);
+                free(r->programs[i].path);
+                free(r->programs[i].dest);
+                strv_free(r->programs[i].dlopen);
+                strv_free(r->programs[i].data);
+        }
+        free(r->programs);
         for (size_t i = 0; i < r->n_artifacts; i++) {
                 free(r->artifacts[i].src);
                 free(r->artifacts[i].dest);
@@ -113,6 +121,7 @@ void recipe_free(struct recipe *r)
         free(r->policies);
         free(r->path);
         free(r->dir);
+        free(r->context);
         free(r->name);
         free(r->arch);
         free(r);
@@ -149,7 +158,8 @@ const char *recipe_host_arch(void)
 
 bool recipe_debian_identity(const struct recipe *r)
 {
-        return r->identity.debian != 0 && r->n_sources > 0 && (r->n_utilities || r->n_packages);
+        return r->identity.debian != 0 && r->n_sources > 0 &&
+               (r->n_utilities || r->n_packages || r->n_programs);
 }
 
 bool path_is_normalized(const char *p)
@@ -253,6 +263,7 @@ int recipe_view_new(const struct recipe *r, const char *name, struct recipe_view
         FILTER(v, r, sources, n_sources, bit);
         FILTER(v, r, utilities, n_utilities, bit);
         FILTER(v, r, packages, n_packages, bit);
+        FILTER(v, r, programs, n_programs, bit);
         FILTER(v, r, artifacts, n_artifacts, bit);
         FILTER(v, r, groups, n_groups, bit);
         FILTER(v, r, users, n_users, bit);
@@ -304,6 +315,7 @@ void recipe_view_free(struct recipe_view *v)
         free(v->sources);
         free(v->utilities);
         free(v->packages);
+        free(v->programs);
         free(v->artifacts);
         free(v->groups);
         free(v->users);

@@ -89,6 +89,25 @@ struct recipe_utility {
         struct recipe_pos pos;
 };
 
+/*
+ * A dynamically linked program out of a Debian package, with exactly the files it loads
+ * (`programs:`, docs/recipe.md "Programs"): the package's Depends closure is resolved like a
+ * packages: item, then only the program, its PT_INTERP and its DT_NEEDED libraries (followed
+ * transitively, as ld.so finds them) are placed, plus `dlopen:` paths or patterns and their
+ * own libraries.
+ */
+struct recipe_program {
+        char *package;     /* owned; a libsolv dependency string, its Depends closure is searched */
+        char *path;        /* owned; the program's path in a package of the closure */
+        char *dest;        /* owned; where it goes in the image (default: path) */
+        char **dlopen;     /* owned, NULL-terminated: paths or patterns in the closure's packages */
+        char **data;       /* owned, NULL-terminated: paths or patterns of files it reads */
+        bool only_read;    /* dlopen:/data: patterns keep only the files the reads record lists */
+        bool no_copyright; /* copyright: false: no copyright files of the closure */
+        recipe_variant_mask variants;
+        struct recipe_pos pos;
+};
+
 struct recipe_package {
         char *name;        /* owned; a libsolv dependency string */
         bool no_copyright; /* copyright: false: leave the named package's copyright file out */
@@ -110,7 +129,7 @@ struct recipe_identity {
 };
 
 struct recipe_artifact {
-        char *src;    /* owned; as written, relative to the recipe's directory (or absolute) */
+        char *src;    /* owned; as written, relative to the build context, no '..' */
         char *dest;   /* owned; absolute normalised image path */
         int mode;     /* 0..07777, or RECIPE_MODE_UNSET: keep the source's (files), 0755 dirs */
         uint32_t uid; /* RECIPE_ID_UNSET: 0 */
@@ -241,6 +260,9 @@ struct recipe {
         char *arch;    /* owned; NULL: the host's Debian architecture */
         int64_t epoch; /* -1 when the recipe does not set it */
         struct recipe_pos epoch_pos;
+        /* owned; context: (the build context), relative to dir, no '..'; NULL: dir itself */
+        char *context;
+        struct recipe_pos context_pos;
 
         struct recipe_source *sources;
         size_t n_sources;
@@ -248,6 +270,8 @@ struct recipe {
         size_t n_utilities;
         struct recipe_package *packages;
         size_t n_packages;
+        struct recipe_program *programs;
+        size_t n_programs;
         struct recipe_artifact *artifacts;
         size_t n_artifacts;
         struct recipe_group *groups;
@@ -309,6 +333,8 @@ struct recipe_view {
         size_t n_utilities;
         const struct recipe_package **packages;
         size_t n_packages;
+        const struct recipe_program **programs;
+        size_t n_programs;
         const struct recipe_artifact **artifacts;
         size_t n_artifacts;
         const struct recipe_group **groups;

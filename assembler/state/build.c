@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "base/cachemac.h"
 #include "outdir.h"
 
 /* Parses a non-negative decimal epoch; -1 when s is not one. */
@@ -50,7 +51,7 @@ static int default_cache_dir(char **ret)
  * CACHE_TEMP_AGE seconds: a live
  * download writes to it at least every $CAIRN_HTTP_TIMEOUT seconds, a layer is copied in one go.
  */
-#define CACHE_TEMP_AGE 600
+#define CACHE_TEMP_AGE CAIRN_TEMP_AGE
 static void remove_stale_cache_temps(const char *cache)
 {
         static const char *const dirs[] = { "debs",    "index", "keyring", "layers",
@@ -109,6 +110,7 @@ int build_new(const struct build_options *opts, struct build **ret, struct cairn
         _cleanup_build_ struct build *b = calloc(1, sizeof(*b));
         if (!b)
                 return -ENOMEM;
+        b->init = (struct initbin)INITBIN_INIT;
         b->opts = *opts;
 
         int r = recipe_parse_file(opts->recipe_path, &b->recipe, err);
@@ -134,7 +136,15 @@ int build_new(const struct build_options *opts, struct build **ret, struct cairn
         if (!b->cache_dir)
                 return -ENOMEM;
         remove_stale_cache_temps(b->cache_dir);
+        /* The key that seals cache entries must not be readable by whoever writes the cache. */
+        cachemac_forbid_under(b->cache_dir);
 
+        if (opts->reads_path)
+                b->reads_path = strdup(opts->reads_path);
+        else if (asprintf(&b->reads_path, "%s/%s.reads.json", b->recipe->dir, b->recipe->name) < 0)
+                b->reads_path = NULL;
+        if (!b->reads_path)
+                return -ENOMEM;
         r = opts->lock_path ? ((b->lock_path = strdup(opts->lock_path)) ? 0 : -ENOMEM)
                             : build_default_lock_paths(b);
         if (r < 0)
@@ -240,9 +250,12 @@ void build_free(struct build *b)
         strv_free(b->pkg_with_scripts);
         free(b->lock_path);
         free(b->lock_read_path);
+        free(b->reads_path);
+        readsfile_free(b->reads);
         lockfile_free(b->lock_old);
         lockfile_free(b->lock);
         strv_free(b->lock_changes);
+        initbin_clear(&b->init);
         store_free(b->store);
         store_free(b->cache_store);
         if (b->tmp_out)

@@ -15,8 +15,10 @@
 #include "debian/debrepo.h"
 #include "base/error.h"
 #include "recipe/lockfile.h"
+#include "recipe/readsfile.h"
 #include "recipe/recipe.h"
 #include "runtime/runtime.h"
+#include "state/initbin.h"
 #include "tree/store.h"
 #include "tree/tree.h"
 
@@ -29,10 +31,16 @@ struct build_options {
         const char *init_binary;  /* NULL: the compiled-in location of cairn-init */
         const char *compression;  /* "gzip" (default) or "zstd" */
         const char *lock_path;    /* NULL: RECIPE.lock.json beside RECIPE.yaml */
+        const char *context_dir;  /* --context: the build context; NULL: the recipe's */
         bool locked;              /* a missing or stale lock is an error */
         bool refresh_lock;        /* resolve afresh even when the lock is consistent */
         bool offline, quiet;
         bool no_layer_cache; /* compress every layer afresh, use no cached one (cairn verify) */
+        bool no_init;        /* nothing is installed (cairn check): cairn-init is not looked for */
+        const char *reads_path; /* NULL: NAME.reads.json beside the recipe */
+        bool ignore_reads;      /* keep every pattern match (cairn profile --write-reads) */
+        bool confirm_lock;      /* the lock on disk is checked against the verified indexes
+                                   (cairn verify, cairn lock --check) */
 };
 
 /* One Debian package the build needs (filled by resolve, fetch adds local_path). */
@@ -45,6 +53,8 @@ struct build_package {
         char *url;                   /* owned; full download location */
         uint64_t size;
         char *local_path;           /* owned; the verified .deb in the cache (fetch) */
+        bool deb_unchecked;         /* local_path not hashed yet: its sealed member list was cached,
+                               so it is hashed only if it is read (unpack) */
         recipe_variant_mask whole;  /* variants that install the whole package */
         recipe_variant_mask picked; /* variants that pick files out of it (utilities) */
         char **needed_by; /* owned, NULL-terminated, sorted: "utility REQ", "package REQ" */
@@ -60,6 +70,14 @@ enum build_lock_state {
         BUILD_LOCK_USED,     /* the lock was consistent with the recipe and pinned everything */
         BUILD_LOCK_CREATED,  /* there was no lock: resolved afresh */
         BUILD_LOCK_REFRESHED /* the lock was stale (or refresh_lock): resolved afresh */
+};
+
+/* Whether the reads record decided what only-read patterns keep (stages/reads.c). */
+enum build_reads_state {
+        BUILD_READS_NONE,    /* no item asks for it (or --write-reads ignores it) */
+        BUILD_READS_USED,    /* the record is current and filters the patterns */
+        BUILD_READS_MISSING, /* there is none: every match is kept */
+        BUILD_READS_STALE,   /* made with other packages: every match is kept */
 };
 
 /* Per-variant enforcer verdict, filled by the enforce stage. */
@@ -138,11 +156,25 @@ struct build {
         struct lockfile *lock_old;        /* owned; the lock found on disk, or NULL */
         struct lockfile *lock;            /* owned; this build's resolution (after fetch) */
         char **lock_changes;              /* owned, NULL-terminated: lockfile_diff lines */
+        bool lock_init_changed;           /* the lock pinned its packages but not this cairn-init */
+        size_t lock_unconfirmed; /* confirm_lock: locked packages the indexes no longer list */
+
+        /* The cairn-init run.init installs, found and hashed by the lock stage when a variant
+         * runs it (the lock pins its SHA-256); the configure stage stores these bytes. */
+        struct initbin init;
+
+        /* The reads record (stages/reads.c), when a programs: item keeps only-read files. */
+        char *reads_path;                   /* owned; effective record path */
+        enum build_reads_state reads_state; /* set by stage_reads */
+        struct readsfile *reads;            /* owned; the record applied, or NULL: keep all */
 
         /* Progress for people (one line per downloaded file); set by the command layer,
          * NULL for none. Stages report through it and never print themselves. */
         void (*progress)(void *data, const char *what);
         void *progress_data;
+        /* A sentence for people about a choice the build made on its own (which URI `url: apt`
+         * probed its way to); set by the command layer, NULL for none. */
+        void (*note)(void *data, const char *text);
 };
 
 /*

@@ -17,6 +17,7 @@ struct store {
         char *dir;                    /* owned */
         int dirfd;                    /* owned */
         const struct store *fallback; /* borrowed; may be NULL */
+        bool shared;                  /* written by others too (CACHE/objects): never trusted */
 
         pthread_mutex_t memo_lock; /* guards the memo */
         struct memo_entry *memo;   /* owned; memo_n entries in insertion order */
@@ -215,20 +216,26 @@ int store_writer_commit(struct store_writer *w, struct store_key *ret_key, uint6
                 return cairn_error_errno(err, -errno, "%s/%s: %m", w->store->dir, name);
         name[2] = '/';
 
+        /* In a shared store an object is always replaced, never assumed: what sits under the
+         * name may be anything (another object, a symlink), and rename(2) swaps it for the
+         * bytes just hashed. A private store holds only what this build wrote. */
         struct stat st;
-        if (fstatat(w->store->dirfd, name, &st, 0) == 0 && (uint64_t)st.st_size == w->size) {
-                /* Already stored: content addressing makes the existing object identical. */
-        } else {
-                /* A trailing hole was skipped, not written: the size comes from here. */
-                if (w->size > INT64_MAX || ftruncate(w->fd, (off_t)w->size) < 0)
-                        return cairn_error_errno(err, -errno, "%s: %m", w->store->dir);
-                if (fchmod(w->fd, 0444) < 0)
-                        return cairn_error_errno(err, -errno, "%s: %m", w->store->dir);
-                if (renameat(w->store->dirfd, w->tmpname, w->store->dirfd, name) < 0)
-                        return cairn_error_errno(err, -errno, "%s/%s: %m", w->store->dir, name);
-                free(w->tmpname);
-                w->tmpname = NULL;
+        if (!w->store->shared && fstatat(w->store->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(st.st_mode) && (uint64_t)st.st_size == w->size) {
+                *ret_key = key;
+                if (ret_size)
+                        *ret_size = w->size;
+                return 0;
         }
+        /* A trailing hole was skipped, not written: the size comes from here. */
+        if (w->size > INT64_MAX || ftruncate(w->fd, (off_t)w->size) < 0)
+                return cairn_error_errno(err, -errno, "%s: %m", w->store->dir);
+        if (fchmod(w->fd, 0444) < 0)
+                return cairn_error_errno(err, -errno, "%s: %m", w->store->dir);
+        if (renameat(w->store->dirfd, w->tmpname, w->store->dirfd, name) < 0)
+                return cairn_error_errno(err, -errno, "%s/%s: %m", w->store->dir, name);
+        free(w->tmpname);
+        w->tmpname = NULL;
         *ret_key = key;
         if (ret_size)
                 *ret_size = w->size;
@@ -336,6 +343,11 @@ int store_put_buf(struct store *s, const void *buf, size_t len, struct store_key
         return store_writer_commit(steal_pointer(&w), ret_key, NULL, err);
 }
 
+void store_set_shared(struct store *s)
+{
+        s->shared = true;
+}
+
 void store_set_fallback(struct store *s, const struct store *fallback)
 {
         s->fallback = fallback;
@@ -345,10 +357,52 @@ int store_open_key(const struct store *s, const struct store_key *key)
 {
         char name[STORE_KEY_HEX_LEN + 2];
         object_name(key, name);
-        int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (fd < 0 && errno == ENOENT && s->fallback)
                 return store_open_key(s->fallback, key);
-        return fd < 0 ? -errno : fd;
+        if (fd < 0)
+                return errno == ELOOP ? -EBADMSG : -errno;
+        /* Objects are regular files: a symlink (refused above), fifo or device in their place
+         * is not one. */
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return -EBADMSG;
+        }
+        return fd;
+}
+
+int store_check_object(const struct store *s, const struct store_key *key, uint64_t size)
+{
+        _cleanup_close_ int fd = store_open_key(s, key);
+        if (fd < 0)
+                return fd == -ENOENT ? -ESTALE : -EBADMSG;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != size)
+                return -EBADMSG;
+        XXH3_state_t *h = XXH3_createState();
+        _cleanup_free_ uint8_t *buf = malloc(128 * 1024);
+        int r = h && buf && XXH3_128bits_reset(h) == XXH_OK ? 0 : -ENOMEM;
+        uint64_t got = 0;
+        while (r == 0) {
+                ssize_t n = read_retry(fd, buf, 128 * 1024);
+                if (n < 0)
+                        r = -EBADMSG;
+                if (n <= 0)
+                        break;
+                got += (uint64_t)n;
+                if (XXH3_128bits_update(h, buf, (size_t)n) != XXH_OK)
+                        r = -EIO;
+        }
+        if (r == 0) {
+                XXH128_canonical_t c;
+                XXH128_canonicalFromHash(&c, XXH3_128bits_digest(h));
+                if (got != size || memcmp(c.digest, key->bytes, sizeof(key->bytes)) != 0)
+                        r = -EBADMSG;
+        }
+        if (h)
+                XXH3_freeState(h);
+        return r;
 }
 
 /* Keys are XXH3 output: any 8 of their bytes are already a good hash. */

@@ -61,6 +61,13 @@ int store_put_buf(struct store *s, const void *buf, size_t len, struct store_key
                   struct cairn_error *err);
 
 /*
+ * Marks s as written by others too (CACHE/objects): an object is then always replaced on
+ * commit instead of being taken for the same bytes because something has its name. Readers of
+ * a shared store check objects against an authenticated key (store_check_object).
+ */
+void store_set_shared(struct store *s);
+
+/*
  * Objects missing from s are then looked up in fallback (borrowed; it must outlive s): how a
  * build's private store reaches the package contents kept in the cache (CACHE/objects)
  * without copying them. Keys are content hashes, so where an object lives never matters.
@@ -68,8 +75,15 @@ int store_put_buf(struct store *s, const void *buf, size_t len, struct store_key
 void store_set_fallback(struct store *s, const struct store *fallback);
 
 /* Opens the object for reading (in s, else in its fallback): fd (O_RDONLY|O_CLOEXEC) or
- * -errno. */
+ * -errno; never through a symlink, and only a regular file (-EBADMSG otherwise). */
 int store_open_key(const struct store *s, const struct store_key *key);
+
+/*
+ * Whether the object under key holds size bytes whose XXH3-128 is key: 0; -ESTALE when it is
+ * missing; -EBADMSG when it is something else (edited, replaced, a symlink). The check for
+ * objects a shared cache holds, made against a key that comes from an authenticated list.
+ */
+int store_check_object(const struct store *s, const struct store_key *key, uint64_t size);
 
 /*
  * SHA-1 and SHA-256 (lower-case hex) of an object's bytes: computed the first time they are

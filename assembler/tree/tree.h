@@ -40,6 +40,8 @@ enum tree_entry_flags {
         TREE_ENTRY_NAMED = 1 << 0,     /* named by the recipe: allowed to be executable */
         TREE_ENTRY_IMPLICIT = 1 << 1,  /* a parent directory created by tree_insert */
         TREE_ENTRY_GENERATED = 1 << 2, /* written by cairn itself (passwd, os-release, ...) */
+        TREE_ENTRY_LOADED = 1 << 3,    /* in a named program's load closure (programs:): dynamic
+                                          linking allowed in strict, content rules still apply */
 };
 
 struct tree_entry {
