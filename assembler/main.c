@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cairn: argument dispatch through the command table; everything else lives in libcairn. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "version.h"
 
 static const struct cairn_command commands[] = {
+        { "init", cmd_init, "write a commented starter recipe that builds" },
         { "check", cmd_check, "validate a recipe and show what each variant contains" },
         { "lock", cmd_lock, "resolve a recipe's Debian packages and write its lock file" },
         { "build", cmd_build, "assemble a recipe into OCI layouts, rootfs tars and SBOMs" },
@@ -47,9 +49,21 @@ int main(int argc, char **argv)
                 return CAIRN_EXIT_OK;
         }
         cmd_cache_notices_setup();
-        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-                if (streq(commands[i].name, name))
+        const char *names[ELEMENTSOF(commands)];
+        opterr = 0; /* cmd_usage_error names a bad option, in cairn's one error format */
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+                if (streq(commands[i].name, name)) {
+                        cmd_argc = argc - 1;
+                        cmd_argv = argv + 1;
                         return commands[i].run(argc - 1, argv + 1);
-        fprintf(stderr, "cairn: unknown command '%s'\nTry 'cairn --help'.\n", name);
+                }
+                names[i] = commands[i].name;
+        }
+        const char *near = str_nearest(names, ELEMENTSOF(names), name, 2);
+        if (near)
+                fprintf(stderr, "cairn: error: unknown command '%s' (did you mean '%s'?)\n", name,
+                        near);
+        else
+                fprintf(stderr, "cairn: error: unknown command '%s'; try 'cairn --help'\n", name);
         return CAIRN_EXIT_USAGE;
 }

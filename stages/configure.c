@@ -84,6 +84,65 @@ static int cmp_group(const void *a, const void *b)
         return x->gid < y->gid ? -1 : x->gid > y->gid;
 }
 
+/*
+ * A user's home directory, owned by the user, mode 0750, unless something else in the recipe
+ * makes it (a files: item, written before; a pick or an artifact with that destination) or it
+ * is one of the conventional homes that must not exist ("/", "/nonexistent").
+ */
+static int add_home(struct build *b, struct build_variant *v, const struct recipe_user *u,
+                    struct cairn_error *err)
+{
+        const struct recipe_view *view = v->view;
+        if (streq(u->home, "/") || streq(u->home, "/nonexistent") || tree_lookup(v->tree, u->home))
+                return 0;
+        for (size_t i = 0; i < view->n_artifacts; i++)
+                if (streq(view->artifacts[i]->dest, u->home))
+                        return 0;
+        _cleanup_free_ char *origin = NULL;
+        if (asprintf(&origin, "home of user %s", u->name) < 0)
+                return -ENOMEM;
+        struct tree_entry e = {
+                .path = u->home,
+                .type = TREE_DIR,
+                .mode = 0750,
+                .uid = u->uid,
+                .gid = u->gid == RECIPE_ID_UNSET ? u->uid : u->gid,
+                .origin = origin,
+        };
+        int r = tree_insert(v->tree, &e, 0, err);
+        if (r < 0)
+                return cairn_error_wrap(err, r, "%s:%u:%u: home of user %s", b->recipe->path,
+                                        u->pos.line, u->pos.column, u->name);
+        return 0;
+}
+
+/* A login shell that refuses logins; it need not exist in the image. */
+static bool shell_is_nologin(const char *shell)
+{
+        return streq(shell, "/sbin/nologin") || streq(shell, "/usr/sbin/nologin") ||
+               streq(shell, "/bin/false") || streq(shell, "/usr/bin/false");
+}
+
+int stage_configure_check(struct build *b, struct build_variant *v, struct cairn_error *err)
+{
+        int r = 0;
+        for (size_t i = 0; i < v->view->n_users; i++) {
+                const struct recipe_user *u = v->view->users[i];
+                const struct tree_entry *e = tree_lookup(v->tree, u->shell);
+                if (shell_is_nologin(u->shell) ||
+                    (e &&
+                     (e->type == TREE_REG || e->type == TREE_SYMLINK || e->type == TREE_HARDLINK)))
+                        continue;
+                r = cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
+                                    "%s:%u:%u: error: user %s: shell %s is not in variant %s; "
+                                    "put it in the image (a utility or an artifact, with "
+                                    "variants: [%s] for a debug shell) or use /sbin/nologin",
+                                    b->recipe->path, u->pos.line, u->pos.column, u->name, u->shell,
+                                    v->name, v->name);
+        }
+        return r;
+}
+
 /* root first, then the recipe's accounts by id. */
 static int add_accounts(struct build *b, struct build_variant *v, struct cairn_error *err)
 {
@@ -118,7 +177,11 @@ static int add_accounts(struct build *b, struct build_variant *v, struct cairn_e
         if (fflush(pf) != 0 || fflush(gf) != 0)
                 return -ENOMEM;
         int r = insert_generated(b, v, "/etc/passwd", passwd, plen, err);
-        return r < 0 ? r : insert_generated(b, v, "/etc/group", group, glen, err);
+        if (r >= 0)
+                r = insert_generated(b, v, "/etc/group", group, glen, err);
+        for (size_t i = 0; r >= 0 && i < view->n_users; i++)
+                r = add_home(b, v, view->users[i], err);
+        return r;
 }
 
 #define OS_RELEASE_MAX (64 * 1024)

@@ -8,3 +8,10 @@
 #include "state/build.h"
 
 int stage_configure(struct build *b, struct build_variant *v, struct cairn_error *err);
+
+/*
+ * Once the variant's tree is complete (after artifacts): every user's login shell is in it,
+ * unless it is a shell that refuses logins (/sbin/nologin, /usr/sbin/nologin, /bin/false,
+ * /usr/bin/false, which need not exist). One positioned error per user that fails.
+ */
+int stage_configure_check(struct build *b, struct build_variant *v, struct cairn_error *err);

@@ -326,6 +326,8 @@ static int config_render(const struct build *b, const struct build_variant *v, c
                 .env = (const char *const *)env,
                 .entrypoint = entrypoint,
                 .cmd = (const char *const *)run->cmd,
+                .exposed_ports = (const char *const *)run->ports,
+                .volumes = (const char *const *)run->volumes,
                 .workdir = run->workdir ? run->workdir : "/",
                 .labels = labels,
                 .n_labels = n_labels,
@@ -355,11 +357,35 @@ static int write_manifest(const struct emit_ctx *c, const char *layout, struct b
                 };
         char created[CREATED_MAX];
         json_format_time(c->b->epoch, created);
-        const struct oci_annotation annotations[] = {
-                { OCI_ANNOTATION_CREATED, created },
-                { OCI_ANNOTATION_TITLE, c->b->recipe->name },
-                { OCI_ANNOTATION_REF_NAME, v->name },
-        };
+        /* cairn's three, then the recipe's: top-level annotations: with the variant's
+         * run.annotations replacing the same keys, in recipe order. */
+        const struct recipe *rc = c->b->recipe;
+        const struct recipe_run *run = &v->view->run;
+        size_t n = 3;
+        _cleanup_free_ struct oci_annotation *annotations =
+                calloc(3 + rc->n_annotations + run->n_annotations, sizeof(*annotations));
+        if (!annotations)
+                return -ENOMEM;
+        annotations[0] = (struct oci_annotation){ OCI_ANNOTATION_CREATED, created };
+        annotations[1] = (struct oci_annotation){ OCI_ANNOTATION_TITLE, rc->name };
+        annotations[2] = (struct oci_annotation){ OCI_ANNOTATION_REF_NAME, v->name };
+        for (size_t pass = 0; pass < 2; pass++) {
+                const struct recipe_kv *kv = pass ? run->annotations : rc->annotations;
+                size_t n_kv = pass ? run->n_annotations : rc->n_annotations;
+                for (size_t i = 0; i < n_kv; i++) {
+                        size_t k = 0;
+                        while (k < n && !streq(annotations[k].key, kv[i].key))
+                                k++;
+                        if (k < 3)
+                                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                                       "%s: variant %s: annotation '%s' is set "
+                                                       "by cairn; use another name",
+                                                       c->b->opts.recipe_path, v->name, kv[i].key);
+                        annotations[k] = (struct oci_annotation){ kv[i].key, kv[i].value };
+                        if (k == n)
+                                n++;
+                }
+        }
         const struct oci_manifest m = {
                 .config = { .media_type = OCI_MEDIA_TYPE_CONFIG,
                             .digest = e->config_digest,
@@ -367,7 +393,7 @@ static int write_manifest(const struct emit_ctx *c, const char *layout, struct b
                 .layers = layers,
                 .n_layers = e->n_layers,
                 .annotations = annotations,
-                .n_annotations = ELEMENTSOF(annotations),
+                .n_annotations = n,
         };
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;

@@ -158,7 +158,8 @@ int stage_lock_read(struct build *b, struct cairn_error *err)
                 if (r < 0)
                         return r;
         }
-        int r = lockfile_read(b->lock_path, &b->lock_old, err);
+        int r = lockfile_read(b->lock_read_path ? b->lock_read_path : b->lock_path, &b->lock_old,
+                              err);
         if (r < 0 && r != -ENOENT)
                 return r;
         char inputs[72];
@@ -184,7 +185,8 @@ int stage_lock_read(struct build *b, struct cairn_error *err)
                                            "changed since it was written); run 'cairn lock %s'"
                                          : "--locked: %s does not exist; run 'cairn lock %s' "
                                            "and keep the lock file beside the recipe",
-                                       b->lock_path, b->opts.recipe_path);
+                                       b->lock_read_path ? b->lock_read_path : b->lock_path,
+                                       b->opts.recipe_path);
         b->lock_state = l ? BUILD_LOCK_REFRESHED : BUILD_LOCK_CREATED;
         return 0;
 }
@@ -281,8 +283,10 @@ int stage_lock_settle(struct build *b, struct cairn_error *err)
 
 int stage_lock_write(struct build *b, bool force, bool *ret_written, struct cairn_error *err)
 {
+        /* A lock read under its old name moves to the new one (not under --locked). */
         bool write = b->lock && (force || b->lock_state == BUILD_LOCK_CREATED ||
-                                 b->lock_state == BUILD_LOCK_REFRESHED || b->lock_init_changed);
+                                 b->lock_state == BUILD_LOCK_REFRESHED || b->lock_init_changed ||
+                                 (b->lock_read_path && !b->opts.locked));
         if (write) {
                 int r = lockfile_write(b->lock, b->lock_path, err);
                 if (r < 0)

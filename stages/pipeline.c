@@ -52,6 +52,8 @@ int pipeline_layout(struct build *b, struct cairn_error *err)
                 if (r < 0)
                         return r;
                 r = stage_artifacts(b, v, err);
+                if (r >= 0)
+                        r = stage_configure_check(b, v, err);
                 if (r < 0)
                         return r;
                 /* Last: it lists what the finished tree may execute. */

@@ -165,6 +165,49 @@ static Id best_candidate(Pool *pool, Id dep, Id arch)
         return best;
 }
 
+/*
+ * For a dependency nothing in the pool provides: " (did you mean 'NAME'?)" with the package
+ * name nearest to dep's name (at most 2 edits, or a third of its length), else "". Static.
+ */
+static const char *did_you_mean(Pool *pool, Id dep, char *buf, size_t size)
+{
+        Id name = ISRELDEP(dep) ? GETRELDEP(pool, dep)->name : dep;
+        const char *want = pool_id2str(pool, name);
+        size_t max = strlen(want) / 3 > 2 ? strlen(want) / 3 : 2;
+        const char *best = NULL;
+        size_t best_d = max + 1;
+        Id p;
+        Solvable *s;
+        FOR_POOL_SOLVABLES(p)
+        {
+                s = pool_id2solvable(pool, p);
+                const char *cand = pool_id2str(pool, s->name);
+                if (best && streq(cand, best))
+                        continue;
+                size_t d = str_distance(cand, want);
+                if (d < best_d) {
+                        best_d = d;
+                        best = cand;
+                }
+        }
+        if (!best)
+                return "";
+        snprintf(buf, size, " (did you mean '%s'?)", best);
+        return buf;
+}
+
+static bool provided(Pool *pool, Id dep)
+{
+        Id p, pp;
+        bool any = false;
+        FOR_PROVIDES(p, pp, dep)
+        {
+                any = true;
+                break;
+        }
+        return any;
+}
+
 static int resolve_utilities(struct build *b, Pool *pool, struct cairn_error *err)
 {
         Id arch = pool_str2id(pool, b->arch, 1);
@@ -178,12 +221,15 @@ static int resolve_utilities(struct build *b, Pool *pool, struct cairn_error *er
                                                b->recipe->path, u->pos.line, u->pos.column,
                                                u->package);
                 Id best = best_candidate(pool, dep, arch);
+                char hint[300];
                 if (!best)
-                        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
-                                               "%s:%u:%u: no package satisfies '%s' for %s in "
-                                               "the recipe's sources",
-                                               b->recipe->path, u->pos.line, u->pos.column,
-                                               u->package, b->arch);
+                        return cairn_error_add(
+                                err, CAIRN_EXIT_SOURCE, -ENOENT,
+                                "%s:%u:%u: no package satisfies '%s' for %s in the recipe's "
+                                "sources%s",
+                                b->recipe->path, u->pos.line, u->pos.column, u->package, b->arch,
+                                provided(pool, dep) ? ""
+                                                    : did_you_mean(pool, dep, hint, sizeof(hint)));
                 size_t idx;
                 int r = package_for(b, pool, best, &idx, err);
                 if (r < 0)
@@ -298,6 +344,13 @@ static int solve_variant(struct build *b, Pool *pool, struct build_variant *v,
                                                "%s:%u:%u: '%s' is not a dependency string",
                                                b->recipe->path, p->pos.line, p->pos.column,
                                                p->name);
+                char hint[300];
+                if (!provided(pool, dep))
+                        return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
+                                               "%s:%u:%u: no package in the recipe's sources is "
+                                               "or provides '%s'%s",
+                                               b->recipe->path, p->pos.line, p->pos.column, p->name,
+                                               did_you_mean(pool, dep, hint, sizeof(hint)));
                 queue_push2(&job, SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES, dep);
         }
         _cleanup_solver_ Solver *solv = solver_create(pool);

@@ -317,14 +317,16 @@ int unpack_package(struct build *b, struct build_variant *v, struct build_packag
                 for (size_t i = 0; r >= 0 && i < dc->n_members; i++)
                         r = place(&c, &dc->members[i], err);
         for (size_t i = 0; r >= 0 && i < n_files; i++)
-                if (!picked[i])
-                        r = cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
-                                            "%s:%u:%u: %s has no %s %s (list it with dpkg-deb "
-                                            "-c)",
-                                            b->recipe->path, util->files[i].pos.line,
-                                            util->files[i].pos.column, c.origin,
-                                            util->files[i].glob ? "path matching" : "file",
-                                            util->files[i].src);
+                if (!picked[i]) {
+                        const char *near = pick_nearest(dc, util->files[i].src);
+                        r = cairn_error_add(
+                                err, CAIRN_EXIT_SOURCE, -ENOENT, "%s:%u:%u: %s has no %s %s%s%s%s",
+                                b->recipe->path, util->files[i].pos.line, util->files[i].pos.column,
+                                c.origin, util->files[i].glob ? "path matching" : "file",
+                                util->files[i].src,
+                                near ? " (did you mean '" : " (cairn check RECIPE",
+                                near ? near : " lists what each pick selects", near ? "'?)" : ")");
+                }
         if (r >= 0 && util && util->kind == RECIPE_UTILITY_CA_BUNDLE)
                 r = place_bundle(&c, dc, err);
         if (r >= 0 && util && !util->no_copyright)
@@ -364,7 +366,7 @@ int unpack_list_picks(struct build *b, struct build_package *pkg, const struct r
                         }
                 }
                 if (!any)
-                        fn(data, k, NULL, p->dest);
+                        fn(data, k, NULL, pick_nearest(dc, p->src));
         }
         return 0;
 }

@@ -20,8 +20,9 @@ int unpack_package(struct build *b, struct build_variant *v, struct build_packag
 /*
  * What utility u's picks select in pkg, without placing anything (`cairn check`): fn(data,
  * index of the pick, package path, image path) for each selected entry, in archive order. A
- * pick that selects nothing gets one call with a NULL package path. Reads the package as the
- * stage does (once per cache).
+ * pick that selects nothing gets one call with a NULL package path and, as dest, the package
+ * path it most likely meant (pick_nearest) or NULL. Reads the package as the stage does (once
+ * per cache).
  */
 typedef void (*unpack_pick_fn)(void *data, size_t pick, const char *src, const char *dest);
 int unpack_list_picks(struct build *b, struct build_package *pkg, const struct recipe_utility *u,

@@ -59,9 +59,9 @@ make_inputs "$work/in2" 077 reverse 1600000000
 cp "$work/in1/app" "$work/in2/app"
 cp "$work/in1/bundle.tar.gz" "$work/in2/bundle.tar.gz"
 
-(cd "$work/in1" && umask 022 && TZ=UTC LANG=C LC_ALL=C "$CAIRN" build recipe.yaml -o "$work/out1" -q) >"$work/sum1"
+(cd "$work/in1" && umask 022 && TZ=UTC LANG=C LC_ALL=C "$CAIRN" build recipe.yaml -o "$work/out1") >"$work/sum1"
 (cd / && umask 077 && TZ=Asia/Tokyo LANG=de_DE.UTF-8 LC_ALL=de_DE.UTF-8 \
-  "$CAIRN" build "$work/in2/recipe.yaml" -o "$work/elsewhere/out2" --cache "$work/elsewhere/cache" -q) >"$work/sum2"
+  "$CAIRN" build "$work/in2/recipe.yaml" -o "$work/elsewhere/out2" --cache "$work/elsewhere/cache") >"$work/sum2"
 
 check "two builds under different hosts settings print the same summary" cmp -s "$work/sum1" "$work/sum2"
 same_tree=1
@@ -73,7 +73,7 @@ check "dev OCI layouts are byte-identical" diff -r "$work/out1/e2e-dev" "$work/e
 # One input byte changes: digests change.
 cp -r "$work/in1" "$work/in3"
 echo alphb >"$work/in3/data/a.txt"
-"$CAIRN" build "$work/in3/recipe.yaml" -o "$work/out3" -q >"$work/sum3"
+"$CAIRN" build "$work/in3/recipe.yaml" -o "$work/out3" >"$work/sum3"
 check "one changed input byte changes the rootfs digest" \
   bash -c "! cmp -s '$work/out1/e2e-prod.tar' '$work/out3/e2e-prod.tar'"
 check "...and the image digest" bash -c "! diff -q '$work/sum1' '$work/sum3' >/dev/null"
@@ -81,7 +81,7 @@ check "...and the image digest" bash -c "! diff -q '$work/sum1' '$work/sum3' >/d
 # GNU tar lists exactly the expected entries, in order, numeric owners, mtime = epoch.
 tar_list "$work/out1/e2e-prod.tar" --full-time >"$work/list"
 names=$(awk '{print $6}' "$work/list" | tr '\n' ' ')
-expect="app/ app/server etc/ etc/app.conf etc/cairn/ etc/cairn/runtime.json etc/group etc/os-release etc/passwd etc/prod-only opt/ opt/bundle/ opt/bundle/etc/ opt/bundle/etc/tarred.conf srv/ srv/data/ srv/data/a.txt srv/data/link srv/data/sub/ srv/data/sub/b.txt tmp/ usr/ usr/bin/ usr/bin/server "
+expect="app/ app/server etc/ etc/app.conf etc/cairn/ etc/cairn/runtime.json etc/group etc/os-release etc/passwd etc/prod-only home/ home/app/ opt/ opt/bundle/ opt/bundle/etc/ opt/bundle/etc/tarred.conf srv/ srv/data/ srv/data/a.txt srv/data/link srv/data/sub/ srv/data/sub/b.txt tmp/ usr/ usr/bin/ usr/bin/server "
 check "tar -tv lists the expected entries in byte order" test "$names" = "$expect"
 check "every mtime is the epoch" bash -c "awk '{print \$4, \$5}' '$work/list' | sort -u | grep -qx '2023-11-14 22:13:20' && [ \$(awk '{print \$4}' '$work/list' | sort -u | wc -l) = 1 ]"
 check "etc/app.conf is 0640 0/65532" grep -q -- '^-rw-r----- 0/65532 .* etc/app.conf$' "$work/list"
@@ -146,7 +146,7 @@ rc=$?
 set -e
 check "sha256 mismatch: exit 2" test $rc = 2
 check "sha256 mismatch: message names position, expected and actual" \
-  grep -q "badpin.yaml:[0-9]*:[0-9]*: artifact app: sha256 mismatch: .*0000000000.*$pin" "$work/err"
+  grep -q "badpin.yaml:[0-9]*:[0-9]*: error: artifact app: sha256 mismatch: .*0000000000.*$pin" "$work/err"
 check "sha256 mismatch: no OUT written" test ! -e "$work/out-badpin"
 
 # run.init: cairn-init installed at /sbin/cairn-init and put in front of the entrypoint.
@@ -175,7 +175,7 @@ set +e
 rc=$?
 set -e
 check "missing artifact: exit 2" test $rc = 2
-check "missing artifact: the message names the recipe position" grep -q 'broken.yaml:[0-9]*:[0-9]*: artifact missing-app' "$work/err"
+check "missing artifact: the message names the recipe position" grep -q 'broken.yaml:[0-9]*:[0-9]*: error: artifact missing-app' "$work/err"
 snapshot "$work/out1" >"$work/after"
 check "missing artifact: OUT untouched" cmp -s "$work/before" "$work/after"
 check "missing artifact: no temporary sibling left" test -z "$(find "$work" -maxdepth 1 -name '.out1.cairn-*')"
@@ -239,7 +239,7 @@ check "skopeo: reads the zstd layout" grep -q 'tar+zstd' "$big/manifest-zstd.jso
 # summary and in the config's history.
 long=abcdefghijklmnopqrstuvwxyz-12345
 sed "s|^  prod: {}\$|  prod: {}\n  $long: {}|" "$work/in1/recipe.yaml" >"$work/in1/long.yaml"
-"$CAIRN" build "$work/in1/long.yaml" -o "$work/out-long" -q --variant "$long" >"$work/sum-long"
+"$CAIRN" build "$work/in1/long.yaml" -o "$work/out-long" --variant "$long" >"$work/sum-long"
 check "32-character variant name: the summary names its layer whole" \
   grep -Eq "^  layer     $long diff_id sha256:[0-9a-f]{64}\$" "$work/sum-long"
 check "32-character variant name: so does the config's history" python3 - "$work/out-long/e2e-$long" "$long" <<'PY'

@@ -146,7 +146,7 @@ cp evil.txt app2.txt
 rc=0
 "$CAIRN" build pin2.yaml -o out-pin2 -q >/dev/null 2>pin2.err || rc=$?
 check "a changed pinned artifact fails the pin (exit 2) at its position" \
-  bash -c "test $rc = 2 && grep -qF 'pin2.yaml:6:5: artifact app2.txt: sha256 mismatch' pin2.err"
+  bash -c "test $rc = 2 && grep -qF 'pin2.yaml:6:5: error: artifact app2.txt: sha256 mismatch' pin2.err"
 # An archive is pinned the same way, on the stored bytes it is unpacked from.
 mkdir -p arch && echo "archived" >arch/f
 tar -C arch -cf arch.tar f

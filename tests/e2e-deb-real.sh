@@ -24,7 +24,7 @@ variants: { prod: {} }
 EOF2
 
 set +e
-"$CAIRN" build "$work/tini.yaml" -o "$work/out" --cache "$work/cache" -q >"$work/sum" 2>"$work/err"
+"$CAIRN" build "$work/tini.yaml" -o "$work/out" --cache "$work/cache" >"$work/sum" 2>"$work/err"
 rc=$?
 set -e
 if [[ $rc -eq 3 ]] && grep -qiE "resolve|connect|timed out|could not|no deb entry" "$work/err"; then

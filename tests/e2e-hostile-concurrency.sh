@@ -43,7 +43,7 @@ EOF
 
 # 1. Four builds at once on one cold cache.
 for i in 1 2 3 4; do
-  "$CAIRN" build recipe.yaml -o "out$i" --cache "$work/cache" -q >"sum$i" 2>"err$i" &
+  "$CAIRN" build recipe.yaml -o "out$i" --cache "$work/cache" >"sum$i" 2>"err$i" &
   pids+=($!)
 done
 all_ok=1
@@ -91,7 +91,7 @@ check "killed build: OUT is exactly the previous build" cmp -s before after
 check "killed build: its temporary siblings are still there (nothing cleaned them yet)" \
   bash -c "compgen -G '.out.cairn-*-$victim-*' >/dev/null"
 rc=0
-"$CAIRN" build recipe.yaml -o out --cache "$work/cache" -q >sum-after 2>err-after || rc=$?
+"$CAIRN" build recipe.yaml -o out --cache "$work/cache" >sum-after 2>err-after || rc=$?
 check "the next build on the same cache succeeds" test $rc = 0
 # A dead PID alone is not enough (OUT's parent may be shared with another PID namespace): the
 # siblings must also be untouched for 10 minutes, as the cache's temporaries.

@@ -42,7 +42,7 @@ EOF
 build() { # CACHE OUT ALG [more options]
   local cache=$1 out=$2 alg=$3
   shift 3
-  "$CAIRN" build recipe.yaml -o "$out" --cache "$cache" --compression "$alg" -q "$@" >"$out.sum"
+  "$CAIRN" build recipe.yaml -o "$out" --cache "$cache" --compression "$alg" "$@" >"$out.sum"
 }
 # Every file of a tree: path, type, mode, size, sha256; then the summary.
 output_state() {

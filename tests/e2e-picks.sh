@@ -260,7 +260,7 @@ EOF
 )" >"$work/nomatch.yaml"
 check "a pattern that matches nothing fails the build with exit 3" exits 3 build "$work/nomatch.yaml"
 check "...naming the recipe position, the package version and the pattern" \
-  grep -q 'nomatch.yaml:[0-9]*:[0-9]*: package data 1.0-1 has no path matching /usr/share/data/\*.nope' "$work/err-nomatch"
+  grep -q 'nomatch.yaml:[0-9]*:[0-9]*: error: package data 1.0-1 has no path matching /usr/share/data/\*.nope' "$work/err-nomatch"
 
 # The strict enforcer: files below a directory pick are not named by the recipe.
 recipe strict "$(

@@ -265,7 +265,7 @@ programs:
 EOF
 )" >"$work/nope.yaml"
 check "a program the closure does not hold is an error naming it" exits 3 build "$work/nope.yaml"
-check "...with the recipe's position" grep -q "nope.yaml:[0-9]*:[0-9]*: program /usr/bin/nope is in none of the packages" "$work/err-nope"
+check "...with the recipe's position" grep -q "nope.yaml:[0-9]*:[0-9]*: error: program /usr/bin/nope is in none of the packages" "$work/err-nope"
 
 recipe nodl "$(
   cat <<'EOF'

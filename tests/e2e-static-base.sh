@@ -15,7 +15,7 @@ keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
 cp "$CAIRN_SOURCE_DIR/recipes/static-base.yaml" "$work/"
 set +e
-"$CAIRN" build "$work/static-base.yaml" -o "$work/out" --cache "$work/cache" -q >"$work/sum" 2>"$work/err"
+"$CAIRN" build "$work/static-base.yaml" -o "$work/out" --cache "$work/cache" >"$work/sum" 2>"$work/err"
 rc=$?
 set -e
 if [[ $rc -eq 3 ]] && grep -qiE "resolve|connect|timed out|could not|no deb entry" "$work/err"; then

@@ -15,7 +15,7 @@ cp "$work/src/build/hello" "$work/hello.orig"
 # Every temporary file of cairn goes here, so the test can see that none is left behind.
 export TMPDIR="$work/tmp"
 
-"$CAIRN" build "$work/src/hello.yaml" -o "$work/out" -q >"$work/summary"
+"$CAIRN" build "$work/src/hello.yaml" -o "$work/out" >"$work/summary"
 digest_of() { # LAYOUT: the image manifest digest index.json names first
   python3 -c 'import json,sys; print(json.load(open(sys.argv[1] + "/index.json"))["manifests"][0]["digest"])' "$1"
 }

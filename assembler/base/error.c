@@ -116,14 +116,38 @@ static bool has_position(const char *m)
         return isdigit((unsigned char)c[1]);
 }
 
+/* The length of m's "FILE:LINE:" or "FILE:LINE:COLUMN: " prefix (has_position(m) is true). */
+static size_t position_len(const char *m)
+{
+        const char *p = strchr(m, ':') + 1;
+        while (isdigit((unsigned char)*p))
+                p++;
+        if (*p == ':' && isdigit((unsigned char)p[1])) {
+                p++;
+                while (isdigit((unsigned char)*p))
+                        p++;
+        }
+        if (*p == ':')
+                p++;
+        while (*p == ' ')
+                p++;
+        return (size_t)(p - m);
+}
+
 void cairn_error_print(const struct cairn_error *err, FILE *f)
 {
         if (!err)
                 return;
         for (size_t i = 0; i < err->n_messages; i++) {
                 const char *m = err->messages[i];
-                if (has_position(m))
+                size_t n = has_position(m) ? position_len(m) : 0;
+                /* One format (docs/commands.md, "Errors"): FILE:LINE:COLUMN: error: MESSAGE,
+                 * whatever form the message was made in. */
+                if (n && (startswith(m + n, "error: ") || startswith(m + n, "warning: ")))
                         fprintf(f, "%s\n", m);
+                else if (n)
+                        fprintf(f, "%.*s%serror: %s\n", (int)n, m, m[n - 1] == ' ' ? "" : " ",
+                                m + n);
                 else
                         fprintf(f, "cairn: error: %s\n", m);
         }

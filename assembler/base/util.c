@@ -296,6 +296,40 @@ int write_file_atomic(const char *path, const void *buf, size_t len, bool sync)
         return r;
 }
 
+size_t str_distance(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+        if (la > STR_DISTANCE_MAX || lb > STR_DISTANCE_MAX)
+                return SIZE_MAX;
+        size_t prev[STR_DISTANCE_MAX + 1], cur[STR_DISTANCE_MAX + 1];
+        for (size_t j = 0; j <= lb; j++)
+                prev[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                cur[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+                        size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+                        cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+                }
+                memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+        }
+        return prev[lb];
+}
+
+const char *str_nearest(const char *const *candidates, size_t n, const char *s, size_t max)
+{
+        const char *best = NULL;
+        size_t best_d = max + 1;
+        for (size_t i = 0; i < n; i++) {
+                size_t d = str_distance(candidates[i], s);
+                if (d < best_d) {
+                        best_d = d;
+                        best = candidates[i];
+                }
+        }
+        return best;
+}
+
 size_t strv_length(char *const *v)
 {
         size_t n = 0;

@@ -92,6 +92,13 @@ static inline void strv_freep(char ***v)
 
 /* The number of strings before the NULL that ends v (0 for a NULL v). */
 size_t strv_length(char *const *v);
+
+/* Levenshtein distance of a and b; SIZE_MAX when one is longer than STR_DISTANCE_MAX bytes.
+ * For "did you mean": commands, keys, package names, package paths. */
+#define STR_DISTANCE_MAX 255
+size_t str_distance(const char *a, const char *b);
+/* The candidate nearest to s, at most max edits away (the first of equals), or NULL. */
+const char *str_nearest(const char *const *candidates, size_t n, const char *s, size_t max);
 /* A deep copy of the NULL-terminated v (an empty one for a NULL v), or NULL without memory. */
 char **strv_copy(char *const *v);
 

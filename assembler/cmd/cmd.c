@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "cmd.h"
 
+#include <ctype.h>
+#include <getopt.h>
 #include <stdarg.h>
 
 #include "state/build.h"
@@ -24,15 +26,37 @@ int cmd_fail(struct cairn_error *err)
         return cairn_error_exit_status(err);
 }
 
+char **cmd_argv;
+int cmd_argc;
+
 int cmd_usage_error(const char *command, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        fprintf(stderr, "cairn %s: ", command);
-        vfprintf(stderr, fmt, ap);
+        fprintf(stderr, "cairn %s: error: ", command);
+        if (streq(fmt, "unknown option") && cmd_argv && optind > 0 && optind <= cmd_argc) {
+                /* getopt is silent (opterr = 0, main.c): name the option here, once. */
+                if (optopt > 0 && optopt < 128 && isalnum(optopt))
+                        fprintf(stderr, "option '-%c' is unknown or needs a value", optopt);
+                else
+                        fprintf(stderr, "option '%s' is unknown or needs a value",
+                                cmd_argv[optind - 1]);
+        } else {
+                vfprintf(stderr, fmt, ap);
+        }
         fprintf(stderr, "\nTry 'cairn %s --help'.\n", command);
         va_end(ap);
         return CAIRN_EXIT_USAGE;
+}
+
+void cmd_print_lock_notice(const struct build *b, bool written, FILE *f)
+{
+        if (b->lock_read_path)
+                fprintf(f,
+                        "lock: read %s, the old name; %s %s, the lock of this recipe file "
+                        "(remove the old one once no recipe uses it)\n",
+                        b->lock_read_path, written ? "wrote" : "the next unlocked build writes",
+                        b->lock_path);
 }
 
 void cmd_print_lock_changes(const struct build *b, FILE *f)

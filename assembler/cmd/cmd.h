@@ -29,6 +29,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_runtime(int argc, char **argv);
+int cmd_init(int argc, char **argv);
 
 /*
  * The run-time snippets (cmd_runtime.c), for cairn runtime and cairn bundle --format: the
@@ -50,6 +51,10 @@ void cmd_progress_setup(bool quiet);
 void cmd_print_lock_unconfirmed(const struct build *b);
 /* Cache entries that did not verify are reported on stderr, one line each (base/cachemac.h). */
 void cmd_cache_notices_setup(void);
+
+/* One line when the lock was read under its old name (NAME.lock.json, build.h lock_read_path):
+ * which file was read and which one is (written) or will be the recipe file's own. */
+void cmd_print_lock_notice(const struct build *b, bool written, FILE *f);
 
 /* "lock: wrote PATH (N packages)" and one line per changed package, for build and lock. */
 /* A build's note (struct build's note callback): "cairn: note: TEXT" on stderr. */
@@ -140,5 +145,12 @@ int cmd_build_option(const char *command, int c, const char *arg, struct build_o
 /* Prints err to stderr and returns its exit status; never 0 (call it only after a failure). */
 int cmd_fail(struct cairn_error *err);
 
-/* Prints "cairn COMMAND: MESSAGE\nTry 'cairn COMMAND --help'." and returns CAIRN_EXIT_USAGE. */
+/*
+ * Prints "cairn COMMAND: error: MESSAGE\nTry 'cairn COMMAND --help'." and returns
+ * CAIRN_EXIT_USAGE. The message "unknown option" becomes one naming the option getopt
+ * stopped at (cmd_argv[optind - 1], or optopt), which main.c keeps getopt from printing.
+ */
 int cmd_usage_error(const char *command, const char *fmt, ...) _printf_(2, 3);
+/* The command's argc/argv as main.c passed them (argv[0] is the command's name). */
+extern char **cmd_argv;
+extern int cmd_argc;

@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cairn build RECIPE [-o OUT] [--variant V] [--epoch N] [--cache DIR] ... */
+/*
+ * cairn build RECIPE [-o OUT] [--variant V] [--epoch N] [--cache DIR] [--format text|json] ...
+ *
+ * The summary on stdout is for people (text) or CI (JSON, schema cairn-build/1 in
+ * docs/commands.md); the text never depends on time, the host or OUT, so two builds print the
+ * same bytes (the output paths, the elapsed time and the next step go to stderr); the JSON's
+ * elapsed-ms is the one value that differs between two builds of the same inputs.
+ */
 #include <getopt.h>
 #include <inttypes.h>
+#include <time.h>
 
+#include "base/json.h"
 #include "state/build.h"
 #include "stages/pipeline.h"
 #include "cmd.h"
@@ -24,13 +33,14 @@ static void build_help(FILE *f)
                 "                         the recipe's epoch\n"
                 "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
                 "      --locked           fail unless the lock file exists and matches the recipe\n"
-                "      --lockfile PATH    lock file (default: NAME.lock.json beside RECIPE)\n"
+                "      --lockfile PATH    lock file (default: RECIPE.lock.json beside RECIPE)\n"
                 "      --offline          use only the cache, never the network\n"
                 "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
                 "      --context DIR      read artifacts beneath DIR (default: the recipe's\n"
                 "                         directory, or its context:)\n"
                 "      --compression ALG  layer compression: gzip (default) or zstd\n"
-                "  -q, --quiet            no progress output\n"
+                "      --format F         the summary on stdout: text (default) or json\n"
+                "  -q, --quiet            print nothing but errors\n"
                 "  -h, --help             show this help\n");
 }
 
@@ -53,6 +63,23 @@ static void print_layer_sharing(const struct build *b, size_t self, const char *
         printf("\n");
 }
 
+/* "512 B", "4.3 KiB", "1.2 MiB", "2.0 GiB": binary units, one decimal. */
+static void human_size(uint64_t n, char out[24])
+{
+        static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+        if (n < 1024) {
+                snprintf(out, 24, "%" PRIu64 " B", n);
+                return;
+        }
+        double v = (double)n / 1024.0;
+        size_t u = 0;
+        while (v >= 1024.0 && u + 1 < ELEMENTSOF(units)) {
+                v /= 1024.0;
+                u++;
+        }
+        snprintf(out, 24, "%.1f %s", v, units[u]);
+}
+
 static void print_summary(const struct build *b)
 {
         for (size_t i = 0; i < b->n_variants; i++) {
@@ -68,7 +95,17 @@ static void print_summary(const struct build *b)
                                e->layers[l].diff_id);
                         print_layer_sharing(b, i, e->layers[l].diff_id);
                 }
-                printf("  size      %" PRIu64 "\n", e->tar_size);
+                char size[24];
+                human_size(e->tar_size, size);
+                printf("  size      %s rootfs tar; compressed layers", size);
+                uint64_t total = 0;
+                for (size_t l = 0; l < e->n_layers; l++) {
+                        human_size(e->layers[l].size, size);
+                        printf("%s %s %s", l ? "," : "", e->layers[l].name, size);
+                        total += e->layers[l].size;
+                }
+                human_size(total, size);
+                printf(" (%s %s)\n", size, b->opts.compression);
                 printf("  entries   %zu\n", e->n_entries);
                 printf("  enforcer  %s\n", v->verdict.summary ? v->verdict.summary : "not run");
         }
@@ -84,10 +121,153 @@ static void print_summary(const struct build *b)
         }
 }
 
+static void json_path(struct json *j, const char *key, const struct build *b,
+                      const struct build_variant *v, const char *suffix)
+{
+        _cleanup_free_ char *p = NULL;
+        if (asprintf(&p, "%s/%s-%s%s", b->opts.out_dir, b->recipe->name, v->name, suffix) < 0)
+                p = NULL;
+        json_kv_string(j, key, p ? p : "");
+}
+
+static uint64_t elapsed_ms(const struct timespec *start)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t ms = (int64_t)(now.tv_sec - start->tv_sec) * 1000 +
+                     (now.tv_nsec - start->tv_nsec) / 1000000;
+        return ms > 0 ? (uint64_t)ms : 0;
+}
+
+/* The same facts as print_summary, as one JSON document (schema cairn-build/1). */
+static void print_summary_json(const struct build *b, bool lock_written,
+                               const struct timespec *start)
+{
+        struct json j;
+        json_init_pretty(&j, stdout);
+        json_object_begin(&j);
+        json_kv_string(&j, "schema", "cairn-build/1");
+        json_kv_string(&j, "recipe", b->opts.recipe_path);
+        json_kv_string(&j, "name", b->recipe->name);
+        json_kv_string(&j, "output", b->opts.out_dir);
+        json_kv_string(&j, "compression", b->opts.compression);
+        json_key(&j, "variants");
+        json_array_begin(&j);
+        for (size_t i = 0; i < b->n_variants; i++) {
+                const struct build_variant *v = &b->variants[i];
+                if (!v->selected)
+                        continue;
+                const struct build_emit_result *e = &v->emit;
+                json_object_begin(&j);
+                json_kv_string(&j, "variant", v->name);
+                json_kv_string(&j, "image", e->manifest_digest);
+                json_kv_string(&j, "config", e->config_digest);
+                json_path(&j, "layout", b, v, "");
+                json_key(&j, "rootfs");
+                json_object_begin(&j);
+                json_path(&j, "path", b, v, ".tar");
+                json_kv_string(&j, "digest", e->tar_digest);
+                json_kv_uint(&j, "size", e->tar_size);
+                json_kv_uint(&j, "entries", e->n_entries);
+                json_object_end(&j);
+                json_key(&j, "layers");
+                json_array_begin(&j);
+                uint64_t total = 0;
+                for (size_t l = 0; l < e->n_layers; l++) {
+                        const struct build_layer_result *x = &e->layers[l];
+                        json_object_begin(&j);
+                        json_kv_string(&j, "name", x->name);
+                        json_kv_string(&j, "digest", x->digest);
+                        json_kv_string(&j, "diff-id", x->diff_id);
+                        json_kv_uint(&j, "size", x->size);
+                        json_key(&j, "shared-with");
+                        json_array_begin(&j);
+                        for (size_t k = 0; k < b->n_variants; k++) {
+                                const struct build_variant *o = &b->variants[k];
+                                if (k == i || !o->selected)
+                                        continue;
+                                for (size_t m = 0; m < o->emit.n_layers; m++)
+                                        if (streq(o->emit.layers[m].diff_id, x->diff_id)) {
+                                                json_string(&j, o->name);
+                                                break;
+                                        }
+                        }
+                        json_array_end(&j);
+                        json_object_end(&j);
+                        total += x->size;
+                }
+                json_array_end(&j);
+                json_kv_uint(&j, "compressed-size", total);
+                json_key(&j, "sbom");
+                json_object_begin(&j);
+                json_path(&j, "path", b, v, ".spdx.json");
+                json_kv_string(&j, "digest", e->sbom_digest);
+                json_object_end(&j);
+                json_key(&j, "enforcer");
+                json_object_begin(&j);
+                json_kv_string(&j, "profile", v->view->policy);
+                json_key(&j, "passed");
+                json_bool(&j, v->verdict.passed);
+                json_kv_uint(&j, "errors", v->verdict.n_errors);
+                json_kv_uint(&j, "warnings", v->verdict.n_warnings);
+                json_kv_string(&j, "summary", v->verdict.summary ? v->verdict.summary : "");
+                json_object_end(&j);
+                json_object_end(&j);
+        }
+        json_array_end(&j);
+        json_key(&j, "lock");
+        if (b->lock) {
+                json_object_begin(&j);
+                json_kv_string(&j, "path", b->lock_path);
+                json_key(&j, "written");
+                json_bool(&j, lock_written);
+                json_kv_uint(&j, "packages", b->lock->n_packages);
+                json_object_end(&j);
+        } else {
+                json_null(&j);
+        }
+        json_key(&j, "maintainer-scripts-not-run");
+        json_array_begin(&j);
+        for (char **p = b->pkg_with_scripts; p && *p; p++)
+                json_string(&j, *p);
+        json_array_end(&j);
+        json_kv_uint(&j, "elapsed-ms", elapsed_ms(start));
+        json_object_end(&j);
+        fputc('\n', stdout);
+}
+
+/* For people, on stderr (the summary on stdout stays the same wherever OUT is): the files
+ * written, how long it took and what to do next. */
+static void print_next(const struct build *b, const struct timespec *start)
+{
+        const struct build_variant *last = NULL;
+        size_t n = 0;
+        for (size_t i = 0; i < b->n_variants; i++)
+                if (b->variants[i].selected) {
+                        last = &b->variants[i];
+                        n++;
+                        const char *o = b->opts.out_dir, *name = b->recipe->name, *v = last->name;
+                        fprintf(stderr,
+                                "wrote %s/%s-%s/ (OCI layout), %s/%s-%s.tar (rootfs), "
+                                "%s/%s-%s.spdx.json (SBOM)\n",
+                                o, name, v, o, name, v, o, name, v);
+                }
+        fprintf(stderr, "built %zu variant%s of %s in %.1f s into %s/", n, n == 1 ? "" : "s",
+                b->recipe->name, (double)elapsed_ms(start) / 1000.0, b->opts.out_dir);
+        if (last)
+                fprintf(stderr,
+                        "; next: cairn runtime %s/%s-%s (how to run it), cairn push %s "
+                        "REGISTRY/REPO",
+                        b->opts.out_dir, b->recipe->name, last->name, b->opts.out_dir);
+        fputc('\n', stderr);
+}
+
 int cmd_build(int argc, char **argv)
 {
+        enum { OPT_FORMAT = CMD_OPT_OWN };
         static const struct option options[] = {
                 { "output", required_argument, NULL, 'o' },
+                { "format", required_argument, NULL, OPT_FORMAT },
                 CMD_BUILD_OPTIONS,
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
@@ -98,6 +278,9 @@ int cmd_build(int argc, char **argv)
                 .epoch = -1,
                 .compression = "gzip",
         };
+        bool json = false;
+        struct timespec start;
+        clock_gettime(CLOCK_MONOTONIC, &start);
         int c;
         optind = 1;
         while ((c = getopt_long(argc, argv, "o:qh", options, NULL)) >= 0) {
@@ -109,6 +292,12 @@ int cmd_build(int argc, char **argv)
                 switch (c) {
                 case 'o':
                         opts.out_dir = optarg;
+                        break;
+                case OPT_FORMAT:
+                        if (!streq(optarg, "text") && !streq(optarg, "json"))
+                                return cmd_usage_error("build", "--format %s: use text or json",
+                                                       optarg);
+                        json = streq(optarg, "json");
                         break;
                 case 'q':
                         opts.quiet = true;
@@ -123,6 +312,12 @@ int cmd_build(int argc, char **argv)
         if (optind != argc - 1)
                 return cmd_usage_error("build", "expected exactly one RECIPE");
         opts.recipe_path = argv[optind];
+        if (streq(opts.out_dir, "-") || !*opts.out_dir)
+                return cmd_usage_error("build",
+                                       "-o '%s': OUT is a directory (an OCI layout, a rootfs tar "
+                                       "and an SBOM per variant), never stdout; name a directory "
+                                       "and use OUT/NAME-V.tar or OUT/NAME-V from there",
+                                       opts.out_dir);
 
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
         _cleanup_build_ struct build *b = NULL;
@@ -149,8 +344,18 @@ int cmd_build(int argc, char **argv)
                 r = pipeline_write_lock(b, false, &written, &err);
         if (r < 0)
                 return cmd_fail(&err);
+        if (!opts.quiet)
+                cmd_print_lock_notice(b, written, stderr);
         if (written && !opts.quiet)
                 cmd_print_lock_changes(b, stderr);
-        print_summary(b);
+        if (opts.quiet)
+                return CAIRN_EXIT_OK;
+        if (json)
+                print_summary_json(b, written, &start);
+        else
+                print_summary(b);
+        if (fflush(stdout) != 0)
+                return CAIRN_EXIT_IO;
+        print_next(b, &start);
         return CAIRN_EXIT_OK;
 }

@@ -1,27 +1,89 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cairn check RECIPE [--variant V]: validate, then show what each variant would contain. */
+/*
+ * cairn check RECIPE [--variant V] [--cache DIR] [--online]: validate, check the local inputs
+ * (artifacts, keyrings), show what each variant would contain and what each pick selects.
+ */
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
+#include "debian/debrepo.h"
 #include "recipe/recipe.h"
 #include "stages/pipeline.h"
 #include "stages/unpack.h"
 
 static void check_help(FILE *f)
 {
-        fprintf(f, "Usage: cairn check RECIPE [--variant V] [--cache DIR]\n\n"
-                   "Validate RECIPE and print, for each variant, what the image would contain:\n"
-                   "sources, utilities, certificates, packages, artifacts, accounts, files and\n"
-                   "the effective run settings; then what each utility's picks select, when the\n"
-                   "lock and the cache hold the packages (check never downloads). Errors are\n"
-                   "printed as FILE:LINE:COLUMN: error: MESSAGE, all of them; the exit status\n"
-                   "is then 2.\n\n"
-                   "Options:\n"
-                   "      --variant V   show only variant V\n"
-                   "      --cache DIR   the cache to read packages from (default\n"
-                   "                    $XDG_CACHE_HOME/cairn)\n"
-                   "  -h, --help        show this help\n");
+        fprintf(f,
+                "Usage: cairn check RECIPE [--variant V] [--cache DIR] [--online]\n\n"
+                "Validate RECIPE and its local inputs (every artifact exists and is readable,\n"
+                "every keyring exists and holds a key) and print, for each variant, what the\n"
+                "image would contain: sources, utilities, certificates, packages, artifacts,\n"
+                "accounts, files and the effective run settings; then what each utility's\n"
+                "picks select, when the lock and the cache hold the packages (with --online,\n"
+                "resolving and downloading what they lack). Errors are printed as\n"
+                "FILE:LINE:COLUMN: error: MESSAGE, all of them.\n\n"
+                "Options:\n"
+                "      --variant V   show only variant V\n"
+                "      --cache DIR   the cache to read packages from (default\n"
+                "                    $XDG_CACHE_HOME/cairn)\n"
+                "      --online      resolve and fetch the packages the cache lacks\n"
+                "  -h, --help        show this help\n\n"
+                "Exit status: 0 valid, 2 recipe error (also a missing artifact or keyring),\n"
+                "3 a pick that selects nothing in its package, or a source failure (--online).\n");
+}
+
+/*
+ * What the build reads from this machine, checked before anything is fetched: each artifact
+ * opens and is a file or directory (beneath the recipe's directory or its context:); each
+ * keyring exists and holds an OpenPGP key. Every problem is one positioned message in err;
+ * returns -EINVAL when there was one.
+ */
+static int check_local_inputs(const struct recipe *r, struct cairn_error *err)
+{
+        bool bad = false;
+        for (size_t i = 0; i < r->n_artifacts; i++) {
+                const struct recipe_artifact *a = &r->artifacts[i];
+                _cleanup_free_ char *src = NULL;
+                /* Beside the recipe, or beneath its context: (the build also refuses a path
+                 * or symlink that leaves it; check only says whether it is there). */
+                if (asprintf(&src, "%s/%s%s%s", r->dir, r->context ? r->context : "",
+                             r->context ? "/" : "", a->src) < 0)
+                        return -ENOMEM;
+                _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+                struct stat st;
+                const char *why = NULL;
+                if (fd < 0 || fstat(fd, &st) < 0)
+                        why = strerror(errno);
+                else if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+                        why = "not a file or directory";
+                if (why) {
+                        cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
+                                        "%s:%u:%u: error: artifact %s: cannot read %s: %s", r->path,
+                                        a->pos.line, a->pos.column, a->src, src, why);
+                        bad = true;
+                }
+        }
+        for (size_t i = 0; i < r->n_sources; i++) {
+                const struct recipe_source *s = &r->sources[i];
+                if (!s->keyring)
+                        continue;
+                _cleanup_cairn_error_ struct cairn_error kerr = CAIRN_ERROR_INIT;
+                size_t n_keys = 0;
+                int k = debrepo_keyring_check(s, &n_keys, &kerr);
+                if (k == -ENOMEM)
+                        return k;
+                if (k < 0) {
+                        cairn_error_add(err, CAIRN_EXIT_USAGE, k, "%s:%u:%u: error: source %s: %s",
+                                        r->path, s->pos.line, s->pos.column, s->name,
+                                        kerr.n_messages ? kerr.messages[kerr.n_messages - 1]
+                                                        : strerror(-k));
+                        bad = true;
+                }
+        }
+        return bad ? -EINVAL : 0;
 }
 
 static void print_strv(const char *label, char *const *v)
@@ -126,6 +188,16 @@ static void print_view(const struct recipe_view *v)
                 printf("    %-12s %s=%s\n", "env", run->env[i].key, run->env[i].value);
         for (size_t i = 0; i < run->n_labels; i++)
                 printf("    %-12s %s=%s\n", "label", run->labels[i].key, run->labels[i].value);
+        for (size_t i = 0; i < v->recipe->n_annotations; i++)
+                printf("    %-12s %s=%s\n", "annotation", v->recipe->annotations[i].key,
+                       v->recipe->annotations[i].value);
+        for (size_t i = 0; i < run->n_annotations; i++)
+                printf("    %-12s %s=%s (run)\n", "annotation", run->annotations[i].key,
+                       run->annotations[i].value);
+        if (run->ports)
+                print_strv("ports", run->ports);
+        if (run->volumes)
+                print_strv("volumes", run->volumes);
         printf("    %-12s %s\n", "stop-signal", run->stop_signal ? run->stop_signal : "SIGTERM");
         printf("    %-12s %s\n", "init", run->init ? run->init : "none");
         printf("    %-12s %s\n", "read-only", run->read_only > 0 ? "true" : "false");
@@ -148,8 +220,10 @@ static void print_view(const struct recipe_view *v)
 }
 
 struct pick_listing {
+        const struct recipe *r;
         const struct recipe_utility *u;
         const struct build_package *pkg;
+        struct cairn_error *err; /* one positioned message per pick that selects nothing */
         size_t misses;
 };
 
@@ -157,8 +231,15 @@ static void print_pick(void *data, size_t pick, const char *src, const char *des
 {
         struct pick_listing *l = data;
         if (!src) {
+                const struct recipe_pick *p = &l->u->files[pick];
                 printf("  utility %s %s: %s selects nothing\n", l->pkg->name, l->pkg->version,
-                       l->u->files[pick].src);
+                       p->src);
+                cairn_error_add(l->err, CAIRN_EXIT_SOURCE, -ENOENT,
+                                "%s:%u:%u: error: package %s %s has no %s %s%s%s%s", l->r->path,
+                                p->pos.line, p->pos.column, l->pkg->name, l->pkg->version,
+                                p->glob ? "path matching" : "file", p->src,
+                                dest ? " (did you mean '" : "", dest ? dest : "",
+                                dest ? "'?)" : "");
                 l->misses++;
                 return;
         }
@@ -170,7 +251,8 @@ static void print_pick(void *data, size_t pick, const char *src, const char *des
  * never fetched (or a lock that does not fit it) gets a note on stderr instead. Returns the
  * number of picks that select nothing.
  */
-static size_t print_picks(const char *recipe_path, const char *cache)
+static int print_picks(const char *recipe_path, const char *cache, bool online,
+                       struct cairn_error *miss_err)
 {
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
         _cleanup_build_ struct build *b = NULL;
@@ -178,7 +260,7 @@ static size_t print_picks(const char *recipe_path, const char *cache)
                 .recipe_path = recipe_path,
                 .cache_dir = cache,
                 .epoch = -1,
-                .offline = true,
+                .offline = !online,
                 .quiet = true,
                 .no_init = true,
         };
@@ -187,15 +269,21 @@ static size_t print_picks(const char *recipe_path, const char *cache)
                 return 0;
         if (r >= 0)
                 r = pipeline_resolve(b, &err);
+        if (r < 0 && online) {
+                /* Asked for: a source that fails is this check's failure. */
+                cairn_error_add(miss_err, cairn_error_exit_status(&err), r, "%s",
+                                err.n_messages ? err.messages[err.n_messages - 1] : strerror(-r));
+                return r;
+        }
         if (r < 0) {
                 fprintf(stderr,
-                        "note: the picks are not listed: %s (cairn lock or cairn build fetches "
-                        "the packages)\n",
+                        "note: the picks are not listed nor checked: %s (--online, cairn lock or "
+                        "cairn build fetches the packages)\n",
                         err.n_messages ? err.messages[err.n_messages - 1] : strerror(-r));
                 return 0;
         }
-        printf("picks (from the lock and the cache)\n");
-        struct pick_listing l = { 0 };
+        printf("picks (from the lock and the cache%s)\n", online ? ", fetched when missing" : "");
+        struct pick_listing l = { .r = b->recipe, .err = miss_err };
         for (size_t i = 0; r >= 0 && i < b->recipe->n_utilities; i++) {
                 l.u = &b->recipe->utilities[i];
                 struct build_package *pkg = build_utility_package(b, l.u);
@@ -207,19 +295,21 @@ static size_t print_picks(const char *recipe_path, const char *cache)
         if (r < 0)
                 fprintf(stderr, "note: the picks are not all listed: %s\n",
                         err.n_messages ? err.messages[err.n_messages - 1] : strerror(-r));
-        return l.misses;
+        return l.misses ? -ENOENT : 0;
 }
 
 int cmd_check(int argc, char **argv)
 {
-        enum { OPT_VARIANT = 256, OPT_CACHE };
+        enum { OPT_VARIANT = 256, OPT_CACHE, OPT_ONLINE };
         static const struct option options[] = {
                 { "variant", required_argument, NULL, OPT_VARIANT },
                 { "cache", required_argument, NULL, OPT_CACHE },
+                { "online", no_argument, NULL, OPT_ONLINE },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *only = NULL, *cache = NULL;
+        bool online = false;
         int c;
         optind = 1;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -229,6 +319,9 @@ int cmd_check(int argc, char **argv)
                         break;
                 case OPT_CACHE:
                         cache = optarg;
+                        break;
+                case OPT_ONLINE:
+                        online = true;
                         break;
                 case 'h':
                         check_help(stdout);
@@ -249,6 +342,8 @@ int cmd_check(int argc, char **argv)
                                 argv[optind], only);
                 return cmd_fail(&err);
         }
+        if (check_local_inputs(r, &err) < 0)
+                return cmd_fail(&err);
         printf("recipe %s (schema %u) name %s arch %s epoch %" PRId64 "\n", r->path, r->schema,
                r->name, r->arch ? r->arch : recipe_host_arch(), r->epoch >= 0 ? r->epoch : 0);
         for (size_t i = 0; i < r->n_variants; i++) {
@@ -260,11 +355,7 @@ int cmd_check(int argc, char **argv)
                 print_view(v);
         }
         fflush(stdout);
-        if (print_picks(argv[optind], cache) > 0) {
-                cairn_error_add(&err, CAIRN_EXIT_SOURCE, -ENOENT,
-                                "%s: a utility's pick selects nothing in its package",
-                                argv[optind]);
+        if (print_picks(argv[optind], cache, online, &err) < 0)
                 return cmd_fail(&err);
-        }
         return CAIRN_EXIT_OK;
 }

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cairn enforce PATH [--profile strict|dev] [--recipe RECIPE [--variant V]] [--arch ARCH]
- *                    [--allow GLOB]... [--disable RULE]... [--image REF]
+ *                    [--allow GLOB]... [--disable RULE]... [--image REF] [--no-runtime-json]
  *                    [--format text|json|sarif]
+ *
+ * An image cairn built says what it is in /etc/cairn/runtime.json (DESIGN.md §9): its variant
+ * and the executables its recipe named or allowed. Without --recipe those stand in for the
+ * recipe, so the verdict on a just-built image is the build's without any flag.
  */
 #include <getopt.h>
 
@@ -10,6 +14,7 @@
 #include "image/image.h"
 #include "enforce/policy.h"
 #include "recipe/recipe.h"
+#include "runtime/runtime.h"
 
 #define ENFORCE_MAX_ARGS 1024 /* --allow / --disable given on the command line */
 
@@ -17,12 +22,16 @@ static void enforce_help(FILE *f)
 {
         fprintf(f, "Usage: cairn enforce PATH [OPTIONS]\n\n"
                    "Check a directory, a rootfs tar (any compression) or an OCI image layout\n"
-                   "against the enforcer's policy, the same checks `cairn build` runs inline.\n\n"
+                   "against the enforcer's policy, the same checks `cairn build` runs inline.\n"
+                   "On an image cairn built, its /etc/cairn/runtime.json gives the variant\n"
+                   "(prod: strict, others: dev) and the executables the recipe named.\n\n"
                    "Options:\n"
                    "      --profile P     strict (default) or dev\n"
                    "      --recipe R      take profile, allow list, disabled rules and arch from\n"
                    "                      recipe R (its variant, see --variant)\n"
-                   "      --variant V     the recipe's variant (default: prod)\n"
+                   "      --variant V     the recipe's variant (default: the image's, else prod)\n"
+                   "      --no-runtime-json  ignore what the image's /etc/cairn/runtime.json\n"
+                   "                      says (its variant and named executables)\n"
                    "      --arch ARCH     require ELF files for Debian architecture ARCH\n"
                    "      --allow GLOB    allow executables matching GLOB (fnmatch, repeatable)\n"
                    "      --disable RULE  switch rule RULE off (repeatable)\n"
@@ -123,6 +132,65 @@ static int recipe_named(const struct recipe_view *view, struct strv_builder *nam
         return r;
 }
 
+/*
+ * /etc/cairn/runtime.json of the loaded image into *ret, or NULL when it has none. A file that
+ * is there but does not parse is an error: an image that claims to be cairn's but is not.
+ */
+static int image_runtime_manifest(const struct tree *t, const struct store *s, const char *path,
+                                  struct runtime_manifest **ret, struct cairn_error *err)
+{
+        _cleanup_free_ char *buf = NULL, *name = NULL;
+        size_t len = 0;
+        int r = runtime_json_read(t, s, &buf, &len);
+        if (r == -ENOENT) {
+                *ret = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return cairn_error_errno(err, r, "%s: %s: %s", path, RUNTIME_JSON_PATH,
+                                         strerror(-r));
+        if (asprintf(&name, "%s:%s", path, RUNTIME_JSON_PATH) < 0)
+                return -ENOMEM;
+        r = runtime_manifest_parse(name, buf, len, ret, err);
+        if (r < 0)
+                cairn_error_wrap(err, r,
+                                 "%s: its run-time contract does not parse (--no-runtime-json "
+                                 "checks the image without it)",
+                                 path);
+        return r;
+}
+
+/*
+ * After a failed verdict, the flags that check PATH the way its build did, when this run could
+ * not know them: no runtime.json (nothing names the executables) and no --recipe.
+ */
+static void print_flag_hints(const struct policy_report *report, const struct runtime_manifest *rt,
+                             const char *recipe_path, const char *variant, const char *profile_arg)
+{
+        bool unlisted = false;
+        for (size_t i = 0; i < report->n_findings && !unlisted; i++)
+                unlisted = streq(report->findings[i].rule->id, "CAIRN-EXEC-UNLISTED");
+        if (recipe_path)
+                return;
+        if (!rt && unlisted)
+                fprintf(stderr,
+                        "enforce: no %s was read, so nothing names the image's executables "
+                        "here: check it as its build did with --recipe RECIPE --variant V (or "
+                        "--allow PATH for each executable)\n",
+                        RUNTIME_JSON_PATH);
+        if (rt && !profile_arg && !streq(variant, "prod") && !streq(variant, "dev"))
+                fprintf(stderr,
+                        "enforce: the image does not record its profile; variant %s was checked "
+                        "as dev: pass --profile strict, or --recipe RECIPE, if its recipe says "
+                        "policy: strict\n",
+                        variant);
+        if (rt)
+                fprintf(stderr,
+                        "enforce: a recipe's policy: tuning (allow-executables globs beyond what "
+                        "it named, disable-rules) is not in the image: pass --recipe RECIPE to "
+                        "apply it\n");
+}
+
 static void tmpdir_cleanup(char **p)
 {
         if (*p) {
@@ -143,7 +211,8 @@ int cmd_enforce(int argc, char **argv)
                 OPT_DISABLE,
                 OPT_IMAGE,
                 OPT_FORMAT,
-                OPT_LIST
+                OPT_LIST,
+                OPT_NO_RTJSON
         };
         static const struct option options[] = {
                 { "profile", required_argument, NULL, OPT_PROFILE },
@@ -155,11 +224,13 @@ int cmd_enforce(int argc, char **argv)
                 { "image", required_argument, NULL, OPT_IMAGE },
                 { "format", required_argument, NULL, OPT_FORMAT },
                 { "list-rules", no_argument, NULL, OPT_LIST },
+                { "no-runtime-json", no_argument, NULL, OPT_NO_RTJSON },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *profile_arg = NULL, *recipe_path = NULL, *variant = "prod", *arch = NULL,
+        const char *profile_arg = NULL, *recipe_path = NULL, *variant = NULL, *arch = NULL,
                    *image_ref = NULL;
+        bool use_rtjson = true;
         enum policy_format format = POLICY_FORMAT_TEXT;
         _cleanup_(sb_clear) struct strv_builder allow = {}, disabled = {}, named = {};
         int c;
@@ -211,6 +282,9 @@ int cmd_enforce(int argc, char **argv)
                                 return cmd_usage_error(
                                         "enforce", "--format %s: use text, json or sarif", optarg);
                         break;
+                case OPT_NO_RTJSON:
+                        use_rtjson = false;
+                        break;
                 case OPT_LIST:
                         list_rules();
                         return CAIRN_EXIT_OK;
@@ -226,35 +300,6 @@ int cmd_enforce(int argc, char **argv)
         const char *path = argv[optind];
 
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
-        _cleanup_recipe_ struct recipe *recipe = NULL;
-        _cleanup_recipe_view_ struct recipe_view *view = NULL;
-        const char *profile_name = profile_arg ? profile_arg : "strict";
-        int r;
-        if (recipe_path) {
-                r = recipe_parse_file(recipe_path, &recipe, &err);
-                if (r >= 0)
-                        r = recipe_view_new(recipe, variant, &view, &err);
-                if (r < 0)
-                        return cmd_fail(&err);
-                /* Same default as the build: strict for prod, dev for the others. */
-                if (!profile_arg)
-                        profile_name = view->policy             ? view->policy
-                                       : streq(variant, "prod") ? "strict"
-                                                                : "dev";
-                if (!arch)
-                        arch = recipe->arch ? recipe->arch : recipe_host_arch();
-                const struct recipe_policy *t = view->policy_tuning;
-                if (t && ((r = sb_push_all(&allow, t->allow_executables)) < 0 ||
-                          (r = sb_push_all(&disabled, t->disable_rules)) < 0))
-                        return cmd_usage_error("enforce", "%s: too many policy entries",
-                                               recipe_path);
-                if (recipe_named(view, &named) < 0)
-                        return cmd_usage_error("enforce", "%s: too many named paths", recipe_path);
-        }
-        enum policy_profile profile;
-        if (policy_profile_from_string(profile_name, &profile) < 0)
-                return cmd_usage_error("enforce", "profile '%s': use strict or dev", profile_name);
-
         const char *tmp = getenv("TMPDIR");
         _cleanup_(tmpdir_cleanup) char *work = NULL;
         if (asprintf(&work, "%s/cairn-enforce-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
@@ -268,11 +313,59 @@ int cmd_enforce(int argc, char **argv)
         _cleanup_tree_ struct tree *tree = NULL;
         if (asprintf(&objects, "%s/objects", work) < 0)
                 return CAIRN_EXIT_IO;
-        r = store_open(objects, &store, &err);
+        int r = store_open(objects, &store, &err);
         if (r >= 0)
                 r = image_load(path, image_ref, store, &tree, NULL, &err);
         if (r < 0)
                 return cmd_fail(&err);
+
+        /* What the image says about itself: a cairn image carries its run-time contract. */
+        _cleanup_runtime_manifest_ struct runtime_manifest *rt = NULL;
+        if (use_rtjson) {
+                r = image_runtime_manifest(tree, store, path, &rt, &err);
+                if (r < 0)
+                        return cmd_fail(&err);
+        }
+        if (!variant)
+                variant = rt ? rt->variant : "prod";
+
+        _cleanup_recipe_ struct recipe *recipe = NULL;
+        _cleanup_recipe_view_ struct recipe_view *view = NULL;
+        /* Same default as the build: strict for prod, dev for the others. */
+        const char *profile_name = profile_arg                     ? profile_arg
+                                   : !rt || streq(variant, "prod") ? "strict"
+                                                                   : "dev";
+        if (recipe_path) {
+                r = recipe_parse_file(recipe_path, &recipe, &err);
+                if (r >= 0)
+                        r = recipe_view_new(recipe, variant, &view, &err);
+                if (r < 0)
+                        return cmd_fail(&err);
+                if (!profile_arg)
+                        profile_name = view->policy             ? view->policy
+                                       : streq(variant, "prod") ? "strict"
+                                                                : "dev";
+                if (!arch)
+                        arch = recipe->arch ? recipe->arch : recipe_host_arch();
+                const struct recipe_policy *t = view->policy_tuning;
+                if (t && ((r = sb_push_all(&allow, t->allow_executables)) < 0 ||
+                          (r = sb_push_all(&disabled, t->disable_rules)) < 0))
+                        return cmd_usage_error("enforce", "%s: too many policy entries",
+                                               recipe_path);
+                if (recipe_named(view, &named) < 0)
+                        return cmd_usage_error("enforce", "%s: too many named paths", recipe_path);
+        } else if (rt && sb_push_all(&named, rt->executables) < 0)
+                return cmd_usage_error("enforce", "%s: %s names too many executables", path,
+                                       RUNTIME_JSON_PATH);
+        enum policy_profile profile;
+        if (policy_profile_from_string(profile_name, &profile) < 0)
+                return cmd_usage_error("enforce", "profile '%s': use strict or dev", profile_name);
+        if (rt && !recipe_path)
+                fprintf(stderr,
+                        "enforce: %s is variant %s of %s (its %s): profile %s%s, %zu named "
+                        "executable%s\n",
+                        path, rt->variant, rt->name, RUNTIME_JSON_PATH, profile_name,
+                        profile_arg ? " (--profile)" : "", named.n, named.n == 1 ? "" : "s");
 
         struct policy_options o = {
                 .profile = profile,
@@ -294,5 +387,7 @@ int cmd_enforce(int argc, char **argv)
         fputs(out, stdout);
         if (fflush(stdout) != 0)
                 return CAIRN_EXIT_IO;
+        if (!policy_report_passed(report))
+                print_flag_hints(report, rt, recipe_path, variant, profile_arg);
         return policy_report_passed(report) ? CAIRN_EXIT_OK : CAIRN_EXIT_POLICY;
 }

@@ -11,9 +11,9 @@ static void lock_help(FILE *f)
         fprintf(f, "Usage: cairn lock RECIPE [OPTIONS]\n\n"
                    "Resolve RECIPE's utilities and packages afresh against its sources, download\n"
                    "and verify every chosen .deb into the cache, and write the lock file\n"
-                   "(NAME.lock.json beside RECIPE). 'cairn build' then builds exactly these\n"
-                   "packages for as long as the lock matches the recipe. When a variant runs\n"
-                   "cairn-init, the lock also pins its SHA-256.\n\n"
+                   "(RECIPE.lock.json beside RECIPE.yaml). 'cairn build' then builds exactly\n"
+                   "these packages for as long as the lock matches the recipe. When a variant\n"
+                   "runs cairn-init, the lock also pins its SHA-256.\n\n"
                    "Options:\n"
                    "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
                    "      --offline          use only the cache, never the network\n"
@@ -106,7 +106,9 @@ int cmd_lock(int argc, char **argv)
         r = pipeline_write_lock(b, true, &written, &err);
         if (r < 0)
                 return cmd_fail(&err);
-        if (!opts.quiet)
+        if (!opts.quiet) {
+                cmd_print_lock_notice(b, written, stderr);
                 cmd_print_lock_changes(b, stdout);
+        }
         return CAIRN_EXIT_OK;
 }

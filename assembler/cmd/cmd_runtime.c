@@ -55,38 +55,6 @@ static bool is_recipe_path(const char *p)
                ((n > 5 && streq(p + n - 5, ".yaml")) || (n > 4 && streq(p + n - 4, ".yml")));
 }
 
-/* The whole content of path in t, at most RUNTIME_MAX_BYTES; -ENOENT when absent. */
-static int tree_read(const struct tree *t, const struct store *s, const char *path, char **ret,
-                     size_t *ret_len)
-{
-        const struct tree_entry *e = tree_lookup(t, path);
-        if (e && e->type == TREE_HARDLINK && e->target)
-                e = tree_lookup(t, e->target);
-        if (!e || e->type != TREE_REG)
-                return -ENOENT;
-        if (e->size > RUNTIME_MAX_BYTES)
-                return -EFBIG;
-        _cleanup_close_ int fd = store_open_key(s, &e->key);
-        if (fd < 0)
-                return fd;
-        _cleanup_free_ char *buf = malloc(e->size + 1);
-        if (!buf)
-                return -ENOMEM;
-        size_t len = 0;
-        while (len < e->size) {
-                ssize_t n = read_retry(fd, buf + len, e->size - len);
-                if (n < 0)
-                        return (int)n;
-                if (n == 0)
-                        return -EIO;
-                len += (size_t)n;
-        }
-        buf[len] = '\0';
-        *ret = steal_pointer(&buf);
-        *ret_len = len;
-        return 0;
-}
-
 static void tmpdir_cleanup(char **p)
 {
         if (*p) {
@@ -168,7 +136,7 @@ static int manifest_from_image(const char *path, const char *variant, struct run
         if (r < 0)
                 return r;
         size_t len = 0;
-        r = tree_read(tree, store, RUNTIME_JSON_PATH, &buf, &len);
+        r = runtime_json_read(tree, store, &buf, &len);
         if (r == -ENOENT)
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, r,
                                        "%s: no %s: the image was not built by cairn (or by one "
@@ -208,7 +176,7 @@ static int manifest_from_recipe(struct build_options *opts, const char *variant,
         /* Read back what the image holds: the snippets never see anything else. */
         _cleanup_free_ char *buf = NULL, *name = NULL;
         size_t len = 0;
-        r = tree_read(v->tree, b->store, RUNTIME_JSON_PATH, &buf, &len);
+        r = runtime_json_read(v->tree, b->store, &buf, &len);
         if (r < 0)
                 return cairn_error_errno(err, r, "%s: %s", RUNTIME_JSON_PATH, strerror(-r));
         if (asprintf(&name, "%s (variant %s):%s", opts->recipe_path, v->name, RUNTIME_JSON_PATH) <

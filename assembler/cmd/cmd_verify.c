@@ -37,7 +37,7 @@ static void verify_help(FILE *f)
                 "      --epoch N          as for cairn build: give what OUT was built with\n"
                 "      --cache DIR        download cache (default: $XDG_CACHE_HOME/cairn)\n"
                 "      --locked           passed to the build\n"
-                "      --lockfile PATH    lock file (default: NAME.lock.json beside RECIPE)\n"
+                "      --lockfile PATH    lock file (default: RECIPE.lock.json beside RECIPE)\n"
                 "      --offline          use only the cache, never the network\n"
                 "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
                 "      --context DIR      read artifacts beneath DIR (default: the recipe's\n"

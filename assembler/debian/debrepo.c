@@ -112,6 +112,30 @@ static int load_keyring(const struct recipe_source *src, const char *cache, Repo
         return 0;
 }
 
+int debrepo_keyring_check(const struct recipe_source *src, size_t *ret_keys,
+                          struct cairn_error *err)
+{
+        _cleanup_free_ char *bytes = NULL;
+        size_t len = 0;
+        int r = read_file_bounded(src->keyring, KEYRING_MAX, &bytes, &len);
+        if (r < 0)
+                return cairn_error_errno(err, r, "keyring %s: %s", src->keyring, strerror(-r));
+        _cleanup_pool_ Pool *kp = pool_create();
+        if (!kp)
+                return -ENOMEM;
+        Repo *keys = repo_create(kp, "keyring");
+        _cleanup_fclose_ FILE *kf = fmemopen(bytes, len ? len : 1, "r");
+        if (!kf)
+                return -ENOMEM;
+        if (repo_add_keyring(keys, kf, ADD_WITH_SUBKEYS | ADD_MULTIPLE_PUBKEYS) != 0 ||
+            keys->nsolvables == 0)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EBADMSG,
+                                       "keyring %s holds no usable OpenPGP public key",
+                                       src->keyring);
+        *ret_keys = (size_t)keys->nsolvables;
+        return 0;
+}
+
 static int verify_release(const struct recipe_source *src, const char *cache, const char *release,
                           size_t rlen, const char *sig, size_t slen, struct cairn_error *err)
 {

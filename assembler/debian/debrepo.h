@@ -30,6 +30,14 @@ int debrepo_base_url(const struct recipe_source *src, const char *cache, bool of
                      char **ret_note, struct cairn_error *err);
 
 /*
+ * Reads and parses src's keyring (no cache, no network): 0 and the number of public keys, or
+ * -errno with err naming the keyring (a missing file: CAIRN_EXIT_USAGE; no key in it:
+ * -EBADMSG). For `cairn check`; the build's own check is debrepo_load's.
+ */
+int debrepo_keyring_check(const struct recipe_source *src, size_t *ret_keys,
+                          struct cairn_error *err);
+
+/*
  * Loads every component of src into new repos of pool (repo->appdata = source_index).
  * On success *ret_info is filled (the caller clears it with debrepo_info_clear).
  * Failures are CAIRN_EXIT_SOURCE errors naming the source and what failed.

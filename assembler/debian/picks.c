@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "debcache.h"
 
 enum token { TOKEN_LITERAL, TOKEN_ONE, TOKEN_STAR, TOKEN_STARSTAR };
 
@@ -89,4 +90,35 @@ int pick_dest(const struct recipe_pick *p, bool src_is_dir, const char *path, ch
         if (src_is_dir && strncmp(path, p->src, len) == 0 && path[len] == '/')
                 return join(p->dest, path + len, ret);
         return 0;
+}
+
+static const char *last_component(const char *p)
+{
+        const char *s = strrchr(p, '/');
+        return s ? s + 1 : p;
+}
+
+const char *pick_nearest(const struct deb_contents *dc, const char *src)
+{
+        const char *base = last_component(src), *best = NULL;
+        size_t best_d = SIZE_MAX;
+        for (size_t i = 0; i < dc->n_members; i++) {
+                const char *m = dc->members[i].path;
+                if (streq(last_component(m), base) && str_distance(m, src) < best_d) {
+                        best_d = str_distance(m, src);
+                        best = m;
+                }
+        }
+        if (best)
+                return best;
+        size_t max = strlen(src) / 4 > 3 ? strlen(src) / 4 : 3;
+        best_d = max + 1;
+        for (size_t i = 0; i < dc->n_members; i++) {
+                size_t d = str_distance(dc->members[i].path, src);
+                if (d < best_d) {
+                        best_d = d;
+                        best = dc->members[i].path;
+                }
+        }
+        return best;
 }

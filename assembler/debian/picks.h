@@ -25,3 +25,12 @@ bool pick_glob_match(const char *pattern, const char *path);
  * when it does not, -ENOMEM.
  */
 int pick_dest(const struct recipe_pick *p, bool src_is_dir, const char *path, char **ret);
+
+struct deb_contents;
+/*
+ * For a pick that selects nothing in dc: the package path a newcomer most likely meant, or
+ * NULL. A member with the same last component wins (/bin/x for /usr/bin/x), the nearest by
+ * edit distance among those; otherwise the nearest path at most a quarter of its length (and
+ * at least 3 edits) away. Borrowed from dc.
+ */
+const char *pick_nearest(const struct deb_contents *dc, const char *src);

@@ -11,8 +11,8 @@
 /* The order here is the order of every report. Ids never change once published. */
 static const struct policy_rule rules[] = {
         { "CAIRN-BUSYBOX", POLICY_ERROR, S | D, "BusyBox multi-call binary",
-          "BusyBox carries a shell and ~300 tools in one file; remove it, or pick the one "
-          "static tool you need as a utility",
+          "BusyBox carries a shell and ~300 tools in one file and no profile allows it; remove "
+          "it and pick the static tools you need as utilities",
           "content of every file the kernel could run or load: the banner, the multi-call help "
           "text, \"Usage: busybox\", \"busybox --list\", the sorted applet-name table" },
         { "CAIRN-MULTICALL", POLICY_ERROR, S, "multi-call toolbox (toybox, uutils)",
@@ -20,7 +20,7 @@ static const struct policy_rule rules[] = {
           "content: toybox's usage and multicall strings, uutils' multi-call text and sources" },
         { "CAIRN-SHELL", POLICY_ERROR, S, "shell",
           "a shell lets an attacker run anything; prod images run the entrypoint directly, "
-          "remove the shell or limit it to the dev variant",
+          "remove the shell or limit it to the dev variant (variants: [dev] on its recipe item)",
           "content markers of bash, dash, mksh, lksh, pdksh, ksh93, zsh, sash, yash, posh, "
           "fish, tcsh in a file with the ELF magic; or an executable (or a symlink to one) "
           "named like a shell" },
@@ -232,6 +232,43 @@ static void uri_string(FILE *f, const char *path)
         fputc('"', f);
 }
 
+/*
+ * The recipe-level answer to the findings of one rule, starting at findings[first]: the
+ * policy: tuning that accepts them (allow-executables for unlisted executables, disable-rules
+ * otherwise) and the matching cairn enforce flag. BusyBox gets the replacement instead: a
+ * tuning that accepts a multi-call shell is never the fix a newcomer is looking for.
+ */
+static void print_recipe_fix(FILE *f, const struct policy_report *r, size_t first)
+{
+        const struct policy_rule *rule = r->findings[first].rule;
+        const char *profile = policy_profile_name(r->profile);
+        if (streq(rule->id, "CAIRN-BUSYBOX")) {
+                fprintf(f, "  a debug shell instead, in the recipe: utilities: [{ package: "
+                           "bash-static, files: { /bin/bash-static: /bin/sh }, variants: [dev] "
+                           "}]\n");
+                return;
+        }
+        if (streq(rule->id, "CAIRN-EXEC-UNLISTED")) {
+                fprintf(f, "  to allow them, in the recipe: policy: { %s: { allow-executables: [",
+                        profile);
+                size_t shown = 0;
+                for (size_t i = first; i < r->n_findings && r->findings[i].rule == rule; i++) {
+                        if (shown == 3) {
+                                fputs(", ...", f);
+                                break;
+                        }
+                        fprintf(f, "%s%s", shown ? ", " : "", r->findings[i].path);
+                        shown++;
+                }
+                fputs("] } }\n    (cairn enforce: --allow GLOB)\n", f);
+                return;
+        }
+        fprintf(f,
+                "  to accept it, in the recipe: policy: { %s: { disable-rules: [%s] } }\n"
+                "    (cairn enforce: --disable %s)\n",
+                profile, rule->id, rule->id);
+}
+
 static void format_text(FILE *f, const struct policy_report *r, const char *target)
 {
         _cleanup_free_ char *summary = NULL;
@@ -245,6 +282,8 @@ static void format_text(FILE *f, const struct policy_report *r, const char *targ
                         cur = x->rule;
                         fprintf(f, "\n%s (%s): %s\n  %s\n", cur->id, severity_name(x->severity),
                                 cur->title, cur->help);
+                        if (x->severity == POLICY_ERROR)
+                                print_recipe_fix(f, r, i);
                         shown = x->severity;
                 }
                 fprintf(f, "  - %s", x->path);

@@ -869,7 +869,9 @@ int policy_check(const struct tree *t, const struct store *s, const struct polic
         if (!c.report || !c.classes)
                 return cairn_error_errno(err, -ENOMEM, "policy: %s", strerror(ENOMEM));
         c.report->profile = o->profile;
-        c.report->n_entries = tree_count(t);
+        /* What a tar of the tree holds: the root "/" is checked but not counted, so the count
+         * is the build summary's. */
+        c.report->n_entries = tree_count(t) - (tree_lookup(t, "/") ? 1 : 0);
 
         int r = named_setup(&c);
         if (r >= 0)

@@ -70,6 +70,21 @@ static void json_descriptor(struct json *j, const struct oci_descriptor *d)
         json_object_end(j);
 }
 
+/* Docker's set notation: {"8080/tcp":{},"53/udp":{}}, in the given order. */
+static void json_set(struct json *j, const char *key, const char *const *v)
+{
+        if (!v || !v[0])
+                return;
+        json_key(j, key);
+        json_object_begin(j);
+        for (size_t i = 0; v[i]; i++) {
+                json_key(j, v[i]);
+                json_object_begin(j);
+                json_object_end(j);
+        }
+        json_object_end(j);
+}
+
 int oci_config_render(const struct oci_config *c, char **ret, size_t *ret_len)
 {
         _cleanup_free_ char *buf = NULL;
@@ -88,6 +103,7 @@ int oci_config_render(const struct oci_config *c, char **ret, size_t *ret_len)
         json_key(&j, "config");
         json_object_begin(&j);
         json_kv_string(&j, "User", c->user);
+        json_set(&j, "ExposedPorts", c->exposed_ports);
         json_key(&j, "Env");
         json_strv(&j, c->env);
         if (c->entrypoint) {
@@ -98,6 +114,7 @@ int oci_config_render(const struct oci_config *c, char **ret, size_t *ret_len)
                 json_key(&j, "Cmd");
                 json_strv(&j, c->cmd);
         }
+        json_set(&j, "Volumes", c->volumes);
         json_kv_string(&j, "WorkingDir", c->workdir);
         json_annotations(&j, "Labels", c->labels, c->n_labels);
         json_kv_string(&j, "StopSignal", c->stop_signal);

@@ -103,9 +103,11 @@ struct oci_config {
         int64_t created; /* epoch seconds: `created` of the image and of every history entry */
         const char *architecture;
         const char *user;
-        const char *const *env;        /* "KEY=VALUE" */
-        const char *const *entrypoint; /* NULL: no Entrypoint key */
-        const char *const *cmd;        /* NULL: no Cmd key */
+        const char *const *env;           /* "KEY=VALUE" */
+        const char *const *entrypoint;    /* NULL: no Entrypoint key */
+        const char *const *cmd;           /* NULL: no Cmd key */
+        const char *const *exposed_ports; /* "8080/tcp"; NULL or empty: no ExposedPorts key */
+        const char *const *volumes;       /* paths; NULL or empty: no Volumes key */
         const char *workdir;
         const struct oci_annotation *labels; /* n_labels, written in this order */
         size_t n_labels;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The lock file, NAME.lock.json beside the recipe: the exact Debian packages a recipe
+ * The lock file, RECIPE.lock.json beside RECIPE.yaml: the exact Debian packages a recipe
  * resolved to, so that a build reproduces without the repository's current state and without
  * loading its index at all.
  *

@@ -47,6 +47,32 @@ static char *read_capability(struct yread *y, const struct ynode *n, const char 
         return yread_strdup(y, name);
 }
 
+/* A port as Docker's EXPOSE writes it: "8080" (tcp), "8080/tcp", "53/udp", "9/sctp". */
+static char *read_port(struct yread *y, const struct ynode *n, const char *what)
+{
+        _cleanup_free_ char *s = yread_string(y, n, what);
+        if (!s)
+                return NULL;
+        char *end = NULL;
+        errno = 0;
+        unsigned long port = isdigit((unsigned char)s[0]) ? strtoul(s, &end, 10) : 0;
+        const char *proto = end && *end == '/' ? end + 1 : end && !*end ? "tcp" : NULL;
+        if (errno || port < 1 || port > 65535 || !proto ||
+            (!streq(proto, "tcp") && !streq(proto, "udp") && !streq(proto, "sctp"))) {
+                yread_fail(y, n->pos,
+                           "%s: '%s' is not a port; write 8080, 8080/tcp, 53/udp or 9/sctp "
+                           "(1-65535)",
+                           what, s);
+                return NULL;
+        }
+        _cleanup_free_ char *out = NULL;
+        if (asprintf(&out, "%lu/%s", port, proto) < 0) {
+                yread_oom(y);
+                return NULL;
+        }
+        return steal_pointer(&out);
+}
+
 /*
  * A duration: a plain number of seconds (`30`), or numbers with units h, m, s, ms in that
  * order (`1m30s`, `500ms`), at most RECIPE_HEALTH_MAX_DURATION_NS. False after a problem.
@@ -220,7 +246,8 @@ void recipe_walk_run(struct yread *y, const struct recipe *r, const struct ynode
                                             "workdir",     "env",         "labels",
                                             "stop-signal", "init",        "read-only",
                                             "writable",    "require-env", "capabilities",
-                                            "landlock",    "healthcheck", NULL };
+                                            "landlock",    "healthcheck", "ports",
+                                            "volumes",     "annotations", NULL };
         run->read_only = -1;
         run->landlock = -1;
         if (!yread_map(y, n, what, keys))
@@ -291,6 +318,18 @@ void recipe_walk_run(struct yread *y, const struct recipe *r, const struct ynode
                                 yread_fail(y, v->items[i]->pos,
                                            "require-env: '%s' is not a valid variable name",
                                            run->require_env[i]);
+        }
+        if ((v = ynode_map_get(n, "ports"))) {
+                run->ports = yread_strv(y, v, "ports", RECIPE_MAX_ITEMS, read_port);
+                run->has_ports = true;
+        }
+        if ((v = ynode_map_get(n, "volumes"))) {
+                run->volumes = yread_strv(y, v, "volumes", RECIPE_MAX_ITEMS, recipe_read_path);
+                run->has_volumes = true;
+        }
+        if ((v = ynode_map_get(n, "annotations"))) {
+                run->has_annotations = true;
+                recipe_read_kv(y, v, "annotations", &run->annotations, &run->n_annotations);
         }
         if ((v = ynode_map_get(n, "capabilities"))) {
                 run->capabilities =

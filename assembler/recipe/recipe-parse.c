@@ -21,11 +21,12 @@
 static int recipe_walk(const char *file, const struct ynode *root, struct recipe *r,
                        struct cairn_error *err)
 {
-        static const char *const keys[] = { "recipe",   "name",      "arch",         "epoch",
-                                            "sources",  "utilities", "certificates", "packages",
-                                            "programs", "artifacts", "accounts",     "files",
-                                            "identity", "run",       "variants",     "policy",
-                                            "context",  NULL };
+        static const char *const keys[] = {
+                "recipe",    "name",         "arch",        "epoch",    "sources",
+                "utilities", "certificates", "packages",    "programs", "artifacts",
+                "accounts",  "files",        "identity",    "run",      "variants",
+                "policy",    "context",      "annotations", NULL
+        };
         struct yread y = { .file = file, .err = err, .kind = YREAD_AUTHORED };
         r->epoch = -1;
         r->run.read_only = -1;
@@ -92,6 +93,8 @@ static int recipe_walk(const char *file, const struct ynode *root, struct recipe
                 recipe_walk_identity(&y, r, v);
         if ((v = ynode_map_get(root, "run")))
                 recipe_walk_run(&y, r, v, "run", &r->run);
+        if ((v = ynode_map_get(root, "annotations")))
+                recipe_read_kv(&y, v, "annotations", &r->annotations, &r->n_annotations);
 
         if ((r->n_utilities || r->n_packages || r->n_programs) && r->n_sources == 0)
                 yread_fail(&y, root->pos,

@@ -4,6 +4,15 @@
 
 #include "tree/tree.h"
 
+static void kv_free(struct recipe_kv *kv, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(kv[i].key);
+                free(kv[i].value);
+        }
+        free(kv);
+}
+
 static void run_clear(struct recipe_run *run)
 {
         free(run->user);
@@ -25,6 +34,9 @@ static void run_clear(struct recipe_run *run)
         strv_free(run->writable);
         strv_free(run->require_env);
         strv_free(run->capabilities);
+        strv_free(run->ports);
+        strv_free(run->volumes);
+        kv_free(run->annotations, run->n_annotations);
         if (run->healthcheck)
                 free(run->healthcheck->target);
         free(run->healthcheck);
@@ -61,6 +73,7 @@ void recipe_free(struct recipe *r)
                 free(r->identity.os_release[i].value);
         }
         free(r->identity.os_release);
+        kv_free(r->annotations, r->n_annotations);
         for (size_t i = 0; i < r->n_packages; i++)
                 free(r->packages[i].name);
         free(r->packages);
@@ -205,6 +218,19 @@ static void run_merge(struct recipe_run *dst, const struct recipe_run *src)
         if (src->has_healthcheck) {
                 dst->healthcheck = src->healthcheck;
                 dst->has_healthcheck = true;
+        }
+        if (src->has_ports) {
+                dst->ports = src->ports;
+                dst->has_ports = true;
+        }
+        if (src->has_volumes) {
+                dst->volumes = src->volumes;
+                dst->has_volumes = true;
+        }
+        if (src->has_annotations) {
+                dst->annotations = src->annotations;
+                dst->n_annotations = src->n_annotations;
+                dst->has_annotations = true;
         }
 }
 

@@ -228,6 +228,13 @@ struct recipe_run {
         struct recipe_pos landlock_pos;
         struct recipe_healthcheck *healthcheck; /* owned; NULL: none (or `healthcheck: none`) */
         bool has_healthcheck;
+        char **ports; /* owned, NULL-terminated: "8080/tcp" (the config's ExposedPorts) */
+        bool has_ports;
+        char **volumes; /* owned, NULL-terminated absolute paths (the config's Volumes) */
+        bool has_volumes;
+        struct recipe_kv *annotations; /* owned, n_annotations: the manifest's, recipe order */
+        size_t n_annotations;
+        bool has_annotations;
 };
 
 /* Tuning of one enforcer profile (`policy: NAME:`). */
@@ -275,6 +282,9 @@ struct recipe {
         size_t n_files;
         size_t n_certificates; /* the last n_certificates of utilities are certificates: */
         struct recipe_identity identity;
+        struct recipe_kv *annotations; /* owned, n_annotations: top-level annotations:, for the
+                                          manifest of every variant (run: keys win) */
+        size_t n_annotations;
         struct recipe_run run;
         struct recipe_variant *variants; /* default: dev, prod (in that order) */
         size_t n_variants;

@@ -2,6 +2,7 @@
 #include "yamlread.h"
 
 #include <ctype.h>
+#include <strings.h>
 #include <stdarg.h>
 
 static bool generated(const struct yread *y)
@@ -56,34 +57,13 @@ char *yread_strdup(struct yread *y, const char *s)
         return d;
 }
 
-/* Levenshtein distance, bounded: enough for "did you mean" on short keys. */
-static size_t edit_distance(const char *a, const char *b)
-{
-        size_t la = strlen(a), lb = strlen(b);
-        if (la > 63 || lb > 63)
-                return SIZE_MAX;
-        size_t prev[64], cur[64];
-        for (size_t j = 0; j <= lb; j++)
-                prev[j] = j;
-        for (size_t i = 1; i <= la; i++) {
-                cur[0] = i;
-                for (size_t j = 1; j <= lb; j++) {
-                        size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-                        size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-                        cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-                }
-                memcpy(prev, cur, sizeof(prev));
-        }
-        return prev[lb];
-}
-
 /* The known key nearest to key (at most two edits away), or NULL. */
 static const char *nearest_key(const char *const *known, const char *key)
 {
         const char *best = NULL;
         size_t best_d = 3;
         for (const char *const *p = known; *p; p++) {
-                size_t d = edit_distance(*p, key);
+                size_t d = str_distance(*p, key);
                 if (d < best_d) {
                         best_d = d;
                         best = *p;
@@ -219,7 +199,15 @@ bool yread_bool(struct yread *y, const struct ynode *n, const char *what, bool *
                 *ret = streq(n->value, "true");
                 return true;
         }
-        yread_fail(y, n->pos, "%s: expected true or false", what);
+        if (generated(y) || n->type != YNODE_SCALAR)
+                yread_fail(y, n->pos, "%s: expected true or false", what);
+        else
+                yread_fail(y, n->pos, "%s: expected true or false, got '%.64s'%s", what, n->value,
+                           strcasecmp(n->value, "yes") == 0 || strcasecmp(n->value, "on") == 0
+                                   ? " (write true)"
+                           : strcasecmp(n->value, "no") == 0 || strcasecmp(n->value, "off") == 0
+                                   ? " (write false)"
+                                   : "");
         return false;
 }
 

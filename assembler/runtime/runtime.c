@@ -464,3 +464,33 @@ int runtime_manifest_parse(const char *name, const char *buf, size_t len,
         *ret = steal_pointer(&m);
         return 0;
 }
+
+int runtime_json_read(const struct tree *t, const struct store *s, char **ret, size_t *ret_len)
+{
+        const struct tree_entry *e = tree_lookup(t, RUNTIME_JSON_PATH);
+        if (e && e->type == TREE_HARDLINK && e->target)
+                e = tree_lookup(t, e->target);
+        if (!e || e->type != TREE_REG)
+                return -ENOENT;
+        if (e->size > RUNTIME_MAX_BYTES)
+                return -EFBIG;
+        _cleanup_close_ int fd = store_open_key(s, &e->key);
+        if (fd < 0)
+                return fd;
+        _cleanup_free_ char *buf = malloc(e->size + 1);
+        if (!buf)
+                return -ENOMEM;
+        size_t len = 0;
+        while (len < e->size) {
+                ssize_t n = read_retry(fd, buf + len, e->size - len);
+                if (n < 0)
+                        return (int)n;
+                if (n == 0)
+                        return -EIO;
+                len += (size_t)n;
+        }
+        buf[len] = '\0';
+        *ret = steal_pointer(&buf);
+        *ret_len = len;
+        return 0;
+}

@@ -23,6 +23,8 @@
 #include <stdio.h>
 
 #include "base/error.h"
+#include "tree/store.h"
+#include "tree/tree.h"
 
 #define RUNTIME_SCHEMA    "cairn-runtime/1"
 #define RUNTIME_JSON_PATH "/etc/cairn/runtime.json"
@@ -82,6 +84,11 @@ int runtime_manifest_render(const struct runtime_manifest *m, char **ret, size_t
  */
 int runtime_manifest_parse(const char *name, const char *buf, size_t len,
                            struct runtime_manifest **ret, struct cairn_error *err);
+
+/* The bytes of RUNTIME_JSON_PATH in t (contents from s), NUL-terminated, at most
+ * RUNTIME_MAX_BYTES (-EFBIG beyond); -ENOENT when t has no such regular file (a hardlink is
+ * followed). *ret is owned by the caller. */
+int runtime_json_read(const struct tree *t, const struct store *s, char **ret, size_t *ret_len);
 
 /* The snippets (runtime_format.c). image is the image reference to print. Each returns 0 or
  * -ENOMEM / -EIO from writing f. */

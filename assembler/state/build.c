@@ -76,6 +76,35 @@ static void remove_stale_cache_temps(const char *cache)
         closedir(d);
 }
 
+/*
+ * The lock file is keyed by the recipe file: RECIPE.lock.json beside RECIPE.yaml (".yaml" or
+ * ".yml" replaced, any other name gets ".lock.json" appended), so two recipe files with one
+ * name: never share a lock. The old name, NAME.lock.json beside the recipe, is still read
+ * when only it exists (b->lock_read_path); the next build that may write the lock writes the
+ * new name.
+ */
+static int build_default_lock_paths(struct build *b)
+{
+        const char *path = b->opts.recipe_path;
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        size_t n = strlen(base);
+        if (n > 5 && streq(base + n - 5, ".yaml"))
+                n -= 5;
+        else if (n > 4 && streq(base + n - 4, ".yml"))
+                n -= 4;
+        if (asprintf(&b->lock_path, "%s/%.*s.lock.json", b->recipe->dir, (int)n, base) < 0) {
+                b->lock_path = NULL;
+                return -ENOMEM;
+        }
+        _cleanup_free_ char *legacy = NULL;
+        if (asprintf(&legacy, "%s/%s.lock.json", b->recipe->dir, b->recipe->name) < 0)
+                return -ENOMEM;
+        if (!streq(legacy, b->lock_path) && access(b->lock_path, F_OK) < 0 && errno == ENOENT &&
+            access(legacy, F_OK) == 0)
+                b->lock_read_path = steal_pointer(&legacy);
+        return 0;
+}
+
 int build_new(const struct build_options *opts, struct build **ret, struct cairn_error *err)
 {
         _cleanup_build_ struct build *b = calloc(1, sizeof(*b));
@@ -116,12 +145,10 @@ int build_new(const struct build_options *opts, struct build **ret, struct cairn
                 b->reads_path = NULL;
         if (!b->reads_path)
                 return -ENOMEM;
-        if (opts->lock_path)
-                b->lock_path = strdup(opts->lock_path);
-        else if (asprintf(&b->lock_path, "%s/%s.lock.json", b->recipe->dir, b->recipe->name) < 0)
-                b->lock_path = NULL;
-        if (!b->lock_path)
-                return -ENOMEM;
+        r = opts->lock_path ? ((b->lock_path = strdup(opts->lock_path)) ? 0 : -ENOMEM)
+                            : build_default_lock_paths(b);
+        if (r < 0)
+                return r;
 
         bool all = !opts->only_variant || streq(opts->only_variant, "all");
         if (!all && recipe_variant_index(b->recipe, opts->only_variant) < 0)
@@ -222,6 +249,7 @@ void build_free(struct build *b)
         free(b->source_info);
         strv_free(b->pkg_with_scripts);
         free(b->lock_path);
+        free(b->lock_read_path);
         free(b->reads_path);
         readsfile_free(b->reads);
         lockfile_free(b->lock_old);

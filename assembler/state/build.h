@@ -30,7 +30,7 @@ struct build_options {
         int64_t epoch;            /* -1: SOURCE_DATE_EPOCH, else the recipe's, else 0 */
         const char *init_binary;  /* NULL: the compiled-in location of cairn-init */
         const char *compression;  /* "gzip" (default) or "zstd" */
-        const char *lock_path;    /* NULL: NAME.lock.json beside the recipe */
+        const char *lock_path;    /* NULL: RECIPE.lock.json beside RECIPE.yaml */
         const char *context_dir;  /* --context: the build context; NULL: the recipe's */
         bool locked;              /* a missing or stale lock is an error */
         bool refresh_lock;        /* resolve afresh even when the lock is consistent */
@@ -149,7 +149,9 @@ struct build {
          * for it, NULL until the lock stage or resolve chose one. Owned. */
         char **utility_packages;
 
-        char *lock_path;                  /* owned; effective lock file path */
+        char *lock_path;      /* owned; effective lock file path */
+        char *lock_read_path; /* owned; the old NAME.lock.json, read because lock_path does not
+                                 exist yet (build_new), or NULL */
         enum build_lock_state lock_state; /* set by resolve */
         struct lockfile *lock_old;        /* owned; the lock found on disk, or NULL */
         struct lockfile *lock;            /* owned; this build's resolution (after fetch) */
