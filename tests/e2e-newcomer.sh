@@ -156,23 +156,48 @@ sed 's|org.opencontainers.image.vendor: acme-run|org.opencontainers.image.ref.na
 check "an annotation cairn sets itself: refused" \
   bash -c "'$CAIRN' build ann.yaml -o out-ann -q 2>&1 | grep -q \"annotation 'org.opencontainers.image.ref.name' is set by cairn\""
 
-# cairn enforce on what the build just wrote agrees with the build, without flags: the image's
-# /etc/cairn/runtime.json gives the variant (so the profile) and the named executables.
-for v in dev prod; do
-  check "cairn enforce out-hints/hints-$v (no flags) passes as the build did" \
-    exits 0 silent "$CAIRN" enforce "out-hints/hints-$v"
-  check "cairn enforce out-hints/hints-$v.tar (no flags) passes as the build did" \
-    exits 0 silent "$CAIRN" enforce "out-hints/hints-$v.tar"
+# cairn enforce on what the build just wrote: the image's /etc/cairn/runtime.json names its
+# executables, so prod passes without flags; the variant it claims never weakens the check, so
+# dev is checked strict unless the user asks for dev's profile (the note says how).
+check "cairn enforce out-hints/hints-prod (no flags) passes as the build did" \
+  exits 0 silent "$CAIRN" enforce "out-hints/hints-prod"
+check "cairn enforce out-hints/hints-prod.tar (no flags) passes as the build did" \
+  exits 0 silent "$CAIRN" enforce "out-hints/hints-prod.tar"
+# hints-dev holds nothing dev's profile would need: it passes strict too.
+for form in out-hints/hints-dev out-hints/hints-dev.tar; do
+  check "cairn enforce $form (no flags) passes, checked strict" \
+    exits 0 silent "$CAIRN" enforce "$form"
+  check "cairn enforce $form --profile dev passes as the build did" \
+    exits 0 silent "$CAIRN" enforce "$form" --profile dev
 done
 "$CAIRN" enforce out-hints/hints-dev >enf.out 2>enf.err
-check "...and says what it took from the image" \
-  grep -q "enforce: out-hints/hints-dev is variant dev of hints (its /etc/cairn/runtime.json): profile dev, 1 named executable$" enf.err
+check "...and a note says the claim of dev was not taken, and which flag takes it" \
+  grep -q "out-hints/hints-dev says it is variant dev, which its build checked with profile dev; an image's own word never weakens the check, so it is checked with profile strict: pass --profile dev (or --recipe RECIPE --variant dev)" enf.err
+check "...the report is strict's" grep -q "pass (strict)" enf.out
+"$CAIRN" enforce out-hints/hints-dev --profile dev >enf.out 2>enf.err
+check "...says what it took from the image" \
+  grep -q "enforce: out-hints/hints-dev says it is variant dev of hints (its /etc/cairn/runtime.json): profile dev (--profile), 1 named executable$" enf.err
 check "...the report is the dev profile's" grep -q "pass (dev)" enf.out
 n_sum=$(sed -n '/^hints-dev$/,/^hints-prod$/s/^  entries   //p' sum.txt)
 check "...and counts the entries the build summary counts ($n_sum)" \
   grep -q "pass (dev), $n_sum entries checked" enf.out
-check "--recipe without --variant takes the image's variant" \
-  exits 0 silent "$CAIRN" enforce out-hints/hints-dev --recipe hints.yaml
+check "--recipe --variant dev agrees with the build" \
+  exits 0 silent "$CAIRN" enforce out-hints/hints-dev --recipe hints.yaml --variant dev
+# The attack: an image edited to hold what strict refuses and dev allows (a world-writable
+# directory without the sticky bit), its runtime.json claiming dev: still strict, still refused.
+mkdir forged
+tar -C forged -xf out-hints/hints-prod.tar
+install -d -m 0777 forged/drop
+check "a forged image: strict refuses what dev would allow" \
+  exits 1 silent "$CAIRN" enforce forged
+sed -i 's/"variant":"prod"/"variant":"dev"/' forged/etc/cairn/runtime.json
+check "...and its runtime.json claiming dev does not get it the dev profile" \
+  exits 1 silent "$CAIRN" enforce forged
+check "...the same with --recipe (the recipe's dev variant is not taken on the image's word)" \
+  exits 1 silent "$CAIRN" enforce forged --recipe hints.yaml
+check "...while the user asking for dev gets dev" \
+  exits 0 silent "$CAIRN" enforce forged --profile dev
+rm -rf forged
 # Without runtime.json (a rootfs from elsewhere): the verdict differs, and the flags are named.
 mkdir foreign
 tar -C foreign -xf out-hints/hints-prod.tar
@@ -390,8 +415,8 @@ if ((devprod)); then
   check "prod: no file with a shell's markers (the strict enforcer passed)" \
     grep -q 'enforcer  pass (strict)' dp/summary
   for v in dev prod; do
-    check "cairn enforce dp/out/devprod-$v (no flags) agrees with the build" \
-      exits 0 silent "$CAIRN" enforce "dp/out/devprod-$v"
+    check "cairn enforce dp/out/devprod-$v (--profile of its variant) agrees with the build" \
+      exits 0 silent "$CAIRN" enforce "dp/out/devprod-$v" --profile "$([[ $v == prod ]] && echo strict || echo dev)"
   done
   cp dp/build/hello dp/build/svc
   (cd dp && "$CAIRN" init --debian --name svc 2>/dev/null)

@@ -5,8 +5,13 @@
  *                    [--format text|json|sarif]
  *
  * An image cairn built says what it is in /etc/cairn/runtime.json (DESIGN.md §9): its variant
- * and the executables its recipe named or allowed. Without --recipe those stand in for the
- * recipe, so the verdict on a just-built image is the build's without any flag.
+ * and the executables its recipe named or allowed. That file is written by whoever wrote the
+ * image, so it is a claim, not a trust anchor (DESIGN.md §8): it may name the executables
+ * (without --recipe they stand in for the recipe's named paths; an image's author names its
+ * entrypoint anyway, and every content rule still applies to a named file), but it never picks
+ * a weaker check. The profile is strict unless --profile or --recipe says otherwise, and the
+ * variant of --recipe is prod unless --variant says otherwise; when the image claims another
+ * variant, a note says which flag checks it the way its build did.
  */
 #include <getopt.h>
 
@@ -23,15 +28,17 @@ static void enforce_help(FILE *f)
         fprintf(f, "Usage: cairn enforce PATH [OPTIONS]\n\n"
                    "Check a directory, a rootfs tar (any compression) or an OCI image layout\n"
                    "against the enforcer's policy, the same checks `cairn build` runs inline.\n"
-                   "On an image cairn built, its /etc/cairn/runtime.json gives the variant\n"
-                   "(prod: strict, others: dev) and the executables the recipe named.\n\n"
+                   "On an image cairn built, its /etc/cairn/runtime.json names the executables\n"
+                   "its recipe named; what it claims never weakens the check (the profile is\n"
+                   "strict and the variant prod unless an option says otherwise).\n\n"
                    "Options:\n"
                    "      --profile P     strict (default) or dev\n"
                    "      --recipe R      take profile, allow list, disabled rules and arch from\n"
                    "                      recipe R (its variant, see --variant)\n"
-                   "      --variant V     the recipe's variant (default: the image's, else prod)\n"
+                   "      --variant V     the recipe's variant (default: the image's when its\n"
+                   "                      profile is strict, else prod's check)\n"
                    "      --no-runtime-json  ignore what the image's /etc/cairn/runtime.json\n"
-                   "                      says (its variant and named executables)\n"
+                   "                      says (its named executables)\n"
                    "      --arch ARCH     require ELF files for Debian architecture ARCH\n"
                    "      --allow GLOB    allow executables matching GLOB (fnmatch, repeatable)\n"
                    "      --disable RULE  switch rule RULE off (repeatable)\n"
@@ -178,12 +185,6 @@ static void print_flag_hints(const struct policy_report *report, const struct ru
                         "here: check it as its build did with --recipe RECIPE --variant V (or "
                         "--allow PATH for each executable)\n",
                         RUNTIME_JSON_PATH);
-        if (rt && !profile_arg && !streq(variant, "prod") && !streq(variant, "dev"))
-                fprintf(stderr,
-                        "enforce: the image does not record its profile; variant %s was checked "
-                        "as dev: pass --profile strict, or --recipe RECIPE, if its recipe says "
-                        "policy: strict\n",
-                        variant);
         if (rt)
                 fprintf(stderr,
                         "enforce: a recipe's policy: tuning (allow-executables globs beyond what "
@@ -326,15 +327,16 @@ int cmd_enforce(int argc, char **argv)
                 if (r < 0)
                         return cmd_fail(&err);
         }
+        /* The variant the image claims picks the recipe's variant only when that makes no weaker
+         * check: a claimed variant whose profile is not strict is checked strict, without its
+         * policy: tuning, unless --profile or --variant says otherwise. */
+        const char *claimed = !variant && rt ? rt->variant : NULL;
         if (!variant)
-                variant = rt ? rt->variant : "prod";
+                variant = claimed ? claimed : "prod";
 
         _cleanup_recipe_ struct recipe *recipe = NULL;
         _cleanup_recipe_view_ struct recipe_view *view = NULL;
-        /* Same default as the build: strict for prod, dev for the others. */
-        const char *profile_name = profile_arg                     ? profile_arg
-                                   : !rt || streq(variant, "prod") ? "strict"
-                                                                   : "dev";
+        const char *profile_name = profile_arg ? profile_arg : "strict";
         if (recipe_path) {
                 r = recipe_parse_file(recipe_path, &recipe, &err);
                 if (r >= 0)
@@ -345,9 +347,24 @@ int cmd_enforce(int argc, char **argv)
                         profile_name = view->policy             ? view->policy
                                        : streq(variant, "prod") ? "strict"
                                                                 : "dev";
+        } else if (claimed && !profile_arg && !streq(claimed, "prod")) {
+                profile_name = "dev"; /* what the build used, unless the recipe said strict */
+        }
+        bool refused_claim = claimed && !profile_arg && !streq(profile_name, "strict");
+        if (refused_claim) {
+                fprintf(stderr,
+                        "enforce: %s says it is variant %s, which its build checked with profile "
+                        "%s; an image's own word never weakens the check, so it is checked with "
+                        "profile strict: pass %s%s%s to check it as its build did\n",
+                        path, claimed, profile_name,
+                        recipe_path ? "--variant " : "--profile dev (or --recipe RECIPE --variant ",
+                        claimed, recipe_path ? "" : ")");
+                profile_name = "strict";
+        }
+        if (recipe_path) {
                 if (!arch)
                         arch = recipe->arch ? recipe->arch : recipe_host_arch();
-                const struct recipe_policy *t = view->policy_tuning;
+                const struct recipe_policy *t = refused_claim ? NULL : view->policy_tuning;
                 if (t && ((r = sb_push_all(&allow, t->allow_executables)) < 0 ||
                           (r = sb_push_all(&disabled, t->disable_rules)) < 0))
                         return cmd_usage_error("enforce", "%s: too many policy entries",
@@ -362,8 +379,8 @@ int cmd_enforce(int argc, char **argv)
                 return cmd_usage_error("enforce", "profile '%s': use strict or dev", profile_name);
         if (rt && !recipe_path)
                 fprintf(stderr,
-                        "enforce: %s is variant %s of %s (its %s): profile %s%s, %zu named "
-                        "executable%s\n",
+                        "enforce: %s says it is variant %s of %s (its %s): profile %s%s, %zu "
+                        "named executable%s\n",
                         path, rt->variant, rt->name, RUNTIME_JSON_PATH, profile_name,
                         profile_arg ? " (--profile)" : "", named.n, named.n == 1 ? "" : "s");
 
