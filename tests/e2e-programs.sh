@@ -215,6 +215,14 @@ first=$(sha256sum <"$work/out-greetr/greetr-prod.tar")
 rm -rf "$work/out-greetr"
 build "$work/greetr.yaml" --locked
 check "...and a rebuild with it gives the same bytes" test "$(sha256sum <"$work/out-greetr/greetr-prod.tar")" = "$first"
+# The record is keyed by the recipe file, as the lock is: another file with the same name: has
+# its own (none yet), and never takes greetr.reads.json.
+cp "$work/greetr.yaml" "$work/greetr-copy.yaml"
+cp "$work/greetr.lock.json" "$work/greetr-copy.lock.json"
+check "a second recipe file with the same name: has no record of its own under --locked" \
+  exits 2 build "$work/greetr-copy.yaml" --locked
+check "...it looks for greetr-copy.reads.json" grep -q "greetr-copy.reads.json: no reads record" "$work/err-greetr-copy"
+rm -f "$work/greetr-copy.yaml" "$work/greetr-copy.lock.json"
 record sha256:0000000000000000000000000000000000000000000000000000000000000000 /usr/lib/greet/plugins/hello.so
 check "--locked refuses a stale record (other packages)" exits 2 build "$work/greetr.yaml" --locked
 check "...saying it is stale" grep -q "greetr.reads.json: the reads record is stale: it was made with other packages" "$work/err-greetr"

@@ -40,7 +40,7 @@ static void profile_help(FILE *f)
                 "      --reads            also record which image files were opened and list\n"
                 "                         the regular files never opened (slimming hints)\n"
                 "      --write-reads      --reads, and write the regular files opened to\n"
-                "                         NAME.reads.json beside the recipe (the record\n"
+                "                         RECIPE.reads.json beside the recipe (the record\n"
                 "                         programs: items with only-read: true keep)\n"
                 "      --runtime R        the OCI runtime: runc (default), crun, or a path\n"
                 "      --pids N           the container's process limit (default: %d)\n"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The reads record, NAME.reads.json beside the recipe (docs/recipe.md, "What the program
+ * The reads record, RECIPE.reads.json beside the recipe (docs/recipe.md, "What the program
  * reads"): the image files a program opened during `cairn profile --write-reads`, so that a
  * programs: item with `only-read: true` keeps only those of its pattern matches. The build
  * never runs the program; it reads this file, which is meant to be committed and reviewed like

@@ -76,14 +76,9 @@ static void remove_stale_cache_temps(const char *cache)
         closedir(d);
 }
 
-/*
- * The lock file is keyed by the recipe file: RECIPE.lock.json beside RECIPE.yaml (".yaml" or
- * ".yml" replaced, any other name gets ".lock.json" appended), so two recipe files with one
- * name: never share a lock. The old name, NAME.lock.json beside the recipe, is still read
- * when only it exists (b->lock_read_path); the next build that may write the lock writes the
- * new name.
- */
-static int build_default_lock_paths(struct build *b)
+/* DIR/STEM.SUFFIX for the recipe file DIR/STEM.yaml (".yaml" or ".yml" replaced, any other
+ * name gets SUFFIX appended). *ret is owned by the caller. */
+static int recipe_sibling(const struct build *b, const char *suffix, char **ret)
 {
         const char *path = b->opts.recipe_path;
         const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -92,10 +87,24 @@ static int build_default_lock_paths(struct build *b)
                 n -= 5;
         else if (n > 4 && streq(base + n - 4, ".yml"))
                 n -= 4;
-        if (asprintf(&b->lock_path, "%s/%.*s.lock.json", b->recipe->dir, (int)n, base) < 0) {
-                b->lock_path = NULL;
+        char *p = NULL;
+        if (asprintf(&p, "%s/%.*s%s", b->recipe->dir, (int)n, base, suffix) < 0)
                 return -ENOMEM;
-        }
+        *ret = p;
+        return 0;
+}
+
+/*
+ * The lock file is keyed by the recipe file: RECIPE.lock.json beside RECIPE.yaml, so two
+ * recipe files with one name: never share a lock. The old name, NAME.lock.json beside the
+ * recipe, is still read when only it exists (b->lock_read_path); the next build that may write
+ * the lock writes the new name.
+ */
+static int build_default_lock_paths(struct build *b)
+{
+        int r = recipe_sibling(b, ".lock.json", &b->lock_path);
+        if (r < 0)
+                return r;
         _cleanup_free_ char *legacy = NULL;
         if (asprintf(&legacy, "%s/%s.lock.json", b->recipe->dir, b->recipe->name) < 0)
                 return -ENOMEM;
@@ -139,9 +148,10 @@ int build_new(const struct build_options *opts, struct build **ret, struct cairn
         /* The key that seals cache entries must not be readable by whoever writes the cache. */
         cachemac_forbid_under(b->cache_dir);
 
+        /* The reads record is keyed by the recipe file too: RECIPE.reads.json. */
         if (opts->reads_path)
                 b->reads_path = strdup(opts->reads_path);
-        else if (asprintf(&b->reads_path, "%s/%s.reads.json", b->recipe->dir, b->recipe->name) < 0)
+        else if (recipe_sibling(b, ".reads.json", &b->reads_path) < 0)
                 b->reads_path = NULL;
         if (!b->reads_path)
                 return -ENOMEM;

@@ -37,7 +37,7 @@ struct build_options {
         bool offline, quiet;
         bool no_layer_cache; /* compress every layer afresh, use no cached one (cairn verify) */
         bool no_init;        /* nothing is installed (cairn check): cairn-init is not looked for */
-        const char *reads_path; /* NULL: NAME.reads.json beside the recipe */
+        const char *reads_path; /* NULL: RECIPE.reads.json beside the recipe */
         bool ignore_reads;      /* keep every pattern match (cairn profile --write-reads) */
         bool confirm_lock;      /* the lock on disk is checked against the verified indexes
                                    (cairn verify, cairn lock --check) */
