@@ -107,6 +107,15 @@ check "without runc in PATH: exit 4" test $rc = 4
 check "...naming runc and its package" grep -q 'runc: the OCI runtime is not installed.*apt-get install runc' "$work/noruntime.err"
 check "--runtime names another one" exits 4 "$CAIRN" profile "$work/probe.yaml" --runtime /nonexistent/crun
 check "--pids 0 is refused" exits 2 "$CAIRN" profile "$work/probe.yaml" --pids 0
+check "--entrypoint must be an absolute path" exits 2 "$CAIRN" profile "$work/probe.yaml" --entrypoint app/probe
+rc=0
+"$CAIRN" profile "$work/probe.yaml" --entrypoint /app/nope >/dev/null 2>"$work/entry.err" || rc=$?
+check "--entrypoint replaces the recipe's: a path not in the image is exit 2" test $rc = 2
+check "...naming it" grep -q 'the program /app/nope is not in the image' "$work/entry.err"
+rc=0
+"$CAIRN" profile "$work/probe.yaml" --entrypoint /app/probe --duration 20 -- writes >"$work/entry.out" 2>/dev/null || rc=$?
+check "--entrypoint /app/probe -- writes profiles as the recipe's own run does" \
+  test "$rc:$(tail -n1 "$work/entry.out")" = '0:writable: [/run, /tmp, /var/cache/app]'
 
 # 5. The image cairn builds is the same before and after profiling (the run never writes it).
 check "the first build succeeds" silent "$CAIRN" build "$work/probe.yaml" -o "$work/out1"
