@@ -43,8 +43,10 @@ check "--against the prod manifest digest with --variant prod exits 0" \
 set +e
 "$CAIRN" verify "$work/src/hello.yaml" --variant prod --against "$dev" -q >"$work/v3"
 rc_wrong=$?
-"$CAIRN" verify "$work/src/hello.yaml" --against "$prod" -q 2>"$work/v4.err"
-rc_ambiguous=$?
+"$CAIRN" verify "$work/src/hello.yaml" --against "$prod" -q >"$work/v4" 2>"$work/v4.err"
+rc_any=$?
+"$CAIRN" verify "$work/src/hello.yaml" --against sha256:0000000000000000000000000000000000000000000000000000000000000000 -q >"$work/v6" 2>/dev/null
+rc_none=$?
 "$CAIRN" verify "$work/src/hello.yaml" -q 2>/dev/null
 rc_noagainst=$?
 "$CAIRN" verify "$work/src/hello.yaml" --against "$work/nonexistent" -q 2>/dev/null
@@ -54,8 +56,11 @@ rc_empty=$?
 set -e
 check "another variant's digest exits 1" test $rc_wrong = 1
 check "...naming both digests" grep -q "image manifest: expected $dev, rebuilt $prod" "$work/v3"
-check "a digest without --variant on a two-variant recipe is a usage error (2)" test $rc_ambiguous = 2
-check "...that says to pass --variant" grep -q -- "--variant" "$work/v4.err"
+check "a digest without --variant: every variant is rebuilt, the one that matches is named" \
+  test "$rc_any:$(cat "$work/v4")" = "0:reproducible: hello-prod $prod"
+check "a digest no variant rebuilds to exits 1" test $rc_none = 1
+check "...listing each variant's rebuilt digest" \
+  test "$(cat "$work/v6")" = "$(printf 'not reproducible: no variant of hello rebuilds to sha256:%064d\n  hello-dev rebuilt %s\n  hello-prod rebuilt %s' 0 "$dev" "$prod")"
 check "no --against is a usage error (2)" test $rc_noagainst = 2
 check "a missing OUT is a usage error (2)" test $rc_nodir = 2
 check "an OUT without any output of the recipe is a usage error (2)" test $rc_empty = 2

@@ -24,8 +24,8 @@ static void verify_help(FILE *f)
                 "from OUT's bytes. Prints 'reproducible: NAME-V sha256:...' per variant, or\n"
                 "what differs and the first differing files. OUT is never modified.\n\n"
                 "Without --variant, every variant OUT holds is verified. --against sha256:HEX\n"
-                "compares only the image manifest digest and needs --variant unless the recipe\n"
-                "has a single variant.\n\n"
+                "compares only the image manifest digest; without --variant every variant is\n"
+                "rebuilt and the one that rebuilds to it is named.\n\n"
                 "--against HOST[:PORT]/REPO[:TAG|@sha256:HEX] compares with the manifest\n"
                 "digest the registry serves (REPO:V for each variant V when no tag is given;\n"
                 "a tag that is a variant's name picks that variant) and, when it differs,\n"
@@ -366,17 +366,12 @@ int cmd_verify(int argc, char **argv)
         size_t n_selected = 0;
         for (size_t i = 0; i < b->n_variants; i++) {
                 struct build_variant *v = &b->variants[i];
+                /* A digest without --variant: every variant is rebuilt, one must match. */
                 if (!opts.only_variant)
-                        v->selected = digest_only ? b->n_variants == 1
-                                                  : verify_out_has_variant(against, b->recipe->name,
-                                                                           v->name);
+                        v->selected = digest_only ||
+                                      verify_out_has_variant(against, b->recipe->name, v->name);
                 n_selected += v->selected;
         }
-        if (digest_only && n_selected != 1)
-                return cmd_usage_error("verify",
-                                       "--against %s: a manifest digest names one image; say "
-                                       "which variant with --variant (%s has %zu)",
-                                       against, opts.recipe_path, b->n_variants);
         if (n_selected == 0)
                 return cmd_usage_error("verify",
                                        "--against %s: holds no output of %s (no %s-V/ "
@@ -414,21 +409,31 @@ int cmd_verify(int argc, char **argv)
 
         bool all_ok = true;
         if (digest_only) {
-                for (size_t i = 0; i < b->n_variants; i++) {
-                        const struct build_variant *v = &b->variants[i];
-                        if (!v->selected)
-                                continue;
-                        if (streq(v->emit.manifest_digest, against))
-                                printf("reproducible: %s-%s %s\n", b->recipe->name, v->name,
-                                       v->emit.manifest_digest);
-                        else {
-                                printf("not reproducible: %s-%s\n  image manifest: expected "
-                                       "%s, rebuilt %s\n",
-                                       b->recipe->name, v->name, against, v->emit.manifest_digest);
-                                all_ok = false;
-                        }
+                const struct build_variant *match = NULL;
+                for (size_t i = 0; i < b->n_variants && !match; i++)
+                        if (b->variants[i].selected &&
+                            streq(b->variants[i].emit.manifest_digest, against))
+                                match = &b->variants[i];
+                if (match) {
+                        printf("reproducible: %s-%s %s\n", b->recipe->name, match->name,
+                               match->emit.manifest_digest);
+                        return CAIRN_EXIT_OK;
                 }
-                return all_ok ? CAIRN_EXIT_OK : 1;
+                if (opts.only_variant) {
+                        for (size_t i = 0; i < b->n_variants; i++)
+                                if (b->variants[i].selected)
+                                        printf("not reproducible: %s-%s\n  image manifest: "
+                                               "expected %s, rebuilt %s\n",
+                                               b->recipe->name, b->variants[i].name, against,
+                                               b->variants[i].emit.manifest_digest);
+                } else {
+                        printf("not reproducible: no variant of %s rebuilds to %s\n",
+                               b->recipe->name, against);
+                        for (size_t i = 0; i < b->n_variants; i++)
+                                printf("  %s-%s rebuilt %s\n", b->recipe->name, b->variants[i].name,
+                                       b->variants[i].emit.manifest_digest);
+                }
+                return CAIRN_EXIT_POLICY;
         }
 
         _cleanup_store_ struct store *store = NULL;
