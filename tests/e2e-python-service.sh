@@ -6,7 +6,7 @@
 # opens while it answers its own request; the --locked build keeps only that, passes strict,
 # holds no shell, package manager, perl, debconf or gconv file, rebuilds to the same bytes, and
 # under runc (`cairn bundle`) answers an HTTP request and cairn-init's health probe. The closure
-# of /usr/bin/python3.11 is what ldd reports on this machine for the same version; bash named
+# of /usr/bin/python3.11 is what ldd reports on this machine (file names: the same for every point release); bash named
 # as a program is still refused. SKIPs when the mirror is unreachable or runc cannot run here.
 . "$(dirname "$0")/lib.sh"
 need_env CAIRN CAIRN_INIT CAIRN_SOURCE_DIR
@@ -167,12 +167,12 @@ else
 fi
 want=$(python3 -c 'import json,sys; print([p["version"] for p in json.load(open(sys.argv[1]))["packages"] if p["name"] == "python3.11-minimal"][0])' "$work/ldd.lock.json")
 have=$(dpkg-query -W -f '${Version}' python3.11-minimal 2>/dev/null || true)
-if [[ $have == "$want" ]]; then
-  ldd /usr/bin/python3.11 >"$work/ldd.host"
-  check "...and the files ldd resolves on this machine ($have)" diff <(ldd_files / "$work/ldd.host") <(image_libs)
-else
-  skip "the closure equals this machine's ldd" "this machine has python3.11-minimal '$have', the mirror $want"
-fi
+# The names of the files ldd resolves, not their bytes: they stay the same across Debian point
+# releases of one upstream version, so the check runs whichever 3.11.2 this machine has.
+[[ -n $have ]] || bail_out "python3.11-minimal is not installed (ci/bootstrap installs it)"
+ldd /usr/bin/python3.11 >"$work/ldd.host"
+check "...and the files ldd resolves on this machine (its python3.11 $have, the image's $want)" \
+  diff <(ldd_files / "$work/ldd.host") <(image_libs)
 
 cat >"$work/bash.yaml" <<'EOF'
 recipe: 1
