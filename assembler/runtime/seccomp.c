@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "base/util.h"
+#include "recipe/recipe.h"
 
 /* Always allowed: the calls of ordinary programs, sorted. ioctl is below (TIOCSTI). */
 static const char *const allowed[] = {
@@ -500,25 +501,15 @@ static void rule_arg(struct json *j, const char *name, const char *action, unsig
         json_object_end(j);
 }
 
-/* The Debian architecture cairn itself was built for: a NULL arch means this one. */
+/* The Debian architecture cairn itself was built for (a NULL arch means this one), as the
+ * recipe's default: recipe_host_arch. x32 has no syscall table here, nor has an unknown one. */
 static const char *native_arch(void)
 {
-#if defined(__x86_64__) && !defined(__ILP32__)
-        return "amd64";
-#elif defined(__i386__)
-        return "i386";
-#elif defined(__aarch64__)
-        return "arm64";
-#elif defined(__arm__)
-        return "armhf";
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        return "ppc64el";
-#elif defined(__s390x__)
-        return "s390x";
-#elif defined(__riscv) && __riscv_xlen == 64
-        return "riscv64";
-#else
+#if defined(__x86_64__) && defined(__ILP32__)
         return NULL;
+#else
+        const char *arch = recipe_host_arch();
+        return streq(arch, "unknown") ? NULL : arch;
 #endif
 }
 
