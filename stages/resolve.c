@@ -329,6 +329,24 @@ static int describe_problems(Solver *solv, int nproblems, char **ret)
         return 0;
 }
 
+/* Solves job, Recommends ignored: *ret_solv (owned) on success, and *ret_problems (owned) the
+ * problems in plain words when the job cannot be solved, else NULL. 0 or -ENOMEM. */
+static int solve_job(Pool *pool, Queue *job, Solver **ret_solv, char **ret_problems)
+{
+        _cleanup_solver_ Solver *solv = solver_create(pool);
+        solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, 1);
+        int nproblems = solver_solve(solv, job);
+        _cleanup_free_ char *text = NULL;
+        if (nproblems) {
+                int r = describe_problems(solv, nproblems, &text);
+                if (r < 0)
+                        return r;
+        }
+        *ret_solv = steal_pointer(&solv);
+        *ret_problems = steal_pointer(&text);
+        return 0;
+}
+
 static int solve_variant(struct build *b, Pool *pool, struct build_variant *v,
                          struct cairn_error *err)
 {
@@ -353,23 +371,20 @@ static int solve_variant(struct build *b, Pool *pool, struct build_variant *v,
                                                did_you_mean(pool, dep, hint, sizeof(hint)));
                 queue_push2(&job, SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES, dep);
         }
-        _cleanup_solver_ Solver *solv = solver_create(pool);
-        solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, 1);
-        int nproblems = solver_solve(solv, &job);
-        if (nproblems) {
-                _cleanup_free_ char *text = NULL;
-                int r = describe_problems(solv, nproblems, &text);
-                if (r < 0)
-                        return r;
+        _cleanup_solver_ Solver *solv = NULL;
+        _cleanup_free_ char *problems = NULL;
+        int r = solve_job(pool, &job, &solv, &problems);
+        if (r < 0)
+                return r;
+        if (problems)
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
                                        "%s: the packages of variant %s cannot be installed "
                                        "together:%s",
-                                       b->recipe->path, v->name, text);
-        }
+                                       b->recipe->path, v->name, problems);
         _cleanup_transaction_ Transaction *trans = solver_create_transaction(solv);
         for (int i = 0; i < trans->steps.count; i++) {
                 size_t idx;
-                int r = package_for(b, pool, trans->steps.elements[i], &idx, err);
+                r = package_for(b, pool, trans->steps.elements[i], &idx, err);
                 if (r < 0)
                         return r;
                 b->packages[idx].whole |= (recipe_variant_mask)1 << v->view->index;
@@ -391,23 +406,20 @@ static int solve_program(struct build *b, Pool *pool, const struct recipe_progra
         _cleanup_queue_ Queue job = { 0 };
         queue_init(&job);
         queue_push2(&job, SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES, dep);
-        _cleanup_solver_ Solver *solv = solver_create(pool);
-        solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, 1);
-        int nproblems = solver_solve(solv, &job);
-        if (nproblems) {
-                _cleanup_free_ char *text = NULL;
-                int r = describe_problems(solv, nproblems, &text);
-                if (r < 0)
-                        return r;
+        _cleanup_solver_ Solver *solv = NULL;
+        _cleanup_free_ char *problems = NULL;
+        int r = solve_job(pool, &job, &solv, &problems);
+        if (r < 0)
+                return r;
+        if (problems)
                 return cairn_error_add(err, CAIRN_EXIT_SOURCE, -ENOENT,
                                        "%s:%u:%u: program %s: '%s' cannot be installed:%s",
                                        b->recipe->path, p->pos.line, p->pos.column, p->path,
-                                       p->package, text);
-        }
+                                       p->package, problems);
         _cleanup_transaction_ Transaction *trans = solver_create_transaction(solv);
         for (int i = 0; i < trans->steps.count; i++) {
                 size_t idx;
-                int r = package_for(b, pool, trans->steps.elements[i], &idx, err);
+                r = package_for(b, pool, trans->steps.elements[i], &idx, err);
                 if (r < 0)
                         return r;
                 b->packages[idx].picked |= p->variants;
