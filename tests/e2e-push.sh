@@ -35,7 +35,10 @@ http:
   addr: 127.0.0.1:0
 $tail
 EOF
-  docker-registry serve "$cfg" >"$work/$name.log" 2>&1 &
+  # The log exists before tail looks for it: the background job's redirection opens it only
+  # once that job runs.
+  : >"$work/$name.log"
+  docker-registry serve "$cfg" >>"$work/$name.log" 2>&1 &
   at_exit "kill $! 2>/dev/null"
   # distribution says where it listens once it does: wait for that line, no sleeping.
   p=$(grep -m1 -o 'listening on 127.0.0.1:[0-9]*' < <(exec timeout 30 tail -n +1 -f "$work/$name.log") | sed 's/.*://') ||

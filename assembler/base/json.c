@@ -38,7 +38,21 @@ void json_write_string(FILE *f, const char *s)
                         if (ok && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) ||
                                    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)))
                                 ok = false;
-                        if (ok) {
+                        /* YAML readers (libyaml reads cairn's JSON back) fold U+0085,
+                         * U+2028 and U+2029 as line breaks and refuse C1 controls, U+FEFF,
+                         * U+FFFE and U+FFFF inside a scalar: those go out as \u escapes so
+                         * that what is printed reads back to the same string. */
+                        uint32_t cp = 0;
+                        if (ok && n == 2)
+                                cp = (uint32_t)(c & 0x1f) << 6 | (p[1] & 0x3f);
+                        else if (ok && n == 3)
+                                cp = (uint32_t)(c & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 |
+                                     (p[2] & 0x3f);
+                        if (ok && ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+                                   cp == 0xfeff || cp == 0xfffe || cp == 0xffff)) {
+                                fprintf(f, "\\u%04x", (unsigned)cp);
+                                p += n;
+                        } else if (ok) {
                                 fwrite(p, 1, n, f);
                                 p += n;
                         } else {
