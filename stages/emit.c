@@ -319,9 +319,18 @@ static int config_render(const struct build *b, const struct build_variant *v, c
                 }
                 layers[i] = (struct oci_config_layer){ e->layers[i].diff_id, by[i] };
         }
+        /* arm64's config keeps no variant (the bytes of every single-architecture arm64
+         * image so far); the index entry says v8. */
+        struct oci_platform platform;
+        if (r >= 0 && oci_platform_from_debian(b->arch, &platform) < 0)
+                r = cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                    "%s: architecture '%s' has no OCI name", b->opts.recipe_path,
+                                    b->arch);
         const struct oci_config c = {
                 .created = b->epoch,
-                .architecture = b->arch,
+                .architecture = r >= 0 ? platform.architecture : b->arch,
+                .variant =
+                        r >= 0 && !streq(platform.architecture, "arm64") ? platform.variant : NULL,
                 .user = user,
                 .env = (const char *const *)env,
                 .entrypoint = entrypoint,

@@ -57,6 +57,42 @@ static void json_annotations(struct json *j, const char *key, const struct oci_a
         json_object_end(j);
 }
 
+/* Debian's architecture names and OCI's (Go's GOARCH and GOARM), one table both ways. */
+static const struct {
+        const char *debian, *architecture, *variant;
+} platforms[] = {
+        { "amd64", "amd64", NULL },       { "arm64", "arm64", "v8" },
+        { "armhf", "arm", "v7" },         { "armel", "arm", "v5" },
+        { "i386", "386", NULL },          { "ppc64el", "ppc64le", NULL },
+        { "s390x", "s390x", NULL },       { "riscv64", "riscv64", NULL },
+        { "mips64el", "mips64le", NULL }, { "loong64", "loong64", NULL },
+};
+
+int oci_platform_from_debian(const char *debian_arch, struct oci_platform *ret)
+{
+        for (size_t i = 0; i < ELEMENTSOF(platforms); i++)
+                if (streq(platforms[i].debian, debian_arch)) {
+                        *ret = (struct oci_platform){ "linux", platforms[i].architecture,
+                                                      platforms[i].variant };
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+const char *oci_platform_to_debian(const char *architecture, const char *variant)
+{
+        if (variant && !*variant)
+                variant = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(platforms); i++) {
+                if (!streq(platforms[i].architecture, architecture))
+                        continue;
+                /* No variant asked: the first entry of the architecture (arm64 v8, arm v7). */
+                if (!variant || streq_ptr(platforms[i].variant, variant))
+                        return platforms[i].debian;
+        }
+        return NULL;
+}
+
 static void json_descriptor(struct json *j, const struct oci_descriptor *d)
 {
         json_object_begin(j);
@@ -65,6 +101,15 @@ static void json_descriptor(struct json *j, const struct oci_descriptor *d)
                 json_kv_string(j, "artifactType", d->artifact_type);
         json_kv_string(j, "digest", d->digest);
         json_kv_uint(j, "size", d->size);
+        if (d->platform) {
+                json_key(j, "platform");
+                json_object_begin(j);
+                json_kv_string(j, "architecture", d->platform->architecture);
+                json_kv_string(j, "os", d->platform->os);
+                if (d->platform->variant)
+                        json_kv_string(j, "variant", d->platform->variant);
+                json_object_end(j);
+        }
         if (d->n_annotations)
                 json_annotations(j, "annotations", d->annotations, d->n_annotations);
         json_object_end(j);
@@ -100,6 +145,8 @@ int oci_config_render(const struct oci_config *c, char **ret, size_t *ret_len)
         json_kv_string(&j, "created", created);
         json_kv_string(&j, "architecture", c->architecture);
         json_kv_string(&j, "os", "linux");
+        if (c->variant)
+                json_kv_string(&j, "variant", c->variant);
         json_key(&j, "config");
         json_object_begin(&j);
         json_kv_string(&j, "User", c->user);

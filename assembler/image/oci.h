@@ -64,12 +64,36 @@ struct oci_annotation {
         const char *key, *value;
 };
 
+/*
+ * The platform an image runs on, in OCI's words (image-spec "platform", Go's GOARCH names).
+ * Debian names its architectures otherwise: oci_platform_from_debian maps them.
+ */
+struct oci_platform {
+        const char *os;           /* "linux" */
+        const char *architecture; /* "amd64", "arm64", "arm", "386", "ppc64le", ... */
+        const char *variant;      /* "v8", "v7", "v5" for arm and arm64; NULL: none */
+};
+
+/*
+ * The OCI platform of the Debian architecture debian_arch (amd64, arm64 -> arm64/v8, armhf ->
+ * arm/v7, armel -> arm/v5, i386 -> 386, ppc64el -> ppc64le, s390x, riscv64, mips64el ->
+ * mips64le, loong64): static strings. -EINVAL for a name with no OCI counterpart.
+ */
+int oci_platform_from_debian(const char *debian_arch, struct oci_platform *ret);
+
+/*
+ * The Debian architecture whose OCI platform is (architecture, variant) (a NULL or empty
+ * variant matches the architecture's default: arm64 is v8, arm is v7), or NULL.
+ */
+const char *oci_platform_to_debian(const char *architecture, const char *variant);
+
 /* What a manifest or an index says about a blob. */
 struct oci_descriptor {
         const char *media_type;
         const char *artifact_type; /* NULL: none */
         const char *digest;        /* "sha256:HEX" */
         uint64_t size;
+        const struct oci_platform *platform; /* NULL: none (only an index's entries have one) */
         const struct oci_annotation *annotations; /* n_annotations, written in this order */
         size_t n_annotations;
 };
@@ -101,7 +125,8 @@ struct oci_healthcheck {
 /* The image config. String lists are NULL-terminated. */
 struct oci_config {
         int64_t created; /* epoch seconds: `created` of the image and of every history entry */
-        const char *architecture;
+        const char *architecture; /* OCI's name (oci_platform) */
+        const char *variant;      /* NULL: no variant key (only arm images have one) */
         const char *user;
         const char *const *env;           /* "KEY=VALUE" */
         const char *const *entrypoint;    /* NULL: no Entrypoint key */
