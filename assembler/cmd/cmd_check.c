@@ -44,13 +44,19 @@ static void check_help(FILE *f)
 static int check_local_inputs(const struct recipe *r, struct cairn_error *err)
 {
         bool bad = false;
-        for (size_t i = 0; i < r->n_artifacts; i++) {
-                const struct recipe_artifact *a = &r->artifacts[i];
-                _cleanup_free_ char *src = NULL;
+        const char *host[] = { recipe_host_arch(), NULL };
+        char *const *archs = r->archs ? r->archs : (char *const *)host;
+        for (size_t i = 0; i < r->n_artifacts * strv_length(archs); i++) {
+                const struct recipe_artifact *a = &r->artifacts[i % r->n_artifacts];
+                const char *arch = archs[i / r->n_artifacts];
+                if (i >= r->n_artifacts && !strstr(a->src, RECIPE_ARCH_MARKER))
+                        continue; /* the same file for every architecture: looked at once */
+                _cleanup_free_ char *src = NULL, *rel = NULL;
                 /* Beside the recipe, or beneath its context: (the build also refuses a path
                  * or symlink that leaves it; check only says whether it is there). */
-                if (asprintf(&src, "%s/%s%s%s", r->dir, r->context ? r->context : "",
-                             r->context ? "/" : "", a->src) < 0)
+                if (recipe_expand_arch(a->src, arch, &rel) < 0 ||
+                    asprintf(&src, "%s/%s%s%s", r->dir, r->context ? r->context : "",
+                             r->context ? "/" : "", rel) < 0)
                         return -ENOMEM;
                 _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
                 struct stat st;
@@ -61,8 +67,10 @@ static int check_local_inputs(const struct recipe *r, struct cairn_error *err)
                         why = "not a file or directory";
                 if (why) {
                         cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
-                                        "%s:%u:%u: error: artifact %s: cannot read %s: %s", r->path,
-                                        a->pos.line, a->pos.column, a->src, src, why);
+                                        "%s:%u:%u: error: artifact %s%s%s%s: cannot read %s: %s",
+                                        r->path, a->pos.line, a->pos.column, a->src,
+                                        r->n_archs > 1 ? " (" : "", r->n_archs > 1 ? arch : "",
+                                        r->n_archs > 1 ? ")" : "", src, why);
                         bad = true;
                 }
         }
