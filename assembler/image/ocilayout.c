@@ -359,8 +359,11 @@ static int copy_digest(const char *s, char out[DIGEST_OCI_LEN])
 
 /* The first descriptor of layout's index.json with artifactType type: its digest, and the
  * digest of its manifest's first layer. Leaves both empty when there is none. */
-static int describe_referrer(const char *layout, const char *type, char manifest[DIGEST_OCI_LEN],
-                             char blob[DIGEST_OCI_LEN], struct cairn_error *err)
+/* The first artifact of type in index.json whose subject is the image subject (a layout of
+ * several images, one per architecture, holds one SBOM for each). */
+static int describe_referrer(const char *layout, const char *type, const char *subject,
+                             char manifest[DIGEST_OCI_LEN], char blob[DIGEST_OCI_LEN],
+                             struct cairn_error *err)
 {
         _cleanup_free_ char *index = NULL;
         if (asprintf(&index, "%s/" OCI_INDEX_FILE, layout) < 0)
@@ -383,6 +386,9 @@ static int describe_referrer(const char *layout, const char *type, char manifest
                 r = json_load(path, &mdoc, err);
                 if (r < 0)
                         return r;
+                const char *of = scalar(ynode_map_get(ynode_map_get(mdoc, "subject"), "digest"));
+                if (of && !streq(of, subject))
+                        continue;
                 const struct ynode *layers = ynode_map_get(mdoc, "layers");
                 const struct ynode *first = seq_len(layers) ? layers->items[0] : NULL;
                 if (copy_digest(scalar(ynode_map_get(first, "digest")), blob) < 0)
@@ -461,7 +467,8 @@ int ocilayout_describe(const char *layout, const char *ref, struct ocilayout_inf
                 info->n_diff_ids++;
         }
 
-        r = describe_referrer(layout, OCI_MEDIA_TYPE_SPDX, info->sbom_manifest, info->sbom, err);
+        r = describe_referrer(layout, OCI_MEDIA_TYPE_SPDX, info->manifest, info->sbom_manifest,
+                              info->sbom, err);
         if (r < 0)
                 return r;
         *ret = steal_pointer(&info);

@@ -399,3 +399,14 @@ int build_output_name(const struct build *b, const struct build_variant *v, char
         *ret = s;
         return 0;
 }
+
+int build_image_ref(const struct build *b, const struct build_variant *v, char **ret)
+{
+        char *s = NULL;
+        int r = b->opts.multi_arch ? asprintf(&s, "%s-%s", v->name, b->arch)
+                                   : asprintf(&s, "%s", v->name);
+        if (r < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}

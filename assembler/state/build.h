@@ -230,6 +230,10 @@ struct build_package *build_utility_package(struct build *b, const struct recipe
  * SBOM without their suffix (the layout is always NAME-V/). *ret is owned. 0 or -ENOMEM. */
 int build_output_name(const struct build *b, const struct build_variant *v, char **ret);
 
+/* The ref name of v's image in NAME-V/index.json: "V", or "V-ARCH" in a multi-architecture
+ * build (where "V" names the image index). *ret is owned. 0 or -ENOMEM. */
+int build_image_ref(const struct build *b, const struct build_variant *v, char **ret);
+
 /* The variant called name, or NULL. */
 struct build_variant *build_find_variant(struct build *b, const char *name);
 
