@@ -386,6 +386,7 @@ void build_set_free(struct build_set *s)
         strv_free(s->archs);
         if (s->tmp_out)
                 (void)rm_rf(s->tmp_out);
+        free(s->tmp_out);
         free(s);
 }
 

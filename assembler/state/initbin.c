@@ -90,19 +90,20 @@ int initbin_open_arch(const char *option, const char *arch, struct initbin *ret,
         /* The image runs it as PID 1: one for another machine would not start. */
         if (arch) {
                 _cleanup_cairn_error_ struct cairn_error eerr = CAIRN_ERROR_INIT;
-                struct elf_info info;
+                struct elf_info info = { 0 };
                 int e = elf_read_fd(fd, &info, &eerr);
                 if (e == -ENOMEM)
                         return e;
-                if (e < 0 || elf_matches_arch(&info, arch) != true)
-                        return cairn_error_add(
-                                err, CAIRN_EXIT_USAGE, -ENOEXEC, "%s: not a cairn-init for %s (%s)",
-                                path, arch,
-                                e < 0 ? "not an ELF program"
-                                : elf_debian_arch(info.machine, info.elf_class, info.big_endian)
-                                        ? elf_debian_arch(info.machine, info.elf_class,
-                                                          info.big_endian)
-                                        : "another architecture");
+                const char *is =
+                        e < 0 ? "not an ELF program"
+                              : elf_debian_arch(info.machine, info.elf_class, info.big_endian);
+                bool ok = e >= 0 && elf_matches_arch(&info, arch) == true;
+                if (e >= 0)
+                        elf_info_clear(&info);
+                if (!ok)
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOEXEC,
+                                               "%s: not a cairn-init for %s (%s)", path, arch,
+                                               is ? is : "another architecture");
         }
         char hex[DIGEST_HEX_MAX];
         if (lseek(fd, 0, SEEK_SET) < 0 || digest_fd_hex(DIGEST_SHA256, fd, hex) < 0 ||
