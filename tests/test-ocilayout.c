@@ -91,7 +91,8 @@ static char *read_error(const struct layout *l)
 {
         struct seen seen = { 0 };
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
-        assert_int_equal(ocilayout_foreach_layer(l->dir, NULL, record_layer, &seen, &err), -EINVAL);
+        assert_int_equal(ocilayout_foreach_layer(l->dir, NULL, NULL, record_layer, &seen, &err),
+                         -EINVAL);
         assert_int_equal(err.exit, CAIRN_EXIT_USAGE);
         assert_int_equal(seen.n, 0);
         assert_true(err.n_messages >= 1);
@@ -108,14 +109,14 @@ static void test_reads_layout(void **state)
 
         struct seen seen = { 0 };
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
-        assert_int_equal(ocilayout_foreach_layer(l.dir, NULL, record_layer, &seen, &err), 0);
+        assert_int_equal(ocilayout_foreach_layer(l.dir, NULL, NULL, record_layer, &seen, &err), 0);
         assert_int_equal(seen.n, 1);
         _cleanup_free_ char *want = NULL;
         assert_int_equal(oci_blob_path(l.dir, l.layer, &want), 0);
         assert_string_equal(seen.blob, want);
 
         _cleanup_(ocilayout_info_freep) struct ocilayout_info *info = NULL;
-        assert_int_equal(ocilayout_describe(l.dir, "prod", &info, &err), 0);
+        assert_int_equal(ocilayout_describe(l.dir, "prod", NULL, &info, &err), 0);
         assert_string_equal(info->manifest, l.manifest);
         assert_string_equal(info->config, l.config);
         assert_int_equal(info->n_layers, 1);
@@ -126,7 +127,7 @@ static void test_reads_layout(void **state)
         assert_string_equal(info->sbom, "");
 
         ocilayout_info_free(steal_pointer(&info));
-        assert_int_equal(ocilayout_describe(l.dir, "dev", &info, &err), -ENOENT);
+        assert_int_equal(ocilayout_describe(l.dir, "dev", NULL, &info, &err), -ENOENT);
         assert_non_null(strstr(err.messages[0], "no image with ref name 'dev'"));
         layout_clear(&l);
 }
@@ -144,7 +145,7 @@ static void test_duplicate_key_in_index(void **state)
 
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
         struct ocilayout_info *info = NULL;
-        assert_int_equal(ocilayout_describe(l.dir, NULL, &info, &err), -EINVAL);
+        assert_int_equal(ocilayout_describe(l.dir, NULL, NULL, &info, &err), -EINVAL);
         assert_null(info);
         assert_string_equal(err.messages[0], want);
         layout_clear(&l);
@@ -170,9 +171,9 @@ static void test_duplicate_key_in_config(void **state)
         layout_make(&l, "", "", "\"x\":{\"Labels\":{\"k\":\"1\",\"k\":\"2\"}},");
         struct seen seen = { 0 };
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
-        assert_int_equal(ocilayout_foreach_layer(l.dir, NULL, record_layer, &seen, &err), 0);
+        assert_int_equal(ocilayout_foreach_layer(l.dir, NULL, NULL, record_layer, &seen, &err), 0);
         struct ocilayout_info *info = NULL;
-        assert_int_equal(ocilayout_describe(l.dir, NULL, &info, &err), -EINVAL);
+        assert_int_equal(ocilayout_describe(l.dir, NULL, NULL, &info, &err), -EINVAL);
         _cleanup_free_ char *blob = NULL, *want = NULL;
         assert_int_equal(oci_blob_path(l.dir, l.config, &blob), 0);
         assert_true(asprintf(&want, "%s:1:25: error: duplicate key 'k'", blob) > 0);
@@ -211,7 +212,7 @@ static void test_duplicate_keys_compared_exactly(void **state)
         layout_make(&l, "\"a\":{\"a\":1,\"ab\":2},\"ab\":{\"a\":1},", "", "");
         struct seen seen = { 0 };
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
-        assert_int_equal(ocilayout_foreach_layer(l.dir, NULL, record_layer, &seen, &err), 0);
+        assert_int_equal(ocilayout_foreach_layer(l.dir, NULL, NULL, record_layer, &seen, &err), 0);
         layout_clear(&l);
 
         layout_make(&l, "\"\\n\\u0001\":1,\"\\n\\u0001\":2,", "", "");

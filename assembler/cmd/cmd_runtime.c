@@ -132,7 +132,7 @@ static int manifest_from_image(const char *path, const char *variant, struct run
         if (r >= 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
                 r = out_layout(path, variant, &layout, err);
         if (r >= 0)
-                r = image_load(layout ? layout : path, NULL, store, &tree, NULL, err);
+                r = image_load(layout ? layout : path, NULL, NULL, store, &tree, NULL, err);
         if (r < 0)
                 return r;
         size_t len = 0;
