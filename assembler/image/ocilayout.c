@@ -493,15 +493,16 @@ static int resolve_manifest(const char *layout, const char *ref, const char *arc
                         return cairn_error_add(err, CAIRN_EXIT_USAGE, -ELOOP,
                                                "%s: indexes nested deeper than %d", layout,
                                                MAX_INDEX_DEPTH);
+                /* Errors below name the index by its digest (it lives in idoc). */
+                free(index);
+                index = NULL;
+                if (asprintf(&index, "%s: image index %s", layout, digest) < 0)
+                        return -ENOMEM;
+                digest = NULL;
                 ynode_free(steal_pointer(&idoc));
                 r = json_load(manifest_path, &idoc, err);
                 if (r < 0)
                         return r;
-                free(index);
-                index = NULL;
-                _cleanup_free_ char *shown = str_escape(digest, 80);
-                if (asprintf(&index, "%s: image index %s", layout, shown ? shown : "?") < 0)
-                        return -ENOMEM;
         }
         if (ret_archs) {
                 _cleanup_free_ char *a = NULL;
