@@ -185,6 +185,9 @@ check_errors() { # L
   check "$l: ...naming what the index holds" \
     grep -q 'holds linux/amd64, linux/arm64/v8; none for riscv64 (linux/riscv64)' e1.txt.err
   check "$l: enforce --arch sparc (unknown): exit 2" test "$(cairn_rc e2.txt enforce "$l" --arch sparc)" = 2
+  check "$l: ...saying so" grep -q "'sparc' is no Debian architecture cairn knows" e2.txt.err
+  check "$l: diff --arch riscv64: exit 2, naming what the index holds" \
+    bash -c "'$CAIRN' diff --arch riscv64 '$l' '$l' >/dev/null 2>e6.err; [ \$? = 2 ] && grep -q 'none for riscv64' e6.err"
   check "$l: a reader with no architecture (cairn runtime) is refused, listing them" \
     bash -c "! '$CAIRN' runtime '$l' >/dev/null 2>e3.err && grep -q 'holds linux/amd64, linux/arm64/v8; pick one with --arch' e3.err"
   check "$l: the image index by its ref name, --arch arm64: enforce passes" \
