@@ -422,32 +422,35 @@ static int open_context(struct build *b, int *ret_fd, char **ret_shown, struct c
 /* The pin, checked on the bytes the store holds: the ones that ship, read from src once. */
 static int check_pin(struct artifact_ctx *c, const struct store_key *key, struct cairn_error *err)
 {
-        if (!c->a->sha256)
+        const char *pin = recipe_artifact_pin(c->a, c->b->arch);
+        if (!pin)
                 return 0;
         char sha1[DIGEST_HEX_MAX], hex[DIGEST_HEX_MAX];
         int r = store_object_digests(c->b->store, key, sha1, hex);
         if (r < 0)
                 return cairn_error_errno(err, r, "%s: %s", c->src_path, strerror(-r));
-        if (!streq(hex, c->a->sha256))
+        if (!streq(hex, pin))
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, -EBADMSG,
                                        "%s:%u:%u: artifact %s: sha256 mismatch: the recipe pins "
                                        "%s, the file has %s",
                                        c->b->recipe->path, c->a->pos.line, c->a->pos.column,
-                                       c->a->src, c->a->sha256, hex);
+                                       c->a->src, pin, hex);
         return 0;
 }
 
 static int add_artifact(struct build *b, struct build_variant *v, int ctx_fd, const char *ctx_shown,
                         const struct recipe_artifact *a, struct cairn_error *err)
 {
-        _cleanup_free_ char *src = NULL;
-        if (asprintf(&src, "%s/%s", ctx_shown, a->src) < 0)
+        /* src names a file per architecture with ${arch}. */
+        _cleanup_free_ char *src = NULL, *rel = NULL;
+        if (recipe_expand_arch(a->src, b->arch, &rel) < 0 ||
+            asprintf(&src, "%s/%s", ctx_shown, rel) < 0)
                 return -ENOMEM;
         struct artifact_ctx c = { .b = b, .v = v, .a = a, .src_path = src };
 
         /* Beneath the context, never through a symlink out of it; O_NONBLOCK: a fifo given as
          * src is refused below instead of blocking the build. */
-        _cleanup_close_ int fd = beneath_open(ctx_fd, a->src, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
+        _cleanup_close_ int fd = beneath_open(ctx_fd, rel, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
         if (fd == -EXDEV || fd == -ELOOP)
                 return cairn_error_add(err, CAIRN_EXIT_USAGE, fd,
                                        "%s:%u:%u: artifact %s: leaves the build context %s (a "
@@ -463,7 +466,7 @@ static int add_artifact(struct build *b, struct build_variant *v, int ctx_fd, co
                                        a->pos.line, a->pos.column, a->src, src,
                                        strerror(fd < 0 ? -fd : errno));
         if (S_ISDIR(st.st_mode)) {
-                if (a->sha256)
+                if (recipe_artifact_pin(a, b->arch))
                         return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
                                                "%s:%u:%u: artifact %s: sha256 pins apply to "
                                                "files and archives, not directories",

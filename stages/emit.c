@@ -440,8 +440,8 @@ static int emit_layout(struct emit_ctx *c, struct build_variant *v, struct cairn
 static int emit_rootfs_tar(const struct build *b, struct build_variant *v, const char *out_dir,
                            struct cairn_error *err)
 {
-        _cleanup_free_ char *path = NULL;
-        if (asprintf(&path, "%s/%s-%s.tar", out_dir, b->recipe->name, v->name) < 0)
+        _cleanup_free_ char *path = NULL, *name = NULL;
+        if (build_output_name(b, v, &name) < 0 || asprintf(&path, "%s/%s.tar", out_dir, name) < 0)
                 return -ENOMEM;
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0)
@@ -542,8 +542,8 @@ static int write_sbom_referrer(const char *layout, const struct build *b, struct
                 return r;
         char created[CREATED_MAX];
         json_format_time(b->epoch, created);
-        _cleanup_free_ char *title = NULL;
-        if (asprintf(&title, "%s-%s.spdx.json", b->recipe->name, v->name) < 0)
+        _cleanup_free_ char *title = NULL, *name = NULL;
+        if (build_output_name(b, v, &name) < 0 || asprintf(&title, "%s.spdx.json", name) < 0)
                 return -ENOMEM;
         const struct oci_annotation layer_annotations[] = { { OCI_ANNOTATION_TITLE, title } };
         const struct oci_descriptor layer = {
@@ -586,8 +586,9 @@ static int write_sbom_referrer(const char *layout, const struct build *b, struct
 static int emit_sbom(const struct build *b, struct build_variant *v, const char *out_dir,
                      struct cairn_error *err)
 {
-        _cleanup_free_ char *path = NULL, *layout = NULL, *sbom = NULL;
-        if (asprintf(&path, "%s/%s-%s.spdx.json", out_dir, b->recipe->name, v->name) < 0 ||
+        _cleanup_free_ char *path = NULL, *layout = NULL, *sbom = NULL, *name = NULL;
+        if (build_output_name(b, v, &name) < 0 ||
+            asprintf(&path, "%s/%s.spdx.json", out_dir, name) < 0 ||
             asprintf(&layout, "%s/%s-%s", out_dir, b->recipe->name, v->name) < 0)
                 return -ENOMEM;
         size_t len = 0;
@@ -669,9 +670,110 @@ int stage_emit(struct build *b, const char *out_dir, struct cairn_error *err)
                 /* After the tar and the layout: the SBOM names the manifest digest. */
                 if (r >= 0)
                         r = emit_sbom(b, v, out_dir, err);
-                /* Last: index.json lists the image and the SBOM attached to it. */
-                if (r >= 0)
+                /* Last: index.json lists the image and the SBOM attached to it (the set
+                 * writes it for a multi-architecture build: stage_emit_platforms). */
+                if (r >= 0 && !b->opts.multi_arch)
                         r = emit_index(b, v, out_dir, c.alg, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int stage_emit_platforms(struct build *const *builds, size_t n, const char *out_dir,
+                         struct cairn_error *err)
+{
+        const struct build *b0 = builds[0];
+        enum compress_alg alg;
+        if (compress_alg_from_name(b0->opts.compression, &alg) < 0)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL, "unknown compression '%s'",
+                                       b0->opts.compression);
+        char lib[COMPRESS_FORMAT_ID_MAX];
+        compress_library(alg, lib);
+        _cleanup_free_ struct oci_platform *platforms = calloc(n, sizeof(*platforms));
+        _cleanup_free_ struct oci_descriptor *images = calloc(n, sizeof(*images));
+        /* index.json: the index, each image under V-ARCH, each SBOM referrer. */
+        _cleanup_free_ struct oci_descriptor *top = calloc(2 * n + 1, sizeof(*top));
+        _cleanup_free_ struct oci_annotation *refs = calloc(2 * n, sizeof(*refs));
+        _cleanup_strv_free_ char **names = calloc(n + 1, sizeof(char *));
+        if (!platforms || !images || !top || !refs || !names)
+                return -ENOMEM;
+        for (size_t k = 0; k < n; k++)
+                if (oci_platform_from_debian(builds[k]->arch, &platforms[k]) < 0)
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                               "%s: architecture '%s' has no OCI name",
+                                               b0->opts.recipe_path, builds[k]->arch);
+        for (size_t i = 0; i < b0->n_variants; i++) {
+                if (!b0->variants[i].selected)
+                        continue;
+                const char *vname = b0->variants[i].name;
+                for (size_t k = 0; k < n; k++) {
+                        const struct build_emit_result *e = &builds[k]->variants[i].emit;
+                        images[k] = (struct oci_descriptor){
+                                .media_type = OCI_MEDIA_TYPE_MANIFEST,
+                                .digest = e->manifest_digest,
+                                .size = e->manifest_size,
+                                .platform = &platforms[k],
+                        };
+                }
+                _cleanup_free_ char *layout = NULL, *index = NULL;
+                if (asprintf(&layout, "%s/%s-%s", out_dir, b0->recipe->name, vname) < 0)
+                        return -ENOMEM;
+                size_t len = 0;
+                char digest[DIGEST_OCI_LEN];
+                int r = oci_index_render(images, n, &index, &len);
+                if (r >= 0)
+                        r = oci_blob_write(layout, index, len, digest, err);
+                if (r < 0)
+                        return r;
+                for (size_t k = 0; k < n; k++) {
+                        struct build_emit_result *e = &builds[k]->variants[i].emit;
+                        memcpy(e->index_digest, digest, sizeof(digest));
+                        e->index_size = len;
+                }
+
+                const struct oci_annotation index_ref[] = {
+                        { OCI_ANNOTATION_REF_NAME, vname },
+                        { OCI_ANNOTATION_CAIRN_COMPRESSOR, lib },
+                };
+                size_t m = 0;
+                top[m++] = (struct oci_descriptor){
+                        .media_type = OCI_MEDIA_TYPE_INDEX,
+                        .digest = digest,
+                        .size = len,
+                        .annotations = index_ref,
+                        .n_annotations = alg == COMPRESS_ZSTD ? 2 : 1,
+                };
+                /* Each image under its own ref name too: umoci refuses a ref that reaches more
+                 * than one manifest, and people unpack one architecture at a time. */
+                for (size_t k = 0; k < n; k++) {
+                        free(names[k]);
+                        if (asprintf(&names[k], "%s-%s", vname, builds[k]->arch) < 0) {
+                                names[k] = NULL;
+                                return -ENOMEM;
+                        }
+                        refs[k] = (struct oci_annotation){ OCI_ANNOTATION_REF_NAME, names[k] };
+                        top[m] = images[k];
+                        top[m].annotations = &refs[k];
+                        top[m].n_annotations = 1;
+                        m++;
+                }
+                for (size_t k = 0; k < n; k++) {
+                        const struct build_emit_result *e = &builds[k]->variants[i].emit;
+                        if (!e->sbom_manifest_digest[0])
+                                continue;
+                        top[m++] = (struct oci_descriptor){
+                                .media_type = OCI_MEDIA_TYPE_MANIFEST,
+                                .artifact_type = OCI_MEDIA_TYPE_SPDX,
+                                .digest = e->sbom_manifest_digest,
+                                .size = e->sbom_manifest_size,
+                        };
+                }
+                _cleanup_free_ char *json = NULL;
+                size_t jlen = 0;
+                r = oci_index_render(top, m, &json, &jlen);
+                if (r >= 0)
+                        r = oci_layout_finish(layout, json, jlen, err);
                 if (r < 0)
                         return r;
         }

@@ -158,10 +158,34 @@ int stage_lock_read(struct build *b, struct cairn_error *err)
                 if (r < 0)
                         return r;
         }
-        int r = lockfile_read(b->lock_read_path ? b->lock_read_path : b->lock_path, &b->lock_old,
-                              err);
+        _cleanup_lockfile_ struct lockfile *file = NULL;
+        int r = lockfile_read(b->lock_read_path ? b->lock_read_path : b->lock_path, &file, err);
         if (r < 0 && r != -ENOENT)
                 return r;
+        /* A multi-architecture lock has a section per architecture: this build uses its own,
+         * and remembers which the file holds (the set rewrites a file whose sections are not
+         * the recipe's architectures). */
+        size_t n_file = 0;
+        for (const struct lockfile *l = file; l; l = l->next)
+                n_file++;
+        b->lock_file_archs = calloc(n_file + 1, sizeof(char *));
+        if (!b->lock_file_archs)
+                return -ENOMEM;
+        n_file = 0;
+        for (const struct lockfile *l = file; l; l = l->next)
+                if (!(b->lock_file_archs[n_file++] = strdup(l->arch ? l->arch : "")))
+                        return -ENOMEM;
+        b->lock_old = lockfile_take_arch(&file, b->arch);
+        /* A single-architecture build whose lock is for another architecture: that lock is
+         * stale (its inputs digest covers the architecture), and what changed is against it. */
+        if (!b->lock_old && file && !b->opts.multi_arch)
+                b->lock_old = lockfile_take_arch(&file, file->arch);
+        if (!b->lock_old && file && b->opts.locked && !b->opts.refresh_lock)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -ESTALE,
+                                       "--locked: %s holds no lock for architecture %s; run "
+                                       "'cairn lock %s'",
+                                       b->lock_read_path ? b->lock_read_path : b->lock_path,
+                                       b->arch, b->opts.recipe_path);
         char inputs[72];
         r = lockfile_inputs_digest(b->recipe, b->arch, inputs);
         if (r < 0)
@@ -281,12 +305,90 @@ int stage_lock_settle(struct build *b, struct cairn_error *err)
         return 0;
 }
 
-int stage_lock_write(struct build *b, bool force, bool *ret_written, struct cairn_error *err)
+/* Whether b's lock differs from what the file holds (or must move to its new name). */
+static bool lock_wants_write(const struct build *b, bool force)
 {
         /* A lock read under its old name moves to the new one (not under --locked). */
-        bool write = b->lock && (force || b->lock_state == BUILD_LOCK_CREATED ||
-                                 b->lock_state == BUILD_LOCK_REFRESHED || b->lock_init_changed ||
-                                 (b->lock_read_path && !b->opts.locked));
+        return b->lock && (force || b->lock_state == BUILD_LOCK_CREATED ||
+                           b->lock_state == BUILD_LOCK_REFRESHED || b->lock_init_changed ||
+                           (b->lock_read_path && !b->opts.locked));
+}
+
+int stage_lock_write_set(struct build *const *builds, size_t n, bool force, bool *ret_written,
+                         struct cairn_error *err)
+{
+        bool write = false, any = false;
+        for (size_t i = 0; i < n; i++) {
+                any = any || builds[i]->lock;
+                write = write || lock_wants_write(builds[i], force);
+                /* The file's sections are exactly the builds' architectures, in order. */
+                char *const *in_file = builds[i]->lock_file_archs;
+                if (builds[i]->lock &&
+                    (!in_file || strv_length(in_file) != n || !streq(in_file[i], builds[i]->arch)))
+                        write = true;
+        }
+        if (!any || !write) {
+                *ret_written = false;
+                return 0;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (!builds[i]->lock)
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                               "%s: architecture %s resolved no lock",
+                                               builds[i]->opts.recipe_path, builds[i]->arch);
+        /* Chained for the write only: each build keeps owning its own section. */
+        for (size_t i = 0; i + 1 < n; i++)
+                builds[i]->lock->next = builds[i + 1]->lock;
+        int r = lockfile_write(builds[0]->lock, builds[0]->lock_path, err);
+        for (size_t i = 0; i < n; i++)
+                builds[i]->lock->next = NULL;
+        if (r < 0)
+                return r;
+        *ret_written = true;
+        return 0;
+}
+
+/* One architecture of a multi-architecture recipe was built (--arch): its section replaces
+ * the file's one for it, the other architectures' stay as they are. */
+static int write_one_section(struct build *b, bool *ret_written, struct cairn_error *err)
+{
+        _cleanup_lockfile_ struct lockfile *file = NULL;
+        int r = lockfile_read(b->lock_read_path ? b->lock_read_path : b->lock_path, &file, err);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        lockfile_free(lockfile_take_arch(&file, b->arch));
+        /* Sections of architectures the recipe no longer builds go. */
+        struct lockfile **p = &file;
+        while (*p) {
+                if (recipe_has_arch(b->recipe, (*p)->arch)) {
+                        p = &(*p)->next;
+                        continue;
+                }
+                struct lockfile *gone = *p;
+                *p = gone->next;
+                gone->next = NULL;
+                lockfile_free(gone);
+        }
+        p = &file;
+        while (*p && strcmp((*p)->arch, b->arch) < 0)
+                p = &(*p)->next;
+        b->lock->next = *p;
+        *p = b->lock;
+        r = lockfile_write(file, b->lock_path, err);
+        /* Unlinked again: b keeps owning its section, file the rest. */
+        *p = b->lock->next;
+        b->lock->next = NULL;
+        if (r < 0)
+                return r;
+        *ret_written = true;
+        return 0;
+}
+
+int stage_lock_write(struct build *b, bool force, bool *ret_written, struct cairn_error *err)
+{
+        bool write = lock_wants_write(b, force);
+        if (write && b->recipe->n_archs > 1)
+                return write_one_section(b, ret_written, err);
         if (write) {
                 int r = lockfile_write(b->lock, b->lock_path, err);
                 if (r < 0)

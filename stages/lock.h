@@ -30,3 +30,9 @@ int stage_lock_settle(struct build *b, struct cairn_error *err);
 /* Writes b->lock to b->lock_path when this build resolved afresh (or `force`). Sets
  * *ret_written. A build without Debian packages writes nothing. */
 int stage_lock_write(struct build *b, bool force, bool *ret_written, struct cairn_error *err);
+
+/* The same for the builds of a build_set (n > 1, one per architecture, in order): one lock
+ * file holding every architecture's section, written when any build would write its own, or
+ * when the file's sections are not the builds' architectures. */
+int stage_lock_write_set(struct build *const *builds, size_t n, bool force, bool *ret_written,
+                         struct cairn_error *err);

@@ -112,3 +112,84 @@ int pipeline_write_lock(struct build *b, bool force, bool *ret_written, struct c
 {
         return stage_lock_write(b, force, ret_written, err);
 }
+
+int pipeline_set_resolve(struct build_set *s, struct cairn_error *err)
+{
+        for (size_t i = 0; i < s->n; i++) {
+                int r = pipeline_resolve(s->builds[i], err);
+                if (r < 0)
+                        return s->n > 1 ? cairn_error_wrap(err, r, "architecture %s",
+                                                           s->builds[i]->arch)
+                                        : r;
+        }
+        return 0;
+}
+
+int pipeline_set_layout(struct build_set *s, struct cairn_error *err)
+{
+        for (size_t i = 0; i < s->n; i++) {
+                int r = pipeline_layout(s->builds[i], err);
+                if (r < 0)
+                        return s->n > 1 ? cairn_error_wrap(err, r, "architecture %s",
+                                                           s->builds[i]->arch)
+                                        : r;
+        }
+        return 0;
+}
+
+int pipeline_set_enforce(struct build_set *s, struct cairn_error *err)
+{
+        /* Every architecture is checked, so one run reports every finding. */
+        int ret = 0;
+        for (size_t i = 0; i < s->n; i++) {
+                _cleanup_cairn_error_ struct cairn_error one = CAIRN_ERROR_INIT;
+                int r = pipeline_enforce(s->builds[i], &one);
+                if (r < 0 && (ret == 0 || r != -EPERM)) {
+                        if (ret < 0)
+                                cairn_error_clear(err);
+                        ret = r;
+                        *err = one;
+                        one = (struct cairn_error)CAIRN_ERROR_INIT;
+                        if (r != -EPERM)
+                                return r;
+                }
+        }
+        return ret;
+}
+
+int pipeline_set_emit(struct build_set *s, struct cairn_error *err)
+{
+        if (s->n == 1)
+                return pipeline_emit(s->builds[0], err);
+        const char *out = s->builds[0]->opts.out_dir;
+        if (!out)
+                return 0;
+        int r = outdir_make_sibling(out, "out", &s->tmp_out);
+        if (r < 0)
+                return cairn_error_errno(err, r, "%s: cannot create a temporary output: %s", out,
+                                         strerror(-r));
+        if (chmod(s->tmp_out, 0755) < 0)
+                return cairn_error_errno(err, -errno, "%s: %m", s->tmp_out);
+        for (size_t i = 0; i < s->n && r >= 0; i++)
+                r = stage_emit(s->builds[i], s->tmp_out, err);
+        if (r >= 0)
+                r = stage_emit_platforms(s->builds, s->n, s->tmp_out, err);
+        if (r < 0)
+                return cairn_error_wrap(err, r, "%s: writing the output (in %s; OUT is unchanged)",
+                                        out, s->tmp_out);
+        bool consumed = false;
+        r = outdir_replace(s->tmp_out, out, &consumed, err);
+        if (consumed) {
+                free(s->tmp_out);
+                s->tmp_out = NULL;
+        }
+        return r < 0 ? r : 0;
+}
+
+int pipeline_set_write_lock(struct build_set *s, bool force, bool *ret_written,
+                            struct cairn_error *err)
+{
+        if (s->n == 1)
+                return pipeline_write_lock(s->builds[0], force, ret_written, err);
+        return stage_lock_write_set(s->builds, s->n, force, ret_written, err);
+}

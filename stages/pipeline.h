@@ -28,3 +28,16 @@ int pipeline_emit(struct build *b, struct cairn_error *err);
 
 /* Writes the lock file when this build resolved afresh (or `force`); sets *ret_written. */
 int pipeline_write_lock(struct build *b, bool force, bool *ret_written, struct cairn_error *err);
+
+/*
+ * The same steps over a build_set (one build per architecture; docs/multiarch.md). A set of
+ * one is exactly the single-build step. The emit writes every build into one temporary
+ * sibling of OUT (each architecture's NAME-V-ARCH.tar and SBOM, the shared layouts and their
+ * indexes) and replaces OUT once; the lock file, one for every architecture, is written once.
+ */
+int pipeline_set_resolve(struct build_set *s, struct cairn_error *err);
+int pipeline_set_layout(struct build_set *s, struct cairn_error *err);
+int pipeline_set_enforce(struct build_set *s, struct cairn_error *err);
+int pipeline_set_emit(struct build_set *s, struct cairn_error *err);
+int pipeline_set_write_lock(struct build_set *s, bool force, bool *ret_written,
+                            struct cairn_error *err);

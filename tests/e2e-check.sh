@@ -7,7 +7,7 @@ need_env CAIRN CAIRN_SOURCE_DIR
 # beside a freshly compiled build/hello, as ci/demo builds it (and the files they ship).
 mkdir -p recipes/build
 cp -R "$CAIRN_SOURCE_DIR"/recipes/. recipes/
-static_program recipes/build/hello "$CAIRN_SOURCE_DIR/recipes/hello.c"
+example_programs recipes/build "$CAIRN_SOURCE_DIR/recipes/hello.c"
 for r in "$work"/recipes/*.yaml; do
   b=recipes/${r##*/}
   rc=0

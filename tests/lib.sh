@@ -192,6 +192,25 @@ snapshot() { (cd "$1" && find . -type f -exec sha256sum {} + | LC_ALL=C sort); }
 
 # static_program OUT SRC: SRC compiled into a static executable OUT.
 static_program() { ${CC:-cc} -static -O1 -o "$1" "$2"; }
+# static_program_for ARCH OUT SOURCE: the same for the Debian architecture ARCH (amd64 with the
+# native compiler on an amd64 host, arm64 with aarch64-linux-gnu-gcc; ci/bootstrap installs it).
+static_program_for() {
+  local cc
+  case $1 in
+    "$(dpkg --print-architecture)") cc=${CC:-cc} ;;
+    arm64) cc=aarch64-linux-gnu-gcc ;;
+    amd64) cc=x86_64-linux-gnu-gcc ;;
+    *) return 1 ;;
+  esac
+  "$cc" -static -O1 -o "$2" "$3"
+}
+# example_programs DIR SOURCE: the artifacts the example recipes ship, built from SOURCE
+# (recipes/hello.c): DIR/hello, and DIR/hello-amd64 and DIR/hello-arm64 for multiarch.yaml.
+example_programs() {
+  static_program "$1/hello" "$2" &&
+    static_program_for amd64 "$1/hello-amd64" "$2" &&
+    static_program_for arm64 "$1/hello-arm64" "$2"
+}
 # static_hello OUT [TEXT]: a static program printing TEXT (default "hello") and exiting 0.
 static_hello() {
   printf '#include <stdio.h>\nint main(void) { puts("%s"); return 0; }\n' "${2:-hello}" |

@@ -59,6 +59,27 @@ void cmd_print_lock_notice(const struct build *b, bool written, FILE *f)
                         b->lock_path);
 }
 
+void cmd_print_set_lock_changes(const struct build_set *s, FILE *f)
+{
+        if (s->n == 1) {
+                cmd_print_lock_changes(s->builds[0], f);
+                return;
+        }
+        const struct build *b0 = s->builds[0];
+        if (!b0->lock)
+                return;
+        fprintf(f, "lock: wrote %s (", b0->lock_path);
+        for (size_t i = 0; i < s->n; i++) {
+                const struct build *b = s->builds[i];
+                size_t n = b->lock ? b->lock->n_packages : 0;
+                fprintf(f, "%s%s: %zu package%s", i ? ", " : "", b->arch, n, n == 1 ? "" : "s");
+        }
+        fputs(")\n", f);
+        for (size_t i = 0; i < s->n; i++)
+                for (char **p = s->builds[i]->lock_changes; p && *p; p++)
+                        fprintf(f, "lock:   %s: %s\n", s->builds[i]->arch, *p);
+}
+
 void cmd_print_lock_changes(const struct build *b, FILE *f)
 {
         if (!b->lock)
@@ -167,6 +188,9 @@ int cmd_build_option(const char *command, int c, const char *arg, struct build_o
                 return 1;
         case CMD_OPT_CONTEXT:
                 opts->context_dir = arg;
+                return 1;
+        case CMD_OPT_ARCH:
+                opts->arch = arg;
                 return 1;
         case CMD_OPT_COMPRESSION:
                 if (!streq(arg, "gzip") && !streq(arg, "zstd")) {

@@ -60,6 +60,8 @@ void cmd_print_lock_notice(const struct build *b, bool written, FILE *f);
 /* A build's note (struct build's note callback): "cairn: note: TEXT" on stderr. */
 void cmd_print_note(void *data, const char *text);
 void cmd_print_lock_changes(const struct build *b, FILE *f);
+/* The same for a set: one line for the file, each architecture's changes prefixed by it. */
+void cmd_print_set_lock_changes(const struct build_set *s, FILE *f);
 
 /*
  * The options cairn build, verify and lock share, all filling struct build_options. A command
@@ -81,6 +83,7 @@ enum {
         CMD_OPT_INSECURE_REGISTRY,
         CMD_OPT_CA_FILE,
         CMD_OPT_CONTEXT,
+        CMD_OPT_ARCH,
         CMD_OPT_OWN,
 };
 /* clang-format off */
@@ -93,7 +96,8 @@ enum {
         { "offline", no_argument, NULL, CMD_OPT_OFFLINE },               \
         { "init-binary", required_argument, NULL, CMD_OPT_INIT },        \
         { "compression", required_argument, NULL, CMD_OPT_COMPRESSION }, \
-        { "context", required_argument, NULL, CMD_OPT_CONTEXT }
+        { "context", required_argument, NULL, CMD_OPT_CONTEXT },         \
+        { "arch", required_argument, NULL, CMD_OPT_ARCH }
 /* clang-format on */
 
 /* The options of the commands that talk to a registry (push, verify --against REF). */

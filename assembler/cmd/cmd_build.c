@@ -36,6 +36,8 @@ static void build_help(FILE *f)
                 "      --lockfile PATH    lock file (default: RECIPE.lock.json beside RECIPE)\n"
                 "      --offline          use only the cache, never the network\n"
                 "      --init-binary PATH cairn-init to install (default: next to cairn)\n"
+                "      --arch ARCH        build only this one of the recipe's architectures\n"
+                "                         (outputs are named as for a recipe of one)\n"
                 "      --context DIR      read artifacts beneath DIR (default: the recipe's\n"
                 "                         directory, or its context:)\n"
                 "      --compression ALG  layer compression: gzip (default) or zstd\n"
@@ -44,21 +46,27 @@ static void build_help(FILE *f)
                 "  -h, --help             show this help\n");
 }
 
-/* Names the other emitted variants whose image carries the same layer (same diff_id), so the
- * summary shows which layers dev and prod share byte for byte. */
-static void print_layer_sharing(const struct build *b, size_t self, const char *diff_id)
+/* Names the other emitted images (variants, and in a multi-architecture build the other
+ * architectures' as V/ARCH) that carry the same layer (same diff_id), so the summary shows
+ * which layers are shared byte for byte. */
+static void print_layer_sharing(const struct build_set *s, size_t self_b, size_t self,
+                                const char *diff_id)
 {
         bool any = false;
-        for (size_t i = 0; i < b->n_variants; i++) {
-                const struct build_variant *o = &b->variants[i];
-                if (i == self || !o->selected)
-                        continue;
-                for (size_t l = 0; l < o->emit.n_layers; l++)
-                        if (streq(o->emit.layers[l].diff_id, diff_id)) {
-                                printf("%s%s", any ? "," : "  shared with ", o->name);
-                                any = true;
-                                break;
-                        }
+        for (size_t k = 0; k < s->n; k++) {
+                const struct build *b = s->builds[k];
+                for (size_t i = 0; i < b->n_variants; i++) {
+                        const struct build_variant *o = &b->variants[i];
+                        if ((k == self_b && i == self) || !o->selected)
+                                continue;
+                        for (size_t l = 0; l < o->emit.n_layers; l++)
+                                if (streq(o->emit.layers[l].diff_id, diff_id)) {
+                                        printf("%s%s%s%s", any ? "," : "  shared with ", o->name,
+                                               k == self_b ? "" : "/", k == self_b ? "" : b->arch);
+                                        any = true;
+                                        break;
+                                }
+                }
         }
         printf("\n");
 }
@@ -80,52 +88,79 @@ static void human_size(uint64_t n, char out[24])
         snprintf(out, 24, "%.1f %s", v, units[u]);
 }
 
-static void print_summary(const struct build *b)
+static void print_image(const struct build_set *s, size_t k, size_t i)
 {
-        for (size_t i = 0; i < b->n_variants; i++) {
-                const struct build_variant *v = &b->variants[i];
-                if (!v->selected)
-                        continue;
-                const struct build_emit_result *e = &v->emit;
+        const struct build *b = s->builds[k];
+        const struct build_variant *v = &b->variants[i];
+        const struct build_emit_result *e = &v->emit;
+        if (s->n > 1)
+                printf("%s-%s %s\n", b->recipe->name, v->name, b->arch);
+        else
                 printf("%s-%s\n", b->recipe->name, v->name);
-                printf("  image     %s\n", e->manifest_digest);
-                printf("  rootfs    %s\n", e->tar_digest);
-                for (size_t l = 0; l < e->n_layers; l++) {
-                        printf("  layer     %-5s diff_id %s", e->layers[l].name,
-                               e->layers[l].diff_id);
-                        print_layer_sharing(b, i, e->layers[l].diff_id);
-                }
-                char size[24];
-                human_size(e->tar_size, size);
-                printf("  size      %s rootfs tar; compressed layers", size);
-                uint64_t total = 0;
-                for (size_t l = 0; l < e->n_layers; l++) {
-                        human_size(e->layers[l].size, size);
-                        printf("%s %s %s", l ? "," : "", e->layers[l].name, size);
-                        total += e->layers[l].size;
-                }
-                human_size(total, size);
-                printf(" (%s %s)\n", size, b->opts.compression);
-                printf("  entries   %zu\n", e->n_entries);
-                printf("  enforcer  %s\n", v->verdict.summary ? v->verdict.summary : "not run");
+        printf("  image     %s\n", e->manifest_digest);
+        printf("  rootfs    %s\n", e->tar_digest);
+        for (size_t l = 0; l < e->n_layers; l++) {
+                printf("  layer     %-5s diff_id %s", e->layers[l].name, e->layers[l].diff_id);
+                print_layer_sharing(s, k, i, e->layers[l].diff_id);
         }
-        if (b->reads_state == BUILD_READS_MISSING || b->reads_state == BUILD_READS_STALE)
-                printf("reads record %s: %s; only-read patterns kept every match (record it with "
-                       "cairn profile --write-reads)\n",
-                       b->reads_path, b->reads_state == BUILD_READS_MISSING ? "none" : "stale");
-        if (b->pkg_with_scripts && b->pkg_with_scripts[0]) {
-                printf("maintainer scripts not run:");
-                for (char **p = b->pkg_with_scripts; *p; p++)
-                        printf(" %s", *p);
-                printf("\n");
+        char size[24];
+        human_size(e->tar_size, size);
+        printf("  size      %s rootfs tar; compressed layers", size);
+        uint64_t total = 0;
+        for (size_t l = 0; l < e->n_layers; l++) {
+                human_size(e->layers[l].size, size);
+                printf("%s %s %s", l ? "," : "", e->layers[l].name, size);
+                total += e->layers[l].size;
+        }
+        human_size(total, size);
+        printf(" (%s %s)\n", size, b->opts.compression);
+        printf("  entries   %zu\n", e->n_entries);
+        printf("  enforcer  %s\n", v->verdict.summary ? v->verdict.summary : "not run");
+}
+
+static void print_summary(const struct build_set *s)
+{
+        const struct build *b0 = s->builds[0];
+        for (size_t i = 0; i < b0->n_variants; i++) {
+                if (!b0->variants[i].selected)
+                        continue;
+                for (size_t k = 0; k < s->n; k++)
+                        print_image(s, k, i);
+                if (s->n > 1) {
+                        printf("%s-%s\n  index     %s (", b0->recipe->name, b0->variants[i].name,
+                               b0->variants[i].emit.index_digest);
+                        for (size_t k = 0; k < s->n; k++)
+                                printf("%s%s", k ? ", " : "", s->builds[k]->arch);
+                        printf(")\n");
+                }
+        }
+        for (size_t k = 0; k < s->n; k++) {
+                const struct build *b = s->builds[k];
+                if (k == 0 &&
+                    (b->reads_state == BUILD_READS_MISSING || b->reads_state == BUILD_READS_STALE))
+                        printf("reads record %s: %s; only-read patterns kept every match (record "
+                               "it with cairn profile --write-reads)\n",
+                               b->reads_path,
+                               b->reads_state == BUILD_READS_MISSING ? "none" : "stale");
+                if (b->pkg_with_scripts && b->pkg_with_scripts[0]) {
+                        printf("maintainer scripts not run%s%s%s:", s->n > 1 ? " (" : "",
+                               s->n > 1 ? b->arch : "", s->n > 1 ? ")" : "");
+                        for (char **p = b->pkg_with_scripts; *p; p++)
+                                printf(" %s", *p);
+                        printf("\n");
+                }
         }
 }
 
 static void json_path(struct json *j, const char *key, const struct build *b,
                       const struct build_variant *v, const char *suffix)
 {
-        _cleanup_free_ char *p = NULL;
-        if (asprintf(&p, "%s/%s-%s%s", b->opts.out_dir, b->recipe->name, v->name, suffix) < 0)
+        _cleanup_free_ char *p = NULL, *name = NULL;
+        /* The layout is NAME-V/ for every architecture; the tar and the SBOM carry ARCH. */
+        int r = *suffix ? build_output_name(b, v, &name)
+                : asprintf(&name, "%s-%s", b->recipe->name, v->name) < 0 ? -ENOMEM
+                                                                         : 0;
+        if (r < 0 || asprintf(&p, "%s/%s%s", b->opts.out_dir, name, suffix) < 0)
                 p = NULL;
         json_kv_string(j, key, p ? p : "");
 }
@@ -139,10 +174,86 @@ static uint64_t elapsed_ms(const struct timespec *start)
         return ms > 0 ? (uint64_t)ms : 0;
 }
 
+static void json_image(struct json *j, const struct build_set *s, size_t k, size_t i)
+{
+        const struct build *b = s->builds[k];
+        const struct build_variant *v = &b->variants[i];
+        const struct build_emit_result *e = &v->emit;
+        json_object_begin(j);
+        json_kv_string(j, "variant", v->name);
+        if (s->n > 1) {
+                json_kv_string(j, "architecture", b->arch);
+                json_kv_string(j, "index", e->index_digest);
+        }
+        json_kv_string(j, "image", e->manifest_digest);
+        json_kv_string(j, "config", e->config_digest);
+        json_path(j, "layout", b, v, "");
+        json_key(j, "rootfs");
+        json_object_begin(j);
+        json_path(j, "path", b, v, ".tar");
+        json_kv_string(j, "digest", e->tar_digest);
+        json_kv_uint(j, "size", e->tar_size);
+        json_kv_uint(j, "entries", e->n_entries);
+        json_object_end(j);
+        json_key(j, "layers");
+        json_array_begin(j);
+        uint64_t total = 0;
+        for (size_t l = 0; l < e->n_layers; l++) {
+                const struct build_layer_result *x = &e->layers[l];
+                json_object_begin(j);
+                json_kv_string(j, "name", x->name);
+                json_kv_string(j, "digest", x->digest);
+                json_kv_string(j, "diff-id", x->diff_id);
+                json_kv_uint(j, "size", x->size);
+                json_key(j, "shared-with");
+                json_array_begin(j);
+                for (size_t kk = 0; kk < s->n; kk++) {
+                        const struct build *ob = s->builds[kk];
+                        for (size_t m = 0; m < ob->n_variants; m++) {
+                                const struct build_variant *o = &ob->variants[m];
+                                if ((kk == k && m == i) || !o->selected)
+                                        continue;
+                                for (size_t q = 0; q < o->emit.n_layers; q++)
+                                        if (streq(o->emit.layers[q].diff_id, x->diff_id)) {
+                                                _cleanup_free_ char *label = NULL;
+                                                if (kk != k && asprintf(&label, "%s/%s", o->name,
+                                                                        ob->arch) < 0)
+                                                        label = NULL;
+                                                json_string(j, kk == k ? o->name
+                                                               : label ? label
+                                                                       : "");
+                                                break;
+                                        }
+                        }
+                }
+                json_array_end(j);
+                json_object_end(j);
+                total += x->size;
+        }
+        json_array_end(j);
+        json_kv_uint(j, "compressed-size", total);
+        json_key(j, "sbom");
+        json_object_begin(j);
+        json_path(j, "path", b, v, ".spdx.json");
+        json_kv_string(j, "digest", e->sbom_digest);
+        json_object_end(j);
+        json_key(j, "enforcer");
+        json_object_begin(j);
+        json_kv_string(j, "profile", v->view->policy);
+        json_key(j, "passed");
+        json_bool(j, v->verdict.passed);
+        json_kv_uint(j, "errors", v->verdict.n_errors);
+        json_kv_uint(j, "warnings", v->verdict.n_warnings);
+        json_kv_string(j, "summary", v->verdict.summary ? v->verdict.summary : "");
+        json_object_end(j);
+        json_object_end(j);
+}
+
 /* The same facts as print_summary, as one JSON document (schema cairn-build/1). */
-static void print_summary_json(const struct build *b, bool lock_written,
+static void print_summary_json(const struct build_set *s, bool lock_written,
                                const struct timespec *start)
 {
+        const struct build *b = s->builds[0];
         struct json j;
         json_init_pretty(&j, stdout);
         json_object_begin(&j);
@@ -153,83 +264,36 @@ static void print_summary_json(const struct build *b, bool lock_written,
         json_kv_string(&j, "compression", b->opts.compression);
         json_key(&j, "variants");
         json_array_begin(&j);
-        for (size_t i = 0; i < b->n_variants; i++) {
-                const struct build_variant *v = &b->variants[i];
-                if (!v->selected)
-                        continue;
-                const struct build_emit_result *e = &v->emit;
-                json_object_begin(&j);
-                json_kv_string(&j, "variant", v->name);
-                json_kv_string(&j, "image", e->manifest_digest);
-                json_kv_string(&j, "config", e->config_digest);
-                json_path(&j, "layout", b, v, "");
-                json_key(&j, "rootfs");
-                json_object_begin(&j);
-                json_path(&j, "path", b, v, ".tar");
-                json_kv_string(&j, "digest", e->tar_digest);
-                json_kv_uint(&j, "size", e->tar_size);
-                json_kv_uint(&j, "entries", e->n_entries);
-                json_object_end(&j);
-                json_key(&j, "layers");
-                json_array_begin(&j);
-                uint64_t total = 0;
-                for (size_t l = 0; l < e->n_layers; l++) {
-                        const struct build_layer_result *x = &e->layers[l];
-                        json_object_begin(&j);
-                        json_kv_string(&j, "name", x->name);
-                        json_kv_string(&j, "digest", x->digest);
-                        json_kv_string(&j, "diff-id", x->diff_id);
-                        json_kv_uint(&j, "size", x->size);
-                        json_key(&j, "shared-with");
-                        json_array_begin(&j);
-                        for (size_t k = 0; k < b->n_variants; k++) {
-                                const struct build_variant *o = &b->variants[k];
-                                if (k == i || !o->selected)
-                                        continue;
-                                for (size_t m = 0; m < o->emit.n_layers; m++)
-                                        if (streq(o->emit.layers[m].diff_id, x->diff_id)) {
-                                                json_string(&j, o->name);
-                                                break;
-                                        }
-                        }
-                        json_array_end(&j);
-                        json_object_end(&j);
-                        total += x->size;
-                }
-                json_array_end(&j);
-                json_kv_uint(&j, "compressed-size", total);
-                json_key(&j, "sbom");
-                json_object_begin(&j);
-                json_path(&j, "path", b, v, ".spdx.json");
-                json_kv_string(&j, "digest", e->sbom_digest);
-                json_object_end(&j);
-                json_key(&j, "enforcer");
-                json_object_begin(&j);
-                json_kv_string(&j, "profile", v->view->policy);
-                json_key(&j, "passed");
-                json_bool(&j, v->verdict.passed);
-                json_kv_uint(&j, "errors", v->verdict.n_errors);
-                json_kv_uint(&j, "warnings", v->verdict.n_warnings);
-                json_kv_string(&j, "summary", v->verdict.summary ? v->verdict.summary : "");
-                json_object_end(&j);
-                json_object_end(&j);
-        }
+        for (size_t i = 0; i < b->n_variants; i++)
+                for (size_t k = 0; k < s->n && b->variants[i].selected; k++)
+                        json_image(&j, s, k, i);
         json_array_end(&j);
         json_key(&j, "lock");
         if (b->lock) {
+                size_t n = 0;
+                for (size_t k = 0; k < s->n; k++)
+                        n += s->builds[k]->lock ? s->builds[k]->lock->n_packages : 0;
                 json_object_begin(&j);
                 json_kv_string(&j, "path", b->lock_path);
                 json_key(&j, "written");
                 json_bool(&j, lock_written);
-                json_kv_uint(&j, "packages", b->lock->n_packages);
+                json_kv_uint(&j, "packages", n);
                 json_object_end(&j);
         } else {
                 json_null(&j);
         }
         json_key(&j, "maintainer-scripts-not-run");
         json_array_begin(&j);
-        for (char **p = b->pkg_with_scripts; p && *p; p++)
-                json_string(&j, *p);
+        for (size_t k = 0; k < s->n; k++)
+                for (char **p = s->builds[k]->pkg_with_scripts; p && *p; p++) {
+                        bool seen = false;
+                        for (size_t q = 0; q < k && !seen; q++)
+                                for (char **o = s->builds[q]->pkg_with_scripts; o && *o && !seen;
+                                     o++)
+                                        seen = streq(*o, *p);
+                        if (!seen)
+                                json_string(&j, *p);
+                }
         json_array_end(&j);
         json_kv_uint(&j, "elapsed-ms", elapsed_ms(start));
         json_object_end(&j);
@@ -238,27 +302,40 @@ static void print_summary_json(const struct build *b, bool lock_written,
 
 /* For people, on stderr (the summary on stdout stays the same wherever OUT is): the files
  * written, how long it took and what to do next. */
-static void print_next(const struct build *b, const struct timespec *start)
+static void print_next(const struct build_set *s, const struct timespec *start)
 {
+        const struct build *b = s->builds[0];
         const struct build_variant *last = NULL;
         size_t n = 0;
-        for (size_t i = 0; i < b->n_variants; i++)
-                if (b->variants[i].selected) {
-                        last = &b->variants[i];
-                        n++;
-                        const char *o = b->opts.out_dir, *name = b->recipe->name, *v = last->name;
+        const char *o = b->opts.out_dir, *name = b->recipe->name;
+        for (size_t i = 0; i < b->n_variants; i++) {
+                if (!b->variants[i].selected)
+                        continue;
+                last = &b->variants[i];
+                n++;
+                const char *v = last->name;
+                if (s->n == 1) {
                         fprintf(stderr,
                                 "wrote %s/%s-%s/ (OCI layout), %s/%s-%s.tar (rootfs), "
                                 "%s/%s-%s.spdx.json (SBOM)\n",
                                 o, name, v, o, name, v, o, name, v);
+                        continue;
                 }
-        fprintf(stderr, "built %zu variant%s of %s in %.1f s into %s/", n, n == 1 ? "" : "s",
-                b->recipe->name, (double)elapsed_ms(start) / 1000.0, b->opts.out_dir);
+                fprintf(stderr, "wrote %s/%s-%s/ (OCI image index:", o, name, v);
+                for (size_t k = 0; k < s->n; k++)
+                        fprintf(stderr, " %s", s->builds[k]->arch);
+                fprintf(stderr, "), %s/%s-%s-ARCH.tar (rootfs), %s/%s-%s-ARCH.spdx.json (SBOM)\n",
+                        o, name, v, o, name, v);
+        }
+        fprintf(stderr, "built %zu variant%s of %s", n, n == 1 ? "" : "s", name);
+        if (s->n > 1)
+                fprintf(stderr, " for %zu architectures", s->n);
+        fprintf(stderr, " in %.1f s into %s/", (double)elapsed_ms(start) / 1000.0, o);
         if (last)
                 fprintf(stderr,
                         "; next: cairn runtime %s/%s-%s (how to run it), cairn push %s "
                         "REGISTRY/REPO",
-                        b->opts.out_dir, b->recipe->name, last->name, b->opts.out_dir);
+                        o, name, last->name, o);
         fputc('\n', stderr);
 }
 
@@ -320,42 +397,48 @@ int cmd_build(int argc, char **argv)
                                        opts.out_dir);
 
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
-        _cleanup_build_ struct build *b = NULL;
-        int r = build_new(&opts, &b, &err);
-        if (r >= 0 && !opts.quiet) {
-                b->progress = cmd_print_fetched;
-                b->note = cmd_print_note;
+        _cleanup_build_set_ struct build_set *set = NULL;
+        int r = build_set_new(&opts, &set, &err);
+        for (size_t k = 0; r >= 0 && !opts.quiet && k < set->n; k++) {
+                set->builds[k]->progress = cmd_print_fetched;
+                set->builds[k]->note = cmd_print_note;
         }
         cmd_progress_setup(opts.quiet);
         if (r >= 0)
-                r = pipeline_layout(b, &err);
+                r = pipeline_set_layout(set, &err);
         if (r >= 0)
-                r = pipeline_enforce(b, &err);
-        if (r < 0 && b && cairn_error_exit_status(&err) == CAIRN_EXIT_POLICY)
-                for (size_t i = 0; i < b->n_variants; i++)
-                        if (b->variants[i].verdict.report)
-                                fputs(b->variants[i].verdict.report, stderr);
+                r = pipeline_set_enforce(set, &err);
+        if (r < 0 && set && cairn_error_exit_status(&err) == CAIRN_EXIT_POLICY)
+                for (size_t k = 0; k < set->n; k++)
+                        for (size_t i = 0; i < set->builds[k]->n_variants; i++) {
+                                const struct build_variant *v = &set->builds[k]->variants[i];
+                                if (v->verdict.report && set->n > 1)
+                                        fprintf(stderr, "== %s %s\n", v->name,
+                                                set->builds[k]->arch);
+                                if (v->verdict.report)
+                                        fputs(v->verdict.report, stderr);
+                        }
         if (r >= 0)
-                r = pipeline_emit(b, &err);
+                r = pipeline_set_emit(set, &err);
         /* The lock is rewritten only after the outputs are in place: a failed build changes
          * nothing beside the recipe either. */
         bool written = false;
         if (r >= 0)
-                r = pipeline_write_lock(b, false, &written, &err);
+                r = pipeline_set_write_lock(set, false, &written, &err);
         if (r < 0)
                 return cmd_fail(&err);
         if (!opts.quiet)
-                cmd_print_lock_notice(b, written, stderr);
+                cmd_print_lock_notice(set->builds[0], written, stderr);
         if (written && !opts.quiet)
-                cmd_print_lock_changes(b, stderr);
+                cmd_print_set_lock_changes(set, stderr);
         if (opts.quiet)
                 return CAIRN_EXIT_OK;
         if (json)
-                print_summary_json(b, written, &start);
+                print_summary_json(set, written, &start);
         else
-                print_summary(b);
+                print_summary(set);
         if (fflush(stdout) != 0)
                 return CAIRN_EXIT_IO;
-        print_next(b, &start);
+        print_next(set, &start);
         return CAIRN_EXIT_OK;
 }

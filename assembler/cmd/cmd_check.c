@@ -44,13 +44,19 @@ static void check_help(FILE *f)
 static int check_local_inputs(const struct recipe *r, struct cairn_error *err)
 {
         bool bad = false;
-        for (size_t i = 0; i < r->n_artifacts; i++) {
-                const struct recipe_artifact *a = &r->artifacts[i];
-                _cleanup_free_ char *src = NULL;
+        const char *host[] = { recipe_host_arch(), NULL };
+        char *const *archs = r->archs ? r->archs : (char *const *)host;
+        for (size_t i = 0; i < r->n_artifacts * strv_length(archs); i++) {
+                const struct recipe_artifact *a = &r->artifacts[i % r->n_artifacts];
+                const char *arch = archs[i / r->n_artifacts];
+                if (i >= r->n_artifacts && !strstr(a->src, RECIPE_ARCH_MARKER))
+                        continue; /* the same file for every architecture: looked at once */
+                _cleanup_free_ char *src = NULL, *rel = NULL;
                 /* Beside the recipe, or beneath its context: (the build also refuses a path
                  * or symlink that leaves it; check only says whether it is there). */
-                if (asprintf(&src, "%s/%s%s%s", r->dir, r->context ? r->context : "",
-                             r->context ? "/" : "", a->src) < 0)
+                if (recipe_expand_arch(a->src, arch, &rel) < 0 ||
+                    asprintf(&src, "%s/%s%s%s", r->dir, r->context ? r->context : "",
+                             r->context ? "/" : "", rel) < 0)
                         return -ENOMEM;
                 _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
                 struct stat st;
@@ -61,8 +67,10 @@ static int check_local_inputs(const struct recipe *r, struct cairn_error *err)
                         why = "not a file or directory";
                 if (why) {
                         cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
-                                        "%s:%u:%u: error: artifact %s: cannot read %s: %s", r->path,
-                                        a->pos.line, a->pos.column, a->src, src, why);
+                                        "%s:%u:%u: error: artifact %s%s%s%s: cannot read %s: %s",
+                                        r->path, a->pos.line, a->pos.column, a->src,
+                                        r->n_archs > 1 ? " (" : "", r->n_archs > 1 ? arch : "",
+                                        r->n_archs > 1 ? ")" : "", src, why);
                         bad = true;
                 }
         }
@@ -255,7 +263,6 @@ static int print_picks(const char *recipe_path, const char *cache, bool online,
                        struct cairn_error *miss_err)
 {
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
-        _cleanup_build_ struct build *b = NULL;
         struct build_options opts = {
                 .recipe_path = recipe_path,
                 .cache_dir = cache,
@@ -264,11 +271,13 @@ static int print_picks(const char *recipe_path, const char *cache, bool online,
                 .quiet = true,
                 .no_init = true,
         };
-        int r = build_new(&opts, &b, &err);
-        if (r >= 0 && b->recipe->n_utilities == b->recipe->n_certificates)
+        _cleanup_build_set_ struct build_set *set = NULL;
+        int r = build_set_new(&opts, &set, &err);
+        if (r >= 0 && set->builds[0]->recipe->n_utilities == set->builds[0]->recipe->n_certificates)
                 return 0;
+        /* Every architecture resolves on its own: a package one of them lacks is named. */
         if (r >= 0)
-                r = pipeline_resolve(b, &err);
+                r = pipeline_set_resolve(set, &err);
         if (r < 0 && online) {
                 /* Asked for: a source that fails is this check's failure. */
                 cairn_error_add(miss_err, cairn_error_exit_status(&err), r, "%s",
@@ -282,15 +291,24 @@ static int print_picks(const char *recipe_path, const char *cache, bool online,
                         err.n_messages ? err.messages[err.n_messages - 1] : strerror(-r));
                 return 0;
         }
-        printf("picks (from the lock and the cache%s)\n", online ? ", fetched when missing" : "");
-        struct pick_listing l = { .r = b->recipe, .err = miss_err };
-        for (size_t i = 0; r >= 0 && i < b->recipe->n_utilities; i++) {
-                l.u = &b->recipe->utilities[i];
-                struct build_package *pkg = build_utility_package(b, l.u);
-                if (!pkg || l.u->kind != RECIPE_UTILITY_PICK)
-                        continue;
-                l.pkg = pkg;
-                r = unpack_list_picks(b, pkg, l.u, print_pick, &l, &err);
+        struct pick_listing l = { .r = set->builds[0]->recipe, .err = miss_err };
+        for (size_t k = 0; r >= 0 && k < set->n; k++) {
+                struct build *b = set->builds[k];
+                if (set->n > 1)
+                        printf("picks for %s (from the lock and the cache%s)\n", b->arch,
+                               online ? ", fetched when missing" : "");
+                else
+                        printf("picks (from the lock and the cache%s)\n",
+                               online ? ", fetched when missing" : "");
+                l.r = b->recipe;
+                for (size_t i = 0; r >= 0 && i < b->recipe->n_utilities; i++) {
+                        l.u = &b->recipe->utilities[i];
+                        struct build_package *pkg = build_utility_package(b, l.u);
+                        if (!pkg || l.u->kind != RECIPE_UTILITY_PICK)
+                                continue;
+                        l.pkg = pkg;
+                        r = unpack_list_picks(b, pkg, l.u, print_pick, &l, &err);
+                }
         }
         if (r < 0)
                 fprintf(stderr, "note: the picks are not all listed: %s\n",
@@ -344,8 +362,10 @@ int cmd_check(int argc, char **argv)
         }
         if (check_local_inputs(r, &err) < 0)
                 return cmd_fail(&err);
-        printf("recipe %s (schema %u) name %s arch %s epoch %" PRId64 "\n", r->path, r->schema,
-               r->name, r->arch ? r->arch : recipe_host_arch(), r->epoch >= 0 ? r->epoch : 0);
+        printf("recipe %s (schema %u) name %s arch ", r->path, r->schema, r->name);
+        for (size_t i = 0; i < (r->archs ? r->n_archs : 1); i++)
+                printf("%s%s", i ? "," : "", r->archs ? r->archs[i] : recipe_host_arch());
+        printf(" epoch %" PRId64 "\n", r->epoch >= 0 ? r->epoch : 0);
         for (size_t i = 0; i < r->n_variants; i++) {
                 if (only && !streq(only, r->variants[i].name))
                         continue;

@@ -467,14 +467,24 @@ int cmd_enforce(int argc, char **argv)
         /* Labels say the architecture whenever an image of several was picked, or asked for. */
         bool labelled = archs.n > 0 || n_held > 1;
         if (archs.n == 0) {
-                /* A single image checked with a recipe: the recipe's architecture, as before. */
-                bool from_image = n_held > 1 || (n_held == 1 && !recipe);
+                /* A single image checked with a recipe of one architecture: the recipe's, as
+                 * before; with a recipe of several, the image's own. */
+                const char *recipe_arch = !recipe                ? NULL
+                                          : recipe->arch         ? recipe->arch
+                                          : recipe->n_archs == 0 ? recipe_host_arch()
+                                          : n_held == 1 && recipe_has_arch(recipe, held[0])
+                                                  ? held[0]
+                                                  : NULL;
+                bool from_image = n_held > 1 || (n_held == 1 && !recipe_arch);
+                if (!from_image && recipe && !recipe_arch)
+                        return cmd_usage_error("enforce",
+                                               "%s: %s builds several architectures and the "
+                                               "image names none of them: pick one with --arch",
+                                               path, recipe_path);
                 for (size_t i = 0; from_image && r >= 0 && i < n_held; i++)
                         r = sb_push(&archs, held[i]);
-                if (!from_image && recipe)
-                        r = sb_push(&archs, recipe->arch ? recipe->arch : recipe_host_arch());
-                else if (!from_image)
-                        r = sb_push(&archs, NULL); /* no architecture: CAIRN-ARCH does not run */
+                if (!from_image)
+                        r = sb_push(&archs, recipe_arch); /* NULL: CAIRN-ARCH does not run */
                 if (r < 0)
                         return cmd_usage_error("enforce", "%s: more than %d architectures", path,
                                                ENFORCE_MAX_ARGS);

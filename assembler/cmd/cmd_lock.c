@@ -70,18 +70,19 @@ int cmd_lock(int argc, char **argv)
         opts.confirm_lock = check;
 
         _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
-        _cleanup_build_ struct build *b = NULL;
-        int r = build_new(&opts, &b, &err);
-        if (r >= 0 && !opts.quiet) {
-                b->progress = cmd_print_fetched;
-                b->note = cmd_print_note;
+        _cleanup_build_set_ struct build_set *set = NULL;
+        int r = build_set_new(&opts, &set, &err);
+        for (size_t k = 0; r >= 0 && !opts.quiet && k < set->n; k++) {
+                set->builds[k]->progress = cmd_print_fetched;
+                set->builds[k]->note = cmd_print_note;
         }
         cmd_progress_setup(opts.quiet);
         if (r >= 0)
-                r = pipeline_resolve(b, &err);
+                r = pipeline_set_resolve(set, &err);
         if (r < 0)
                 return cmd_fail(&err);
-        if (!b->lock) {
+        const struct build *b0 = set->builds[0];
+        if (!b0->lock) {
                 if (!opts.quiet)
                         printf("%s: no utilities or packages from Debian sources and no "
                                "cairn-init: nothing to lock\n",
@@ -89,26 +90,33 @@ int cmd_lock(int argc, char **argv)
                 return CAIRN_EXIT_OK;
         }
         if (check) {
-                cmd_print_lock_unconfirmed(b);
-                bool same = b->lock_old && !b->lock_changes;
-                if (!opts.quiet) {
+                bool same = true;
+                for (size_t k = 0; k < set->n; k++) {
+                        const struct build *b = set->builds[k];
+                        const char *label = set->n > 1 ? b->arch : NULL;
+                        cmd_print_lock_unconfirmed(b);
+                        bool this_same = b->lock_old && !b->lock_changes;
+                        same = same && this_same;
+                        if (opts.quiet)
+                                continue;
                         if (!b->lock_old)
-                                printf("%s: missing\n", b->lock_path);
+                                printf("%s: missing%s%s\n", b->lock_path, label ? " for " : "",
+                                       label ? label : "");
                         for (char **p = b->lock_changes; p && *p; p++)
-                                printf("%s\n", *p);
-                        if (same)
-                                printf("%s: up to date (%zu packages)\n", b->lock_path,
-                                       b->lock->n_packages);
+                                printf("%s%s%s\n", label ? label : "", label ? ": " : "", *p);
+                        if (this_same)
+                                printf("%s: up to date (%s%s%zu packages)\n", b->lock_path,
+                                       label ? label : "", label ? ": " : "", b->lock->n_packages);
                 }
                 return same ? CAIRN_EXIT_OK : CAIRN_EXIT_POLICY;
         }
         bool written = false;
-        r = pipeline_write_lock(b, true, &written, &err);
+        r = pipeline_set_write_lock(set, true, &written, &err);
         if (r < 0)
                 return cmd_fail(&err);
         if (!opts.quiet) {
-                cmd_print_lock_notice(b, written, stderr);
-                cmd_print_lock_changes(b, stdout);
+                cmd_print_lock_notice(b0, written, stderr);
+                cmd_print_set_lock_changes(set, stdout);
         }
         return CAIRN_EXIT_OK;
 }

@@ -137,6 +137,14 @@ static int verify_registry(struct build_options *opts, struct cmd_registry *reg,
         r = build_new(opts, &b, &err);
         if (r < 0)
                 return cmd_fail(&err);
+        /* The registry serves one image per reference: name the architecture's image (a
+         * multi-architecture tag is an index; compare its images one by one). */
+        if (b->recipe->n_archs > 1 && !opts->arch)
+                return cmd_usage_error("verify",
+                                       "--against %s: %s builds for several architectures; "
+                                       "verify one image with --arch ARCH and the registry's "
+                                       "digest of that image (REPO@sha256:...)",
+                                       against, opts->recipe_path);
         if (!opts->quiet) {
                 b->progress = print_progress;
                 b->note = cmd_print_note;
@@ -353,24 +361,28 @@ int cmd_verify(int argc, char **argv)
         /* Every locked SHA-256 is confirmed against the verified index of its source. */
         opts.confirm_lock = true;
 
-        _cleanup_build_ struct build *b = NULL;
-        int r = build_new(&opts, &b, &err);
+        /* Every architecture of the recipe (or --arch's): each is rebuilt and compared. */
+        _cleanup_build_set_ struct build_set *set = NULL;
+        int r = build_set_new(&opts, &set, &err);
         if (r < 0)
                 return cmd_fail(&err);
-        if (!opts.quiet) {
-                b->progress = print_progress;
-                b->note = cmd_print_note;
+        struct build *b = set->builds[0];
+        for (size_t k = 0; !opts.quiet && k < set->n; k++) {
+                set->builds[k]->progress = print_progress;
+                set->builds[k]->note = cmd_print_note;
         }
 
         /* Which variants: --variant, else those OUT holds (a digest: the only variant). */
         size_t n_selected = 0;
         for (size_t i = 0; i < b->n_variants; i++) {
-                struct build_variant *v = &b->variants[i];
                 /* A digest without --variant: every variant is rebuilt, one must match. */
+                bool selected = b->variants[i].selected;
                 if (!opts.only_variant)
-                        v->selected = digest_only ||
-                                      verify_out_has_variant(against, b->recipe->name, v->name);
-                n_selected += v->selected;
+                        selected = digest_only || verify_out_has_variant(against, b->recipe->name,
+                                                                         b->variants[i].name);
+                for (size_t k = 0; k < set->n; k++)
+                        set->builds[k]->variants[i].selected = selected;
+                n_selected += selected;
         }
         if (n_selected == 0)
                 return cmd_usage_error("verify",
@@ -378,61 +390,78 @@ int cmd_verify(int argc, char **argv)
                                        "or %s-V.tar for any of its variants)",
                                        against, opts.recipe_path, b->recipe->name, b->recipe->name);
         /* The layer compression is part of the bytes: take OUT's unless told otherwise. The
-         * build reads it from its own copy of the options. */
+         * builds read it from their own copy of the options. */
         if (!opts.compression) {
-                b->opts.compression = "gzip";
+                const char *found = "gzip";
                 for (size_t i = 0; !digest_only && i < b->n_variants; i++) {
-                        const char *alg = b->variants[i].selected
-                                                  ? verify_out_compression(against, b->recipe->name,
-                                                                           b->variants[i].name)
-                                                  : NULL;
+                        _cleanup_free_ char *image = NULL;
+                        if (!b->variants[i].selected ||
+                            build_image_ref(b, &b->variants[i], &image) < 0)
+                                continue;
+                        const char *alg = verify_out_compression(against, b->recipe->name,
+                                                                 b->variants[i].name, image);
                         if (alg) {
-                                b->opts.compression = alg;
+                                found = alg;
                                 break;
                         }
                 }
+                for (size_t k = 0; k < set->n; k++)
+                        set->builds[k]->opts.compression = found;
         }
 
-        r = pipeline_layout(b, &err);
+        r = pipeline_set_layout(set, &err);
+        for (size_t k = 0; r >= 0 && k < set->n; k++)
+                cmd_print_lock_unconfirmed(set->builds[k]);
         if (r >= 0)
-                cmd_print_lock_unconfirmed(b);
-        if (r >= 0)
-                r = pipeline_enforce(b, &err);
+                r = pipeline_set_enforce(set, &err);
         if (r < 0 && cairn_error_exit_status(&err) == CAIRN_EXIT_POLICY)
-                for (size_t i = 0; i < b->n_variants; i++)
-                        if (b->variants[i].verdict.report)
-                                fputs(b->variants[i].verdict.report, stderr);
+                for (size_t k = 0; k < set->n; k++)
+                        for (size_t i = 0; i < set->builds[k]->n_variants; i++)
+                                if (set->builds[k]->variants[i].verdict.report)
+                                        fputs(set->builds[k]->variants[i].verdict.report, stderr);
         if (r >= 0)
-                r = pipeline_emit(b, &err);
+                r = pipeline_set_emit(set, &err);
         if (r < 0)
                 return cmd_fail(&err);
 
         bool all_ok = true;
         if (digest_only) {
-                const struct build_variant *match = NULL;
-                for (size_t i = 0; i < b->n_variants && !match; i++)
-                        if (b->variants[i].selected &&
-                            streq(b->variants[i].emit.manifest_digest, against))
-                                match = &b->variants[i];
-                if (match) {
-                        printf("reproducible: %s-%s %s\n", b->recipe->name, match->name,
-                               match->emit.manifest_digest);
-                        return CAIRN_EXIT_OK;
-                }
-                if (opts.only_variant) {
-                        for (size_t i = 0; i < b->n_variants; i++)
-                                if (b->variants[i].selected)
-                                        printf("not reproducible: %s-%s\n  image manifest: "
-                                               "expected %s, rebuilt %s\n",
-                                               b->recipe->name, b->variants[i].name, against,
-                                               b->variants[i].emit.manifest_digest);
-                } else {
+                /* A digest names an image of one architecture, or a variant's image index. */
+                for (size_t k = 0; k < set->n; k++)
+                        for (size_t i = 0; i < b->n_variants; i++) {
+                                const struct build_variant *v = &set->builds[k]->variants[i];
+                                if (!v->selected)
+                                        continue;
+                                _cleanup_free_ char *name = NULL;
+                                if (build_output_name(set->builds[k], v, &name) < 0)
+                                        return CAIRN_EXIT_IO;
+                                if (streq(v->emit.manifest_digest, against)) {
+                                        printf("reproducible: %s %s\n", name,
+                                               v->emit.manifest_digest);
+                                        return CAIRN_EXIT_OK;
+                                }
+                                if (streq(v->emit.index_digest, against)) {
+                                        printf("reproducible: %s-%s %s (image index)\n",
+                                               b->recipe->name, v->name, v->emit.index_digest);
+                                        return CAIRN_EXIT_OK;
+                                }
+                        }
+                if (!opts.only_variant)
                         printf("not reproducible: no variant of %s rebuilds to %s\n",
                                b->recipe->name, against);
-                        for (size_t i = 0; i < b->n_variants; i++)
-                                printf("  %s-%s rebuilt %s\n", b->recipe->name, b->variants[i].name,
-                                       b->variants[i].emit.manifest_digest);
-                }
+                for (size_t k = 0; k < set->n; k++)
+                        for (size_t i = 0; i < b->n_variants; i++) {
+                                const struct build_variant *v = &set->builds[k]->variants[i];
+                                _cleanup_free_ char *name = NULL;
+                                if (!v->selected || build_output_name(set->builds[k], v, &name) < 0)
+                                        continue;
+                                if (opts.only_variant)
+                                        printf("not reproducible: %s\n  image manifest: "
+                                               "expected %s, rebuilt %s\n",
+                                               name, against, v->emit.manifest_digest);
+                                else
+                                        printf("  %s rebuilt %s\n", name, v->emit.manifest_digest);
+                        }
                 return CAIRN_EXIT_POLICY;
         }
 
@@ -440,18 +469,19 @@ int cmd_verify(int argc, char **argv)
         r = store_open(objects, &store, &err);
         if (r < 0)
                 return cmd_fail(&err);
-        for (size_t i = 0; i < b->n_variants; i++) {
-                const struct build_variant *v = &b->variants[i];
-                if (!v->selected)
-                        continue;
-                _cleanup_(verify_result_freep) struct verify_result *res = NULL;
-                r = verify_variant(b, v, rebuilt, against, store, &res, &err);
-                if (r >= 0)
-                        r = print_result(res, "OUT", store, &err);
-                if (r < 0)
-                        return cmd_fail(&err);
-                all_ok = all_ok && verify_reproducible(res);
-        }
+        for (size_t i = 0; i < b->n_variants; i++)
+                for (size_t k = 0; k < set->n; k++) {
+                        const struct build_variant *v = &set->builds[k]->variants[i];
+                        if (!v->selected)
+                                continue;
+                        _cleanup_(verify_result_freep) struct verify_result *res = NULL;
+                        r = verify_variant(set->builds[k], v, rebuilt, against, store, &res, &err);
+                        if (r >= 0)
+                                r = print_result(res, "OUT", store, &err);
+                        if (r < 0)
+                                return cmd_fail(&err);
+                        all_ok = all_ok && verify_reproducible(res);
+                }
         if (fflush(stdout) != 0)
                 return CAIRN_EXIT_IO;
         /* 1: not reproducible, like a failed check. */

@@ -177,8 +177,8 @@ static int compare_layers(struct ctx *c, const struct build_emit_result *e,
 }
 
 /* The digests inside NAME-V/. */
-static int compare_layout(struct ctx *c, const struct build_variant *v, const char *layout,
-                          const char *rebuilt_layout, struct cairn_error *err)
+static int compare_layout(struct ctx *c, const struct build_variant *v, const char *ref,
+                          const char *layout, const char *rebuilt_layout, struct cairn_error *err)
 {
         const struct build_emit_result *e = &v->emit;
         _cleanup_free_ char *idx = NULL, *ridx = NULL;
@@ -196,7 +196,7 @@ static int compare_layout(struct ctx *c, const struct build_variant *v, const ch
 
         _cleanup_cairn_error_ struct cairn_error derr = CAIRN_ERROR_INIT;
         _cleanup_(ocilayout_info_freep) struct ocilayout_info *info = NULL;
-        if (ocilayout_describe(layout, v->name, NULL, &info, &derr) < 0) {
+        if (ocilayout_describe(layout, ref, NULL, &info, &derr) < 0) {
                 snprintf(a, sizeof(a), "unreadable (%s)",
                          derr.n_messages ? derr.messages[0] : "error");
                 return compare(c, "image manifest", a, e->manifest_digest);
@@ -216,13 +216,13 @@ static int compare_layout(struct ctx *c, const struct build_variant *v, const ch
 
 /* Loads OUT's and the rebuild's rootfs (the tar when OUT's differs, else the layout) and
  * compares them file by file. A side that cannot be loaded is recorded, not an error. */
-static int compare_files(struct verify_result *res, const struct build_variant *v,
-                         const char *out_tar, const char *rebuilt_tar, bool tar_differs,
-                         const char *layout, const char *rebuilt_layout, struct store *store)
+static int compare_files(struct verify_result *res, const char *image_ref, const char *out_tar,
+                         const char *rebuilt_tar, bool tar_differs, const char *layout,
+                         const char *rebuilt_layout, struct store *store)
 {
         const char *a = tar_differs ? out_tar : layout,
                    *b = tar_differs ? rebuilt_tar : rebuilt_layout;
-        const char *ref = tar_differs ? NULL : v->name;
+        const char *ref = tar_differs ? NULL : image_ref;
         res->diff_source = strdup(a);
         if (!res->diff_source)
                 return -ENOMEM;
@@ -248,23 +248,24 @@ int verify_variant(const struct build *b, const struct build_variant *v, const c
                 return -ENOMEM;
         struct ctx c = { .r = res };
         const struct build_emit_result *e = &v->emit;
-        if (asprintf(&res->name, "%s-%s", b->recipe->name, v->name) < 0) {
-                res->name = NULL;
+        /* A multi-architecture build: NAME-V-ARCH.tar and .spdx.json beside the shared
+         * layout NAME-V/, whose image for ARCH is ref-named V-ARCH. */
+        _cleanup_free_ char *ref = NULL;
+        if (build_output_name(b, v, &res->name) < 0 || build_image_ref(b, v, &ref) < 0)
                 return -ENOMEM;
-        }
         snprintf(res->manifest, sizeof(res->manifest), "%s", e->manifest_digest);
 
         _cleanup_free_ char *layout = NULL, *rlayout = NULL, *tar = NULL, *rtar = NULL,
                             *sbom = NULL, *rsbom = NULL;
-        if (asprintf(&layout, "%s/%s", out_dir, res->name) < 0 ||
-            asprintf(&rlayout, "%s/%s", rebuilt_dir, res->name) < 0 ||
+        if (asprintf(&layout, "%s/%s-%s", out_dir, b->recipe->name, v->name) < 0 ||
+            asprintf(&rlayout, "%s/%s-%s", rebuilt_dir, b->recipe->name, v->name) < 0 ||
             asprintf(&tar, "%s/%s.tar", out_dir, res->name) < 0 ||
             asprintf(&rtar, "%s/%s.tar", rebuilt_dir, res->name) < 0 ||
             asprintf(&sbom, "%s/%s.spdx.json", out_dir, res->name) < 0 ||
             asprintf(&rsbom, "%s/%s.spdx.json", rebuilt_dir, res->name) < 0)
                 return -ENOMEM;
 
-        int r = compare_layout(&c, v, layout, rlayout, err);
+        int r = compare_layout(&c, v, ref, layout, rlayout, err);
         char value[VERIFY_VALUE_MAX];
         bool tar_differs = false, have_tar = false;
         if (r >= 0)
@@ -280,19 +281,19 @@ int verify_variant(const struct build *b, const struct build_variant *v, const c
         if (r >= 0)
                 r = compare(&c, "sbom", value, e->sbom_digest);
         if (r >= 0 && res->n_items > 0)
-                r = compare_files(res, v, tar, rtar, tar_differs && have_tar, layout, rlayout,
+                r = compare_files(res, ref, tar, rtar, tar_differs && have_tar, layout, rlayout,
                                   store);
         if (r >= 0 && res->n_items > 0) {
                 /* Why: content, cairn-init, compressor, tar, metadata (explain.h). */
                 const struct explain_side a = { .label = "OUT",
                                                 .layout = layout,
-                                                .ref = v->name,
+                                                .ref = ref,
                                                 .sbom = sbom,
                                                 .tree = res->tree_out },
                                           rb = { .label = "rebuilt",
                                                  .here = true,
                                                  .layout = rlayout,
-                                                 .ref = v->name,
+                                                 .ref = ref,
                                                  .sbom = rsbom,
                                                  .tree = res->tree_rebuilt };
                 r = explain_differences(&a, &rb, res->diff_error ? NULL : res->diff, store,
@@ -313,13 +314,14 @@ bool verify_out_has_variant(const char *out_dir, const char *name, const char *v
         return access(layout, F_OK) == 0 || access(tar, F_OK) == 0;
 }
 
-const char *verify_out_compression(const char *out_dir, const char *name, const char *variant)
+const char *verify_out_compression(const char *out_dir, const char *name, const char *variant,
+                                   const char *ref)
 {
         _cleanup_free_ char *layout = NULL;
         if (asprintf(&layout, "%s/%s-%s", out_dir, name, variant) < 0)
                 return NULL;
         _cleanup_(ocilayout_info_freep) struct ocilayout_info *info = NULL;
-        if (ocilayout_describe(layout, variant, NULL, &info, NULL) < 0 || info->n_layers == 0)
+        if (ocilayout_describe(layout, ref, NULL, &info, NULL) < 0 || info->n_layers == 0)
                 return NULL;
         const char *type = info->layers[0].media_type;
         size_t n = strlen(type);

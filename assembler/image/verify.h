@@ -85,7 +85,8 @@ const char *verify_manifest_compression(const char *manifest, size_t len);
 bool verify_out_has_variant(const char *out_dir, const char *name, const char *variant);
 
 /*
- * The layer compression ("gzip" or "zstd") OUT's layout NAME-V uses, so the rebuild writes
- * the same; NULL when it cannot be told (no layout, no layers, another media type).
+ * The layer compression ("gzip" or "zstd") of the image ref names in OUT's layout NAME-V, so
+ * the rebuild writes the same; NULL when it cannot be told (no layout, no layers, another type).
  */
-const char *verify_out_compression(const char *out_dir, const char *name, const char *variant);
+const char *verify_out_compression(const char *out_dir, const char *name, const char *variant,
+                                   const char *ref);

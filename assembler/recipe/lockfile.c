@@ -48,6 +48,7 @@ void lockfile_free(struct lockfile *lock)
         free(lock->arch);
         free(lock->inputs);
         free(lock->init);
+        lockfile_free(lock->next);
         free(lock);
 }
 
@@ -205,12 +206,75 @@ static void read_packages(struct yread *y, const struct ynode *list, struct lock
         }
 }
 
+/* One architecture's part of a lock: arch, inputs, cairn-init and the three lists, in n (the
+ * top level of a single-architecture lock, or one element of "architectures"). */
+static void read_section(struct yread *y, const struct ynode *n, struct lockfile *lock)
+{
+        lock->arch = get_str(y, n, "arch");
+        lock->inputs = get_str(y, n, "inputs");
+        const struct ynode *init = ynode_map_get(n, "cairn-init");
+        if (init) {
+                lock->init = yread_string(y, init, "cairn-init");
+                if (!yread_failed(y) &&
+                    !(startswith(lock->init, "sha256:") && hex_ok(lock->init + 7, 64)))
+                        yread_fail(y, init->pos,
+                                   "cairn-init: expected sha256: and 64 lower-case hex digits");
+        }
+        const struct ynode *l = get_list(y, n, "sources", LOCKFILE_MAX_ITEMS);
+        if (l)
+                read_sources(y, l, lock);
+        l = get_list(y, n, "utilities", LOCKFILE_MAX_ITEMS);
+        if (l)
+                read_utilities(y, l, lock);
+        l = get_list(y, n, "packages", LOCKFILE_MAX_ITEMS);
+        if (l)
+                read_packages(y, l, lock);
+}
+
+/* "architectures": one section per architecture, in byte order, each named once; chained
+ * behind head (which holds the first). */
+static void read_sections(struct yread *y, const struct ynode *l, struct lockfile *head)
+{
+        static const char *const keys[] = { "arch",      "inputs",   "cairn-init", "sources",
+                                            "utilities", "packages", NULL };
+        if (l->n_items == 0) {
+                yread_fail(y, l->pos, "architectures: the list is empty");
+                return;
+        }
+        struct lockfile *at = head, *prev = NULL;
+        for (size_t i = 0; i < l->n_items && !yread_failed(y); i++) {
+                const struct ynode *n = l->items[i];
+                if (i > 0) {
+                        if (!(at->next = calloc(1, sizeof(*at->next)))) {
+                                yread_oom(y);
+                                return;
+                        }
+                        prev = at;
+                        at = at->next;
+                        at->version = head->version;
+                        if (!(at->recipe = strdup(head->recipe ? head->recipe : ""))) {
+                                yread_oom(y);
+                                return;
+                        }
+                }
+                if (!check_keys_opt(y, n, "architectures item", keys, "cairn-init"))
+                        return;
+                read_section(y, n, at);
+                if (!yread_failed(y) && prev && strcmp(prev->arch, at->arch) >= 0)
+                        yread_fail(y, ynode_map_get(n, "arch")->pos,
+                                   "arch: '%s' is out of order or named twice (sections are in "
+                                   "byte order of their architecture)",
+                                   at->arch);
+        }
+}
+
 int lockfile_parse(const char *name, const char *buf, size_t len, struct lockfile **ret,
                    struct cairn_error *err)
 {
         static const char *const keys[] = { "lockfile",  "recipe",     "arch",
                                             "inputs",    "cairn-init", "sources",
                                             "utilities", "packages",   NULL };
+        static const char *const multi_keys[] = { "lockfile", "recipe", "architectures", NULL };
         _cleanup_ynode_ struct ynode *root = NULL;
         int r = ynode_load(name, buf, len, &root, err);
         if (r < 0)
@@ -230,35 +294,38 @@ int lockfile_parse(const char *name, const char *buf, size_t len, struct lockfil
                 yread_fail(&y, ynode_map_get(root, "lockfile")->pos,
                            "lockfile: version %llu is not supported by this cairn (it reads %d)",
                            (unsigned long long)version, LOCKFILE_VERSION);
-        if (!yread_failed(&y) && check_keys_opt(&y, root, "the lock file", keys, "cairn-init")) {
+        /* A multi-architecture lock holds one section per architecture (docs/multiarch.md). */
+        bool multi = root->type == YNODE_MAPPING && ynode_map_get(root, "architectures");
+        if (!yread_failed(&y) && multi &&
+            check_keys_opt(&y, root, "the lock file", multi_keys, NULL)) {
                 lock->version = (unsigned)version;
                 lock->recipe = get_str(&y, root, "recipe");
-                lock->arch = get_str(&y, root, "arch");
-                lock->inputs = get_str(&y, root, "inputs");
-                const struct ynode *init = ynode_map_get(root, "cairn-init");
-                if (init) {
-                        lock->init = yread_string(&y, init, "cairn-init");
-                        if (!yread_failed(&y) &&
-                            !(startswith(lock->init, "sha256:") && hex_ok(lock->init + 7, 64)))
-                                yread_fail(&y, init->pos,
-                                           "cairn-init: expected sha256: and 64 lower-case hex "
-                                           "digits");
-                }
-                const struct ynode *l = get_list(&y, root, "sources", LOCKFILE_MAX_ITEMS);
+                const struct ynode *l = get_list(&y, root, "architectures", LOCKFILE_MAX_ARCHS);
                 if (l)
-                        read_sources(&y, l, lock);
-                l = get_list(&y, root, "utilities", LOCKFILE_MAX_ITEMS);
-                if (l)
-                        read_utilities(&y, l, lock);
-                l = get_list(&y, root, "packages", LOCKFILE_MAX_ITEMS);
-                if (l)
-                        read_packages(&y, l, lock);
+                        read_sections(&y, l, lock);
+        } else if (!yread_failed(&y) &&
+                   check_keys_opt(&y, root, "the lock file", keys, "cairn-init")) {
+                lock->version = (unsigned)version;
+                lock->recipe = get_str(&y, root, "recipe");
+                read_section(&y, root, lock);
         }
         r = yread_result(&y);
         if (r < 0)
                 return r;
         *ret = steal_pointer(&lock);
         return 0;
+}
+
+struct lockfile *lockfile_take_arch(struct lockfile **chain, const char *arch)
+{
+        for (struct lockfile **p = chain; *p; p = &(*p)->next)
+                if (streq_ptr((*p)->arch, arch)) {
+                        struct lockfile *l = *p;
+                        *p = l->next;
+                        l->next = NULL;
+                        return l;
+                }
+        return NULL;
 }
 
 int lockfile_read(const char *path, struct lockfile **ret, struct cairn_error *err)
@@ -293,6 +360,55 @@ static void print_strv(struct json *j, const char *key, char *const *v)
         json_array_end(j);
 }
 
+/* One architecture's keys, into the object being written. */
+static void print_section(struct json *j, const struct lockfile *lock)
+{
+        json_kv_string(j, "arch", lock->arch);
+        json_kv_string(j, "inputs", lock->inputs);
+        if (lock->init)
+                json_kv_string(j, "cairn-init", lock->init);
+        json_key(j, "sources");
+        json_array_begin(j);
+        for (size_t i = 0; i < lock->n_sources; i++) {
+                const struct lock_source *s = &lock->sources[i];
+                json_object_begin(j);
+                json_kv_string(j, "name", s->name);
+                json_kv_string(j, "url", s->url);
+                json_kv_string(j, "suite", s->suite);
+                json_kv_string(j, "release-sha256", s->release_sha256);
+                json_kv_string(j, "date", s->date);
+                json_object_end(j);
+        }
+        json_array_end(j);
+        json_key(j, "utilities");
+        json_array_begin(j);
+        for (size_t i = 0; i < lock->n_utilities; i++) {
+                json_object_begin(j);
+                json_kv_string(j, "request", lock->utilities[i].request);
+                json_kv_string(j, "package", lock->utilities[i].package);
+                json_object_end(j);
+        }
+        json_array_end(j);
+        json_key(j, "packages");
+        json_array_begin(j);
+        for (size_t i = 0; i < lock->n_packages; i++) {
+                const struct lock_package *p = &lock->packages[i];
+                json_object_begin(j);
+                json_kv_string(j, "name", p->name);
+                json_kv_string(j, "version", p->version);
+                json_kv_string(j, "arch", p->arch);
+                json_kv_string(j, "source", p->source);
+                json_kv_string(j, "filename", p->filename);
+                json_kv_uint(j, "size", p->size);
+                json_kv_string(j, "sha256", p->sha256);
+                print_strv(j, "picked-in", p->picked_in);
+                print_strv(j, "installed-in", p->installed_in);
+                print_strv(j, "needed-by", p->needed_by);
+                json_object_end(j);
+        }
+        json_array_end(j);
+}
+
 void lockfile_print(const struct lockfile *lock, FILE *f)
 {
         struct json j;
@@ -300,50 +416,20 @@ void lockfile_print(const struct lockfile *lock, FILE *f)
         json_object_begin(&j);
         json_kv_uint(&j, "lockfile", lock->version ? lock->version : LOCKFILE_VERSION);
         json_kv_string(&j, "recipe", lock->recipe);
-        json_kv_string(&j, "arch", lock->arch);
-        json_kv_string(&j, "inputs", lock->inputs);
-        if (lock->init)
-                json_kv_string(&j, "cairn-init", lock->init);
-        json_key(&j, "sources");
-        json_array_begin(&j);
-        for (size_t i = 0; i < lock->n_sources; i++) {
-                const struct lock_source *s = &lock->sources[i];
-                json_object_begin(&j);
-                json_kv_string(&j, "name", s->name);
-                json_kv_string(&j, "url", s->url);
-                json_kv_string(&j, "suite", s->suite);
-                json_kv_string(&j, "release-sha256", s->release_sha256);
-                json_kv_string(&j, "date", s->date);
-                json_object_end(&j);
+        if (!lock->next) {
+                /* One architecture: the flat form every lock had before multi-architecture
+                 * recipes, byte for byte. */
+                print_section(&j, lock);
+        } else {
+                json_key(&j, "architectures");
+                json_array_begin(&j);
+                for (const struct lockfile *l = lock; l; l = l->next) {
+                        json_object_begin(&j);
+                        print_section(&j, l);
+                        json_object_end(&j);
+                }
+                json_array_end(&j);
         }
-        json_array_end(&j);
-        json_key(&j, "utilities");
-        json_array_begin(&j);
-        for (size_t i = 0; i < lock->n_utilities; i++) {
-                json_object_begin(&j);
-                json_kv_string(&j, "request", lock->utilities[i].request);
-                json_kv_string(&j, "package", lock->utilities[i].package);
-                json_object_end(&j);
-        }
-        json_array_end(&j);
-        json_key(&j, "packages");
-        json_array_begin(&j);
-        for (size_t i = 0; i < lock->n_packages; i++) {
-                const struct lock_package *p = &lock->packages[i];
-                json_object_begin(&j);
-                json_kv_string(&j, "name", p->name);
-                json_kv_string(&j, "version", p->version);
-                json_kv_string(&j, "arch", p->arch);
-                json_kv_string(&j, "source", p->source);
-                json_kv_string(&j, "filename", p->filename);
-                json_kv_uint(&j, "size", p->size);
-                json_kv_string(&j, "sha256", p->sha256);
-                print_strv(&j, "picked-in", p->picked_in);
-                print_strv(&j, "installed-in", p->installed_in);
-                print_strv(&j, "needed-by", p->needed_by);
-                json_object_end(&j);
-        }
-        json_array_end(&j);
         json_object_end(&j);
         fputc('\n', f);
 }

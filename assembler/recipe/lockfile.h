@@ -24,6 +24,7 @@
 #define LOCKFILE_VERSION   1
 #define LOCKFILE_MAX_BYTES (16 * 1024 * 1024)
 #define LOCKFILE_MAX_ITEMS 100000 /* sources, utilities, packages */
+#define LOCKFILE_MAX_ARCHS 16     /* sections of a multi-architecture lock */
 
 struct lock_source {
         char *name;           /* owned */
@@ -63,7 +64,15 @@ struct lockfile {
         size_t n_utilities;
         struct lock_package *packages; /* owned, n_packages, sorted by name then version */
         size_t n_packages;
+        /* owned; a multi-architecture lock is a chain of one lockfile per architecture, in
+         * byte order of arch (each with the same version and recipe); NULL: the last one. A
+         * chain of one is written in the flat single-architecture form. */
+        struct lockfile *next;
 };
+
+/* Unlinks the section for arch from *chain and returns it (owned by the caller; its next is
+ * NULL), or NULL when the chain has none. */
+struct lockfile *lockfile_take_arch(struct lockfile **chain, const char *arch);
 
 void lockfile_free(struct lockfile *lock);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct lockfile *, lockfile_free)

@@ -18,6 +18,7 @@
 
 #define RECIPE_MAX_ITEMS 10000 /* entries of any one list */
 #define RECIPE_MAX_NAME  128   /* the recipe's and a source's name */
+#define RECIPE_MAX_ARCHS 16    /* architectures in arch: */
 #define LOWER_DIGITS     "abcdefghijklmnopqrstuvwxyz0123456789"
 
 /* True when s has 1 to max characters, the first one of `first` and the others of `rest`. */

@@ -234,6 +234,67 @@ void recipe_walk_packages(struct yread *y, struct recipe *r, const struct ynode 
         }
 }
 
+static bool sha256_hex_ok(const char *s)
+{
+        bool ok = strlen(s) == 64;
+        for (const char *p = s; ok && *p; p++)
+                ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f');
+        return ok;
+}
+
+/* sha256: { ARCH: HEX, ... }: a pin for each architecture the recipe builds, and only those. */
+static void read_pins_by_arch(struct yread *y, const struct recipe *r, struct recipe_artifact *a,
+                              const struct ynode *v)
+{
+        /* A mapping's items are key, value, key, value, ... */
+        a->sha256_by_arch = yread_calloc(y, v->n_items / 2 + 1, sizeof(*a->sha256_by_arch));
+        if (!a->sha256_by_arch)
+                return;
+        for (size_t i = 0; i + 1 < v->n_items; i += 2) {
+                const struct ynode *k = v->items[i], *val = v->items[i + 1];
+                struct recipe_kv *kv = &a->sha256_by_arch[a->n_sha256_by_arch];
+                if (!(kv->key = yread_string(y, k, "sha256 key")))
+                        continue;
+                if (!(kv->value = yread_string(y, val, "sha256"))) {
+                        free(kv->key);
+                        continue;
+                }
+                a->n_sha256_by_arch++;
+                if (!sha256_hex_ok(kv->value))
+                        yread_fail(y, val->pos, "sha256: %s: expected 64 lower-case hex digits",
+                                   kv->key);
+                if (!recipe_has_arch(r, kv->key))
+                        yread_fail(y, k->pos,
+                                   "sha256: '%s' is not an architecture this recipe builds "
+                                   "(arch:)",
+                                   kv->key);
+        }
+        for (char *const *arch = r->archs; arch && *arch; arch++)
+                if (!recipe_artifact_pin(a, *arch))
+                        yread_fail(y, v->pos,
+                                   "sha256: no pin for %s; a pin per architecture names every "
+                                   "architecture in arch:",
+                                   *arch);
+}
+
+/* ${arch} is the one marker src may hold; a pin that is not per architecture cannot hold for
+ * a src that is. */
+static void check_src_markers(struct yread *y, const struct recipe *r,
+                              const struct recipe_artifact *a, const struct ynode *v)
+{
+        for (const char *p = a->src; (p = strstr(p, "${")); p += 2)
+                if (strncmp(p, RECIPE_ARCH_MARKER, strlen(RECIPE_ARCH_MARKER)) != 0)
+                        yread_fail(y, v->pos,
+                                   "src: '%s': the only marker src may hold is " RECIPE_ARCH_MARKER
+                                   " (the Debian architecture being built)",
+                                   a->src);
+        if (a->sha256 && strstr(a->src, RECIPE_ARCH_MARKER) && r->n_archs > 1)
+                yread_fail(y, v->pos,
+                           "sha256: one pin for a src that differs per architecture; pin each: "
+                           "sha256: { %s: HEX, ... }",
+                           r->archs[0]);
+}
+
 void recipe_walk_artifacts(struct yread *y, struct recipe *r, const struct ynode *n)
 {
         static const char *const keys[] = { "src", "dest",   "mode",     "uid",
@@ -267,14 +328,13 @@ void recipe_walk_artifacts(struct yread *y, struct recipe *r, const struct ynode
                         recipe_read_id(y, v, "uid", &a->uid);
                 if ((v = ynode_map_get(it, "gid")))
                         recipe_read_id(y, v, "gid", &a->gid);
-                if ((v = ynode_map_get(it, "sha256"))) {
-                        a->sha256 = yread_string(y, v, "sha256");
-                        bool ok = a->sha256 && strlen(a->sha256) == 64;
-                        for (const char *p = a->sha256; ok && *p; p++)
-                                ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f');
-                        if (a->sha256 && !ok)
-                                yread_fail(y, v->pos, "sha256: expected 64 lower-case hex digits");
-                }
+                if ((v = ynode_map_get(it, "sha256")) && v->type == YNODE_MAPPING)
+                        read_pins_by_arch(y, r, a, v);
+                else if (v && (a->sha256 = yread_string(y, v, "sha256")) &&
+                         !sha256_hex_ok(a->sha256))
+                        yread_fail(y, v->pos, "sha256: expected 64 lower-case hex digits");
+                if (a->src)
+                        check_src_markers(y, r, a, ynode_map_get(it, "src"));
                 a->variants = recipe_item_variants(y, r, it);
         }
 }

@@ -13,6 +13,53 @@
 
 #include "recipe-internal.h"
 
+static int arch_cmp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * arch: one Debian architecture name or a list of them. The list is kept in byte order
+ * (the order of every per-architecture output: docs/multiarch.md), whatever order the recipe
+ * writes; a name given twice is an error.
+ */
+static void recipe_walk_arch(struct yread *y, struct recipe *r, const struct ynode *v)
+{
+        r->arch_pos = v->pos;
+        char **archs = NULL;
+        if (v->type == YNODE_SEQUENCE) {
+                if (v->n_items == 0) {
+                        yread_fail(y, v->pos,
+                                   "arch: the list is empty; name at least one "
+                                   "Debian architecture (amd64, arm64, ...)");
+                        return;
+                }
+                archs = yread_strv(y, v, "arch", RECIPE_MAX_ARCHS, yread_string);
+        } else {
+                char *one = yread_string(y, v, "arch");
+                if (one && !(archs = calloc(2, sizeof(char *))))
+                        yread_oom(y);
+                if (archs)
+                        archs[0] = one;
+                else
+                        free(one);
+        }
+        if (!archs)
+                return;
+        size_t n = strv_length(archs);
+        for (size_t i = 0; i < n; i++)
+                if (!recipe_name_ok(archs[i], LOWER_DIGITS, LOWER_DIGITS "-", 32))
+                        yread_fail(y, v->type == YNODE_SEQUENCE ? v->items[i]->pos : v->pos,
+                                   "arch: '%s' is not a Debian architecture name", archs[i]);
+        qsort(archs, n, sizeof(char *), arch_cmp);
+        for (size_t i = 1; i < n; i++)
+                if (streq(archs[i - 1], archs[i]))
+                        yread_fail(y, v->pos, "arch: '%s' is named twice", archs[i]);
+        r->archs = archs;
+        r->n_archs = n;
+        r->arch = n == 1 ? archs[0] : NULL;
+}
+
 /*
  * Fills r from the YAML tree, reporting every problem into err as
  * "FILE:LINE:COL: error: ...". Returns -EINVAL when any was found, -ENOMEM when an
@@ -57,9 +104,8 @@ static int recipe_walk(const char *file, const struct ynode *root, struct recipe
                            "name: '%s' must match [a-z0-9][a-z0-9._-]* (at most %d "
                            "characters)",
                            r->name, RECIPE_MAX_NAME);
-        if ((v = ynode_map_get(root, "arch")) && (r->arch = yread_string(&y, v, "arch")) &&
-            !recipe_name_ok(r->arch, LOWER_DIGITS, LOWER_DIGITS "-", 32))
-                yread_fail(&y, v->pos, "arch: '%s' is not a Debian architecture name", r->arch);
+        if ((v = ynode_map_get(root, "arch")))
+                recipe_walk_arch(&y, r, v);
         if ((v = ynode_map_get(root, "epoch"))) {
                 uint64_t e;
                 if (yread_uint(&y, v, "epoch", 253402300799ULL, &e))

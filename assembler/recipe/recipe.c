@@ -89,6 +89,7 @@ void recipe_free(struct recipe *r)
                 free(r->artifacts[i].src);
                 free(r->artifacts[i].dest);
                 free(r->artifacts[i].sha256);
+                kv_free(r->artifacts[i].sha256_by_arch, r->artifacts[i].n_sha256_by_arch);
         }
         free(r->artifacts);
         for (size_t i = 0; i < r->n_groups; i++)
@@ -123,7 +124,7 @@ void recipe_free(struct recipe *r)
         free(r->dir);
         free(r->context);
         free(r->name);
-        free(r->arch);
+        strv_free(r->archs);
         free(r);
 }
 
@@ -154,6 +155,47 @@ const char *recipe_host_arch(void)
 #else
         return "unknown";
 #endif
+}
+
+bool recipe_has_arch(const struct recipe *r, const char *arch)
+{
+        if (!r->archs)
+                return streq(arch, recipe_host_arch());
+        for (char *const *a = r->archs; *a; a++)
+                if (streq(*a, arch))
+                        return true;
+        return false;
+}
+
+int recipe_expand_arch(const char *src, const char *arch, char **ret)
+{
+        _cleanup_free_ char *s = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&s, &len);
+        if (!f)
+                return -ENOMEM;
+        const char *p = src, *m;
+        while ((m = strstr(p, RECIPE_ARCH_MARKER))) {
+                fwrite(p, 1, (size_t)(m - p), f);
+                fputs(arch, f);
+                p = m + strlen(RECIPE_ARCH_MARKER);
+        }
+        fputs(p, f);
+        bool failed = ferror(f);
+        if (fclose(f) != 0 || failed)
+                return -ENOMEM;
+        *ret = steal_pointer(&s);
+        return 0;
+}
+
+const char *recipe_artifact_pin(const struct recipe_artifact *a, const char *arch)
+{
+        if (a->sha256)
+                return a->sha256;
+        for (size_t i = 0; i < a->n_sha256_by_arch; i++)
+                if (streq(a->sha256_by_arch[i].key, arch))
+                        return a->sha256_by_arch[i].value;
+        return NULL;
 }
 
 bool recipe_debian_identity(const struct recipe *r)

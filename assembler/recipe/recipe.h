@@ -135,6 +135,10 @@ struct recipe_artifact {
         uint32_t uid; /* RECIPE_ID_UNSET: 0 */
         uint32_t gid; /* RECIPE_ID_UNSET: 0 */
         char *sha256; /* owned; 64 lower-case hex digits, or NULL */
+        /* owned, n_sha256_by_arch: `sha256: { ARCH: HEX, ... }`, a pin per architecture (key:
+         * the Debian architecture, value: the digest); sha256 is NULL then. */
+        struct recipe_kv *sha256_by_arch;
+        size_t n_sha256_by_arch;
         recipe_variant_mask variants;
         struct recipe_pos pos;
 };
@@ -256,8 +260,14 @@ struct recipe {
         char *path; /* owned; as given to recipe_parse_file */
         char *dir;  /* owned; directory of path, for artifact sources */
         unsigned schema;
-        char *name;    /* owned */
-        char *arch;    /* owned; NULL: the host's Debian architecture */
+        char *name; /* owned */
+        /* owned, NULL-terminated, in byte order, no duplicates: the Debian architectures
+         * `arch:` names (one name or a list); NULL: the host's. arch is archs[0] when the
+         * recipe names exactly one, NULL otherwise (borrowed from archs). */
+        char **archs;
+        size_t n_archs;
+        const char *arch;
+        struct recipe_pos arch_pos;
         int64_t epoch; /* -1 when the recipe does not set it */
         struct recipe_pos epoch_pos;
         /* owned; context: (the build context), relative to dir, no '..'; NULL: dir itself */
@@ -312,6 +322,19 @@ int recipe_variant_index(const struct recipe *r, const char *name);
 
 /* The host's Debian architecture name ("amd64", "arm64", ...) for the compiler's target. */
 const char *recipe_host_arch(void);
+
+/* True when the recipe builds for architecture arch (the host's when it names none). */
+bool recipe_has_arch(const struct recipe *r, const char *arch);
+
+/* The marker an artifact's src may hold, replaced by the architecture being built. */
+#define RECIPE_ARCH_MARKER "${arch}"
+
+/* src with every RECIPE_ARCH_MARKER replaced by arch, into *ret (owned). 0 or -ENOMEM. */
+int recipe_expand_arch(const char *src, const char *arch, char **ret);
+
+/* The pin of artifact a for architecture arch: its sha256, or its sha256_by_arch entry for
+ * arch; NULL when it has none. Borrowed. */
+const char *recipe_artifact_pin(const struct recipe_artifact *a, const char *arch);
 
 /*
  * The recipe as seen by one variant. Arrays hold pointers into the recipe (borrowed); the

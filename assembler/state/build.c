@@ -136,7 +136,19 @@ int build_new(const struct build_options *opts, struct build **ret, struct cairn
                                                getenv("SOURCE_DATE_EPOCH"));
         } else
                 b->epoch = b->recipe->epoch >= 0 ? b->recipe->epoch : 0;
-        b->arch = b->recipe->arch ? b->recipe->arch : recipe_host_arch();
+        if (opts->arch && !recipe_has_arch(b->recipe, opts->arch))
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                       "%s: --arch %s: the recipe does not build for %s (its "
+                                       "arch: names %s%s)",
+                                       opts->recipe_path, opts->arch, opts->arch,
+                                       b->recipe->archs ? b->recipe->archs[0] : recipe_host_arch(),
+                                       b->recipe->n_archs > 1 ? ", ..." : "");
+        if (opts->arch)
+                b->arch = opts->arch;
+        else if (!b->recipe->archs || recipe_has_arch(b->recipe, recipe_host_arch()))
+                b->arch = recipe_host_arch();
+        else
+                b->arch = b->recipe->archs[0];
 
         if (opts->cache_dir)
                 b->cache_dir = strdup(opts->cache_dir);
@@ -263,6 +275,7 @@ void build_free(struct build *b)
         free(b->reads_path);
         readsfile_free(b->reads);
         lockfile_free(b->lock_old);
+        strv_free(b->lock_file_archs);
         lockfile_free(b->lock);
         strv_free(b->lock_changes);
         initbin_clear(&b->init);
@@ -321,4 +334,79 @@ struct build_package *build_identity_package(struct build *b)
 bool build_package_used(const struct build_package *p, const struct build_variant *v)
 {
         return ((p->whole | p->picked) >> v->view->index) & 1u;
+}
+
+int build_set_new(const struct build_options *opts, struct build_set **ret, struct cairn_error *err)
+{
+        _cleanup_build_set_ struct build_set *set = calloc(1, sizeof(*set));
+        if (!set)
+                return -ENOMEM;
+        /* The first build parses the recipe and says which architectures there are. */
+        struct build *first = NULL;
+        struct build_options o = *opts;
+        int r = build_new(&o, &first, err);
+        if (r < 0)
+                return r;
+        const struct recipe *rc = first->recipe;
+        size_t n = opts->arch || rc->n_archs < 2 ? 1 : rc->n_archs;
+        set->builds = calloc(n, sizeof(*set->builds));
+        if (!set->builds) {
+                build_free(first);
+                return -ENOMEM;
+        }
+        if (n == 1) {
+                set->builds[set->n++] = first;
+                *ret = steal_pointer(&set);
+                return 0;
+        }
+        /* The builds' opts.arch and arch point here. */
+        set->archs = strv_copy(rc->archs);
+        build_free(first);
+        if (!set->archs)
+                return -ENOMEM;
+        o.multi_arch = true;
+        for (size_t i = 0; i < n; i++) {
+                o.arch = set->archs[i];
+                r = build_new(&o, &set->builds[set->n], err);
+                if (r < 0)
+                        return r;
+                set->n++;
+        }
+        *ret = steal_pointer(&set);
+        return 0;
+}
+
+void build_set_free(struct build_set *s)
+{
+        if (!s)
+                return;
+        for (size_t i = 0; i < s->n; i++)
+                build_free(s->builds[i]);
+        free(s->builds);
+        strv_free(s->archs);
+        if (s->tmp_out)
+                (void)rm_rf(s->tmp_out);
+        free(s);
+}
+
+int build_output_name(const struct build *b, const struct build_variant *v, char **ret)
+{
+        char *s = NULL;
+        int r = b->opts.multi_arch ? asprintf(&s, "%s-%s-%s", b->recipe->name, v->name, b->arch)
+                                   : asprintf(&s, "%s-%s", b->recipe->name, v->name);
+        if (r < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+int build_image_ref(const struct build *b, const struct build_variant *v, char **ret)
+{
+        char *s = NULL;
+        int r = b->opts.multi_arch ? asprintf(&s, "%s-%s", v->name, b->arch)
+                                   : asprintf(&s, "%s", v->name);
+        if (r < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
 }

@@ -41,6 +41,13 @@ struct build_options {
         bool ignore_reads;      /* keep every pattern match (cairn profile --write-reads) */
         bool confirm_lock;      /* the lock on disk is checked against the verified indexes
                                    (cairn verify, cairn lock --check) */
+        /* The Debian architecture to build, one the recipe's arch: names; NULL: the host's
+         * when the recipe names it (or names none), else the recipe's first. */
+        const char *arch;
+        /* One build of several (build_set): outputs carry the architecture in their names
+         * (NAME-V-ARCH.tar, NAME-V-ARCH.spdx.json) and the layout NAME-V/ is shared, its
+         * index.json written by the set (docs/multiarch.md). */
+        bool multi_arch;
 };
 
 /* One Debian package the build needs (filled by resolve, fetch adds local_path). */
@@ -109,6 +116,10 @@ struct build_emit_result {
         char sbom_digest[72];          /* sha256 of NAME-V.spdx.json, also a blob of the layout */
         char sbom_manifest_digest[72]; /* the artifact manifest attaching it to the image */
         uint64_t sbom_manifest_size;
+        /* A multi-architecture build: the image index of NAME-V/ listing every architecture's
+         * manifest (the same in each build of the set); empty otherwise. */
+        char index_digest[72];
+        uint64_t index_size;
 };
 
 struct build_variant {
@@ -153,7 +164,10 @@ struct build {
         char *lock_read_path; /* owned; the old NAME.lock.json, read because lock_path does not
                                  exist yet (build_new), or NULL */
         enum build_lock_state lock_state; /* set by resolve */
-        struct lockfile *lock_old;        /* owned; the lock found on disk, or NULL */
+        struct lockfile *lock_old;        /* owned; the lock found on disk (this architecture's
+                                             section of it), or NULL */
+        char **lock_file_archs;           /* owned, NULL-terminated: every architecture the lock
+                                             file on disk holds a section for */
         struct lockfile *lock;            /* owned; this build's resolution (after fetch) */
         char **lock_changes;              /* owned, NULL-terminated: lockfile_diff lines */
         bool lock_init_changed;           /* the lock pinned its packages but not this cairn-init */
@@ -186,12 +200,39 @@ void build_free(struct build *b);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct build *, build_free)
 #define _cleanup_build_ _cleanup_(build_freep)
 
+/*
+ * One build per architecture of a recipe (docs/multiarch.md): builds[i] is built for the
+ * recipe's i-th architecture (byte order); a recipe with one architecture (or none: the host's)
+ * is a set of one, built exactly as a single build. With opts->arch only that architecture.
+ */
+struct build_set {
+        struct build **builds; /* owned, n */
+        size_t n;
+        char **archs;  /* owned, NULL-terminated: the architectures (several only) */
+        char *tmp_out; /* owned; the temporary sibling of OUT the set's builds emit into */
+};
+
+/* A set for opts (opts->multi_arch is decided here). On success *ret is owned by the caller. */
+int build_set_new(const struct build_options *opts, struct build_set **ret,
+                  struct cairn_error *err);
+void build_set_free(struct build_set *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct build_set *, build_set_free)
+#define _cleanup_build_set_ _cleanup_(build_set_freep)
+
 /* Empties b->packages and forgets every utility's package choice. */
 void build_packages_reset(struct build *b);
 
 /* The package b->packages holds for utility u (an element of b->recipe->utilities), or NULL
  * before one was chosen. Borrowed. */
 struct build_package *build_utility_package(struct build *b, const struct recipe_utility *u);
+
+/* "NAME-V", or "NAME-V-ARCH" in a multi-architecture build: the name of v's rootfs tar and
+ * SBOM without their suffix (the layout is always NAME-V/). *ret is owned. 0 or -ENOMEM. */
+int build_output_name(const struct build *b, const struct build_variant *v, char **ret);
+
+/* The ref name of v's image in NAME-V/index.json: "V", or "V-ARCH" in a multi-architecture
+ * build (where "V" names the image index). *ret is owned. 0 or -ENOMEM. */
+int build_image_ref(const struct build *b, const struct build_variant *v, char **ret);
 
 /* The variant called name, or NULL. */
 struct build_variant *build_find_variant(struct build *b, const char *name);
