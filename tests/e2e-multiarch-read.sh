@@ -8,7 +8,8 @@
 # every architecture (or --arch's), an amd64 program in the arm64 image is CAIRN-ARCH; cairn
 # diff compares per architecture; cairn push sends the index, both manifests and both SBOMs and
 # tags the index with the same bytes; a missing architecture and an ambiguous pick are errors.
-# The checks are functions of a layout path, for the layout `cairn build` emits. No network.
+# The checks are functions of a layout path: they run on the composed layout and on the one
+# `cairn build` emits for `arch: [amd64, arm64]` with the same programs. No network.
 . "$(dirname "$0")/lib.sh"
 need_env CAIRN
 need_tools cc python3 skopeo umoci docker-registry curl
@@ -91,6 +92,21 @@ EOF
 }
 compose multi prod out-amd64/m-prod out-arm64/m-prod
 compose bad prod out-amd64/m-prod out-arm64-bad/m-prod
+# And the layout cairn itself emits for `arch: [amd64, arm64]` with the same programs.
+cat >both.yaml <<'EOF'
+recipe: 1
+name: m
+epoch: 1700000000
+arch: [amd64, arm64]
+artifacts:
+  - { src: "hello-${arch}", dest: /app/hello, mode: "0755" }
+run:
+  entrypoint: [/app/hello]
+variants:
+  prod: {}
+EOF
+"$CAIRN" build both.yaml -o out-both -q >build-both.out 2>build-both.err ||
+  bail_out "building both.yaml failed: $(cat build-both.err)"
 
 # cairn_rc OUT ARGS...: runs cairn, stdout to OUT, stderr to OUT.err; prints the exit status.
 cairn_rc() {
@@ -196,35 +212,41 @@ check_errors() { # L
     test "$(cairn_rc e5.txt enforce "$l" --image prod-arm64)" = 0
 }
 
-check_push() { # L V
-  local l=$1 v=$2
-  check "$l: cairn push to $plain/multi" "$CAIRN" push "$l" "$plain/multi" --insecure
-  skopeo inspect --raw --tls-verify=false "docker://$plain/multi:$v" >pushed.json
+check_push() { # L V REPO
+  local l=$1 v=$2 repo=$3
+  check "$l: cairn push to $plain/$repo" "$CAIRN" push "$l" "$plain/$repo" --insecure
+  skopeo inspect --raw --tls-verify=false "docker://$plain/$repo:$v" >pushed.json
   local idx
   idx=$("$py" -c "import json; print([m['digest'] for m in json.load(open('$l/index.json'))['manifests'] if m['mediaType'].endswith('index.v1+json')][0])")
   check "$l: the tag $v is the index, byte for byte" cmp pushed.json "$l/blobs/sha256/${idx#sha256:}"
   check "$l: no per-architecture tag was pushed" \
-    bash -c "curl -sf 'http://$plain/v2/multi/tags/list' | $py -c \"import json,sys; t=json.load(sys.stdin)['tags']; assert '$v-arm64' not in t and '$v' in t, t\""
+    bash -c "curl -sf 'http://$plain/v2/$repo/tags/list' | $py -c \"import json,sys; t=json.load(sys.stdin)['tags']; assert '$v-arm64' not in t and '$v' in t, t\""
   for a in amd64 arm64; do
     local m
     m=$("$py" -c "import json; print([m['digest'] for m in json.load(open('$l/index.json'))['manifests'] if m.get('annotations',{}).get('org.opencontainers.image.ref.name')=='$v-$a'][0])")
     check "$l: the $a manifest is there by digest" \
-      bash -c "skopeo inspect --raw --tls-verify=false 'docker://$plain/multi@$m' | cmp - '$l/blobs/sha256/${m#sha256:}'"
+      bash -c "skopeo inspect --raw --tls-verify=false 'docker://$plain/$repo@$m' | cmp - '$l/blobs/sha256/${m#sha256:}'"
     curl -sf -H 'Accept: application/vnd.oci.image.index.v1+json' \
-      "http://$plain/v2/multi/manifests/sha256-${m#sha256:}" >"referrers-$a.json" || true
+      "http://$plain/v2/$repo/manifests/sha256-${m#sha256:}" >"referrers-$a.json" || true
     check "$l: the $a SBOM is its referrer (fallback tag)" grep -q '"artifactType":"application/spdx+json"' "referrers-$a.json"
   done
   check "$l: skopeo copies the arm64 image back from the registry" \
-    quiet skopeo copy --quiet --src-tls-verify=false --override-arch arm64 "docker://$plain/multi:$v" "oci:copy:$v"
+    quiet skopeo copy --quiet --src-tls-verify=false --override-arch arm64 "docker://$plain/$repo:$v" "oci:copy-$repo:$v"
 }
 
-# ---- run them
+# ---- run them: on the composed layout, then on cairn's own
 
 check_consumers multi prod
 check_enforce_good multi
 check_enforce_bad bad
 check_diff multi bad
 check_errors multi
+
+check_consumers out-both/m-prod prod
+check_enforce_good out-both/m-prod
+check_errors out-both/m-prod
+check "cairn's layout and the composed one hold the same files per architecture" \
+  test "$(cairn_rc same.txt diff out-both/m-prod multi)" = 0
 
 # start_registry NAME: docker-registry on 127.0.0.1, a free port (as in e2e-push.sh).
 start_registry() {
@@ -249,4 +271,5 @@ EOF
 }
 start_registry plain
 plain=127.0.0.1:$port_plain
-check_push multi prod
+check_push multi prod multi
+check_push out-both/m-prod prod both
