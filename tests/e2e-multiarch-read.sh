@@ -166,6 +166,8 @@ check_enforce_bad() { # L: an amd64 program in the arm64 image
   check "$l: ...the arm64 image fails with CAIRN-ARCH on /app/x86" \
     bash -c "grep -q '^$l (arm64): FAIL' bad.txt && grep -q '^CAIRN-ARCH' bad.txt && grep -q -- '- /app/x86' bad.txt"
   check "$l: enforce --arch amd64 passes" test "$(cairn_rc bad1.txt enforce "$l" --arch amd64)" = 0
+  check "$l: enforce --image prod-arm64 (one image) checks its config's arm64: CAIRN-ARCH" \
+    bash -c "'$CAIRN' enforce '$l' --image prod-arm64 >bad3.txt 2>&1; [ \$? = 1 ] && grep -q '^CAIRN-ARCH' bad3.txt && grep -q -- '- /app/x86' bad3.txt"
   check "$l: enforce --arch arm64 fails (exit 1)" test "$(cairn_rc bad2.txt enforce "$l" --arch arm64)" = 1
   check "$l: ...with CAIRN-ARCH" grep -q '^CAIRN-ARCH' bad2.txt
   check "$l: ...and the json says so for arm64" \
@@ -204,8 +206,20 @@ check_errors() { # L
   check "$l: ...saying so" grep -q "'sparc' is no Debian architecture cairn knows" e2.txt.err
   check "$l: diff --arch riscv64: exit 2, naming what the index holds" \
     bash -c "'$CAIRN' diff --arch riscv64 '$l' '$l' >/dev/null 2>e6.err; [ \$? = 2 ] && grep -q 'none for riscv64' e6.err"
-  check "$l: a reader with no architecture (cairn runtime) is refused, listing them" \
-    bash -c "! '$CAIRN' runtime '$l' >/dev/null 2>e3.err && grep -q 'holds linux/amd64, linux/arm64/v8; pick one with --arch' e3.err"
+  check "$l: diff of its amd64 image and its index compares amd64 (exit 1: arm64 only in one)" \
+    bash -c "'$CAIRN' diff --ref-a prod-amd64 --ref-b prod '$l' '$l' >e3.txt 2>e3.err; [ \$? = 1 ] && grep -qx 'arch amd64:' e3.txt && grep -qx identical e3.txt && grep -q 'holds arm64, $l does not' e3.err"
+  # The same manifests listed without the index and without platforms: two images, and
+  # nothing says which one.
+  rm -rf flat && cp -r "$l" flat
+  "$py" -c "import json; d=json.load(open('flat/index.json'))
+d['manifests']=[{k: v for k, v in m.items() if k != 'platform'} for m in d['manifests'] if m['mediaType'].endswith('manifest.v1+json') and 'artifactType' not in m]
+json.dump(d, open('flat/index.json', 'w'))"
+  check "$l: two images without platforms or a ref: exit 2, asking for a ref name" \
+    bash -c "'$CAIRN' enforce flat >/dev/null 2>e7.err; [ \$? = 2 ] && grep -q 'holds 2 images; name one by its ref name' e7.err"
+  check "$l: ...--image prod-arm64 picks one" \
+    bash -c "'$CAIRN' enforce flat --image prod-arm64 --format json | $py -c \"import json,sys; d=json.load(sys.stdin); assert d['passed'] and 'arch' not in d, d\""
+  check "$l: cairn runtime reads the run-time contract (the first architecture's)" \
+    bash -c "'$CAIRN' runtime '$l' --format json | grep -q '/app/hello'"
   check "$l: the image index by its ref name, --arch arm64: enforce passes" \
     test "$(cairn_rc e4.txt enforce "$l" --image prod --arch arm64)" = 0
   check "$l: the per-architecture ref name prod-arm64 is an image of its own" \
