@@ -154,7 +154,10 @@ int stage_lock_read(struct build *b, struct cairn_error *err)
         if (!lock_pins_packages(b) && !init)
                 return 0; /* BUILD_LOCK_NONE: nothing to pin */
         if (init) {
-                int r = initbin_open(b->opts.init_binary, &b->init, err);
+                /* Another architecture of a multi-architecture recipe: its own cairn-init. */
+                bool foreign = b->opts.multi_arch && !streq(b->arch, recipe_host_arch());
+                int r = initbin_open_arch(b->opts.init_binary, foreign ? b->arch : NULL, &b->init,
+                                          err);
                 if (r < 0)
                         return r;
         }

@@ -8,7 +8,7 @@
 # example recipes/multiarch.yaml is built from the Debian mirror at the end (skipped when it is
 # unreachable, and under the sanitizers, whose index parse takes minutes).
 . "$(dirname "$0")/lib.sh"
-need_env CAIRN CAIRN_SOURCE_DIR
+need_env CAIRN CAIRN_INIT CAIRN_SOURCE_DIR
 need_tools gpg dpkg-deb dpkg-scanpackages xz python3 skopeo umoci aarch64-linux-gnu-gcc
 export SOURCE_DATE_EPOCH=1700000000
 [[ $(dpkg --print-architecture) == amd64 ]] || skip_all "the fixtures assume an amd64 build machine"
@@ -243,6 +243,38 @@ check "cairn check --online: a package missing for arm64 is an error naming it" 
   bash -c "test $rc != 0 && grep -q \"only-amd64' for arm64\" only.err"
 check "cairn build: the same error, nothing written" \
   bash -c "test $rc2 != 0 && grep -q \"only-amd64' for arm64\" only-build.err && test ! -e out-only"
+
+# cairn-init per architecture: each image gets its own, each lock section pins its own
+sed 's|^run: { entrypoint: \[/sbin/tool, /app/hello\] }|run: { entrypoint: [/sbin/tool, /app/hello], init: cairn-init }|' ma.yaml >init.yaml
+check "the init recipe runs cairn-init" grep -q 'init: cairn-init' init.yaml
+if [[ -x $CAIRN_INIT-arm64 ]]; then
+  set +e
+  "$CAIRN" build init.yaml -o out-init --cache "$work/cache" --init-binary "$CAIRN_INIT" -q 2>init.err
+  rc=$?
+  set -e
+  check "a variant running cairn-init builds for both architectures" test $rc = 0 || cat init.err >&2
+  rm -rf unpack-init
+  umoci unpack --rootless --image out-init/ma-prod:prod-arm64 unpack-init >/dev/null
+  init_path=$(python3 -c "import json; print(json.load(open('unpack-init/config.json'))['process']['args'][0])")
+  check "the arm64 image's cairn-init ($init_path) is the arm64 build" cmp "unpack-init/rootfs$init_path" "$CAIRN_INIT-arm64"
+  check "each lock section pins its architecture's cairn-init" \
+    python3 - init.lock.json "$(sha256sum <"$CAIRN_INIT" | cut -d' ' -f1)" "$(sha256sum <"$CAIRN_INIT-arm64" | cut -d' ' -f1)" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [s["cairn-init"] for s in d["architectures"]] == ["sha256:" + sys.argv[2], "sha256:" + sys.argv[3]], d
+PY
+  mkdir -p fake-init
+  cp "$CAIRN_INIT" fake-init/cairn-init
+  cp "$CAIRN_INIT" fake-init/cairn-init-arm64
+  set +e
+  "$CAIRN" build init.yaml -o out-fake --cache "$work/cache" --init-binary fake-init/cairn-init -q 2>fake.err
+  rc=$?
+  set -e
+  check "an amd64 cairn-init offered for arm64: exit 2, named, nothing written" \
+    bash -c "test $rc = 2 && grep -q 'not a cairn-init for arm64 (amd64)' fake.err && test ! -e out-fake"
+else
+  skip "cairn-init per architecture" "no init/cairn-init-arm64: the cross compiler (ci/bootstrap) was missing at build time"
+fi
 
 # ---- the example recipe, from the Debian mirror
 

@@ -107,6 +107,90 @@ static void expect_error(const char *from, const char *to, const char *pos, cons
                 fail_msg("expected '%s' and '%s' in: %s", pos, what, msg);
 }
 
+/* good's one section, with arch a, as an element of "architectures" (indented by 4). */
+static char *section(const char *a)
+{
+        const char *start = strstr(good, "  \"arch\"");
+        const char *end = strrchr(good, '}');
+        _cleanup_free_ char *body = strndup(start, (size_t)(end - start));
+        assert_non_null(body);
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        assert_non_null(f);
+        fputs("    {\n", f);
+        for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n"))
+                fprintf(f, "    %s\n",
+                        strstr(line, "\"arch\": \"amd64\"") == line + 2 && line[0] == ' ' &&
+                                        line[2] == '"'
+                                ? "  \"arch\": \"ARCH\","
+                                : line);
+        fputs("    }", f);
+        assert_int_equal(fclose(f), 0);
+        /* The top-level arch line became "ARCH": name this section's architecture. */
+        char *at = strstr(out, "\"ARCH\"");
+        assert_non_null(at);
+        _cleanup_free_ char *fixed = NULL;
+        assert_true(asprintf(&fixed, "%.*s\"%s\"%s", (int)(at - out), out, a, at + 6) > 0);
+        free(out);
+        return steal_pointer(&fixed);
+}
+
+static void test_architectures(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *amd = section("amd64"), *arm = section("arm64"), *text = NULL;
+        assert_true(asprintf(&text,
+                             "{\n  \"lockfile\": 1,\n  \"recipe\": \"hello\",\n  "
+                             "\"architectures\": [\n%s,\n%s\n  ]\n}\n",
+                             amd, arm) > 0);
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        _cleanup_lockfile_ struct lockfile *lock = NULL;
+        assert_int_equal(lockfile_parse("x.lock.json", text, strlen(text), &lock, &err), 0);
+        assert_string_equal(lock->arch, "amd64");
+        assert_non_null(lock->next);
+        assert_string_equal(lock->next->arch, "arm64");
+        assert_string_equal(lock->next->recipe, "hello");
+        assert_null(lock->next->next);
+        assert_int_equal(lock->next->n_packages, 1);
+        /* Printed back: the same sections, byte-stable (é aside, as in test_round_trip). */
+        _cleanup_free_ char *out = print(lock);
+        _cleanup_lockfile_ struct lockfile *again = NULL;
+        assert_int_equal(lockfile_parse("y.lock.json", out, strlen(out), &again, &err), 0);
+        _cleanup_free_ char *out2 = print(again);
+        assert_string_equal(out, out2);
+        assert_non_null(strstr(out, "\"architectures\": ["));
+
+        /* Taking a section unlinks it; a chain of one prints the flat form. */
+        struct lockfile *arm64 = lockfile_take_arch(&again, "arm64");
+        assert_non_null(arm64);
+        assert_null(arm64->next);
+        assert_null(lockfile_take_arch(&again, "s390x"));
+        _cleanup_free_ char *flat = print(again);
+        assert_null(strstr(flat, "architectures"));
+        assert_non_null(strstr(flat, "  \"arch\": \"amd64\",\n"));
+        lockfile_free(arm64);
+
+        /* Out of order, or an architecture twice: a positioned error. */
+        const char *bad[][2] = { { arm, amd }, { amd, amd } };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_free_ char *t = NULL;
+                assert_true(asprintf(&t,
+                                     "{\n  \"lockfile\": 1,\n  \"recipe\": \"hello\",\n  "
+                                     "\"architectures\": [\n%s,\n%s\n  ]\n}\n",
+                                     bad[i][0], bad[i][1]) > 0);
+                _cleanup_cairn_error_ struct cairn_error e = CAIRN_ERROR_INIT;
+                _cleanup_lockfile_ struct lockfile *l = NULL;
+                assert_int_equal(lockfile_parse("z.lock.json", t, strlen(t), &l, &e), -EINVAL);
+                assert_true(e.n_messages > 0);
+                assert_non_null(strstr(e.messages[0], "out of order or named twice"));
+        }
+        const char *empty = "{\"lockfile\": 1, \"recipe\": \"x\", \"architectures\": []}";
+        _cleanup_cairn_error_ struct cairn_error e2 = CAIRN_ERROR_INIT;
+        _cleanup_lockfile_ struct lockfile *l2 = NULL;
+        assert_int_equal(lockfile_parse("e.lock.json", empty, strlen(empty), &l2, &e2), -EINVAL);
+}
+
 static void test_errors(void **state)
 {
         (void)state;
@@ -272,7 +356,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip), cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_init),       cmocka_unit_test(test_inputs_digest),
-                cmocka_unit_test(test_diff),
+                cmocka_unit_test(test_diff),       cmocka_unit_test(test_architectures),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -234,6 +234,53 @@ static void test_index_bytes(void **state)
         assert_int_equal(len, strlen(want));
 }
 
+/* Debian's architecture names and OCI's platforms, both ways. */
+static void test_platforms(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *debian, *architecture, *variant;
+        } want[] = {
+                { "amd64", "amd64", NULL }, { "arm64", "arm64", "v8" },
+                { "armhf", "arm", "v7" },   { "armel", "arm", "v5" },
+                { "i386", "386", NULL },    { "ppc64el", "ppc64le", NULL },
+                { "s390x", "s390x", NULL }, { "riscv64", "riscv64", NULL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+                struct oci_platform p;
+                assert_int_equal(oci_platform_from_debian(want[i].debian, &p), 0);
+                assert_string_equal(p.os, "linux");
+                assert_string_equal(p.architecture, want[i].architecture);
+                if (want[i].variant)
+                        assert_string_equal(p.variant, want[i].variant);
+                else
+                        assert_null(p.variant);
+                assert_string_equal(oci_platform_to_debian(want[i].architecture, want[i].variant),
+                                    want[i].debian);
+        }
+        /* A missing variant is the architecture's default. */
+        assert_string_equal(oci_platform_to_debian("arm64", NULL), "arm64");
+        assert_string_equal(oci_platform_to_debian("arm", ""), "armhf");
+        assert_null(oci_platform_to_debian("arm", "v6"));
+        assert_null(oci_platform_to_debian("sparc64", NULL));
+        struct oci_platform p;
+        assert_int_equal(oci_platform_from_debian("hurd-i386", &p), -EINVAL);
+
+        /* An index entry carries its platform after the size. */
+        const struct oci_platform arm = { "linux", "arm64", "v8" };
+        const struct oci_descriptor d = { .media_type = OCI_MEDIA_TYPE_MANIFEST,
+                                          .digest = "sha256:"
+                                                    "00000000000000000000000000000000"
+                                                    "00000000000000000000000000000000",
+                                          .size = 7,
+                                          .platform = &arm };
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        assert_int_equal(oci_index_render(&d, 1, &buf, &len), 0);
+        assert_non_null(strstr(buf, "\"size\":7,\"platform\":{\"architecture\":\"arm64\","
+                                    "\"os\":\"linux\",\"variant\":\"v8\"}}"));
+}
+
 static void test_blobs(void **state)
 {
         (void)state;
@@ -303,6 +350,7 @@ int main(void)
                 cmocka_unit_test(test_manifest_bytes),
                 cmocka_unit_test(test_index_bytes),
                 cmocka_unit_test(test_blobs),
+                cmocka_unit_test(test_platforms),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

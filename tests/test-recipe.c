@@ -31,6 +31,21 @@ struct bad_case {
 /* Each recipe has exactly one problem, reported at LINE:COLUMN with a message holding FRAGMENT. */
 static const struct bad_case bad_cases[] = {
         { HEAD "nmae: x\n", 3, 1, "did you mean 'name'" },
+        { HEAD "arch: []\n", 3, 7, "the list is empty" },
+        { HEAD "arch: [arm64, amd64, arm64]\n", 3, 7, "'arm64' is named twice" },
+        { HEAD "arch: [amd64, Arm64]\n", 3, 15, "not a Debian architecture name" },
+        { HEAD "arch: [amd64, arm64]\nartifacts:\n  - { src: \"b/x-${arch}\", dest: /x, sha256: { "
+               "amd64: 0000000000000000000000000000000000000000000000000000000000000000 } }\n",
+          5, 45, "no pin for arm64" },
+        { HEAD "arch: [amd64, arm64]\nartifacts:\n  - { src: \"b/x-${arch}\", dest: /x, sha256: "
+               "0000000000000000000000000000000000000000000000000000000000000000 }\n",
+          5, 12, "pin each" },
+        { HEAD "arch: amd64\nartifacts:\n  - { src: \"b/x-${ARCH}\", dest: /x }\n", 5, 12,
+          "the only marker src may hold" },
+        { HEAD "arch: amd64\nartifacts:\n  - { src: b/x, dest: /x, sha256: { s390x: "
+               "0000000000000000000000000000000000000000000000000000000000000000, amd64: "
+               "0000000000000000000000000000000000000000000000000000000000000000 } }\n",
+          5, 37, "'s390x' is not an architecture this recipe builds" },
         { HEAD "run:\n  entrypont: [/a]\n", 4, 3, "did you mean 'entrypoint'" },
         { HEAD "name: u\n", 3, 1, "duplicate key 'name'" },
         { "name: t\n", 1, 1, "missing required key 'recipe'" },
@@ -500,6 +515,46 @@ static void recipe_capabilities(void **state)
         assert_null(prod->run.capabilities[0]);
 }
 
+/* arch: one name or a list, kept in byte order; ${arch} in src; a pin per architecture. */
+static void recipe_archs(void **state)
+{
+        static const char one[] = HEAD "arch: arm64\n";
+        static const char list[] = HEAD
+                "arch: [arm64, amd64]\nartifacts:\n  - { src: \"b/x-${arch}-${arch}\", dest: /x, "
+                "sha256: { arm64: "
+                "1111111111111111111111111111111111111111111111111111111111111111, amd64: "
+                "2222222222222222222222222222222222222222222222222222222222222222 } }\n";
+        _cleanup_cairn_error_ struct cairn_error err = CAIRN_ERROR_INIT;
+        _cleanup_recipe_ struct recipe *r1 = NULL, *r2 = NULL, *r3 = NULL;
+        (void)state;
+        assert_int_equal(recipe_parse_buffer("t.yaml", one, strlen(one), &r1, &err), 0);
+        assert_int_equal(r1->n_archs, 1);
+        assert_string_equal(r1->arch, "arm64");
+        assert_true(recipe_has_arch(r1, "arm64"));
+        assert_false(recipe_has_arch(r1, "amd64"));
+
+        assert_int_equal(recipe_parse_buffer("t.yaml", list, strlen(list), &r2, &err), 0);
+        assert_int_equal(r2->n_archs, 2);
+        assert_null(r2->arch);
+        assert_string_equal(r2->archs[0], "amd64");
+        assert_string_equal(r2->archs[1], "arm64");
+        assert_null(r2->archs[2]);
+        const struct recipe_artifact *a = &r2->artifacts[0];
+        assert_string_equal(recipe_artifact_pin(a, "amd64"),
+                            "2222222222222222222222222222222222222222222222222222222222222222");
+        assert_string_equal(recipe_artifact_pin(a, "arm64"),
+                            "1111111111111111111111111111111111111111111111111111111111111111");
+        assert_null(recipe_artifact_pin(a, "s390x"));
+        _cleanup_free_ char *src = NULL;
+        assert_int_equal(recipe_expand_arch(a->src, "arm64", &src), 0);
+        assert_string_equal(src, "b/x-arm64-arm64");
+
+        /* No arch: the build machine's. */
+        assert_int_equal(recipe_parse_buffer("t.yaml", HEAD, strlen(HEAD), &r3, &err), 0);
+        assert_null(r3->archs);
+        assert_true(recipe_has_arch(r3, recipe_host_arch()));
+}
+
 static void recipe_paths(void **state)
 {
         (void)state;
@@ -610,6 +665,7 @@ int main(void)
                 cmocka_unit_test(recipe_run_ids_forms),
                 cmocka_unit_test(recipe_variant_run_user),
                 cmocka_unit_test(recipe_paths),
+                cmocka_unit_test(recipe_archs),
                 cmocka_unit_test(recipe_capabilities),
                 cmocka_unit_test(recipe_hostile_inputs),
                 cmocka_unit_test(recipe_file_errors),

@@ -5,6 +5,10 @@
  *
  * Where it comes from: --init-binary (no fallback past it), else $CAIRN_INIT_BINARY, else next
  * to the running cairn (`cairn-init`, `init/cairn-init`), else LIBEXECDIR/cairn/cairn-init.
+ * For another architecture ARCH than the build machine's (a multi-architecture recipe): the
+ * same places with `cairn-init-ARCH` for `cairn-init` (`--init-binary DIR/cairn-init` looks at
+ * `DIR/cairn-init-ARCH`); the build makes `init/cairn-init-arm64` (and -amd64) with Debian's
+ * cross compiler when it is installed (docs/multiarch.md).
  */
 #pragma once
 
@@ -27,4 +31,9 @@ struct initbin {
  * -ENOENT with a CAIRN_EXIT_USAGE message naming every place looked at. On success *ret is
  * filled (clear it with initbin_clear). */
 int initbin_open(const char *option, struct initbin *ret, struct cairn_error *err);
+
+/* The same for the Debian architecture arch (NULL: the build machine's). The file found must
+ * be an ELF program for arch: another one is -ENOEXEC with a CAIRN_EXIT_USAGE message. */
+int initbin_open_arch(const char *option, const char *arch, struct initbin *ret,
+                      struct cairn_error *err);
 void initbin_clear(struct initbin *ib);
