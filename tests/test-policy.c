@@ -800,6 +800,56 @@ static void test_report_formats(void **state)
         fx_done(&x);
 }
 
+/* One target checked per architecture: labelled blocks, a JSON wrapper, one SARIF run each;
+ * one report without an architecture is exactly policy_report_format's output. */
+static void test_report_formats_archs(void **state)
+{
+        (void)state;
+        struct fx x = {};
+        fx_init(&x);
+        fx_text(&x, "/suid", "x", 04644);
+        struct policy_report *bad = check(&x, POLICY_STRICT, NULL);
+        fx_done(&x);
+        fx_init(&x);
+        fx_text(&x, "/ok", "x", 0644);
+        struct policy_report *good = check(&x, POLICY_STRICT, NULL);
+        const struct policy_report *both[] = { good, bad };
+        const char *archs[] = { "amd64", "arm64" };
+        for (int f = POLICY_FORMAT_TEXT; f <= POLICY_FORMAT_SARIF; f++) {
+                _cleanup_free_ char *one = NULL, *same = NULL;
+                assert_int_equal(policy_report_format(bad, f, "t", &one), 0);
+                assert_int_equal(policy_report_format_archs(&both[1], NULL, 1, f, "t", &same), 0);
+                assert_string_equal(one, same);
+        }
+        _cleanup_free_ char *text = NULL, *json = NULL, *json1 = NULL, *sarif = NULL;
+        assert_int_equal(policy_report_format_archs(both, archs, 2, POLICY_FORMAT_TEXT, "t", &text),
+                         0);
+        assert_true(startswith(text, "t (amd64): pass (strict), "));
+        assert_non_null(strstr(text, "\n\nt (arm64): FAIL (strict): 1 error"));
+        assert_int_equal(policy_report_format_archs(both, archs, 2, POLICY_FORMAT_JSON, "t", &json),
+                         0);
+        assert_true(startswith(json, "{\n\"schema\": \"cairn-enforce-archs/1\",\n\"target\": "
+                                     "\"t\",\n\"passed\": false,\n\"reports\": [\n"));
+        assert_non_null(strstr(json, "\"target\": \"t\",\n  \"arch\": \"amd64\",\n  \"profile\""));
+        assert_non_null(strstr(json, "\"arch\": \"arm64\""));
+        assert_int_equal(
+                policy_report_format_archs(&both[1], &archs[1], 1, POLICY_FORMAT_JSON, "t", &json1),
+                0);
+        assert_true(startswith(json1, "{\n  \"schema\": \"cairn-enforce/1\",\n  \"target\": "
+                                      "\"t\",\n  \"arch\": \"arm64\",\n"));
+        assert_int_equal(
+                policy_report_format_archs(both, archs, 2, POLICY_FORMAT_SARIF, "t", &sarif), 0);
+        const char *run2 =
+                strstr(sarif, "\"automationDetails\": {\"id\": \"cairn-enforce/arm64/\"}");
+        assert_non_null(strstr(sarif, "\"automationDetails\": {\"id\": \"cairn-enforce/amd64/\"}"));
+        assert_non_null(run2);
+        assert_non_null(strstr(run2, "\"ruleId\": \"CAIRN-SETUID\""));
+        assert_non_null(strstr(sarif, "\"properties\": {\"arch\": \"arm64\"}"));
+        policy_report_free(good);
+        policy_report_free(bad);
+        fx_done(&x);
+}
+
 /* Joins a NULL-terminated list: "a b c". */
 static char *joined(char **v)
 {
@@ -890,6 +940,7 @@ int main(void)
                 cmocka_unit_test(test_opaque_program),
                 cmocka_unit_test(test_loader),
                 cmocka_unit_test(test_report_formats),
+                cmocka_unit_test(test_report_formats_archs),
                 cmocka_unit_test(test_runtime_executables),
         };
         return cmocka_run_group_tests(tests, setup, teardown);

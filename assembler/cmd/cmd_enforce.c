@@ -12,6 +12,11 @@
  * a weaker check. The profile is strict unless --profile or --recipe says otherwise, and the
  * variant of --recipe is prod unless --variant says otherwise; when the image claims another
  * variant, a note says which flag checks it the way its build did.
+ *
+ * A multi-architecture image (an OCI image index of several platforms) is checked once per
+ * architecture, each with CAIRN-ARCH for that architecture: those --arch names, else every
+ * architecture the image holds (a single image: its config's). The exit status is 1 when any
+ * of them fails.
  */
 #include <getopt.h>
 
@@ -21,7 +26,8 @@
 #include "recipe/recipe.h"
 #include "runtime/runtime.h"
 
-#define ENFORCE_MAX_ARGS 1024 /* --allow / --disable given on the command line */
+#define ENFORCE_MAX_ARGS  1024 /* --allow / --disable given on the command line */
+#define ENFORCE_MAX_ARCHS 32   /* architectures checked in one run */
 
 static void enforce_help(FILE *f)
 {
@@ -39,7 +45,10 @@ static void enforce_help(FILE *f)
                    "                      profile is strict, else prod's check)\n"
                    "      --no-runtime-json  ignore what the image's /etc/cairn/runtime.json\n"
                    "                      says (its named executables)\n"
-                   "      --arch ARCH     require ELF files for Debian architecture ARCH\n"
+                   "      --arch ARCH     check for Debian architecture ARCH: its ELF files must\n"
+                   "                      be ARCH's, and of a multi-architecture image, ARCH's\n"
+                   "                      image (repeatable, or a comma list; default: every\n"
+                   "                      architecture the image holds)\n"
                    "      --allow GLOB    allow executables matching GLOB (fnmatch, repeatable)\n"
                    "      --disable RULE  switch rule RULE off (repeatable)\n"
                    "      --image REF     the image of an OCI layout with this ref name\n"
@@ -201,6 +210,115 @@ static void tmpdir_cleanup(char **p)
         }
 }
 
+/*
+ * Loads the image of path for architecture arch (NULL: no architecture) and checks it: the
+ * profile, allow list and named executables from the options, recipe and the image's
+ * runtime.json, as cmd_enforce's comment says. The notes on stderr are printed when first is
+ * set (they are the same for every architecture). On success *ret (owned) is the report.
+ */
+static int enforce_one(const char *path, const char *image_ref, const char *arch, bool first,
+                       struct store *store, const struct recipe *recipe, const char *recipe_path,
+                       const char *profile_arg, const char *variant_arg, bool use_rtjson,
+                       const struct strv_builder *allow_arg,
+                       const struct strv_builder *disabled_arg, struct policy_report **ret,
+                       struct cairn_error *err)
+{
+        _cleanup_tree_ struct tree *tree = NULL;
+        int r = image_load(path, image_ref, arch, store, &tree, NULL, err);
+        if (r < 0)
+                return r;
+        _cleanup_(sb_clear) struct strv_builder allow = {}, disabled = {}, named = {};
+        for (size_t i = 0; i < allow_arg->n; i++)
+                if ((r = sb_push(&allow, allow_arg->v[i])) < 0)
+                        return r;
+        for (size_t i = 0; i < disabled_arg->n; i++)
+                if ((r = sb_push(&disabled, disabled_arg->v[i])) < 0)
+                        return r;
+
+        /* What the image says about itself: a cairn image carries its run-time contract. */
+        _cleanup_runtime_manifest_ struct runtime_manifest *rt = NULL;
+        if (use_rtjson) {
+                r = image_runtime_manifest(tree, store, path, &rt, err);
+                if (r < 0)
+                        return r;
+        }
+        /* The variant the image claims picks the recipe's variant only when that makes no weaker
+         * check: a claimed variant whose profile is not strict is checked strict, without its
+         * policy: tuning, unless --profile or --variant says otherwise. */
+        const char *claimed = !variant_arg && rt ? rt->variant : NULL;
+        const char *variant = variant_arg ? variant_arg : claimed ? claimed : "prod";
+
+        _cleanup_recipe_view_ struct recipe_view *view = NULL;
+        const char *profile_name = profile_arg ? profile_arg : "strict";
+        if (recipe) {
+                r = recipe_view_new(recipe, variant, &view, err);
+                if (r < 0)
+                        return r;
+                if (!profile_arg)
+                        profile_name = view->policy             ? view->policy
+                                       : streq(variant, "prod") ? "strict"
+                                                                : "dev";
+        } else if (claimed && !profile_arg && !streq(claimed, "prod")) {
+                profile_name = "dev"; /* what the build used, unless the recipe said strict */
+        }
+        bool refused_claim = claimed && !profile_arg && !streq(profile_name, "strict");
+        if (refused_claim) {
+                if (first)
+                        fprintf(stderr,
+                                "enforce: %s says it is variant %s, which its build checked with "
+                                "profile %s; an image's own word never weakens the check, so it "
+                                "is checked with profile strict: pass %s%s%s to check it as its "
+                                "build did\n",
+                                path, claimed, profile_name,
+                                recipe ? "--variant "
+                                       : "--profile dev (or --recipe RECIPE --variant ",
+                                claimed, recipe ? "" : ")");
+                profile_name = "strict";
+        }
+        if (recipe) {
+                const struct recipe_policy *t = refused_claim ? NULL : view->policy_tuning;
+                if (t && ((r = sb_push_all(&allow, t->allow_executables)) < 0 ||
+                          (r = sb_push_all(&disabled, t->disable_rules)) < 0))
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -E2BIG,
+                                               "%s: too many policy entries", recipe_path);
+                if (recipe_named(view, &named) < 0)
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -E2BIG,
+                                               "%s: too many named paths", recipe_path);
+        } else if (rt && sb_push_all(&named, rt->executables) < 0)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -E2BIG,
+                                       "%s: %s names too many executables", path,
+                                       RUNTIME_JSON_PATH);
+        enum policy_profile profile;
+        if (policy_profile_from_string(profile_name, &profile) < 0)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                       "profile '%s': use strict or dev", profile_name);
+        if (rt && !recipe && first)
+                fprintf(stderr,
+                        "enforce: %s says it is variant %s of %s (its %s): profile %s%s, %zu "
+                        "named executable%s\n",
+                        path, rt->variant, rt->name, RUNTIME_JSON_PATH, profile_name,
+                        profile_arg ? " (--profile)" : "", named.n, named.n == 1 ? "" : "s");
+
+        struct policy_options o = {
+                .profile = profile,
+                .arch = arch,
+                .allow = allow.v,
+                .n_allow = allow.n,
+                .named = named.v,
+                .n_named = named.n,
+                .disabled = disabled.v,
+                .n_disabled = disabled.n,
+        };
+        _cleanup_policy_report_ struct policy_report *report = NULL;
+        r = policy_check(tree, store, &o, &report, err);
+        if (r < 0)
+                return r;
+        if (!policy_report_passed(report) && first)
+                print_flag_hints(report, rt, recipe_path, variant, profile_arg);
+        *ret = steal_pointer(&report);
+        return 0;
+}
+
 int cmd_enforce(int argc, char **argv)
 {
         enum {
@@ -229,11 +347,10 @@ int cmd_enforce(int argc, char **argv)
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *profile_arg = NULL, *recipe_path = NULL, *variant = NULL, *arch = NULL,
-                   *image_ref = NULL;
+        const char *profile_arg = NULL, *recipe_path = NULL, *variant = NULL, *image_ref = NULL;
         bool use_rtjson = true;
         enum policy_format format = POLICY_FORMAT_TEXT;
-        _cleanup_(sb_clear) struct strv_builder allow = {}, disabled = {}, named = {};
+        _cleanup_(sb_clear) struct strv_builder allow = {}, disabled = {}, archs = {};
         int c;
         optind = 1;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -252,9 +369,24 @@ int cmd_enforce(int argc, char **argv)
                 case OPT_VARIANT:
                         variant = optarg;
                         break;
-                case OPT_ARCH:
-                        arch = optarg;
+                case OPT_ARCH: {
+                        /* A comma list, or the option repeated. */
+                        char *save = NULL;
+                        for (char *a = strtok_r(optarg, ",", &save); a;
+                             a = strtok_r(NULL, ",", &save)) {
+                                /* Names are checked where they are used: picking from an image
+                                 * index, the enforcer's CAIRN-ARCH (which knows more than
+                                 * OCI's platforms: ppc64, powerpc, mipsel). */
+                                bool dup = false;
+                                for (size_t i = 0; i < archs.n && !dup; i++)
+                                        dup = streq(archs.v[i], a);
+                                if (!dup &&
+                                    (archs.n >= ENFORCE_MAX_ARCHS || sb_push(&archs, a) < 0))
+                                        return cmd_usage_error("enforce", "more than %d --arch",
+                                                               ENFORCE_MAX_ARCHS);
+                        }
                         break;
+                }
                 case OPT_ALLOW:
                         if (optarg[0] != '/' && optarg[0] != '*')
                                 return cmd_usage_error("enforce",
@@ -311,100 +443,85 @@ int cmd_enforce(int argc, char **argv)
         }
         _cleanup_free_ char *objects = NULL;
         _cleanup_store_ struct store *store = NULL;
-        _cleanup_tree_ struct tree *tree = NULL;
         if (asprintf(&objects, "%s/objects", work) < 0)
                 return CAIRN_EXIT_IO;
         int r = store_open(objects, &store, &err);
-        if (r >= 0)
-                r = image_load(path, image_ref, store, &tree, NULL, &err);
         if (r < 0)
                 return cmd_fail(&err);
 
-        /* What the image says about itself: a cairn image carries its run-time contract. */
-        _cleanup_runtime_manifest_ struct runtime_manifest *rt = NULL;
-        if (use_rtjson) {
-                r = image_runtime_manifest(tree, store, path, &rt, &err);
+        /* The architectures to check: --arch's, else every one the image holds (none known:
+         * one check, with the recipe's architecture or none). */
+        _cleanup_strv_free_ char **held = NULL;
+        if (archs.n == 0) {
+                r = image_archs(path, image_ref, &held, &err);
                 if (r < 0)
                         return cmd_fail(&err);
         }
-        /* The variant the image claims picks the recipe's variant only when that makes no weaker
-         * check: a claimed variant whose profile is not strict is checked strict, without its
-         * policy: tuning, unless --profile or --variant says otherwise. */
-        const char *claimed = !variant && rt ? rt->variant : NULL;
-        if (!variant)
-                variant = claimed ? claimed : "prod";
-
         _cleanup_recipe_ struct recipe *recipe = NULL;
-        _cleanup_recipe_view_ struct recipe_view *view = NULL;
-        const char *profile_name = profile_arg ? profile_arg : "strict";
         if (recipe_path) {
                 r = recipe_parse_file(recipe_path, &recipe, &err);
-                if (r >= 0)
-                        r = recipe_view_new(recipe, variant, &view, &err);
                 if (r < 0)
                         return cmd_fail(&err);
-                if (!profile_arg)
-                        profile_name = view->policy             ? view->policy
-                                       : streq(variant, "prod") ? "strict"
-                                                                : "dev";
-        } else if (claimed && !profile_arg && !streq(claimed, "prod")) {
-                profile_name = "dev"; /* what the build used, unless the recipe said strict */
         }
-        bool refused_claim = claimed && !profile_arg && !streq(profile_name, "strict");
-        if (refused_claim) {
-                fprintf(stderr,
-                        "enforce: %s says it is variant %s, which its build checked with profile "
-                        "%s; an image's own word never weakens the check, so it is checked with "
-                        "profile strict: pass %s%s%s to check it as its build did\n",
-                        path, claimed, profile_name,
-                        recipe_path ? "--variant " : "--profile dev (or --recipe RECIPE --variant ",
-                        claimed, recipe_path ? "" : ")");
-                profile_name = "strict";
+        size_t n_held = strv_length(held);
+        /* Labels say the architecture whenever an image of several was picked, or asked for. */
+        bool labelled = archs.n > 0 || n_held > 1;
+        if (archs.n == 0) {
+                /* A single image checked with a recipe of one architecture: the recipe's, as
+                 * before; with a recipe of several, the image's own. */
+                const char *recipe_arch = !recipe                ? NULL
+                                          : recipe->arch         ? recipe->arch
+                                          : recipe->n_archs == 0 ? recipe_host_arch()
+                                          : n_held == 1 && recipe_has_arch(recipe, held[0])
+                                                  ? held[0]
+                                                  : NULL;
+                bool from_image = n_held > 1 || (n_held == 1 && !recipe_arch);
+                if (!from_image && recipe && !recipe_arch)
+                        return cmd_usage_error("enforce",
+                                               "%s: %s builds several architectures and the "
+                                               "image names none of them: pick one with --arch",
+                                               path, recipe_path);
+                for (size_t i = 0; from_image && r >= 0 && i < n_held; i++)
+                        r = sb_push(&archs, held[i]);
+                if (!from_image)
+                        r = sb_push(&archs, recipe_arch); /* NULL: CAIRN-ARCH does not run */
+                if (r < 0)
+                        return cmd_usage_error("enforce", "%s: more than %d architectures", path,
+                                               ENFORCE_MAX_ARGS);
         }
-        if (recipe_path) {
-                if (!arch)
-                        arch = recipe->arch ? recipe->arch : recipe_host_arch();
-                const struct recipe_policy *t = refused_claim ? NULL : view->policy_tuning;
-                if (t && ((r = sb_push_all(&allow, t->allow_executables)) < 0 ||
-                          (r = sb_push_all(&disabled, t->disable_rules)) < 0))
-                        return cmd_usage_error("enforce", "%s: too many policy entries",
-                                               recipe_path);
-                if (recipe_named(view, &named) < 0)
-                        return cmd_usage_error("enforce", "%s: too many named paths", recipe_path);
-        } else if (rt && sb_push_all(&named, rt->executables) < 0)
-                return cmd_usage_error("enforce", "%s: %s names too many executables", path,
-                                       RUNTIME_JSON_PATH);
-        enum policy_profile profile;
-        if (policy_profile_from_string(profile_name, &profile) < 0)
-                return cmd_usage_error("enforce", "profile '%s': use strict or dev", profile_name);
-        if (rt && !recipe_path)
-                fprintf(stderr,
-                        "enforce: %s says it is variant %s of %s (its %s): profile %s%s, %zu "
-                        "named executable%s\n",
-                        path, rt->variant, rt->name, RUNTIME_JSON_PATH, profile_name,
-                        profile_arg ? " (--profile)" : "", named.n, named.n == 1 ? "" : "s");
 
-        struct policy_options o = {
-                .profile = profile,
-                .arch = arch,
-                .allow = allow.v,
-                .n_allow = allow.n,
-                .named = named.v,
-                .n_named = named.n,
-                .disabled = disabled.v,
-                .n_disabled = disabled.n,
-        };
-        _cleanup_policy_report_ struct policy_report *report = NULL;
-        r = policy_check(tree, store, &o, &report, &err);
-        if (r < 0)
-                return cmd_fail(&err);
+        _cleanup_free_ struct policy_report **reports = calloc(archs.n, sizeof(*reports));
+        if (!reports)
+                return CAIRN_EXIT_IO;
+        size_t n_reports = 0;
+        int exit_status = CAIRN_EXIT_OK;
+        for (size_t a = 0; a < archs.n; a++) {
+                struct policy_report *report = NULL;
+                r = enforce_one(path, image_ref, archs.v[a], a == 0, store, recipe, recipe_path,
+                                profile_arg, variant, use_rtjson, &allow, &disabled, &report, &err);
+                if (r < 0) {
+                        exit_status = cmd_fail(&err);
+                        break;
+                }
+                reports[n_reports++] = report;
+        }
+        bool passed = true;
+        for (size_t i = 0; i < n_reports; i++)
+                passed &= policy_report_passed(reports[i]);
         _cleanup_free_ char *out = NULL;
-        if (policy_report_format(report, format, path, &out) < 0)
-                return CAIRN_EXIT_IO;
-        fputs(out, stdout);
-        if (fflush(stdout) != 0)
-                return CAIRN_EXIT_IO;
-        if (!policy_report_passed(report))
-                print_flag_hints(report, rt, recipe_path, variant, profile_arg);
-        return policy_report_passed(report) ? CAIRN_EXIT_OK : CAIRN_EXIT_POLICY;
+        if (exit_status == CAIRN_EXIT_OK &&
+            policy_report_format_archs((const struct policy_report *const *)reports,
+                                       labelled ? archs.v : NULL, n_reports, format, path,
+                                       &out) < 0)
+                exit_status = CAIRN_EXIT_IO;
+        if (out) {
+                fputs(out, stdout);
+                if (fflush(stdout) != 0)
+                        exit_status = CAIRN_EXIT_IO;
+        }
+        for (size_t i = 0; i < n_reports; i++)
+                policy_report_free(reports[i]);
+        if (exit_status != CAIRN_EXIT_OK)
+                return exit_status;
+        return passed ? CAIRN_EXIT_OK : CAIRN_EXIT_POLICY;
 }

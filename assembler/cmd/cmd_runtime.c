@@ -131,8 +131,13 @@ static int manifest_from_image(const char *path, const char *variant, struct run
         int r = store_open(objects, &store, err);
         if (r >= 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
                 r = out_layout(path, variant, &layout, err);
+        /* A multi-architecture image: its first architecture's. The run-time contract is
+         * written from the recipe, the same in every architecture's image. */
+        _cleanup_strv_free_ char **archs = NULL;
         if (r >= 0)
-                r = image_load(layout ? layout : path, NULL, store, &tree, NULL, err);
+                r = image_archs(layout ? layout : path, NULL, &archs, err);
+        if (r >= 0)
+                r = image_load(layout ? layout : path, NULL, archs[0], store, &tree, NULL, err);
         if (r < 0)
                 return r;
         size_t len = 0;

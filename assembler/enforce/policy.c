@@ -295,10 +295,15 @@ static void format_text(FILE *f, const struct policy_report *r, const char *targ
         }
 }
 
-static void format_json(FILE *f, const struct policy_report *r, const char *target)
+static void format_json(FILE *f, const struct policy_report *r, const char *target,
+                        const char *arch)
 {
         fputs("{\n  \"schema\": \"cairn-enforce/1\",\n  \"target\": ", f);
         json_write_string(f, target);
+        if (arch) {
+                fputs(",\n  \"arch\": ", f);
+                json_write_string(f, arch);
+        }
         fprintf(f,
                 ",\n  \"profile\": \"%s\",\n  \"passed\": %s,\n  \"errors\": %zu,\n"
                 "  \"warnings\": %zu,\n  \"entries\": %zu,\n  \"findings\": [",
@@ -319,13 +324,13 @@ static void format_json(FILE *f, const struct policy_report *r, const char *targ
         fputs(r->n_findings ? "\n  ]\n}\n" : "]\n}\n", f);
 }
 
-static void format_sarif(FILE *f, const struct policy_report *r)
+/* One SARIF run: the tool with every rule, r's results; with arch, the architecture in the
+ * run's properties and its automation id (one category per architecture). */
+static void format_sarif_run(FILE *f, const struct policy_report *r, const char *arch)
 {
         size_t n_rules;
         const struct policy_rule *all = policy_rules(&n_rules);
-        fputs("{\n  \"version\": \"2.1.0\",\n"
-              "  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n"
-              "  \"runs\": [\n    {\n      \"tool\": {\n        \"driver\": {\n"
+        fputs("    {\n      \"tool\": {\n        \"driver\": {\n"
               "          \"name\": \"cairn\",\n          \"version\": \"" CAIRN_VERSION "\",\n"
               "          \"rules\": [",
               f);
@@ -339,7 +344,18 @@ static void format_sarif(FILE *f, const struct policy_report *r)
                 fprintf(f, "}, \"defaultConfiguration\": {\"level\": \"%s\"}}",
                         severity_name(all[i].severity));
         }
-        fputs("\n          ]\n        }\n      },\n      \"results\": [", f);
+        fputs("\n          ]\n        }\n      },\n", f);
+        if (arch) {
+                _cleanup_free_ char *id = NULL;
+                fputs("      \"automationDetails\": {\"id\": ", f);
+                if (asprintf(&id, "cairn-enforce/%s/", arch) < 0)
+                        id = NULL;
+                json_write_string(f, id ? id : "cairn-enforce/");
+                fputs("},\n      \"properties\": {\"arch\": ", f);
+                json_write_string(f, arch);
+                fputs("},\n", f);
+        }
+        fputs("      \"results\": [", f);
         for (size_t i = 0; i < r->n_findings; i++) {
                 const struct policy_finding *x = &r->findings[i];
                 _cleanup_free_ char *text = NULL;
@@ -357,26 +373,64 @@ static void format_sarif(FILE *f, const struct policy_report *r)
                 uri_string(f, x->path);
                 fputs("}}}]}", f);
         }
-        fputs(r->n_findings ? "\n      ]\n    }\n  ]\n}\n" : "]\n    }\n  ]\n}\n", f);
+        fputs(r->n_findings ? "\n      ]\n    }" : "]\n    }", f);
 }
 
-int policy_report_format(const struct policy_report *r, enum policy_format fmt, const char *target,
-                         char **ret)
+static void format_sarif(FILE *f, const struct policy_report *const *r, const char *const *archs,
+                         size_t n)
+{
+        fputs("{\n  \"version\": \"2.1.0\",\n"
+              "  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n"
+              "  \"runs\": [\n",
+              f);
+        for (size_t i = 0; i < n; i++) {
+                if (i)
+                        fputs(",\n", f);
+                format_sarif_run(f, r[i], archs ? archs[i] : NULL);
+        }
+        fputs("\n  ]\n}\n", f);
+}
+
+int policy_report_format_archs(const struct policy_report *const *r, const char *const *archs,
+                               size_t n, enum policy_format fmt, const char *target, char **ret)
 {
         char *out = NULL;
         size_t size = 0;
         FILE *f = open_memstream(&out, &size);
         if (!f)
                 return -ENOMEM;
+        bool passed = true;
+        for (size_t i = 0; i < n; i++)
+                passed &= policy_report_passed(r[i]);
         switch (fmt) {
         case POLICY_FORMAT_TEXT:
-                format_text(f, r, target);
+                for (size_t i = 0; i < n; i++) {
+                        _cleanup_free_ char *label = NULL;
+                        const char *a = archs ? archs[i] : NULL;
+                        if (a && asprintf(&label, "%s (%s)", target, a) < 0)
+                                label = NULL;
+                        if (i)
+                                fputc('\n', f);
+                        format_text(f, r[i], label ? label : target);
+                }
                 break;
         case POLICY_FORMAT_JSON:
-                format_json(f, r, target);
+                if (n == 1) {
+                        format_json(f, r[0], target, archs ? archs[0] : NULL);
+                        break;
+                }
+                fputs("{\n\"schema\": \"cairn-enforce-archs/1\",\n\"target\": ", f);
+                json_write_string(f, target);
+                fprintf(f, ",\n\"passed\": %s,\n\"reports\": [\n", passed ? "true" : "false");
+                for (size_t i = 0; i < n; i++) {
+                        if (i)
+                                fputs(",\n", f);
+                        format_json(f, r[i], target, archs ? archs[i] : NULL);
+                }
+                fputs("]\n}\n", f);
                 break;
         case POLICY_FORMAT_SARIF:
-                format_sarif(f, r);
+                format_sarif(f, r, archs, n);
                 break;
         }
         if (fclose(f) != 0) {
@@ -385,4 +439,10 @@ int policy_report_format(const struct policy_report *r, enum policy_format fmt, 
         }
         *ret = out;
         return 0;
+}
+
+int policy_report_format(const struct policy_report *r, enum policy_format fmt, const char *target,
+                         char **ret)
+{
+        return policy_report_format_archs(&r, NULL, 1, fmt, target, ret);
 }

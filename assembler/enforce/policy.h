@@ -132,5 +132,17 @@ int policy_format_from_string(const char *s, enum policy_format *ret);
 int policy_report_format(const struct policy_report *r, enum policy_format fmt, const char *target,
                          char **ret);
 
+/*
+ * Renders the n reports of one target checked once per architecture (archs[i] names r[i]'s;
+ * archs or an entry may be NULL: none named). Text: one block each, its headline "TARGET
+ * (ARCH)". JSON: with n == 1 the document of policy_report_format plus an "arch" key; else
+ * {"schema": "cairn-enforce-archs/1", "target", "passed" (all passed), "reports": [those
+ * documents]}. SARIF: one log, one run per report, its architecture in the run's properties
+ * and automationDetails id "cairn-enforce/ARCH/". With archs NULL and n == 1, exactly
+ * policy_report_format's output. *ret is owned by the caller.
+ */
+int policy_report_format_archs(const struct policy_report *const *r, const char *const *archs,
+                               size_t n, enum policy_format fmt, const char *target, char **ret);
+
 /* One line: "pass (strict)" or "FAIL (strict): 2 errors, 1 warning". Owned by the caller. */
 int policy_report_summary(const struct policy_report *r, char **ret);

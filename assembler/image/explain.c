@@ -339,9 +339,9 @@ static int explain_layer_files(const struct explain_side *a, const struct explai
         _cleanup_tree_ struct tree *ta = NULL, *tb = NULL;
         _cleanup_treediff_ struct treediff *d = NULL;
         _cleanup_cairn_error_ struct cairn_error lerr = CAIRN_ERROR_INIT;
-        int r = store ? image_load(pa, NULL, store, &ta, NULL, &lerr) : -EINVAL;
+        int r = store ? image_load(pa, NULL, NULL, store, &ta, NULL, &lerr) : -EINVAL;
         if (r >= 0)
-                r = image_load(pb, NULL, store, &tb, NULL, &lerr);
+                r = image_load(pb, NULL, NULL, store, &tb, NULL, &lerr);
         if (r >= 0)
                 r = treediff_compare(ta, tb, &d);
         if (r == -ENOMEM)
@@ -462,8 +462,8 @@ int explain_differences(const struct explain_side *a, const struct explain_side 
         bool files_same = diff && treediff_identical(diff);
         _cleanup_(ocilayout_info_freep) struct ocilayout_info *ia = NULL, *ib = NULL;
         if (a->layout && b->layout &&
-            (ocilayout_describe(a->layout, a->ref, &ia, NULL) < 0 ||
-             ocilayout_describe(b->layout, b->ref, &ib, NULL) < 0)) {
+            (ocilayout_describe(a->layout, a->ref, a->arch, &ia, NULL) < 0 ||
+             ocilayout_describe(b->layout, b->ref, b->arch, &ib, NULL) < 0)) {
                 ocilayout_info_free(steal_pointer(&ia));
                 ocilayout_info_free(steal_pointer(&ib));
         }

@@ -28,6 +28,8 @@ struct explain_side {
                       compressor is this machine's library */
         const char *layout;
         const char *ref;
+        const char *
+                arch; /* picks the manifest of an image index (ocilayout_describe); NULL: its only one */
         const char *sbom;
         const struct tree *tree;
 };

@@ -419,8 +419,8 @@ static int oci_apply_layer(void *data, size_t i, const char *blob, struct cairn_
         return layer_apply(c->t, lt, &changes, err);
 }
 
-int image_load(const char *path, const char *ref, struct store *store, struct tree **ret,
-               enum image_kind *ret_kind, struct cairn_error *err)
+int image_load(const char *path, const char *ref, const char *arch, struct store *store,
+               struct tree **ret, enum image_kind *ret_kind, struct cairn_error *err)
 {
         struct stat st;
         if (stat(path, &st) < 0)
@@ -455,7 +455,7 @@ int image_load(const char *path, const char *ref, struct store *store, struct tr
                 r = tar_read(path, store, t, NULL, err);
                 break;
         case IMAGE_OCI:
-                r = ocilayout_foreach_layer(path, ref, oci_apply_layer,
+                r = ocilayout_foreach_layer(path, ref, arch, oci_apply_layer,
                                             &(struct oci_load){ store, t }, err);
                 break;
         }
@@ -464,5 +464,25 @@ int image_load(const char *path, const char *ref, struct store *store, struct tr
         if (ret_kind)
                 *ret_kind = kind;
         *ret = steal_pointer(&t);
+        return 0;
+}
+
+int image_archs(const char *path, const char *ref, char ***ret, struct cairn_error *err)
+{
+        struct stat st;
+        if (stat(path, &st) < 0)
+                return cairn_error_errno(err, -errno, "%s: %m", path);
+        int r = S_ISDIR(st.st_mode) ? ocilayout_detect(path) : 0;
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return ocilayout_archs(path, ref, ret, err);
+        if (ref)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                       "%s: a ref name applies to OCI layouts only", path);
+        char **v = calloc(1, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        *ret = v;
         return 0;
 }

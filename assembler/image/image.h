@@ -29,8 +29,17 @@ const char *image_kind_name(enum image_kind k);
 /*
  * Loads path into a new tree whose file contents go into store. `ref` picks the image of an
  * OCI layout by its org.opencontainers.image.ref.name annotation; NULL requires the layout to
- * hold exactly one image. On success *ret (owned by the caller) is the tree and *ret_kind (may
+ * hold exactly one image. `arch` (a Debian architecture) picks the manifest of an image index
+ * by platform, NULL its only one (see ocilayout_foreach_layer); it is ignored for a directory,
+ * a tar or a single image. On success *ret (owned by the caller) is the tree and *ret_kind (may
  * be NULL) what path was. Errors name the path, the member and the limit.
  */
-int image_load(const char *path, const char *ref, struct store *store, struct tree **ret,
-               enum image_kind *ret_kind, struct cairn_error *err);
+int image_load(const char *path, const char *ref, const char *arch, struct store *store,
+               struct tree **ret, enum image_kind *ret_kind, struct cairn_error *err);
+
+/*
+ * The Debian architectures path holds, for callers that default to every architecture: an OCI
+ * layout's (ocilayout_archs: an index's platforms, a single image's config), none for a
+ * directory or a tar. *ret is owned, NULL-terminated, maybe empty.
+ */
+int image_archs(const char *path, const char *ref, char ***ret, struct cairn_error *err);

@@ -189,65 +189,275 @@ static bool descriptor_is_referrer(const char *layout, const struct ynode *d, bo
         return ynode_map_get(m, "subject") || ynode_map_get(m, "artifactType");
 }
 
-/*
- * Picks the manifest descriptor of an index (the document root, read from where): by ref name,
- * or else the only image. Referrers (SBOMs, signatures: see descriptor_is_referrer) do not
- * count as images, so a layout holding one image and its SBOM still loads without a ref.
- */
-static const struct ynode *index_pick(const char *layout, const struct ynode *root, const char *ref,
-                                      const char *where, struct cairn_error *err)
+static bool media_type_is_index(const char *type)
 {
-        const struct ynode *m = ynode_map_get(root, "manifests");
-        if (!m || m->type != YNODE_SEQUENCE) {
-                cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL, "%s: no manifests array", where);
+        return type && (streq(type, OCI_MEDIA_TYPE_INDEX) ||
+                        streq(type, OCI_MEDIA_TYPE_DOCKER_MANIFEST_LIST));
+}
+
+/* The platform of an index entry, or NULL fields when it has none. */
+static void descriptor_platform(const struct ynode *d, const char **os, const char **arch,
+                                const char **variant)
+{
+        const struct ynode *p = ynode_map_get(d, "platform");
+        *os = scalar(ynode_map_get(p, "os"));
+        *arch = scalar(ynode_map_get(p, "architecture"));
+        *variant = scalar(ynode_map_get(p, "variant"));
+        if (*variant && !**variant)
+                *variant = NULL;
+}
+
+static bool descriptor_has_platform(const struct ynode *d)
+{
+        const char *os, *arch, *variant;
+        descriptor_platform(d, &os, &arch, &variant);
+        return os && arch;
+}
+
+/* The Debian architecture of an index entry's platform (a missing variant is the
+ * architecture's default: arm64 v8, arm v7), or NULL when it names none cairn knows. */
+static const char *descriptor_debian_arch(const struct ynode *d)
+{
+        const char *os, *arch, *variant;
+        descriptor_platform(d, &os, &arch, &variant);
+        if (!streq_ptr(os, "linux") || !arch)
+                return NULL;
+        return oci_platform_to_debian(arch, variant);
+}
+
+/* "linux/amd64, linux/arm64/v8": the platforms of the n candidates, owned by the caller. */
+static char *platform_list(const struct ynode *const *c, size_t n)
+{
+        char *out = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&out, &size);
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                const char *os, *arch, *variant;
+                descriptor_platform(c[i], &os, &arch, &variant);
+                _cleanup_free_ char *a = str_escape(os ? os : "?", 64),
+                                    *b = str_escape(arch ? arch : "?", 64),
+                                    *v = variant ? str_escape(variant, 64) : NULL;
+                fprintf(f, "%s%s/%s%s%s", i ? ", " : "", a ? a : "?", b ? b : "?", v ? "/" : "",
+                        v ? v : "");
+        }
+        if (fclose(f) != 0) {
+                free(out);
                 return NULL;
         }
-        const struct ynode *found = NULL;
-        if (ref) {
-                for (size_t i = 0; i < m->n_items && !found; i++) {
-                        const struct ynode *d = m->items[i];
-                        const char *name = scalar(ynode_map_get(ynode_map_get(d, "annotations"),
-                                                                OCI_ANNOTATION_REF_NAME));
-                        if (streq_ptr(name, ref))
-                                found = d;
-                }
-                if (!found)
-                        cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
-                                        "%s: no image with ref name '%s'", where, ref);
-                return found;
-        }
-        /* Cheap checks on the descriptors first; the blobs are read only when that leaves
-         * more than one candidate. */
-        size_t images = 0;
+        return out;
+}
+
+/*
+ * The entries of an index (the document root, read from where) that can name an image:
+ * manifests and indexes, not referrers (SBOMs, signatures: see descriptor_is_referrer). Cheap
+ * checks on the descriptors first; the blobs are read only when that leaves more than one.
+ * *ret (owned; the entries borrowed from root) holds *ret_n of them.
+ */
+static int index_candidates(const char *layout, const struct ynode *root, const char *where,
+                            const struct ynode ***ret, size_t *ret_n, struct cairn_error *err)
+{
+        const struct ynode *m = ynode_map_get(root, "manifests");
+        if (!m || m->type != YNODE_SEQUENCE)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL, "%s: no manifests array",
+                                       where);
+        if (m->n_items > OCILAYOUT_MAX_MANIFESTS)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -E2BIG, "%s: more than %d manifests",
+                                       where, OCILAYOUT_MAX_MANIFESTS);
+        _cleanup_free_ const struct ynode **c = calloc(m->n_items ? m->n_items : 1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        size_t n = 0;
         for (int deep = 0; deep <= 1; deep++) {
-                images = 0;
+                n = 0;
                 for (size_t i = 0; i < m->n_items; i++) {
                         const struct ynode *d = m->items[i];
                         if (!descriptor_is_manifest(scalar(ynode_map_get(d, "mediaType"))) ||
                             descriptor_is_referrer(layout, d, deep))
                                 continue;
-                        images++;
-                        found = d;
+                        c[n++] = d;
                 }
-                if (images <= 1)
+                if (n <= 1)
                         break;
         }
-        if (images == 1)
-                return found;
-        cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
-                        "%s: holds %zu images; name one by its ref name "
-                        "(" OCI_ANNOTATION_REF_NAME ")",
-                        where, images);
-        return NULL;
+        *ret = steal_pointer(&c);
+        *ret_n = n;
+        return 0;
 }
 
 /*
- * Follows index.json (and nested indexes holding one image) to the image manifest picked by
- * ref (see index_pick). On success *ret_path (owned) is its blob file and ret_digest its
- * digest. With check, every blob on the way is hashed against its digest.
+ * When exactly one of the n candidates is an image index and every other one is an entry of
+ * that index, the index: cairn's multi-architecture layout lists the index (ref name V) and,
+ * for umoci, which refuses a ref reaching two manifests, each architecture's manifest again
+ * (ref name V-ARCH). Such a layout holds one image. The index blob is hashed before it is read.
  */
-static int resolve_manifest(const char *layout, const char *ref, bool check, char **ret_path,
-                            char ret_digest[DIGEST_OCI_LEN], struct cairn_error *err)
+static const struct ynode *covering_index(const char *layout, const struct ynode *const *c,
+                                          size_t n)
+{
+        const struct ynode *idx = NULL;
+        for (size_t i = 0; i < n; i++)
+                if (media_type_is_index(scalar(ynode_map_get(c[i], "mediaType")))) {
+                        if (idx)
+                                return NULL;
+                        idx = c[i];
+                }
+        if (!idx)
+                return NULL;
+        _cleanup_free_ char *blob = NULL;
+        if (blob_file(layout, scalar(ynode_map_get(idx, "digest")), true, &blob, NULL) < 0)
+                return NULL;
+        _cleanup_ynode_ struct ynode *inner = NULL;
+        if (json_load(blob, &inner, NULL) < 0)
+                return NULL;
+        const struct ynode *m = ynode_map_get(inner, "manifests");
+        for (size_t i = 0; i < n; i++) {
+                if (c[i] == idx)
+                        continue;
+                const char *digest = scalar(ynode_map_get(c[i], "digest"));
+                bool listed = false;
+                for (size_t j = 0; j < seq_len(m) && !listed; j++)
+                        listed = digest &&
+                                 streq_ptr(scalar(ynode_map_get(m->items[j], "digest")), digest);
+                if (!listed)
+                        return NULL;
+        }
+        return idx;
+}
+
+/*
+ * Picks the entry of an index (the document root, read from where): by ref name, or else the
+ * only image (a covering index counts as one: see covering_index), or else, when every image
+ * names its platform, the one for the Debian architecture arch. NULL arch with several
+ * platforms is an error listing them; so is an arch the index lacks. With ret_archs set
+ * (ocilayout_archs), several platforms are not an error: *ret_archs gets their Debian names
+ * and *ret is NULL. On success *ret is borrowed from root.
+ */
+static int index_pick(const char *layout, const struct ynode *root, const char *ref,
+                      const char *arch, const char *where, const struct ynode **ret,
+                      char ***ret_archs, struct cairn_error *err)
+{
+        if (ref) {
+                const struct ynode *m = ynode_map_get(root, "manifests");
+                if (!m || m->type != YNODE_SEQUENCE)
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                               "%s: no manifests array", where);
+                for (size_t i = 0; i < m->n_items; i++) {
+                        const struct ynode *d = m->items[i];
+                        const char *name = scalar(ynode_map_get(ynode_map_get(d, "annotations"),
+                                                                OCI_ANNOTATION_REF_NAME));
+                        if (streq_ptr(name, ref)) {
+                                *ret = d;
+                                return 0;
+                        }
+                }
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
+                                       "%s: no image with ref name '%s'", where, ref);
+        }
+        _cleanup_free_ const struct ynode **c = NULL;
+        size_t n = 0;
+        int r = index_candidates(layout, root, where, &c, &n, err);
+        if (r < 0)
+                return r;
+        const struct ynode *found = n == 1 ? c[0] : n > 1 ? covering_index(layout, c, n) : NULL;
+        size_t with_platform = 0;
+        for (size_t i = 0; i < n; i++)
+                with_platform += descriptor_has_platform(c[i]);
+        if (found && !(arch && descriptor_has_platform(found))) {
+                *ret = found;
+                return 0;
+        }
+        _cleanup_free_ char *list = NULL;
+        if (with_platform == n && n > 0) {
+                if (ret_archs && !arch) {
+                        _cleanup_strv_free_ char **v = calloc(n + 1, sizeof(*v));
+                        if (!v)
+                                return -ENOMEM;
+                        for (size_t i = 0; i < n; i++) {
+                                const char *a = descriptor_debian_arch(c[i]);
+                                if (!a) {
+                                        list = platform_list(&c[i], 1);
+                                        return cairn_error_add(
+                                                err, CAIRN_EXIT_USAGE, -EINVAL,
+                                                "%s: platform %s has no Debian architecture name",
+                                                where, list ? list : "?");
+                                }
+                                v[i] = strdup(a);
+                                if (!v[i])
+                                        return -ENOMEM;
+                        }
+                        *ret = NULL;
+                        *ret_archs = steal_pointer(&v);
+                        return 0;
+                }
+                for (size_t i = 0; arch && i < n; i++)
+                        if (streq_ptr(descriptor_debian_arch(c[i]), arch)) {
+                                *ret = c[i];
+                                return 0;
+                        }
+                list = platform_list(c, n);
+                if (!list)
+                        return -ENOMEM;
+                if (!arch)
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
+                                               "%s: holds %s; pick one with --arch", where, list);
+                struct oci_platform want;
+                if (oci_platform_from_debian(arch, &want) < 0)
+                        return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
+                                               "%s: holds %s; '%s' is no Debian architecture "
+                                               "cairn knows",
+                                               where, list, arch);
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
+                                       "%s: holds %s; none for %s (linux/%s%s%s)", where, list,
+                                       arch, want.architecture, want.variant ? "/" : "",
+                                       want.variant ? want.variant : "");
+        }
+        return cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
+                               "%s: holds %zu images; name one by its ref name "
+                               "(" OCI_ANNOTATION_REF_NAME ")",
+                               where, n);
+}
+
+/* The Debian architecture named by the config of the image manifest at manifest_path (its
+ * architecture and variant), into *ret (owned; NULL when it names none cairn knows). */
+static int manifest_arch(const char *layout, const char *manifest_path, bool check, char **ret,
+                         struct cairn_error *err)
+{
+        _cleanup_ynode_ struct ynode *mdoc = NULL;
+        int r = json_load(manifest_path, &mdoc, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *config_path = NULL;
+        r = blob_file(layout, scalar(ynode_map_get(ynode_map_get(mdoc, "config"), "digest")), check,
+                      &config_path, err);
+        if (r < 0)
+                return r;
+        _cleanup_ynode_ struct ynode *cdoc = NULL;
+        r = json_load(config_path, &cdoc, err);
+        if (r < 0)
+                return r;
+        const char *os = scalar(ynode_map_get(cdoc, "os")),
+                   *a = scalar(ynode_map_get(cdoc, "architecture")),
+                   *v = scalar(ynode_map_get(cdoc, "variant"));
+        const char *deb = streq_ptr(os, "linux") && a ? oci_platform_to_debian(a, v) : NULL;
+        char *out = NULL;
+        if (deb && !(out = strdup(deb)))
+                return -ENOMEM;
+        *ret = out;
+        return 0;
+}
+
+/*
+ * Follows index.json (and nested indexes) to the image manifest picked by ref and arch (see
+ * index_pick). On success *ret_path (owned) is its blob file and ret_digest its digest. With
+ * check, every blob on the way is hashed against its digest. With ret_archs set
+ * (ocilayout_archs), the walk stops where it would pick a platform and *ret_archs gets them
+ * instead (or, on a single image, its config's architecture; none when it names none); then
+ * *ret_path is NULL.
+ */
+static int resolve_manifest(const char *layout, const char *ref, const char *arch, bool check,
+                            char **ret_path, char ret_digest[DIGEST_OCI_LEN], char ***ret_archs,
+                            struct cairn_error *err)
 {
         _cleanup_free_ char *index = NULL;
         if (asprintf(&index, "%s/" OCI_INDEX_FILE, layout) < 0)
@@ -258,12 +468,18 @@ static int resolve_manifest(const char *layout, const char *ref, bool check, cha
                 return r;
         _cleanup_free_ char *manifest_path = NULL;
         const char *digest = NULL;
-        /* Nested indexes (multi-platform images) are followed when they hold one image. */
         for (unsigned depth = 0;; depth++) {
-                const struct ynode *d =
-                        index_pick(layout, idoc, depth == 0 ? ref : NULL, index, err);
-                if (!d)
-                        return -ENOENT;
+                const struct ynode *d = NULL;
+                _cleanup_strv_free_ char **archs = NULL;
+                r = index_pick(layout, idoc, depth == 0 ? ref : NULL, arch, index, &d,
+                               ret_archs ? &archs : NULL, err);
+                if (r < 0)
+                        return r;
+                if (!d) {
+                        *ret_archs = steal_pointer(&archs);
+                        *ret_path = NULL;
+                        return 0;
+                }
                 const char *type = scalar(ynode_map_get(d, "mediaType"));
                 free(manifest_path);
                 manifest_path = NULL;
@@ -271,24 +487,49 @@ static int resolve_manifest(const char *layout, const char *ref, bool check, cha
                 r = blob_file(layout, digest, check, &manifest_path, err);
                 if (r < 0)
                         return r;
-                if (!type || !strstr(type, "index"))
+                if (!media_type_is_index(type))
                         break;
                 if (depth >= MAX_INDEX_DEPTH)
                         return cairn_error_add(err, CAIRN_EXIT_USAGE, -ELOOP,
                                                "%s: indexes nested deeper than %d", layout,
                                                MAX_INDEX_DEPTH);
+                /* Errors below name the index by its digest (it lives in idoc). */
+                free(index);
+                index = NULL;
+                if (asprintf(&index, "%s: image index %s", layout, digest) < 0)
+                        return -ENOMEM;
+                digest = NULL;
                 ynode_free(steal_pointer(&idoc));
                 r = json_load(manifest_path, &idoc, err);
                 if (r < 0)
                         return r;
-                free(index);
-                index = strdup(manifest_path);
-                if (!index)
+        }
+        if (ret_archs) {
+                _cleanup_free_ char *a = NULL;
+                r = manifest_arch(layout, manifest_path, check, &a, err);
+                if (r < 0)
+                        return r;
+                char **v = calloc(2, sizeof(*v));
+                if (!v)
                         return -ENOMEM;
+                v[0] = steal_pointer(&a);
+                *ret_archs = v;
         }
         /* blob_file checked the digest's form. */
         snprintf(ret_digest, DIGEST_OCI_LEN, "%s", digest);
         *ret_path = steal_pointer(&manifest_path);
+        return 0;
+}
+
+int ocilayout_archs(const char *layout, const char *ref, char ***ret, struct cairn_error *err)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_strv_free_ char **archs = NULL;
+        char digest[DIGEST_OCI_LEN];
+        int r = resolve_manifest(layout, ref, NULL, true, &path, digest, &archs, err);
+        if (r < 0)
+                return r;
+        *ret = steal_pointer(&archs);
         return 0;
 }
 
@@ -307,12 +548,13 @@ static int manifest_layers(const char *path, const struct ynode *m, const struct
         return 0;
 }
 
-int ocilayout_foreach_layer(const char *layout, const char *ref, ocilayout_layer_fn fn, void *data,
-                            struct cairn_error *err)
+int ocilayout_foreach_layer(const char *layout, const char *ref, const char *arch,
+                            ocilayout_layer_fn fn, void *data, struct cairn_error *err)
 {
         _cleanup_free_ char *manifest_path = NULL;
         char manifest_digest[DIGEST_OCI_LEN];
-        int r = resolve_manifest(layout, ref, true, &manifest_path, manifest_digest, err);
+        int r = resolve_manifest(layout, ref, arch, true, &manifest_path, manifest_digest, NULL,
+                                 err);
         if (r < 0)
                 return r;
         _cleanup_ynode_ struct ynode *mdoc = NULL;
@@ -357,10 +599,12 @@ static int copy_digest(const char *s, char out[DIGEST_OCI_LEN])
         return 0;
 }
 
-/* The first descriptor of layout's index.json with artifactType type: its digest, and the
- * digest of its manifest's first layer. Leaves both empty when there is none. */
-/* The first artifact of type in index.json whose subject is the image subject (a layout of
- * several images, one per architecture, holds one SBOM for each). */
+/*
+ * The descriptor of layout's index.json with artifactType type attached to the image manifest
+ * subject (its manifest's `subject`): its digest, and the digest of its manifest's first layer.
+ * A layout whose artifacts name no subject at all (written before referrers) gets the first
+ * one. Leaves both empty when there is none.
+ */
 static int describe_referrer(const char *layout, const char *type, const char *subject,
                              char manifest[DIGEST_OCI_LEN], char blob[DIGEST_OCI_LEN],
                              struct cairn_error *err)
@@ -373,6 +617,11 @@ static int describe_referrer(const char *layout, const char *type, const char *s
         if (r < 0)
                 return r;
         const struct ynode *m = ynode_map_get(idoc, "manifests");
+        if (seq_len(m) > OCILAYOUT_MAX_MANIFESTS)
+                return cairn_error_add(err, CAIRN_EXIT_USAGE, -E2BIG, "%s: more than %d manifests",
+                                       index, OCILAYOUT_MAX_MANIFESTS);
+        char first_manifest[DIGEST_OCI_LEN] = "", first_blob[DIGEST_OCI_LEN] = "";
+        bool any_subject = false;
         for (size_t i = 0; i < seq_len(m); i++) {
                 const struct ynode *d = m->items[i];
                 if (!streq_ptr(scalar(ynode_map_get(d, "artifactType")), type))
@@ -386,28 +635,40 @@ static int describe_referrer(const char *layout, const char *type, const char *s
                 r = json_load(path, &mdoc, err);
                 if (r < 0)
                         return r;
-                const char *of = scalar(ynode_map_get(ynode_map_get(mdoc, "subject"), "digest"));
-                if (of && !streq(of, subject))
-                        continue;
                 const struct ynode *layers = ynode_map_get(mdoc, "layers");
                 const struct ynode *first = seq_len(layers) ? layers->items[0] : NULL;
-                if (copy_digest(scalar(ynode_map_get(first, "digest")), blob) < 0)
+                char layer[DIGEST_OCI_LEN];
+                if (copy_digest(scalar(ynode_map_get(first, "digest")), layer) < 0)
                         return cairn_error_add(err, CAIRN_EXIT_USAGE, -EINVAL,
                                                "%s: artifact manifest without a layer", path);
-                memcpy(manifest, digest, DIGEST_OCI_LEN);
-                return 0;
+                const char *subj = scalar(ynode_map_get(ynode_map_get(mdoc, "subject"), "digest"));
+                any_subject |= subj != NULL;
+                if (subj && streq(subj, subject)) {
+                        memcpy(manifest, digest, DIGEST_OCI_LEN);
+                        memcpy(blob, layer, DIGEST_OCI_LEN);
+                        return 0;
+                }
+                if (!*first_manifest) {
+                        memcpy(first_manifest, digest, DIGEST_OCI_LEN);
+                        memcpy(first_blob, layer, DIGEST_OCI_LEN);
+                }
+        }
+        if (!any_subject && *first_manifest) {
+                memcpy(manifest, first_manifest, DIGEST_OCI_LEN);
+                memcpy(blob, first_blob, DIGEST_OCI_LEN);
         }
         return 0;
 }
 
-int ocilayout_describe(const char *layout, const char *ref, struct ocilayout_info **ret,
-                       struct cairn_error *err)
+int ocilayout_describe(const char *layout, const char *ref, const char *arch,
+                       struct ocilayout_info **ret, struct cairn_error *err)
 {
         _cleanup_(ocilayout_info_freep) struct ocilayout_info *info = calloc(1, sizeof(*info));
         if (!info)
                 return -ENOMEM;
         _cleanup_free_ char *manifest_path = NULL;
-        int r = resolve_manifest(layout, ref, false, &manifest_path, info->manifest, err);
+        int r = resolve_manifest(layout, ref, arch, false, &manifest_path, info->manifest, NULL,
+                                 err);
         if (r < 0)
                 return r;
         _cleanup_ynode_ struct ynode *mdoc = NULL;

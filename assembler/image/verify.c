@@ -196,7 +196,7 @@ static int compare_layout(struct ctx *c, const struct build_variant *v, const ch
 
         _cleanup_cairn_error_ struct cairn_error derr = CAIRN_ERROR_INIT;
         _cleanup_(ocilayout_info_freep) struct ocilayout_info *info = NULL;
-        if (ocilayout_describe(layout, ref, &info, &derr) < 0) {
+        if (ocilayout_describe(layout, ref, NULL, &info, &derr) < 0) {
                 snprintf(a, sizeof(a), "unreadable (%s)",
                          derr.n_messages ? derr.messages[0] : "error");
                 return compare(c, "image manifest", a, e->manifest_digest);
@@ -227,9 +227,9 @@ static int compare_files(struct verify_result *res, const char *image_ref, const
         if (!res->diff_source)
                 return -ENOMEM;
         _cleanup_cairn_error_ struct cairn_error lerr = CAIRN_ERROR_INIT;
-        int r = image_load(a, ref, store, &res->tree_out, NULL, &lerr);
+        int r = image_load(a, ref, NULL, store, &res->tree_out, NULL, &lerr);
         if (r >= 0)
-                r = image_load(b, ref, store, &res->tree_rebuilt, NULL, &lerr);
+                r = image_load(b, ref, NULL, store, &res->tree_rebuilt, NULL, &lerr);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
@@ -321,7 +321,7 @@ const char *verify_out_compression(const char *out_dir, const char *name, const 
         if (asprintf(&layout, "%s/%s-%s", out_dir, name, variant) < 0)
                 return NULL;
         _cleanup_(ocilayout_info_freep) struct ocilayout_info *info = NULL;
-        if (ocilayout_describe(layout, ref, &info, NULL) < 0 || info->n_layers == 0)
+        if (ocilayout_describe(layout, ref, NULL, &info, NULL) < 0 || info->n_layers == 0)
                 return NULL;
         const char *type = info->layers[0].media_type;
         size_t n = strlen(type);

@@ -159,6 +159,32 @@ const char *layout_ref_name(const struct ynode *d)
         return push_scalar(ynode_map_get(ynode_map_get(d, "annotations"), OCI_ANNOTATION_REF_NAME));
 }
 
+bool layout_descriptor_covered(const char *layout, const struct ynode *manifests,
+                               const struct ynode *d)
+{
+        const char *digest = push_scalar(ynode_map_get(d, "digest"));
+        if (!digest || push_is_index_type(push_scalar(ynode_map_get(d, "mediaType"))))
+                return false;
+        for (size_t i = 0; manifests && i < manifests->n_items; i++) {
+                const struct ynode *x = manifests->items[i];
+                if (x == d || !push_is_index_type(push_scalar(ynode_map_get(x, "mediaType"))) ||
+                    layout_descriptor_attached(layout, x))
+                        continue;
+                struct doc idx = { 0 };
+                if (layout_load_manifest(layout, x, &idx, NULL) < 0)
+                        continue;
+                const struct ynode *m = ynode_map_get(idx.root, "manifests");
+                bool listed = false;
+                for (size_t j = 0; m && m->type == YNODE_SEQUENCE && j < m->n_items && !listed; j++)
+                        listed = streq_ptr(push_scalar(ynode_map_get(m->items[j], "digest")),
+                                           digest);
+                doc_clear(&idx);
+                if (listed)
+                        return true;
+        }
+        return false;
+}
+
 int registry_layout_images(const char *layout, char ***ret, struct cairn_error *err)
 {
         _cleanup_(doc_clear) struct doc idx = { 0 };
@@ -175,7 +201,8 @@ int registry_layout_images(const char *layout, char ***ret, struct cairn_error *
         size_t n = 0;
         for (size_t i = 0; i < m->n_items; i++) {
                 const struct ynode *d = m->items[i];
-                if (!layout_descriptor_is_manifest(d) || layout_descriptor_attached(layout, d))
+                if (!layout_descriptor_is_manifest(d) || layout_descriptor_attached(layout, d) ||
+                    layout_descriptor_covered(layout, m, d))
                         continue;
                 const char *name = layout_ref_name(d);
                 names[n] = strdup(name ? name : "");

@@ -50,6 +50,14 @@ int layout_load_manifest(const char *layout, const struct ynode *desc, struct do
                          struct cairn_error *err);
 /* True when the index.json descriptor d is attached to something rather than an image. */
 bool layout_descriptor_attached(const char *layout, const struct ynode *d);
+/*
+ * True when the image manifest d of index.json's manifests is also an entry of an image index
+ * listed there: cairn's multi-architecture layout lists each architecture's manifest beside
+ * the index (ref name V-ARCH, for umoci). It is pushed as a part of that index, not as an
+ * image of its own (nor tagged).
+ */
+bool layout_descriptor_covered(const char *layout, const struct ynode *manifests,
+                               const struct ynode *d);
 /* True when d names an OCI or Docker manifest or index. */
 bool layout_descriptor_is_manifest(const struct ynode *d);
 /* d's org.opencontainers.image.ref.name, or NULL. */

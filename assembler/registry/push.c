@@ -46,7 +46,8 @@ int registry_push_image(struct registry_client *c, const char *repo, const char 
                 const struct ynode *d = m->items[i];
                 if (!layout_descriptor_is_manifest(d) || layout_descriptor_attached(layout, d))
                         continue;
-                if (ref ? streq_ptr(layout_ref_name(d), ref) : true) {
+                if (ref ? streq_ptr(layout_ref_name(d), ref)
+                        : !layout_descriptor_covered(layout, m, d)) {
                         image = d;
                         images++;
                 }
