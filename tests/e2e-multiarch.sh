@@ -178,6 +178,11 @@ set -e
 check "verify: a changed arm64 tar is not reproducible, and named" \
   bash -c "test $rc = 1 && grep -q '^not reproducible: ma-prod-arm64' tampered.out && grep -q '^reproducible: ma-prod-amd64' tampered.out"
 
+check "verify --arch amd64 compares amd64 only: the arm64 change is not looked at" \
+  bash -c "'$CAIRN' verify ma.yaml --against tampered --arch amd64 --cache '$work/cache' -q >va.out && ! grep -q arm64 va.out && grep -c '^reproducible' va.out | grep -qx 2"
+check "verify --arch arm64 finds it" \
+  bash -c "! '$CAIRN' verify ma.yaml --against tampered --arch arm64 --cache '$work/cache' -q >vb.out && grep -q '^not reproducible: ma-prod-arm64' vb.out"
+
 # --arch: one architecture, named as a recipe of one; the lock keeps the other section
 run_build one out-one --arch arm64
 check "--arch arm64 builds one image, with the single-architecture names" \

@@ -362,10 +362,17 @@ int cmd_verify(int argc, char **argv)
         opts.confirm_lock = true;
 
         /* Every architecture of the recipe (or --arch's): each is rebuilt and compared. */
+        /* --arch compares one architecture of OUT; every architecture is rebuilt all the
+         * same, so that the rebuilt layout and its index are OUT's whole. */
+        const char *only_arch = opts.arch;
+        opts.arch = NULL;
         _cleanup_build_set_ struct build_set *set = NULL;
         int r = build_set_new(&opts, &set, &err);
         if (r < 0)
                 return cmd_fail(&err);
+        if (only_arch && !recipe_has_arch(set->builds[0]->recipe, only_arch))
+                return cmd_usage_error("verify", "--arch %s: %s does not build for %s", only_arch,
+                                       opts.recipe_path, only_arch);
         struct build *b = set->builds[0];
         for (size_t k = 0; !opts.quiet && k < set->n; k++) {
                 set->builds[k]->progress = print_progress;
@@ -472,7 +479,7 @@ int cmd_verify(int argc, char **argv)
         for (size_t i = 0; i < b->n_variants; i++)
                 for (size_t k = 0; k < set->n; k++) {
                         const struct build_variant *v = &set->builds[k]->variants[i];
-                        if (!v->selected)
+                        if (!v->selected || (only_arch && !streq(set->builds[k]->arch, only_arch)))
                                 continue;
                         _cleanup_(verify_result_freep) struct verify_result *res = NULL;
                         r = verify_variant(set->builds[k], v, rebuilt, against, store, &res, &err);
