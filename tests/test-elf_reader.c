@@ -118,8 +118,9 @@ static void test_compiled_stripped(void **state)
 static void test_compiled_32bit(void **state)
 {
         (void)state;
-        /* gcc -m32 needs a 32-bit libc (gcc-multilib, which ci/bootstrap installs); without it
-         * this is a visible SKIP, and the hand-made 32-bit headers still cover the parser. */
+        /* gcc -m32 needs a 32-bit libc and libgcc (libc6-dev-i386, lib32gcc-N-dev: ci/bootstrap
+         * installs them); without them this is a visible SKIP, and the hand-made 32-bit headers
+         * still cover the parser. */
         if (!compile("m32", "-m32"))
                 skip();
         struct elf_info info;
