@@ -139,20 +139,20 @@ int pipeline_set_layout(struct build_set *s, struct cairn_error *err)
 
 int pipeline_set_enforce(struct build_set *s, struct cairn_error *err)
 {
-        /* Every architecture is checked, so one run reports every finding. */
+        /* Every architecture is checked, so one run reports every finding; the first policy
+         * failure is the one returned, any other error stops at once. */
         int ret = 0;
         for (size_t i = 0; i < s->n; i++) {
                 _cleanup_cairn_error_ struct cairn_error one = CAIRN_ERROR_INIT;
                 int r = pipeline_enforce(s->builds[i], &one);
-                if (r < 0 && (ret == 0 || r != -EPERM)) {
-                        if (ret < 0)
-                                cairn_error_clear(err);
-                        ret = r;
-                        *err = one;
-                        one = (struct cairn_error)CAIRN_ERROR_INIT;
-                        if (r != -EPERM)
-                                return r;
-                }
+                if (r >= 0 || (r == -EPERM && ret < 0))
+                        continue;
+                cairn_error_clear(err);
+                *err = one;
+                one = (struct cairn_error)CAIRN_ERROR_INIT;
+                if (r != -EPERM)
+                        return r;
+                ret = r;
         }
         return ret;
 }

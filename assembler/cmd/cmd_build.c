@@ -46,28 +46,48 @@ static void build_help(FILE *f)
                 "  -h, --help             show this help\n");
 }
 
-/* Names the other emitted images (variants, and in a multi-architecture build the other
- * architectures' as V/ARCH) that carry the same layer (same diff_id), so the summary shows
- * which layers are shared byte for byte. */
-static void print_layer_sharing(const struct build_set *s, size_t self_b, size_t self,
-                                const char *diff_id)
+/*
+ * The other emitted images (image i of build k excluded) that carry the layer diff_id: their
+ * variant names, as V/ARCH for another architecture's. NULL-terminated, owned; NULL when out
+ * of memory (the summary then names none).
+ */
+static char **layer_sharers(const struct build_set *s, size_t k, size_t i, const char *diff_id)
 {
-        bool any = false;
-        for (size_t k = 0; k < s->n; k++) {
-                const struct build *b = s->builds[k];
-                for (size_t i = 0; i < b->n_variants; i++) {
-                        const struct build_variant *o = &b->variants[i];
-                        if ((k == self_b && i == self) || !o->selected)
+        size_t cap = 0;
+        for (size_t kk = 0; kk < s->n; kk++)
+                cap += s->builds[kk]->n_variants;
+        _cleanup_strv_free_ char **v = calloc(cap + 1, sizeof(char *));
+        if (!v)
+                return NULL;
+        size_t n = 0;
+        for (size_t kk = 0; kk < s->n; kk++) {
+                const struct build *b = s->builds[kk];
+                for (size_t m = 0; m < b->n_variants; m++) {
+                        const struct build_variant *o = &b->variants[m];
+                        if ((kk == k && m == i) || !o->selected)
                                 continue;
-                        for (size_t l = 0; l < o->emit.n_layers; l++)
-                                if (streq(o->emit.layers[l].diff_id, diff_id)) {
-                                        printf("%s%s%s%s", any ? "," : "  shared with ", o->name,
-                                               k == self_b ? "" : "/", k == self_b ? "" : b->arch);
-                                        any = true;
-                                        break;
-                                }
+                        bool carries = false;
+                        for (size_t l = 0; l < o->emit.n_layers && !carries; l++)
+                                carries = streq(o->emit.layers[l].diff_id, diff_id);
+                        if (!carries)
+                                continue;
+                        int r = kk == k ? asprintf(&v[n], "%s", o->name)
+                                        : asprintf(&v[n], "%s/%s", o->name, b->arch);
+                        if (r < 0) {
+                                v[n] = NULL;
+                                return NULL;
+                        }
+                        n++;
                 }
         }
+        return steal_pointer(&v);
+}
+
+static void print_layer_sharing(const struct build_set *s, size_t k, size_t i, const char *diff_id)
+{
+        _cleanup_strv_free_ char **sharers = layer_sharers(s, k, i, diff_id);
+        for (size_t n = 0; sharers && sharers[n]; n++)
+                printf("%s%s", n ? "," : "  shared with ", sharers[n]);
         printf("\n");
 }
 
@@ -155,12 +175,13 @@ static void print_summary(const struct build_set *s)
 static void json_path(struct json *j, const char *key, const struct build *b,
                       const struct build_variant *v, const char *suffix)
 {
-        _cleanup_free_ char *p = NULL, *name = NULL;
         /* The layout is NAME-V/ for every architecture; the tar and the SBOM carry ARCH. */
+        _cleanup_free_ char *p = NULL, *name = NULL;
         int r = *suffix ? build_output_name(b, v, &name)
-                : asprintf(&name, "%s-%s", b->recipe->name, v->name) < 0 ? -ENOMEM
-                                                                         : 0;
-        if (r < 0 || asprintf(&p, "%s/%s%s", b->opts.out_dir, name, suffix) < 0)
+                        : (asprintf(&name, "%s-%s", b->recipe->name, v->name) < 0 ? -ENOMEM : 0);
+        if (r < 0)
+                name = NULL;
+        if (name && asprintf(&p, "%s/%s%s", b->opts.out_dir, name, suffix) < 0)
                 p = NULL;
         json_kv_string(j, key, p ? p : "");
 }
@@ -207,25 +228,9 @@ static void json_image(struct json *j, const struct build_set *s, size_t k, size
                 json_kv_uint(j, "size", x->size);
                 json_key(j, "shared-with");
                 json_array_begin(j);
-                for (size_t kk = 0; kk < s->n; kk++) {
-                        const struct build *ob = s->builds[kk];
-                        for (size_t m = 0; m < ob->n_variants; m++) {
-                                const struct build_variant *o = &ob->variants[m];
-                                if ((kk == k && m == i) || !o->selected)
-                                        continue;
-                                for (size_t q = 0; q < o->emit.n_layers; q++)
-                                        if (streq(o->emit.layers[q].diff_id, x->diff_id)) {
-                                                _cleanup_free_ char *label = NULL;
-                                                if (kk != k && asprintf(&label, "%s/%s", o->name,
-                                                                        ob->arch) < 0)
-                                                        label = NULL;
-                                                json_string(j, kk == k ? o->name
-                                                               : label ? label
-                                                                       : "");
-                                                break;
-                                        }
-                        }
-                }
+                _cleanup_strv_free_ char **sharers = layer_sharers(s, k, i, x->diff_id);
+                for (size_t n = 0; sharers && sharers[n]; n++)
+                        json_string(j, sharers[n]);
                 json_array_end(j);
                 json_object_end(j);
                 total += x->size;

@@ -41,37 +41,48 @@ static void check_help(FILE *f)
  * keyring exists and holds an OpenPGP key. Every problem is one positioned message in err;
  * returns -EINVAL when there was one.
  */
+/* Artifact a's file for architecture arch (its src with ${arch} expanded): 0 when it opens as
+ * a file or directory, else -ENOENT with a positioned message in err. */
+static int check_artifact(const struct recipe *r, const struct recipe_artifact *a, const char *arch,
+                          struct cairn_error *err)
+{
+        _cleanup_free_ char *src = NULL, *rel = NULL;
+        /* Beside the recipe, or beneath its context: (the build also refuses a path or symlink
+         * that leaves it; check only says whether it is there). */
+        if (recipe_expand_arch(a->src, arch, &rel) < 0 ||
+            asprintf(&src, "%s/%s%s%s", r->dir, r->context ? r->context : "", r->context ? "/" : "",
+                     rel) < 0)
+                return -ENOMEM;
+        _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        struct stat st;
+        const char *why = NULL;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                why = strerror(errno);
+        else if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+                why = "not a file or directory";
+        if (!why)
+                return 0;
+        bool multi = r->n_archs > 1;
+        return cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
+                               "%s:%u:%u: error: artifact %s%s%s%s: cannot read %s: %s", r->path,
+                               a->pos.line, a->pos.column, a->src, multi ? " (" : "",
+                               multi ? arch : "", multi ? ")" : "", src, why);
+}
+
 static int check_local_inputs(const struct recipe *r, struct cairn_error *err)
 {
         bool bad = false;
-        const char *host[] = { recipe_host_arch(), NULL };
-        char *const *archs = r->archs ? r->archs : (char *const *)host;
-        for (size_t i = 0; i < r->n_artifacts * strv_length(archs); i++) {
-                const struct recipe_artifact *a = &r->artifacts[i % r->n_artifacts];
-                const char *arch = archs[i / r->n_artifacts];
-                if (i >= r->n_artifacts && !strstr(a->src, RECIPE_ARCH_MARKER))
-                        continue; /* the same file for every architecture: looked at once */
-                _cleanup_free_ char *src = NULL, *rel = NULL;
-                /* Beside the recipe, or beneath its context: (the build also refuses a path
-                 * or symlink that leaves it; check only says whether it is there). */
-                if (recipe_expand_arch(a->src, arch, &rel) < 0 ||
-                    asprintf(&src, "%s/%s%s%s", r->dir, r->context ? r->context : "",
-                             r->context ? "/" : "", rel) < 0)
-                        return -ENOMEM;
-                _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-                struct stat st;
-                const char *why = NULL;
-                if (fd < 0 || fstat(fd, &st) < 0)
-                        why = strerror(errno);
-                else if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-                        why = "not a file or directory";
-                if (why) {
-                        cairn_error_add(err, CAIRN_EXIT_USAGE, -ENOENT,
-                                        "%s:%u:%u: error: artifact %s%s%s%s: cannot read %s: %s",
-                                        r->path, a->pos.line, a->pos.column, a->src,
-                                        r->n_archs > 1 ? " (" : "", r->n_archs > 1 ? arch : "",
-                                        r->n_archs > 1 ? ")" : "", src, why);
-                        bad = true;
+        char *host[] = { (char *)recipe_host_arch(), NULL };
+        char *const *archs = r->archs ? r->archs : host;
+        for (size_t i = 0; i < r->n_artifacts; i++) {
+                const struct recipe_artifact *a = &r->artifacts[i];
+                /* The same file for every architecture unless src names it per architecture. */
+                bool per_arch = strstr(a->src, RECIPE_ARCH_MARKER);
+                for (char *const *arch = archs; *arch && (per_arch || arch == archs); arch++) {
+                        int k = check_artifact(r, a, *arch, err);
+                        if (k == -ENOMEM)
+                                return k;
+                        bad = bad || k < 0;
                 }
         }
         for (size_t i = 0; i < r->n_sources; i++) {

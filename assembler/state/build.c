@@ -341,8 +341,9 @@ int build_set_new(const struct build_options *opts, struct build_set **ret, stru
         _cleanup_build_set_ struct build_set *set = calloc(1, sizeof(*set));
         if (!set)
                 return -ENOMEM;
-        /* The first build parses the recipe and says which architectures there are. */
-        struct build *first = NULL;
+        /* The first build parses the recipe and says which architectures there are; it is
+         * kept as the build of its own architecture. */
+        _cleanup_build_ struct build *first = NULL;
         struct build_options o = *opts;
         int r = build_new(&o, &first, err);
         if (r < 0)
@@ -350,23 +351,26 @@ int build_set_new(const struct build_options *opts, struct build_set **ret, stru
         const struct recipe *rc = first->recipe;
         size_t n = opts->arch || rc->n_archs < 2 ? 1 : rc->n_archs;
         set->builds = calloc(n, sizeof(*set->builds));
-        if (!set->builds) {
-                build_free(first);
+        if (!set->builds)
                 return -ENOMEM;
-        }
         if (n == 1) {
-                set->builds[set->n++] = first;
+                set->builds[set->n++] = steal_pointer(&first);
                 *ret = steal_pointer(&set);
                 return 0;
         }
         /* The builds' opts.arch and arch point here. */
         set->archs = strv_copy(rc->archs);
-        build_free(first);
         if (!set->archs)
                 return -ENOMEM;
         o.multi_arch = true;
         for (size_t i = 0; i < n; i++) {
                 o.arch = set->archs[i];
+                if (first && streq(first->arch, o.arch)) {
+                        first->opts = o;
+                        first->arch = o.arch;
+                        set->builds[set->n++] = steal_pointer(&first);
+                        continue;
+                }
                 r = build_new(&o, &set->builds[set->n], err);
                 if (r < 0)
                         return r;
