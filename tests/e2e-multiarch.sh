@@ -189,6 +189,8 @@ check "--arch arm64 builds one image, with the single-architecture names" \
   bash -c "test \$(cat one.rc) = 0 && test -f out-one/ma-prod.tar && ! grep -q platform out-one/ma-prod/index.json"
 check "--arch arm64 keeps the lock's amd64 section" \
   python3 -c "import json; d=json.load(open('ma.lock.json')); assert [s['arch'] for s in d['architectures']]==['amd64','arm64']"
+check "cairn lock --arch amd64 rewrites amd64's section and keeps arm64's" \
+  bash -c "'$CAIRN' lock ma.yaml --arch amd64 --cache '$work/cache' -q && python3 -c \"import json; d=json.load(open('ma.lock.json')); assert [s['arch'] for s in d['architectures']]==['amd64','arm64']\""
 run_build bad-arch out-bad --arch s390x
 check "--arch of an architecture the recipe does not build: exit 2, named" \
   bash -c "test \$(cat bad-arch.rc) = 2 && grep -q 's390x' bad-arch.err"

@@ -20,6 +20,8 @@ static void lock_help(FILE *f)
                    "      --lockfile PATH    lock file to write (default: beside RECIPE)\n"
                    "      --init-binary PATH the cairn-init to pin when the recipe runs one\n"
                    "                         (default: as 'cairn build' finds it)\n"
+                   "      --arch ARCH        resolve only this one of the recipe's architectures\n"
+                   "                         (its section replaces the lock's; the others stay)\n"
                    "      --check            write nothing; exit 1 when the lock file is missing\n"
                    "                         or would change\n"
                    "  -q, --quiet            print nothing but errors\n"
@@ -34,6 +36,7 @@ int cmd_lock(int argc, char **argv)
                 { "offline", no_argument, NULL, CMD_OPT_OFFLINE },
                 { "lockfile", required_argument, NULL, CMD_OPT_LOCKFILE },
                 { "init-binary", required_argument, NULL, CMD_OPT_INIT },
+                { "arch", required_argument, NULL, CMD_OPT_ARCH },
                 { "check", no_argument, NULL, OPT_CHECK },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
